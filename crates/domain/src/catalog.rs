@@ -1,0 +1,419 @@
+//! The personal-data catalog: the one declaration of every personal field the
+//! system stores. The privacy page, the JSON catalog, the schema check, and
+//! (later) access export and erasure are all read from here.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The categories the published policy names under "Information we collect".
+/// A category the policy does not name (location, say) must not exist here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Identity,
+    Contact,
+    Delivery,
+    PaymentStatus,
+    Technical,
+    Proof,
+}
+
+impl Category {
+    pub const ALL: &'static [Category] = &[
+        Category::Identity,
+        Category::Contact,
+        Category::Delivery,
+        Category::PaymentStatus,
+        Category::Technical,
+        Category::Proof,
+    ];
+
+    /// The words of the published policy (English, then Bangla) that name this
+    /// category; a test checks they are really there.
+    pub fn policy_terms(self) -> (&'static str, &'static str) {
+        match self {
+            Category::Identity => ("Personal data: name", "ব্যক্তিগত তথ্য: নাম"),
+            Category::Contact => ("phone number, email address", "ফোন নম্বর, ইমেইল"),
+            Category::Delivery => (
+                "Order & delivery data: shipping address, order details, delivery instructions",
+                "ডেলিভারি তথ্য: ঠিকানা, অর্ডার বিবরণ, ডেলিভারি নির্দেশনা",
+            ),
+            Category::PaymentStatus => (
+                "we only receive payment status confirmation",
+                "শুধু পেমেন্ট সফল হয়েছে কি না",
+            ),
+            Category::Technical => (
+                "Technical data: IP address, device type, browser information, and cookies",
+                "প্রযুক্তিগত তথ্য: আইপি অ্যাড্রেস, ডিভাইস তথ্য, ব্রাউজার ডেটা এবং কুকি",
+            ),
+            Category::Proof => (
+                "Order proof: photos or videos",
+                "অর্ডার প্রুফ: প্যাকিং/ডেলিভারি প্রমাণের জন্য ছবি বা ভিডিও",
+            ),
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        let (en, bn) = match self {
+            Category::Identity => ("Identity", "পরিচয়"),
+            Category::Contact => ("Contact", "যোগাযোগ"),
+            Category::Delivery => ("Order and delivery", "অর্ডার ও ডেলিভারি"),
+            Category::PaymentStatus => ("Payment status", "পেমেন্টের অবস্থা"),
+            Category::Technical => ("Technical", "প্রযুক্তিগত"),
+            Category::Proof => ("Order proof", "অর্ডার প্রুফ"),
+        };
+        lang.pick(en, bn)
+    }
+}
+
+/// The uses the policy lists under "How we use your data".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    Fulfilment,
+    Security,
+    Improvement,
+    Legal,
+}
+
+impl Purpose {
+    pub const ALL: &'static [Purpose] = &[
+        Purpose::Fulfilment,
+        Purpose::Security,
+        Purpose::Improvement,
+        Purpose::Legal,
+    ];
+
+    /// The policy's own words for this purpose (English, Bangla).
+    pub fn policy_terms(self) -> (&'static str, &'static str) {
+        match self {
+            Purpose::Fulfilment => (
+                "To process orders, deliver products, and provide customer support.",
+                "অর্ডার প্রসেসিং, ডেলিভারি এবং কাস্টমার সাপোর্টের জন্য।",
+            ),
+            Purpose::Security => (
+                "To maintain website security and prevent fraud.",
+                "সাইট নিরাপদ রাখা এবং প্রতারণা (fraud) প্রতিরোধের জন্য।",
+            ),
+            Purpose::Improvement => (
+                "To improve our services and user experience.",
+                "সেবা উন্নত করা এবং ব্যবহারকারীর অভিজ্ঞতা ভালো করার জন্য।",
+            ),
+            Purpose::Legal => (
+                "To comply with legal obligations.",
+                "আইনি বাধ্যবাধকতা পূরণের জন্য।",
+            ),
+        }
+    }
+}
+
+/// Who a field may be shared with, from the policy's "Data sharing".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipient {
+    Courier,
+    PaymentGateway,
+    ServiceProvider,
+}
+
+impl Recipient {
+    pub fn label(self, lang: Lang) -> &'static str {
+        let (en, bn) = match self {
+            Recipient::Courier => ("courier", "কুরিয়ার কোম্পানি"),
+            Recipient::PaymentGateway => ("payment gateway", "পেমেন্ট গেটওয়ে"),
+            Recipient::ServiceProvider => (
+                "service provider (SMS, email)",
+                "সার্ভিস প্রোভাইডার (এসএমএস, ইমেইল)",
+            ),
+        };
+        lang.pick(en, bn)
+    }
+}
+
+/// How long a field is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "days")]
+pub enum Retention {
+    /// Kept while the person is a customer, removed on erasure.
+    UntilErasure,
+    /// Purged by the sweeper after the configured technical-data period (default 90 days).
+    TechnicalPeriod,
+    /// Kept for this many days whatever happens, then purged.
+    Days(u32),
+    /// Kept for legal record-keeping (invoices) for this many years, pseudonymised on erasure.
+    LegalYears(u32),
+}
+
+impl Retention {
+    pub fn describe(self, lang: Lang, technical_days: u32) -> String {
+        match (self, lang) {
+            (Retention::UntilErasure, Lang::En) => "until you ask us to delete it".into(),
+            (Retention::UntilErasure, Lang::Bn) => "আপনি মুছে ফেলতে না বলা পর্যন্ত".into(),
+            (Retention::TechnicalPeriod, Lang::En) => format!("{technical_days} days"),
+            (Retention::TechnicalPeriod, Lang::Bn) => {
+                format!("{} দিন", bangla_digits(technical_days))
+            }
+            (Retention::Days(d), Lang::En) => format!("{d} days"),
+            (Retention::Days(d), Lang::Bn) => format!("{} দিন", bangla_digits(d)),
+            (Retention::LegalYears(y), Lang::En) => {
+                format!("{y} years for legal record-keeping, without anything that identifies you")
+            }
+            (Retention::LegalYears(y), Lang::Bn) => {
+                format!(
+                    "আইনি রেকর্ডের জন্য {} বছর, আপনাকে শনাক্ত করা যায় এমন কিছু ছাড়া",
+                    bangla_digits(y)
+                )
+            }
+        }
+    }
+}
+
+/// What erasure does to a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Erasure {
+    Delete,
+    /// Kept for legal records with no way back to the person.
+    Pseudonymise,
+    /// Not about the person once the rest is gone (kept as is).
+    Keep,
+}
+
+impl Erasure {
+    pub fn label(self, lang: Lang) -> &'static str {
+        let (en, bn) = match self {
+            Erasure::Delete => ("deleted", "মুছে ফেলা হয়"),
+            Erasure::Pseudonymise => (
+                "kept without your identity (legal record)",
+                "পরিচয় ছাড়া রাখা হয় (আইনি রেকর্ড)",
+            ),
+            Erasure::Keep => (
+                "kept, as it no longer relates to you",
+                "রাখা হয়, কারণ তা আর আপনার সাথে যুক্ত থাকে না",
+            ),
+        };
+        lang.pick(en, bn)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    En,
+    Bn,
+}
+
+impl Lang {
+    pub fn pick<'a>(self, en: &'a str, bn: &'a str) -> &'a str {
+        match self {
+            Lang::En => en,
+            Lang::Bn => bn,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Bn => "bn",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "en" => Some(Lang::En),
+            "bn" => Some(Lang::Bn),
+            _ => None,
+        }
+    }
+}
+
+pub fn bangla_digits(n: impl ToString) -> String {
+    n.to_string()
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_u32('০' as u32 + d).unwrap_or(c),
+            None => c,
+        })
+        .collect()
+}
+
+/// One personal-data column.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Field {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub label_en: &'static str,
+    pub label_bn: &'static str,
+    pub category: Category,
+    pub purposes: &'static [Purpose],
+    pub retention: Retention,
+    pub shared_with: &'static [Recipient],
+    pub erasure: Erasure,
+    /// Stored encrypted under the person's own key (crypto-shredded on erasure).
+    pub encrypted: bool,
+}
+
+/// A column that holds no personal data, with the reason.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct NotPersonal {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub why: &'static str,
+}
+
+use Category::*;
+use Purpose::*;
+use Recipient::*;
+
+const LEGAL_YEARS: u32 = 6;
+
+macro_rules! field {
+    ($table:literal . $column:literal, $en:literal, $bn:literal, $cat:expr, [$($p:expr),*], $ret:expr, [$($r:expr),*], $er:expr, $enc:expr) => {
+        Field { table: $table, column: $column, label_en: $en, label_bn: $bn, category: $cat,
+                purposes: &[$($p),*], retention: $ret, shared_with: &[$($r),*], erasure: $er, encrypted: $enc }
+    };
+}
+
+/// Every personal field the system stores.
+pub const FIELDS: &[Field] = &[
+    field!("customers"."name_enc", "Your name", "আপনার নাম", Identity, [Fulfilment], Retention::UntilErasure, [Courier], Erasure::Delete, true),
+    field!("customers"."phone_enc", "Phone number", "ফোন নম্বর", Contact, [Fulfilment, Security], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, true),
+    field!("customers"."phone_index", "Keyed fingerprint of the phone number, to find your orders", "ফোন নম্বরের চাবিযুক্ত ছাপ, অর্ডার খুঁজে পেতে", Contact, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, false),
+    field!("customers"."email_enc", "Email address (optional)", "ইমেইল (ঐচ্ছিক)", Contact, [Fulfilment], Retention::UntilErasure, [PaymentGateway, ServiceProvider], Erasure::Delete, true),
+    field!("customers"."email_index", "Keyed fingerprint of the email address", "ইমেইলের চাবিযুক্ত ছাপ", Contact, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, false),
+    field!("customers"."password_hash", "Account password (only a one-way hash)", "অ্যাকাউন্টের পাসওয়ার্ড (শুধু একমুখী হ্যাশ)", Identity, [Security], Retention::UntilErasure, [], Erasure::Delete, false),
+    field!("customers"."created_at", "When you first ordered or registered", "প্রথম অর্ডার বা রেজিস্ট্রেশনের সময়", Identity, [Fulfilment], Retention::UntilErasure, [], Erasure::Keep, false),
+    field!("orders"."address_enc", "Delivery address (address line, area/thana, district)", "ডেলিভারি ঠিকানা (ঠিকানা, এলাকা/থানা, জেলা)", Delivery, [Fulfilment], Retention::UntilErasure, [Courier], Erasure::Delete, true),
+    field!("orders"."instructions_enc", "Delivery instructions", "ডেলিভারি নির্দেশনা", Delivery, [Fulfilment], Retention::UntilErasure, [Courier], Erasure::Delete, true),
+    field!("orders"."customer_id", "Which orders are yours", "কোন অর্ডারগুলো আপনার", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Pseudonymise, false),
+    field!("orders"."created_at", "Order date", "অর্ডারের তারিখ", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Keep, false),
+    field!("orders"."status", "Order status", "অর্ডারের অবস্থা", Delivery, [Fulfilment], Retention::LegalYears(LEGAL_YEARS), [Courier], Erasure::Keep, false),
+    field!("orders"."source", "How the order reached us (shop, phone, Facebook)", "অর্ডার কীভাবে এসেছে (শপ, ফোন, ফেসবুক)", Delivery, [Fulfilment], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Keep, false),
+    field!("orders"."total", "Order total", "অর্ডারের মোট মূল্য", PaymentStatus, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [Courier, PaymentGateway], Erasure::Keep, false),
+    field!("orders"."payment_method", "Payment method (cash on delivery or online)", "পেমেন্ট পদ্ধতি (ক্যাশ অন ডেলিভারি বা অনলাইন)", PaymentStatus, [Fulfilment], Retention::LegalYears(LEGAL_YEARS), [Courier, PaymentGateway], Erasure::Keep, false),
+    field!("orders"."payment_status", "Whether the payment succeeded (never card or bank numbers)", "পেমেন্ট সফল হয়েছে কি না (কার্ড বা ব্যাংক নম্বর কখনো নয়)", PaymentStatus, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [PaymentGateway], Erasure::Keep, false),
+    field!("order_items"."name", "What you ordered", "আপনি কী অর্ডার করেছেন", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [Courier], Erasure::Keep, false),
+    field!("order_items"."quantity", "Quantities", "পরিমাণ", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Keep, false),
+    field!("order_items"."unit_price", "Prices paid", "মূল্য", PaymentStatus, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Keep, false),
+    field!("order_events"."at", "When your order changed status", "অর্ডারের অবস্থা কখন বদলেছে", Delivery, [Fulfilment], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Keep, false),
+    field!("consents"."granted", "Your marketing and cookie choices", "মার্কেটিং ও কুকি নিয়ে আপনার পছন্দ", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
+    field!("consents"."wording", "The exact wording you agreed to", "যে লেখায় আপনি সম্মতি দিয়েছেন", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
+    field!("sessions"."ip_address", "IP address of your visits", "ভিজিটের আইপি অ্যাড্রেস", Technical, [Security], Retention::TechnicalPeriod, [], Erasure::Delete, false),
+    field!("sessions"."user_agent", "Browser information", "ব্রাউজার তথ্য", Technical, [Security], Retention::TechnicalPeriod, [], Erasure::Delete, false),
+    field!("sessions"."device_kind", "Device type (phone, tablet, computer)", "ডিভাইসের ধরন (ফোন, ট্যাবলেট, কম্পিউটার)", Technical, [Security], Retention::TechnicalPeriod, [], Erasure::Delete, false),
+    field!("sessions"."token_hash", "The strictly necessary session cookie (stored only as a hash)", "অত্যাবশ্যক সেশন কুকি (শুধু হ্যাশ হিসেবে)", Technical, [Security], Retention::Days(30), [], Erasure::Delete, false),
+    field!("sessions"."cart", "Your shopping cart", "আপনার শপিং কার্ট", Technical, [Fulfilment], Retention::Days(30), [], Erasure::Delete, false),
+    field!("sign_in_attempts"."key_hash", "Keyed fingerprint of sign-in attempts, to slow down password guessing", "সাইন-ইন চেষ্টার চাবিযুক্ত ছাপ, পাসওয়ার্ড অনুমান ঠেকাতে", Technical, [Security], Retention::Days(1), [], Erasure::Delete, false),
+    field!("staff"."username", "Staff member's user name (staff only)", "কর্মীর ইউজারনেম (শুধু কর্মী)", Identity, [Security, Legal], Retention::UntilErasure, [], Erasure::Pseudonymise, false),
+];
+
+/// Columns that hold no personal data. Every column of every table is either
+/// here or in `FIELDS`; the schema test enforces it.
+pub const NOT_PERSONAL: &[NotPersonal] = &[
+    np("customer_keys", "customer_id", "which key; the key row is destroyed on erasure"),
+    np("customer_keys", "wrapped_key", "the person's key, itself encrypted under the master key; destroying it is crypto-shredding"),
+    np("customer_keys", "created_at", "when the key was made"),
+    np("customers", "id", "surrogate key"),
+    np("customers", "erased_at", "marks an erased customer; holds no data about them"),
+    np("products", "id", "catalogue"),
+    np("products", "sku", "catalogue"),
+    np("products", "name_en", "catalogue"),
+    np("products", "name_bn", "catalogue"),
+    np("products", "price", "catalogue"),
+    np("products", "active", "catalogue"),
+    np("orders", "id", "surrogate key, printed as the order number"),
+    np("orders", "updated_at", "bookkeeping"),
+    np("orders", "created_by", "the staff member who entered the order"),
+    np("order_items", "order_id", "link to the order"),
+    np("order_items", "line_no", "position in the order"),
+    np("order_items", "sku", "catalogue reference"),
+    np("order_events", "id", "surrogate key"),
+    np("order_events", "order_id", "link to the order"),
+    np("order_events", "from_status", "lifecycle"),
+    np("order_events", "to_status", "lifecycle"),
+    np("order_events", "staff_id", "the staff member who made the change"),
+    np("consents", "id", "surrogate key"),
+    np("consents", "customer_id", "link; rows are deleted on erasure"),
+    np("consents", "purpose", "which purpose"),
+    np("consents", "channel", "where the choice was made (checkout, account page)"),
+    np("consents", "policy_version", "which policy version was shown"),
+    np("consents", "at", "when"),
+    np("sessions", "kind", "visitor, customer or staff"),
+    np("sessions", "staff_id", "link to the staff member"),
+    np("sessions", "customer_id", "link; sessions are deleted on erasure"),
+    np("sessions", "csrf_token", "random anti-forgery token"),
+    np("sessions", "lang", "chosen language"),
+    np("sessions", "created_at", "bookkeeping"),
+    np("sessions", "last_seen_at", "bookkeeping"),
+    np("sessions", "expires_at", "bookkeeping"),
+    np("sign_in_attempts", "id", "surrogate key"),
+    np("sign_in_attempts", "at", "when"),
+    np("sign_in_attempts", "succeeded", "outcome"),
+    np("staff", "id", "surrogate key"),
+    np("staff", "password_hash", "argon2id hash of a staff password"),
+    np("staff", "role", "permissions"),
+    np("staff", "created_at", "bookkeeping"),
+    np("staff", "disabled_at", "bookkeeping"),
+    np("audit_log", "id", "surrogate key"),
+    np("audit_log", "at", "when"),
+    np("audit_log", "actor", "who acted, as a reference (staff:7), never a name"),
+    np("audit_log", "action", "what was done"),
+    np("audit_log", "target", "what it was done to, as a reference (customer:9, order:CM-000001)"),
+    np("audit_log", "detail", "non-personal detail such as which fields were shown; checked by tests"),
+];
+
+const fn np(table: &'static str, column: &'static str, why: &'static str) -> NotPersonal {
+    NotPersonal { table, column, why }
+}
+
+pub fn field(table: &str, column: &str) -> Option<&'static Field> {
+    FIELDS
+        .iter()
+        .find(|f| f.table == table && f.column == column)
+}
+
+pub fn is_classified(table: &str, column: &str) -> bool {
+    field(table, column).is_some()
+        || NOT_PERSONAL
+            .iter()
+            .any(|n| n.table == table && n.column == column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = include_str!("../../../policy/privacy-policy.txt");
+
+    #[test]
+    fn every_category_and_purpose_is_named_by_the_policy() {
+        for c in Category::ALL {
+            let (en, bn) = c.policy_terms();
+            assert!(POLICY.contains(en), "{c:?}: policy does not say {en:?}");
+            assert!(POLICY.contains(bn), "{c:?}: policy does not say {bn:?}");
+        }
+        for p in Purpose::ALL {
+            let (en, bn) = p.policy_terms();
+            assert!(POLICY.contains(en) && POLICY.contains(bn), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn no_column_is_listed_twice() {
+        let mut seen = std::collections::HashSet::new();
+        for (t, c) in FIELDS
+            .iter()
+            .map(|f| (f.table, f.column))
+            .chain(NOT_PERSONAL.iter().map(|n| (n.table, n.column)))
+        {
+            assert!(seen.insert((t, c)), "{t}.{c} listed twice");
+        }
+    }
+
+    #[test]
+    fn encrypted_fields_are_deleted_on_erasure() {
+        for f in FIELDS.iter().filter(|f| f.encrypted) {
+            assert_eq!(f.erasure, Erasure::Delete, "{}.{}", f.table, f.column);
+        }
+    }
+}

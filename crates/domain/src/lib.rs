@@ -1,0 +1,18 @@
+//! Domain types and rules of Chotomoni. Nothing here performs I/O: values are
+//! parsed once at the edge into these types, and the rules (status lifecycle,
+//! the personal-data catalog) are plain functions over them.
+
+pub mod catalog;
+pub mod customer;
+pub mod error;
+pub mod order;
+pub mod phone;
+pub mod staff;
+
+pub use customer::{Address, CustomerId, CustomerName, Email};
+pub use error::FieldError;
+pub use order::{
+    ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Poisha,
+};
+pub use phone::Phone;
+pub use staff::{Role, StaffId};

@@ -1,0 +1,78 @@
+use crate::order::string_enum;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StaffId(pub i64);
+
+string_enum! {
+    Role { Admin = "admin", Support = "support", Packer = "packer", Courier = "courier" }
+}
+
+/// What a signed-in staff member may do. Checked on every staff route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// See orders: items, status, area and district (what packing needs).
+    ViewOrders,
+    /// See a customer's name, full phone, email and full address.
+    ViewCustomerContact,
+    /// Enter orders taken by phone or Facebook.
+    EnterOrders,
+    /// Change an order's status (also restricted per status, see `may_set_status`).
+    ChangeStatus,
+    /// Manage staff accounts and read the audit log.
+    Administer,
+}
+
+impl Role {
+    pub fn may(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::Support => matches!(
+                permission,
+                ViewOrders | ViewCustomerContact | EnterOrders | ChangeStatus
+            ),
+            // A courier needs the phone and address to deliver; a packer does not.
+            Role::Courier => matches!(permission, ViewOrders | ViewCustomerContact | ChangeStatus),
+            Role::Packer => matches!(permission, ViewOrders | ChangeStatus),
+        }
+    }
+
+    /// Packers move orders to packed, couriers through delivery; support and
+    /// admin may make any legal change.
+    pub fn may_set_status(self, to: crate::OrderStatus) -> bool {
+        use crate::OrderStatus::*;
+        match self {
+            Role::Admin | Role::Support => true,
+            Role::Packer => matches!(to, Packed),
+            Role::Courier => matches!(to, HandedToCourier | Delivered | Returned),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packers_do_not_see_contact_details() {
+        assert!(!Role::Packer.may(Permission::ViewCustomerContact));
+        assert!(Role::Packer.may(Permission::ViewOrders));
+        assert!(Role::Courier.may(Permission::ViewCustomerContact));
+        assert!(!Role::Courier.may(Permission::EnterOrders));
+        assert!(!Role::Support.may(Permission::Administer));
+        assert!(Role::Admin.may(Permission::Administer));
+    }
+
+    #[test]
+    fn status_changes_by_role() {
+        use crate::OrderStatus::*;
+        assert!(Role::Packer.may_set_status(Packed));
+        assert!(!Role::Packer.may_set_status(Cancelled));
+        assert!(Role::Courier.may_set_status(Delivered));
+        assert!(!Role::Courier.may_set_status(Confirmed));
+    }
+}
