@@ -1,1 +1,101 @@
+//! A fresh, empty database per test, on either engine. PostgreSQL is not
+//! optional: when it cannot be reached the test fails with a message saying
+//! so, it is never skipped.
 
+use rand::Rng;
+use sqlx::{Connection, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The server the PostgreSQL tests use; `CHOTOMONI_TEST_POSTGRES` overrides it.
+pub fn postgres_admin_url() -> String {
+    std::env::var("CHOTOMONI_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+pub struct TestDb {
+    pub url: String,
+    pub engine: Engine,
+    pg_name: Option<String>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub async fn fresh(engine: Engine) -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        match engine {
+            Engine::Sqlite => TestDb {
+                url: format!("sqlite://{}/test.db", dir.path().display()),
+                engine,
+                pg_name: None,
+                dir,
+            },
+            Engine::Postgres => {
+                let admin = postgres_admin_url();
+                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is required for these tests and is unreachable at {admin}: {e}. \
+                         Start it, or set CHOTOMONI_TEST_POSTGRES."
+                    )
+                });
+                let name = format!("cm_test_{:016x}", rand::thread_rng().gen::<u64>());
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    engine,
+                    pg_name: Some(name),
+                    dir,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime; use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+                    .await
+                    .ok()?;
+                conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// Runs an async test body once per engine: `both_engines!(name, body_fn)`
+/// makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_engines {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $body($crate::Engine::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $body($crate::Engine::Postgres).await
+            }
+        }
+    };
+}

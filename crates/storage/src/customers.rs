@@ -1,0 +1,113 @@
+use crate::{duplicate_as, Result};
+use sqlx::{AnyConnection, FromRow};
+
+/// A customer as stored: personal fields sealed, with their wrapped key.
+#[derive(Debug, Clone, FromRow)]
+pub struct CustomerRow {
+    pub id: i64,
+    pub name_enc: Option<Vec<u8>>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub email_enc: Option<Vec<u8>>,
+    pub password_hash: Option<String>,
+    pub created_at: i64,
+    pub erased_at: Option<i64>,
+    /// `None` once the key is destroyed: the sealed fields can never open again.
+    pub wrapped_key: Option<Vec<u8>>,
+}
+
+/// Sealed personal fields and their blind indexes, ready to store.
+pub struct SealedContact {
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub phone_index: Vec<u8>,
+    pub email_enc: Option<Vec<u8>>,
+    pub email_index: Option<Vec<u8>>,
+}
+
+const SELECT: &str = "SELECT c.id, c.name_enc, c.phone_enc, c.email_enc, c.password_hash, \
+     c.created_at, c.erased_at, k.wrapped_key \
+     FROM customers c LEFT JOIN customer_keys k ON k.customer_id = c.id";
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<CustomerRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE c.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn find_by_phone_index(
+    conn: &mut AnyConnection,
+    index: &[u8],
+) -> Result<Option<CustomerRow>> {
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE c.phone_index = $1"))
+            .bind(index.to_vec())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+pub async fn find_by_email_index(
+    conn: &mut AnyConnection,
+    index: &[u8],
+) -> Result<Vec<CustomerRow>> {
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE c.email_index = $1 ORDER BY c.id"))
+            .bind(index.to_vec())
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// Creates the row first, because sealed values are bound to the row's id.
+pub async fn insert_empty(conn: &mut AnyConnection, created_at: i64) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("INSERT INTO customers (created_at) VALUES ($1) RETURNING id")
+            .bind(created_at)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+pub async fn insert_key(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    wrapped: &[u8],
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO customer_keys (customer_id, wrapped_key, created_at) VALUES ($1, $2, $3)",
+    )
+    .bind(customer_id)
+    .bind(wrapped.to_vec())
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_contact(conn: &mut AnyConnection, id: i64, c: &SealedContact) -> Result<()> {
+    sqlx::query(
+        "UPDATE customers SET name_enc = $1, phone_enc = $2, phone_index = $3, \
+         email_enc = $4, email_index = $5 WHERE id = $6",
+    )
+    .bind(c.name_enc.clone())
+    .bind(c.phone_enc.clone())
+    .bind(c.phone_index.clone())
+    .bind(c.email_enc.clone())
+    .bind(c.email_index.clone())
+    .bind(id)
+    .execute(conn)
+    .await
+    .map_err(duplicate_as("phone"))?;
+    Ok(())
+}
+
+pub async fn set_password_hash(conn: &mut AnyConnection, id: i64, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE customers SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,233 @@
+use crate::sql::Sql;
+use crate::Result;
+use sqlx::{AnyConnection, FromRow};
+
+/// An order row joined with what is needed to open its sealed fields.
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderRow {
+    pub id: i64,
+    pub customer_id: i64,
+    pub status: String,
+    pub payment_method: String,
+    pub payment_status: String,
+    pub source: String,
+    pub total: i64,
+    pub address_enc: Option<Vec<u8>>,
+    pub instructions_enc: Option<Vec<u8>>,
+    pub created_by: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub name_enc: Option<Vec<u8>>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub email_enc: Option<Vec<u8>>,
+    pub wrapped_key: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ItemRow {
+    pub order_id: i64,
+    pub line_no: i64,
+    pub sku: Option<String>,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct EventRow {
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub staff_id: Option<i64>,
+    pub at: i64,
+}
+
+pub struct NewOrder<'a> {
+    pub customer_id: i64,
+    pub status: &'a str,
+    pub payment_method: &'a str,
+    pub payment_status: &'a str,
+    pub source: &'a str,
+    pub total: i64,
+    pub created_by: Option<i64>,
+    pub at: i64,
+}
+
+/// Filters of the order list. `before` pages backwards by id (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    pub customer_id: Option<i64>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+const SELECT: &str = "SELECT o.id, o.customer_id, o.status, o.payment_method, o.payment_status, \
+     o.source, o.total, o.address_enc, o.instructions_enc, o.created_by, o.created_at, \
+     o.updated_at, c.name_enc, c.phone_enc, c.email_enc, k.wrapped_key \
+     FROM orders o JOIN customers c ON c.id = o.customer_id \
+     LEFT JOIN customer_keys k ON k.customer_id = o.customer_id";
+
+pub async fn insert(conn: &mut AnyConnection, o: &NewOrder<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO orders (customer_id, status, payment_method, payment_status, source, total, \
+         created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+    )
+    .bind(o.customer_id)
+    .bind(o.status)
+    .bind(o.payment_method)
+    .bind(o.payment_status)
+    .bind(o.source)
+    .bind(o.total)
+    .bind(o.created_by)
+    .bind(o.at)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn set_sealed(
+    conn: &mut AnyConnection,
+    id: i64,
+    address_enc: &[u8],
+    instructions_enc: Option<&[u8]>,
+) -> Result<()> {
+    sqlx::query("UPDATE orders SET address_enc = $1, instructions_enc = $2 WHERE id = $3")
+        .bind(address_enc.to_vec())
+        .bind(instructions_enc.map(|b| b.to_vec()))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_items(conn: &mut AnyConnection, items: &[ItemRow]) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let mut q = Sql::new(
+        "INSERT INTO order_items (order_id, line_no, sku, name, quantity, unit_price) VALUES ",
+    );
+    q.list(items, ", ", |q, i| {
+        q.push("(")
+            .bind(i.order_id)
+            .push(", ")
+            .bind(i.line_no)
+            .push(", ")
+            .bind(i.sku.clone());
+        q.push(", ")
+            .bind(i.name.clone())
+            .push(", ")
+            .bind(i.quantity)
+            .push(", ")
+            .bind(i.unit_price)
+            .push(")");
+    });
+    let (text, args) = q.into_parts();
+    sqlx::query_with(&text, args).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn insert_event(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    from: Option<&str>,
+    to: &str,
+    staff_id: Option<i64>,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO order_events (order_id, from_status, to_status, staff_id, at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(order_id)
+    .bind(from)
+    .bind(to)
+    .bind(staff_id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<OrderRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE o.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn items(conn: &mut AnyConnection, order_ids: &[i64]) -> Result<Vec<ItemRow>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(
+        "SELECT order_id, line_no, sku, name, quantity, unit_price FROM order_items WHERE order_id IN (",
+    );
+    q.list(order_ids, ", ", |q, id| {
+        q.bind(*id);
+    });
+    q.push(") ORDER BY order_id, line_no");
+    let (text, args) = q.into_parts();
+    Ok(sqlx::query_as_with(&text, args).fetch_all(conn).await?)
+}
+
+pub async fn events(conn: &mut AnyConnection, order_id: i64) -> Result<Vec<EventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT from_status, to_status, staff_id, at FROM order_events WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn list(conn: &mut AnyConnection, f: &OrderFilter) -> Result<Vec<OrderRow>> {
+    let mut q = Sql::new(SELECT);
+    q.push(" WHERE 1 = 1");
+    if let Some(s) = &f.status {
+        q.push(" AND o.status = ").bind(s.clone());
+    }
+    if let Some(c) = f.customer_id {
+        q.push(" AND o.customer_id = ").bind(c);
+    }
+    if let Some(t) = f.created_from {
+        q.push(" AND o.created_at >= ").bind(t);
+    }
+    if let Some(t) = f.created_to {
+        q.push(" AND o.created_at < ").bind(t);
+    }
+    if let Some(b) = f.before {
+        q.push(" AND o.id < ").bind(b);
+    }
+    q.push(" ORDER BY o.id DESC LIMIT ").bind(f.limit);
+    let (text, args) = q.into_parts();
+    Ok(sqlx::query_as_with(&text, args).fetch_all(conn).await?)
+}
+
+/// Moves an order from `from` to `to` only if it is still `from`; false when
+/// someone else changed it first.
+pub async fn compare_and_set_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+    at: i64,
+) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+            .bind(to)
+            .bind(at)
+            .bind(id)
+            .bind(from)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn count_by_status(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
+            .fetch_all(conn)
+            .await?,
+    )
+}

@@ -1,0 +1,57 @@
+//! A small dynamic query builder. `sqlx::QueryBuilder` over `Any` writes `?`
+//! placeholders, which PostgreSQL rejects; this one numbers them `$1, $2…`,
+//! which both engines accept.
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments, Encode, Type};
+
+pub struct Sql {
+    text: String,
+    args: AnyArguments<'static>,
+    count: usize,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_owned(),
+            args: AnyArguments::default(),
+            count: 0,
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends the next placeholder and binds `value` to it.
+    pub fn bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: 'static + Send + Encode<'static, Any> + Type<Any>,
+    {
+        self.count += 1;
+        self.text.push('$');
+        self.text.push_str(&self.count.to_string());
+        self.args.add(value).expect("encoding a bound value");
+        self
+    }
+
+    /// Binds each item of `values` through `bind_one`, separated by `sep`.
+    pub fn list<I, F>(&mut self, values: I, sep: &str, mut bind_one: F) -> &mut Self
+    where
+        I: IntoIterator,
+        F: FnMut(&mut Self, I::Item),
+    {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(sep);
+            }
+            bind_one(self, v);
+        }
+        self
+    }
+
+    pub fn into_parts(self) -> (String, AnyArguments<'static>) {
+        (self.text, self.args)
+    }
+}

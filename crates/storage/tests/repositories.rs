@@ -1,0 +1,390 @@
+//! Every repository query, run against a fresh SQLite and a fresh PostgreSQL.
+use chotomoni_storage::orders::{ItemRow, NewOrder, OrderFilter};
+use chotomoni_storage::sessions::NewSession;
+use chotomoni_storage::{
+    audit, consents, customers, orders, products, schema, sessions, staff, Db, StorageError,
+};
+use chotomoni_testkit::{both_engines, Engine, TestDb};
+
+async fn open(engine: Engine) -> (TestDb, Db) {
+    let t = TestDb::fresh(engine).await;
+    let db = Db::connect(&t.url, 4).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    db.migrate().await.expect("migrating twice is a no-op");
+    (t, db)
+}
+
+async fn customer(db: &Db, phone_index: &[u8]) -> i64 {
+    let mut c = db.conn().await.unwrap();
+    let id = customers::insert_empty(&mut c, 1_000).await.unwrap();
+    customers::insert_key(&mut c, id, b"wrapped", 1_000)
+        .await
+        .unwrap();
+    customers::set_contact(
+        &mut c,
+        id,
+        &customers::SealedContact {
+            name_enc: b"n".to_vec(),
+            phone_enc: b"p".to_vec(),
+            phone_index: phone_index.to_vec(),
+            email_enc: None,
+            email_index: None,
+        },
+    )
+    .await
+    .unwrap();
+    id
+}
+
+async fn customer_queries(engine: Engine) {
+    let (_t, db) = open(engine).await;
+    let id = customer(&db, b"idx-1").await;
+    let mut c = db.conn().await.unwrap();
+    let found = customers::find_by_phone_index(&mut c, b"idx-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, id);
+    assert_eq!(found.wrapped_key.as_deref(), Some(&b"wrapped"[..]));
+    assert!(customers::find_by_phone_index(&mut c, b"other")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(customers::find_by_email_index(&mut c, b"e")
+        .await
+        .unwrap()
+        .is_empty());
+    customers::set_password_hash(&mut c, id, "hash")
+        .await
+        .unwrap();
+    assert_eq!(
+        customers::get(&mut c, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .as_deref(),
+        Some("hash")
+    );
+
+    // A second customer with the same phone index is refused as a duplicate.
+    let other = customers::insert_empty(&mut c, 1).await.unwrap();
+    let err = customers::set_contact(
+        &mut c,
+        other,
+        &customers::SealedContact {
+            name_enc: vec![1],
+            phone_enc: vec![1],
+            phone_index: b"idx-1".to_vec(),
+            email_enc: None,
+            email_index: None,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, StorageError::Duplicate(ref f) if f == "phone"),
+        "{err:?}"
+    );
+}
+both_engines!(customer_queries_work, super::customer_queries);
+
+async fn order_queries(engine: Engine) {
+    let (_t, db) = open(engine).await;
+    let cust = customer(&db, b"idx-2").await;
+    let mut c = db.conn().await.unwrap();
+    let mut ids = Vec::new();
+    for (i, status) in ["placed", "packed", "placed"].iter().enumerate() {
+        let id = orders::insert(
+            &mut c,
+            &NewOrder {
+                customer_id: cust,
+                status,
+                payment_method: "cod",
+                payment_status: "pending",
+                source: "shop",
+                total: 500,
+                created_by: None,
+                at: 10_000 + i as i64,
+            },
+        )
+        .await
+        .unwrap();
+        orders::set_sealed(&mut c, id, b"addr", None).await.unwrap();
+        orders::insert_items(
+            &mut c,
+            &[
+                ItemRow {
+                    order_id: id,
+                    line_no: 1,
+                    sku: Some("S1".into()),
+                    name: "Saree".into(),
+                    quantity: 1,
+                    unit_price: 300,
+                },
+                ItemRow {
+                    order_id: id,
+                    line_no: 2,
+                    sku: None,
+                    name: "Scarf".into(),
+                    quantity: 2,
+                    unit_price: 100,
+                },
+            ],
+        )
+        .await
+        .unwrap();
+        orders::insert_event(&mut c, id, None, status, None, 10_000)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let o = orders::get(&mut c, ids[0]).await.unwrap().unwrap();
+    assert_eq!(
+        (o.status.as_str(), o.total, o.customer_id),
+        ("placed", 500, cust)
+    );
+    assert_eq!(o.address_enc.as_deref(), Some(&b"addr"[..]));
+    assert_eq!(o.wrapped_key.as_deref(), Some(&b"wrapped"[..]));
+    assert!(orders::get(&mut c, 999_999).await.unwrap().is_none());
+
+    let items = orders::items(&mut c, &ids[..2]).await.unwrap();
+    assert_eq!(items.len(), 4);
+    assert_eq!(items[1].name, "Scarf");
+
+    let placed = orders::list(
+        &mut c,
+        &OrderFilter {
+            status: Some("placed".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        placed.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![ids[2], ids[0]]
+    );
+    let page = orders::list(
+        &mut c,
+        &OrderFilter {
+            before: Some(ids[2]),
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(page[0].id, ids[1]);
+    let dated = orders::list(
+        &mut c,
+        &OrderFilter {
+            created_from: Some(10_001),
+            created_to: Some(10_002),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(dated.len(), 1);
+    let mine = orders::list(
+        &mut c,
+        &OrderFilter {
+            customer_id: Some(cust),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(mine.len(), 3);
+
+    assert!(
+        orders::compare_and_set_status(&mut c, ids[0], "placed", "confirmed", 20_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !orders::compare_and_set_status(&mut c, ids[0], "placed", "cancelled", 20_001)
+            .await
+            .unwrap()
+    );
+    assert_eq!(orders::events(&mut c, ids[0]).await.unwrap().len(), 1);
+    let counts = orders::count_by_status(&mut c).await.unwrap();
+    assert!(
+        counts.contains(&("confirmed".to_owned(), 1)) && counts.contains(&("placed".to_owned(), 1))
+    );
+}
+both_engines!(order_queries_work, super::order_queries);
+
+async fn staff_session_audit_queries(engine: Engine) {
+    let (_t, db) = open(engine).await;
+    let mut c = db.conn().await.unwrap();
+    let id = staff::insert(&mut c, "rina", "h", "packer", 1)
+        .await
+        .unwrap();
+    assert!(matches!(
+        staff::insert(&mut c, "rina", "h", "admin", 1).await,
+        Err(StorageError::Duplicate(_))
+    ));
+    assert_eq!(
+        staff::by_username(&mut c, "rina")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    staff::set_password_hash(&mut c, id, "h2").await.unwrap();
+    assert_eq!(
+        staff::get(&mut c, id).await.unwrap().unwrap().password_hash,
+        "h2"
+    );
+
+    sessions::insert(
+        &mut c,
+        &NewSession {
+            token_hash: "t1",
+            kind: "staff",
+            staff_id: Some(id),
+            customer_id: None,
+            csrf_token: "x",
+            lang: "bn",
+            cart: "[]",
+            ip_address: Some("127.0.0.1"),
+            user_agent: Some("UA"),
+            device_kind: Some("desktop"),
+            at: 100,
+            expires_at: 10_000,
+        },
+    )
+    .await
+    .unwrap();
+    let s = sessions::get(&mut c, "t1", 200).await.unwrap().unwrap();
+    assert_eq!(s.staff_role.as_deref(), Some("packer"));
+    assert!(
+        sessions::get(&mut c, "t1", 10_000).await.unwrap().is_none(),
+        "expired"
+    );
+    sessions::set_lang(&mut c, "t1", "en").await.unwrap();
+    sessions::set_cart(&mut c, "t1", "[[1,2]]").await.unwrap();
+    let s = sessions::get(&mut c, "t1", 200).await.unwrap().unwrap();
+    assert_eq!((s.lang.as_str(), s.cart.as_str()), ("en", "[[1,2]]"));
+    assert_eq!(sessions::sweep(&mut c, 101, 200).await.unwrap(), (1, 0));
+    assert_eq!(sessions::sweep(&mut c, 101, 20_000).await.unwrap(), (0, 1));
+    sessions::delete(&mut c, "t1").await.unwrap();
+
+    sessions::record_attempt(&mut c, "k", 1_000, false)
+        .await
+        .unwrap();
+    sessions::record_attempt(&mut c, "k", 2_000, true)
+        .await
+        .unwrap();
+    assert_eq!(sessions::failures_since(&mut c, "k", 0).await.unwrap(), 1);
+    assert_eq!(
+        sessions::failures_since(&mut c, "k", 1_500).await.unwrap(),
+        0
+    );
+
+    audit::append(
+        &mut c,
+        5,
+        "staff:1",
+        "order.view",
+        "order:CM-000001",
+        "fields=name",
+    )
+    .await
+    .unwrap();
+    let rows = audit::recent(&mut c, Some("order:CM-000001"), 10)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(audit::recent(&mut c, None, 10).await.unwrap().len(), 1);
+    // The audit log refuses to be rewritten, on both engines.
+    assert!(sqlx::query("UPDATE audit_log SET actor = 'x'")
+        .execute(&mut *c)
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM audit_log")
+        .execute(&mut *c)
+        .await
+        .is_err());
+    assert_eq!(
+        audit::recent(&mut c, None, 10).await.unwrap()[0].actor,
+        "staff:1"
+    );
+
+    products::upsert(&mut c, "SKU-1", "Jamdani saree", "জামদানি শাড়ি", 450_000)
+        .await
+        .unwrap();
+    products::upsert(&mut c, "SKU-1", "Jamdani saree", "জামদানি শাড়ি", 460_000)
+        .await
+        .unwrap();
+    assert_eq!(products::active(&mut c).await.unwrap().len(), 1);
+    assert_eq!(
+        products::by_sku(&mut c, "SKU-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .price,
+        460_000
+    );
+}
+both_engines!(
+    staff_session_audit_queries_work,
+    super::staff_session_audit_queries
+);
+
+async fn consent_queries(engine: Engine) {
+    let (_t, db) = open(engine).await;
+    let cust = customer(&db, b"idx-3").await;
+    let mut c = db.conn().await.unwrap();
+    let row = consents::ConsentRow {
+        purpose: "marketing_sms".into(),
+        granted: 1,
+        channel: "checkout".into(),
+        policy_version: 1,
+        wording: "Send me offers".into(),
+        at: 5,
+    };
+    consents::append(&mut c, cust, &row).await.unwrap();
+    let got = consents::for_customer(&mut c, cust).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].granted, 1);
+}
+both_engines!(consent_queries_work, super::consent_queries);
+
+/// Every column of the live schema is either a catalogued personal field or
+/// declared not personal, and every catalogued field exists.
+async fn catalog_covers_schema(engine: Engine) {
+    let (_t, db) = open(engine).await;
+    let live = schema::columns(&db).await.unwrap();
+    assert!(live.len() > 40, "schema read: {live:?}");
+    let unclassified: Vec<String> = live
+        .iter()
+        .filter(|(t, c)| !chotomoni_domain::catalog::is_classified(t, c))
+        .map(|(t, c)| format!("{t}.{c}"))
+        .collect();
+    assert!(
+        unclassified.is_empty(),
+        "columns missing from the data catalog: {unclassified:?}"
+    );
+    let all = chotomoni_domain::catalog::FIELDS
+        .iter()
+        .map(|f| (f.table, f.column))
+        .chain(
+            chotomoni_domain::catalog::NOT_PERSONAL
+                .iter()
+                .map(|n| (n.table, n.column)),
+        );
+    for (t, c) in all {
+        assert!(
+            live.iter().any(|(lt, lc)| lt == t && lc == c),
+            "catalog lists {t}.{c}, which the schema lacks"
+        );
+    }
+}
+both_engines!(catalog_covers_the_live_schema, super::catalog_covers_schema);
