@@ -1,1 +1,247 @@
-fn main() {}
+//! `chotomoni`: serve, migrate, staff, seed.
+mod config;
+
+use anyhow::{Context, Result};
+use chotomoni_crypto::MasterKey;
+use chotomoni_domain::Role;
+use chotomoni_services::{seed, Services, Settings};
+use chotomoni_storage::Db;
+use chotomoni_web::{logging::Masking, AppState, WebConfig};
+use clap::{Parser, Subcommand};
+use config::{Config, Overrides};
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "chotomoni",
+    version,
+    about = "Orders, proof and customer data for a small shop"
+)]
+struct Cli {
+    /// TOML configuration file (also CHOTOMONI_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Where the SQLite database, media and master key live by default.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrates first).
+    Serve {
+        #[arg(long)]
+        listen: Option<String>,
+        /// Seed a believable demo shop on first start and print a staff login.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Load bulk data for benchmarks.
+    Seed {
+        #[arg(long)]
+        orders: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a staff member; the password is read from standard input.
+    Add {
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "role must be admin, support, packer or courier".into())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        listen,
+        data_dir: cli.data_dir.clone(),
+    };
+    let config = config::load(cli.config.as_deref(), &overrides, &|k| {
+        std::env::var(k).ok()
+    })?;
+    init_logging(&config.log);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli.command, config))
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{filter},sqlx=warn"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(Masking(std::io::stderr))
+        .init();
+}
+
+async fn run(command: Command, config: Config) -> Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let services = open(&config).await?;
+    match command {
+        Command::Migrate => {
+            println!(
+                "migrations applied to {}",
+                config::redact_url(&config.database_url)
+            );
+        }
+        Command::Staff {
+            command: StaffCommand::Add { username, role },
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let id = services.add_staff(&username, password, role).await?;
+            println!(
+                "staff {} added with role {} (id {})",
+                username.trim().to_lowercase(),
+                role,
+                id.0
+            );
+        }
+        Command::Seed { orders } => {
+            let started = std::time::Instant::now();
+            seed::seed_bulk(&services, orders, |done| {
+                if done % 100_000 == 0 || done == orders {
+                    eprintln!("  {done} orders");
+                }
+            })
+            .await?;
+            println!(
+                "seeded {orders} orders in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Serve { demo, .. } => serve(services, &config, demo).await?,
+    }
+    Ok(())
+}
+
+async fn open(config: &Config) -> Result<Services> {
+    let master = master_key(config)?;
+    let db = Db::connect(&config.database_url, config.max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", config::redact_url(&config.database_url)))?;
+    db.migrate().await.context("migrating the database")?;
+    let settings = Settings {
+        technical_retention_days: config.technical_retention_days,
+        session_days: config.session_days,
+    };
+    Ok(Services::new(db, master.keyring(), settings))
+}
+
+/// The master key from CHOTOMONI_MASTER_KEY, else its file, made (0600) on first run.
+fn master_key(config: &Config) -> Result<MasterKey> {
+    if let Some(hex) = &config.master_key_hex {
+        return MasterKey::from_hex(hex).context("CHOTOMONI_MASTER_KEY");
+    }
+    let path = &config.master_key_file;
+    if path.exists() {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::from_hex(&text)
+            .with_context(|| format!("master key in {}", path.display()));
+    }
+    let key = MasterKey::generate();
+    write_private(path, &key.to_hex())?;
+    tracing::warn!(path = %path.display(), "generated a new master key; back it up separately from the database");
+    Ok(key)
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+async fn serve(services: Services, config: &Config, demo: bool) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    if demo {
+        demo_shop(&services, &config.data_dir).await?;
+    }
+    let sweeper = services.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match sweeper.sweep().await {
+                Ok((purged, deleted)) => {
+                    tracing::info!(purged, deleted, "swept technical data and expired sessions")
+                }
+                Err(e) => tracing::error!(error = %e, "sweep failed"),
+            }
+        }
+    });
+    println!("Chotomoni is running at http://{addr}/");
+    let state = AppState {
+        services,
+        config: WebConfig {
+            secure_cookies: config.secure_cookies,
+            trust_forwarded: config.trust_forwarded,
+        },
+    };
+    chotomoni_web::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+/// Seeds the demo shop once, and prints a staff login for it.
+async fn demo_shop(services: &Services, data_dir: &std::path::Path) -> Result<()> {
+    let marker = data_dir.join("demo-login.txt");
+    if !marker.exists() {
+        eprintln!("seeding the demo shop (300 orders)…");
+        seed::seed_demo(services, 60, 300).await?;
+        let password: String = {
+            use rand::Rng;
+            let mut rng = rand::thread_rng();
+            (0..16)
+                .map(|_| char::from(b"abcdefghjkmnpqrstuvwxyz23456789"[rng.gen_range(0..31)]))
+                .collect()
+        };
+        services.add_staff("admin", &password, Role::Admin).await?;
+        write_private(&marker, &format!("username: admin\npassword: {password}\n"))?;
+    }
+    print!(
+        "Demo staff login ({}):\n{}",
+        marker.display(),
+        std::fs::read_to_string(&marker)?
+    );
+    Ok(())
+}

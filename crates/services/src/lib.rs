@@ -1,1 +1,63 @@
+//! Services: the shop's use cases over storage and keys. Personal fields are
+//! sealed and opened here, never below; what a caller may see is decided
+//! here, from the actor's role.
 
+pub mod actor;
+pub mod audit;
+pub mod auth;
+pub mod customers;
+pub mod error;
+pub mod orders;
+pub mod seed;
+pub mod vault;
+
+pub use actor::Actor;
+pub use error::ServiceError;
+
+use chotomoni_crypto::Keyring;
+use chotomoni_storage::Db;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Days technical data (IP address, user agent, device) is kept.
+    pub technical_retention_days: u32,
+    /// Days a sign-in lasts.
+    pub session_days: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            technical_retention_days: 90,
+            session_days: 14,
+        }
+    }
+}
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub vault: vault::Vault,
+    pub settings: Settings,
+    pub audit: audit::AuditWriter,
+}
+
+impl Services {
+    pub fn new(db: Db, keys: Keyring, settings: Settings) -> Services {
+        let audit = audit::AuditWriter::start(db.clone());
+        Services {
+            vault: vault::Vault::new(keys),
+            db,
+            settings,
+            audit,
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

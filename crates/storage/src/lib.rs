@@ -5,6 +5,7 @@
 //! layer never sees a key.
 
 pub mod audit;
+pub mod bulk;
 pub mod consents;
 pub mod customers;
 pub mod orders;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use sqlx::AnyConnection as Conn;
+pub use sqlx::Error as SqlxError;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -1,1 +1,56 @@
+//! HTTP: the JSON API under `/api/v1` (with its OpenAPI document) and the
+//! server-rendered pages. Handlers parse input at the edge, call a service,
+//! and map errors through the one envelope in `error`.
 
+pub mod api;
+pub mod caller;
+pub mod error;
+pub mod json;
+pub mod logging;
+
+use axum::Router;
+use chotomoni_services::Services;
+use std::net::SocketAddr;
+use tower_http::trace::TraceLayer;
+
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// Mark cookies Secure (the server is reached over TLS).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub config: WebConfig,
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = std::sync::Arc::new(openapi);
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = openapi.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,203 @@
+//! Configuration, layered: built-in defaults, then a TOML file, then
+//! `CHOTOMONI_*` environment variables (and `DATABASE_URL`), then flags.
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub master_key_file: Option<PathBuf>,
+    pub technical_retention_days: Option<u32>,
+    pub session_days: Option<u32>,
+    pub secure_cookies: Option<bool>,
+    pub trust_forwarded: Option<bool>,
+    pub max_connections: Option<u32>,
+    pub log: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub master_key_file: PathBuf,
+    /// Hex master key from the environment; never printed.
+    pub master_key_hex: Option<String>,
+    pub technical_retention_days: u32,
+    pub session_days: u32,
+    pub secure_cookies: bool,
+    pub trust_forwarded: bool,
+    pub max_connections: u32,
+    pub log: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database", &redact_url(&self.database_url))
+            .field(
+                "master_key",
+                &if self.master_key_hex.is_some() {
+                    "from environment"
+                } else {
+                    "from file"
+                },
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Values given on the command line, which win over everything.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+pub fn load(
+    file: Option<&Path>,
+    flags: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config> {
+    let file_path = file
+        .map(Path::to_path_buf)
+        .or_else(|| env("CHOTOMONI_CONFIG").map(PathBuf::from));
+    let f: FileConfig = match &file_path {
+        Some(p) => toml::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("parsing {}", p.display()))?,
+        None => FileConfig::default(),
+    };
+    let num = |name: &str| -> Result<Option<u32>> {
+        env(name)
+            .map(|v| {
+                v.parse()
+                    .with_context(|| format!("{name} must be a whole number"))
+            })
+            .transpose()
+    };
+    let flag = |name: &str| -> Result<Option<bool>> {
+        env(name)
+            .map(|v| match v.as_str() {
+                "1" | "true" | "yes" => Ok(true),
+                "0" | "false" | "no" => Ok(false),
+                _ => anyhow::bail!("{name} must be true or false"),
+            })
+            .transpose()
+    };
+    let data_dir = flags
+        .data_dir
+        .clone()
+        .or_else(|| env("CHOTOMONI_DATA_DIR").map(PathBuf::from))
+        .or(f.data_dir)
+        .unwrap_or_else(|| PathBuf::from("./chotomoni-data"));
+    let database_url = env("DATABASE_URL")
+        .or_else(|| env("CHOTOMONI_DATABASE_URL"))
+        .or(f.database_url)
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("chotomoni.db").display()));
+    Ok(Config {
+        listen: flags
+            .listen
+            .clone()
+            .or_else(|| env("CHOTOMONI_LISTEN"))
+            .or(f.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into()),
+        master_key_file: env("CHOTOMONI_MASTER_KEY_FILE")
+            .map(PathBuf::from)
+            .or(f.master_key_file)
+            .unwrap_or_else(|| data_dir.join("master.key")),
+        master_key_hex: env("CHOTOMONI_MASTER_KEY"),
+        technical_retention_days: num("CHOTOMONI_TECHNICAL_RETENTION_DAYS")?
+            .or(f.technical_retention_days)
+            .unwrap_or(90),
+        session_days: num("CHOTOMONI_SESSION_DAYS")?
+            .or(f.session_days)
+            .unwrap_or(14),
+        secure_cookies: flag("CHOTOMONI_SECURE_COOKIES")?
+            .or(f.secure_cookies)
+            .unwrap_or(false),
+        trust_forwarded: flag("CHOTOMONI_TRUST_FORWARDED")?
+            .or(f.trust_forwarded)
+            .unwrap_or(false),
+        max_connections: num("CHOTOMONI_MAX_CONNECTIONS")?
+            .or(f.max_connections)
+            .unwrap_or(16),
+        log: env("CHOTOMONI_LOG")
+            .or(f.log)
+            .unwrap_or_else(|| "info".into()),
+        database_url,
+        data_dir,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn layers_in_order() {
+        let dir = tempfile_dir();
+        let file = dir.join("c.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:1\"\nsession_days = 3\ntechnical_retention_days = 30\n",
+        )
+        .unwrap();
+        let env: HashMap<&str, &str> = [
+            ("CHOTOMONI_TECHNICAL_RETENTION_DAYS", "60"),
+            ("DATABASE_URL", "postgres://u:secret@h/db"),
+        ]
+        .into();
+        let get = |k: &str| env.get(k).map(|v| v.to_string());
+        let c = load(Some(&file), &Overrides::default(), &get).unwrap();
+        assert_eq!(
+            (
+                c.listen.as_str(),
+                c.session_days,
+                c.technical_retention_days
+            ),
+            ("0.0.0.0:1", 3, 60)
+        );
+        let c = load(
+            Some(&file),
+            &Overrides {
+                listen: Some("127.0.0.1:2".into()),
+                data_dir: None,
+            },
+            &get,
+        )
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:2");
+        assert!(!format!("{c:?}").contains("secret"));
+        let c = load(None, &Overrides::default(), &|_| None).unwrap();
+        assert_eq!(c.database_url, "sqlite://./chotomoni-data/chotomoni.db");
+        std::fs::write(&file, "lisen = 1").unwrap();
+        assert!(load(Some(&file), &Overrides::default(), &|_| None).is_err());
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("cm-config-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}

@@ -1,0 +1,106 @@
+//! Audit entries. Changes are written in the same transaction as the change
+//! itself. Views of personal data, which are far more frequent and change
+//! nothing, go through a background writer that commits them in batches, so
+//! a busy packing station does not turn every read into a disk sync.
+use chotomoni_storage::{audit, Db};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{now_ms, Actor};
+
+enum Msg {
+    Entry {
+        at: i64,
+        actor: String,
+        action: &'static str,
+        target: String,
+        detail: String,
+    },
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Clone)]
+pub struct AuditWriter {
+    tx: mpsc::Sender<Msg>,
+}
+
+impl AuditWriter {
+    pub fn start(db: Db) -> AuditWriter {
+        let (tx, rx) = mpsc::channel(8192);
+        tokio::spawn(run(db, rx));
+        AuditWriter { tx }
+    }
+
+    /// Records a view; waits only if the writer is far behind.
+    pub async fn view(&self, actor: &Actor, action: &'static str, target: String, detail: String) {
+        let msg = Msg::Entry {
+            at: now_ms(),
+            actor: actor.audit_ref(),
+            action,
+            target,
+            detail,
+        };
+        if self.tx.send(msg).await.is_err() {
+            tracing::error!("audit writer has stopped; a view was not recorded");
+        }
+    }
+
+    /// Waits until everything recorded so far is committed.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Msg>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = write(&db, &batch).await {
+            tracing::error!(error = %e, entries = batch.len(), "audit batch failed");
+        }
+        for m in batch {
+            if let Msg::Flush(done) = m {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+async fn write(db: &Db, batch: &[Msg]) -> chotomoni_storage::Result<()> {
+    if !batch.iter().any(|m| matches!(m, Msg::Entry { .. })) {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for m in batch {
+        if let Msg::Entry {
+            at,
+            actor,
+            action,
+            target,
+            detail,
+        } = m
+        {
+            audit::append(&mut tx, *at, actor, action, target, detail).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes a change's audit entry inside the change's own transaction.
+pub async fn change(
+    conn: &mut chotomoni_storage::Conn,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> chotomoni_storage::Result<()> {
+    audit::append(conn, now_ms(), &actor.audit_ref(), action, target, detail).await
+}

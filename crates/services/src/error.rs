@@ -1,0 +1,45 @@
+use chotomoni_domain::FieldError;
+use chotomoni_storage::StorageError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A request that conflicts with the current state (an illegal status change).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("not allowed for your role")]
+    Forbidden,
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("wrong user name or password")]
+    BadCredentials,
+    #[error("stored personal data could not be opened")]
+    Sealed,
+    #[error(transparent)]
+    Storage(StorageError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StorageError> for ServiceError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => ServiceError::NotFound("record"),
+            other => ServiceError::Storage(other),
+        }
+    }
+}
+
+impl From<chotomoni_storage::SqlxError> for ServiceError {
+    fn from(e: chotomoni_storage::SqlxError) -> Self {
+        ServiceError::Storage(StorageError::Database(e))
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

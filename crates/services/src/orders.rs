@@ -1,0 +1,739 @@
+//! Orders: entry, lookup (by number or scanned code), lists and the status
+//! lifecycle. What each actor sees is decided in `visibility`.
+use crate::customers::{find_or_create, open_contact, ContactView};
+use crate::error::{Result, ServiceError};
+use crate::vault::{open_delivery, open_text, Delivery};
+use crate::{audit, now_ms, Actor, Services};
+use chotomoni_domain::catalog::bangla_digits;
+use chotomoni_domain::customer::instructions;
+use chotomoni_domain::order::check_items;
+use chotomoni_domain::staff::Permission;
+use chotomoni_domain::{
+    Address, CustomerId, CustomerName, Email, FieldError, ItemLine, OrderId, OrderNumber,
+    OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Phone,
+};
+use chotomoni_storage::orders::{
+    self as repo, ItemRow, NewOrder as NewOrderRow, OrderFilter, OrderRow,
+};
+use chotomoni_storage::{consents, customers};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    pub name: String,
+    /// A Bangladeshi mobile number in any usual form.
+    pub phone: String,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    pub line: String,
+    /// Area or thana.
+    pub area: String,
+    /// One of the 64 districts (English or Bangla).
+    pub district: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemInput {
+    pub name: String,
+    #[serde(default)]
+    pub sku: Option<String>,
+    pub quantity: i64,
+    /// Price of one unit in poisha (1 taka = 100 poisha).
+    pub unit_price: i64,
+}
+
+/// A new order, as the API and the checkout form send it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderInput {
+    pub customer: CustomerInput,
+    pub address: AddressInput,
+    pub items: Vec<ItemInput>,
+    #[serde(default)]
+    pub delivery_instructions: Option<String>,
+    pub payment_method: PaymentMethod,
+    /// Staff entry only: `phone` or `facebook`. Shop orders are `shop`.
+    #[serde(default)]
+    pub source: Option<OrderSource>,
+    /// An explicit, unticked-by-default opt-in to marketing messages.
+    #[serde(default)]
+    pub marketing_opt_in: bool,
+}
+
+/// A validated order, ready to store.
+pub struct ValidOrder {
+    pub name: CustomerName,
+    pub phone: Phone,
+    pub email: Option<Email>,
+    pub address: Address,
+    pub items: Vec<ItemLine>,
+    pub instructions: Option<String>,
+    pub payment_method: PaymentMethod,
+    pub source: Option<OrderSource>,
+    pub marketing_opt_in: bool,
+}
+
+impl OrderInput {
+    /// Parses every field; the first bad one is reported with its path.
+    pub fn validate(&self) -> Result<ValidOrder, FieldError> {
+        let name = CustomerName::parse(&self.customer.name).map_err(|e| e.within("customer"))?;
+        let phone = Phone::parse(&self.customer.phone).map_err(|e| e.within("customer"))?;
+        let email = match self.customer.email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(e) => Some(Email::parse(e).map_err(|e| e.within("customer"))?),
+        };
+        let address = Address::parse(
+            &self.address.line,
+            &self.address.area,
+            &self.address.district,
+        )?;
+        let items = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| {
+                ItemLine::parse(i, &it.name, it.sku.as_deref(), it.quantity, it.unit_price)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        check_items(&items)?;
+        let instructions = instructions(self.delivery_instructions.as_deref())?;
+        Ok(ValidOrder {
+            name,
+            phone,
+            email,
+            address,
+            items,
+            instructions,
+            payment_method: self.payment_method,
+            source: self.source,
+            marketing_opt_in: self.marketing_opt_in,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemView {
+    pub name: String,
+    pub sku: Option<String>,
+    pub quantity: i64,
+    pub unit_price: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, Default)]
+pub struct AddressView {
+    /// Hidden from packers.
+    pub recipient: Option<String>,
+    /// Hidden from packers.
+    pub line: Option<String>,
+    pub area: Option<String>,
+    pub district: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub from: Option<String>,
+    pub to: String,
+    pub at: String,
+    /// `staff:7`, or absent for the customer or the system.
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderView {
+    /// The human order number, e.g. `CM-000123`.
+    pub number: String,
+    pub status: OrderStatus,
+    pub payment_method: PaymentMethod,
+    pub payment_status: PaymentStatus,
+    pub source: OrderSource,
+    /// Total in poisha.
+    pub total: i64,
+    pub created_at: String,
+    pub items: Vec<ItemView>,
+    pub delivery_instructions: Option<String>,
+    /// Present only for roles that may see contact details, and the customer.
+    pub customer: Option<ContactView>,
+    pub address: AddressView,
+    /// The statuses this actor may move the order to now.
+    pub next_statuses: Vec<OrderStatus>,
+    pub history: Vec<EventView>,
+    /// True once the customer's data has been erased.
+    pub erased: bool,
+}
+
+/// How much of an order an actor may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Visibility {
+    /// Name, phone, email, full address, instructions.
+    Full,
+    /// What packing needs: items, instructions, area and district.
+    Packing,
+}
+
+fn visibility(actor: &Actor, owner: i64) -> Result<Visibility> {
+    match actor {
+        Actor::Staff { role, .. } if role.may(Permission::ViewCustomerContact) => {
+            Ok(Visibility::Full)
+        }
+        Actor::Staff { role, .. } if role.may(Permission::ViewOrders) => Ok(Visibility::Packing),
+        Actor::Customer(CustomerId(id)) if *id == owner => Ok(Visibility::Full),
+        Actor::System => Ok(Visibility::Full),
+        // Someone else's order does not exist, as far as they can tell.
+        _ => Err(ServiceError::NotFound("order")),
+    }
+}
+
+pub fn millis_to_rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// Dhaka time for pages: `2026-11-25 16:05`, in Bangla digits when asked.
+pub fn local_time(ms: i64, bangla: bool) -> String {
+    let offset = chrono::FixedOffset::east_opt(6 * 3600).expect("valid offset");
+    let text = chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&offset)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    if bangla {
+        bangla_digits(text)
+    } else {
+        text
+    }
+}
+
+fn parse_stored<T>(value: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    parse(value).ok_or_else(|| ServiceError::Internal(format!("unknown stored value {value:?}")))
+}
+
+impl Services {
+    /// Stores a new order in one transaction: the customer (found by phone or
+    /// created with a new key), the order, its items, its first event, the
+    /// marketing choice when given, and the audit entry.
+    pub async fn create_order(&self, actor: &Actor, input: &OrderInput) -> Result<OrderView> {
+        let v = input.validate()?;
+        let source = match (actor, v.source) {
+            (Actor::Staff { .. } | Actor::System, s)
+                if actor.staff_may(Permission::EnterOrders) =>
+            {
+                s.unwrap_or(OrderSource::Phone)
+            }
+            (Actor::Staff { .. }, _) => return Err(ServiceError::Forbidden),
+            (_, None | Some(OrderSource::Shop)) => OrderSource::Shop,
+            (_, Some(_)) => {
+                return Err(FieldError::new(
+                    "source",
+                    "only staff can enter phone or Facebook orders",
+                )
+                .into())
+            }
+        };
+        let total: i64 = v.items.iter().map(ItemLine::total).sum();
+        let at = now_ms();
+        let mut tx = self.db.begin().await?;
+        let (customer_id, key) = match actor {
+            Actor::Customer(CustomerId(id)) => {
+                let row = customers::get(&mut tx, *id)
+                    .await?
+                    .ok_or(ServiceError::Unauthenticated)?;
+                (
+                    row.id,
+                    self.vault
+                        .customer_key(row.id, row.wrapped_key.as_deref())?,
+                )
+            }
+            _ => {
+                let (id, key, _) =
+                    find_or_create(&mut tx, &self.vault, &v.name, &v.phone, v.email.as_ref())
+                        .await?;
+                (id, key)
+            }
+        };
+        let id = repo::insert(
+            &mut tx,
+            &NewOrderRow {
+                customer_id,
+                status: OrderStatus::Placed.as_str(),
+                payment_method: v.payment_method.as_str(),
+                payment_status: PaymentStatus::Pending.as_str(),
+                source: source.as_str(),
+                total,
+                created_by: actor.staff_id(),
+                at,
+            },
+        )
+        .await?;
+        let address = self.vault.seal_delivery(&key, id, &v.name, &v.address);
+        let instructions = v
+            .instructions
+            .as_deref()
+            .map(|t| self.vault.seal_instructions(&key, id, t));
+        repo::set_sealed(&mut tx, id, &address, instructions.as_deref()).await?;
+        let rows: Vec<ItemRow> = v
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| ItemRow {
+                order_id: id,
+                line_no: i as i64 + 1,
+                sku: it.sku.clone(),
+                name: it.name.clone(),
+                quantity: it.quantity,
+                unit_price: it.unit_price,
+            })
+            .collect();
+        repo::insert_items(&mut tx, &rows).await?;
+        repo::insert_event(
+            &mut tx,
+            id,
+            None,
+            OrderStatus::Placed.as_str(),
+            actor.staff_id(),
+            at,
+        )
+        .await?;
+        if v.marketing_opt_in {
+            consents::append(
+                &mut tx,
+                customer_id,
+                &consents::ConsentRow {
+                    purpose: "marketing_sms".into(),
+                    granted: 1,
+                    channel: if source == OrderSource::Shop {
+                        "checkout"
+                    } else {
+                        "staff_entry"
+                    }
+                    .into(),
+                    policy_version: 1,
+                    wording: MARKETING_WORDING.into(),
+                    at,
+                },
+            )
+            .await?;
+        }
+        let number = OrderNumber::from_id(OrderId(id));
+        audit::change(
+            &mut tx,
+            actor,
+            "order.create",
+            &format!("order:{number}"),
+            &format!("customer:{customer_id}"),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(order = %number, source = source.as_str(), total, "order placed");
+        // The one who placed it sees it in full: it is what they just typed.
+        let mut conn = self.db.conn().await?;
+        let row = repo::get(&mut conn, id)
+            .await?
+            .ok_or(ServiceError::NotFound("order"))?;
+        self.view(&mut conn, actor, row, Visibility::Full).await
+    }
+
+    /// One order, as this actor may see it. Staff views are audited.
+    pub async fn order(&self, actor: &Actor, number: OrderNumber) -> Result<OrderView> {
+        let mut conn = self.db.conn().await?;
+        let row = repo::get(&mut conn, number.id().0)
+            .await?
+            .ok_or(ServiceError::NotFound("order"))?;
+        let vis = visibility(actor, row.customer_id)?;
+        let view = self.view(&mut conn, actor, row, vis).await?;
+        if let Actor::Staff { .. } = actor {
+            let fields = match vis {
+                Visibility::Full => "name,phone,email,address,instructions",
+                Visibility::Packing => "area,district,instructions",
+            };
+            self.audit
+                .view(
+                    actor,
+                    "order.view",
+                    format!("order:{number}"),
+                    format!("fields={fields}"),
+                )
+                .await;
+        }
+        Ok(view)
+    }
+
+    /// What a barcode scan resolves to.
+    pub async fn order_by_code(&self, actor: &Actor, scanned: &str) -> Result<OrderView> {
+        let number = OrderNumber::from_scan(scanned)?;
+        self.order(actor, number).await
+    }
+
+    /// Public tracking: the order number and the phone it was placed with must
+    /// both match; otherwise it is simply not found.
+    pub async fn track(&self, number: &str, phone: &str) -> Result<OrderView> {
+        let not_found = || ServiceError::NotFound("order");
+        let number = OrderNumber::from_scan(number).map_err(|_| not_found())?;
+        let phone = Phone::parse(phone).map_err(|_| not_found())?;
+        let mut conn = self.db.conn().await?;
+        let row = repo::get(&mut conn, number.id().0)
+            .await?
+            .ok_or_else(not_found)?;
+        let owner =
+            customers::find_by_phone_index(&mut conn, &self.vault.phone_index(&phone)).await?;
+        if owner.map(|c| c.id) != Some(row.customer_id) {
+            return Err(not_found());
+        }
+        let actor = Actor::Customer(CustomerId(row.customer_id));
+        self.view(&mut conn, &actor, row, Visibility::Full).await
+    }
+
+    /// A page of orders for the back office, newest first.
+    pub async fn list_orders(&self, actor: &Actor, q: &OrderQuery) -> Result<OrderPage> {
+        if !actor.staff_may(Permission::ViewOrders) {
+            return match actor {
+                Actor::Customer(id) => self.customer_orders(*id, q).await,
+                _ => Err(ServiceError::Unauthenticated),
+            };
+        }
+        let mut filter = q.filter()?;
+        if let Some(phone) = q.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+            if !actor.staff_may(Permission::ViewCustomerContact) {
+                return Err(ServiceError::Forbidden);
+            }
+            let phone = Phone::parse(phone)?;
+            let mut conn = self.db.conn().await?;
+            match customers::find_by_phone_index(&mut conn, &self.vault.phone_index(&phone)).await?
+            {
+                Some(c) => filter.customer_id = Some(c.id),
+                None => {
+                    return Ok(OrderPage {
+                        orders: vec![],
+                        next_before: None,
+                    })
+                }
+            }
+        }
+        let page = self.page(actor, &filter, Visibility::Packing).await?;
+        if actor.staff_may(Permission::ViewCustomerContact) && !page.orders.is_empty() {
+            self.audit
+                .view(
+                    actor,
+                    "order.list",
+                    "orders".into(),
+                    format!("fields=name,phone,district count={}", page.orders.len()),
+                )
+                .await;
+        }
+        Ok(page)
+    }
+
+    async fn customer_orders(&self, id: CustomerId, q: &OrderQuery) -> Result<OrderPage> {
+        let mut filter = q.filter()?;
+        filter.customer_id = Some(id.0);
+        self.page(&Actor::Customer(id), &filter, Visibility::Full)
+            .await
+    }
+
+    async fn page(
+        &self,
+        actor: &Actor,
+        filter: &OrderFilter,
+        floor: Visibility,
+    ) -> Result<OrderPage> {
+        let mut conn = self.db.conn().await?;
+        let rows = repo::list(&mut conn, filter).await?;
+        let next_before = (rows.len() as i64 == filter.limit)
+            .then(|| rows.last().map(|r| r.id))
+            .flatten();
+        let mut orders = Vec::with_capacity(rows.len());
+        for row in rows {
+            let vis = if actor.staff_may(Permission::ViewCustomerContact) {
+                Visibility::Full
+            } else {
+                floor
+            };
+            orders.push(self.summary(row, vis)?);
+        }
+        Ok(OrderPage {
+            orders,
+            next_before,
+        })
+    }
+
+    fn summary(&self, row: OrderRow, vis: Visibility) -> Result<OrderSummary> {
+        let key = self
+            .vault
+            .customer_key(row.customer_id, row.wrapped_key.as_deref())
+            .ok();
+        let delivery = key
+            .as_ref()
+            .map(|k| open_delivery(k, row.id, row.address_enc.as_deref()))
+            .transpose()?
+            .flatten();
+        let contact = match (&key, vis) {
+            (Some(k), Visibility::Full) => Some(open_contact(
+                k,
+                row.customer_id,
+                row.name_enc.as_deref(),
+                row.phone_enc.as_deref(),
+                None,
+            )?),
+            _ => None,
+        };
+        Ok(OrderSummary {
+            number: OrderNumber::from_id(OrderId(row.id)).to_string(),
+            status: parse_stored(&row.status, OrderStatus::parse)?,
+            payment_method: parse_stored(&row.payment_method, PaymentMethod::parse)?,
+            total: row.total,
+            created_at: millis_to_rfc3339(row.created_at),
+            created_at_ms: row.created_at,
+            customer_name: contact.as_ref().map(|c| c.name.clone()),
+            phone: contact.map(|c| c.phone),
+            district: delivery.map(|d| d.district),
+        })
+    }
+
+    /// Moves an order along its lifecycle. Illegal moves are a conflict (409).
+    pub async fn change_status(
+        &self,
+        actor: &Actor,
+        number: OrderNumber,
+        to: OrderStatus,
+    ) -> Result<OrderView> {
+        let id = number.id().0;
+        let mut tx = self.db.begin().await?;
+        let row = repo::get(&mut tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound("order"))?;
+        let vis = visibility(actor, row.customer_id)?;
+        let from = parse_stored(&row.status, OrderStatus::parse)?;
+        if !may_set(actor, from, to) {
+            return Err(ServiceError::Forbidden);
+        }
+        from.transition(to).map_err(ServiceError::Conflict)?;
+        let at = now_ms();
+        if !repo::compare_and_set_status(&mut tx, id, from.as_str(), to.as_str(), at).await? {
+            return Err(ServiceError::Conflict(
+                "the order changed meanwhile; reload and try again".into(),
+            ));
+        }
+        repo::insert_event(
+            &mut tx,
+            id,
+            Some(from.as_str()),
+            to.as_str(),
+            actor.staff_id(),
+            at,
+        )
+        .await?;
+        audit::change(
+            &mut tx,
+            actor,
+            "order.status",
+            &format!("order:{number}"),
+            &format!("{from}->{to}"),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(order = %number, %from, %to, "status changed");
+        let mut conn = self.db.conn().await?;
+        let row = repo::get(&mut conn, id)
+            .await?
+            .ok_or(ServiceError::NotFound("order"))?;
+        self.view(&mut conn, actor, row, vis).await
+    }
+
+    async fn view(
+        &self,
+        conn: &mut chotomoni_storage::Conn,
+        actor: &Actor,
+        row: OrderRow,
+        vis: Visibility,
+    ) -> Result<OrderView> {
+        let items = repo::items(conn, &[row.id]).await?;
+        let events = repo::events(conn, row.id).await?;
+        let key = self
+            .vault
+            .customer_key(row.customer_id, row.wrapped_key.as_deref())
+            .ok();
+        let (delivery, instructions, contact) = match &key {
+            Some(k) => (
+                open_delivery(k, row.id, row.address_enc.as_deref())?,
+                open_text(
+                    k,
+                    "orders.instructions",
+                    row.id,
+                    row.instructions_enc.as_deref(),
+                )?,
+                match vis {
+                    Visibility::Full => Some(open_contact(
+                        k,
+                        row.customer_id,
+                        row.name_enc.as_deref(),
+                        row.phone_enc.as_deref(),
+                        row.email_enc.as_deref(),
+                    )?),
+                    Visibility::Packing => None,
+                },
+            ),
+            None => (None, None, None),
+        };
+        let status = parse_stored(&row.status, OrderStatus::parse)?;
+        Ok(OrderView {
+            number: OrderNumber::from_id(OrderId(row.id)).to_string(),
+            status,
+            payment_method: parse_stored(&row.payment_method, PaymentMethod::parse)?,
+            payment_status: parse_stored(&row.payment_status, PaymentStatus::parse)?,
+            source: parse_stored(&row.source, OrderSource::parse)?,
+            total: row.total,
+            created_at: millis_to_rfc3339(row.created_at),
+            items: items
+                .into_iter()
+                .map(|i| ItemView {
+                    name: i.name,
+                    sku: i.sku,
+                    quantity: i.quantity,
+                    unit_price: i.unit_price,
+                })
+                .collect(),
+            delivery_instructions: instructions,
+            customer: contact,
+            address: address_view(delivery, vis),
+            next_statuses: status
+                .next()
+                .iter()
+                .copied()
+                .filter(|to| may_set(actor, status, *to))
+                .collect(),
+            history: events
+                .into_iter()
+                .map(|e| EventView {
+                    from: e.from_status,
+                    to: e.to_status,
+                    at: millis_to_rfc3339(e.at),
+                    by: e.staff_id.map(|s| format!("staff:{s}")),
+                })
+                .collect(),
+            erased: key.is_none(),
+        })
+    }
+}
+
+fn may_set(actor: &Actor, from: OrderStatus, to: OrderStatus) -> bool {
+    match actor {
+        Actor::Staff { role, .. } => role.may_set_status(to),
+        // A customer may cancel their own order until it is confirmed.
+        Actor::Customer(_) => from == OrderStatus::Placed && to == OrderStatus::Cancelled,
+        Actor::System => true,
+        Actor::Visitor => false,
+    }
+}
+
+fn address_view(d: Option<Delivery>, vis: Visibility) -> AddressView {
+    let Some(d) = d else {
+        return AddressView::default();
+    };
+    match vis {
+        Visibility::Full => AddressView {
+            recipient: Some(d.recipient),
+            line: Some(d.line),
+            area: Some(d.area),
+            district: Some(d.district),
+        },
+        Visibility::Packing => AddressView {
+            recipient: None,
+            line: None,
+            area: Some(d.area),
+            district: Some(d.district),
+        },
+    }
+}
+
+pub const MARKETING_WORDING: &str =
+    "Send me offers and news from Chotomoni by SMS. / ছোটমনির অফার ও খবর এসএমএসে পাঠান।";
+
+/// Query of the order list.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrderQuery {
+    pub status: Option<String>,
+    /// Customer's phone (staff who may see contact details only).
+    pub phone: Option<String>,
+    /// First day, `YYYY-MM-DD` (Dhaka time).
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (Dhaka time), inclusive.
+    pub to: Option<String>,
+    /// Cursor from the previous page's `next_before`.
+    pub before: Option<i64>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+impl OrderQuery {
+    fn filter(&self) -> Result<OrderFilter, FieldError> {
+        let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(
+                OrderStatus::parse(s)
+                    .ok_or_else(|| FieldError::new("status", "is not an order status"))?
+                    .as_str()
+                    .to_owned(),
+            ),
+        };
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err(FieldError::new("limit", "must be from 1 to 200"));
+        }
+        Ok(OrderFilter {
+            status,
+            customer_id: None,
+            created_from: day_start("from", self.from.as_deref(), 0)?,
+            created_to: day_start("to", self.to.as_deref(), 1)?,
+            before: self.before,
+            limit,
+        })
+    }
+}
+
+/// Midnight in Dhaka of the given day (plus `add_days`), in Unix milliseconds.
+fn day_start(field: &str, day: Option<&str>, add_days: i64) -> Result<Option<i64>, FieldError> {
+    let Some(day) = day.filter(|d| !d.is_empty()) else {
+        return Ok(None);
+    };
+    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_err(|_| FieldError::new(field, "must be a date such as 2026-11-25"))?;
+    let midnight = date
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp_millis();
+    Ok(Some(midnight - 6 * 3600 * 1000 + add_days * 86_400_000))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderSummary {
+    pub number: String,
+    pub status: OrderStatus,
+    pub payment_method: PaymentMethod,
+    pub total: i64,
+    pub created_at: String,
+    #[serde(skip)]
+    pub created_at_ms: i64,
+    /// Absent for roles that may not see contact details.
+    pub customer_name: Option<String>,
+    pub phone: Option<String>,
+    pub district: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderPage {
+    pub orders: Vec<OrderSummary>,
+    /// Pass as `before` to get the next (older) page.
+    pub next_before: Option<i64>,
+}

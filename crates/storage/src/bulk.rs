@@ -1,0 +1,136 @@
+//! Bulk loading for benchmarks: many rows per statement, explicit ids, one
+//! transaction per chunk.
+use crate::sql::Sql;
+use crate::{Db, Engine, Result};
+
+pub struct BulkCustomer {
+    pub id: i64,
+    pub wrapped_key: Vec<u8>,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub phone_index: Vec<u8>,
+}
+
+pub struct BulkOrder {
+    pub id: i64,
+    pub customer_id: i64,
+    pub status: &'static str,
+    pub total: i64,
+    pub address_enc: Vec<u8>,
+    pub at: i64,
+    pub item: (String, String, i64, i64),
+}
+
+/// The next free ids of customers and orders.
+pub async fn next_ids(db: &Db) -> Result<(i64, i64)> {
+    let c: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM customers")
+        .fetch_one(&db.pool)
+        .await?;
+    let o: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM orders")
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((c, o))
+}
+
+async fn run(tx: &mut sqlx::AnyConnection, q: Sql) -> Result<()> {
+    let (text, args) = q.into_parts();
+    sqlx::query_with(&text, args).execute(tx).await?;
+    Ok(())
+}
+
+pub async fn insert_customers(db: &Db, rows: Vec<BulkCustomer>) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for chunk in rows.chunks(500) {
+        let mut keys =
+            Sql::new("INSERT INTO customer_keys (customer_id, wrapped_key, created_at) VALUES ");
+        keys.list(chunk, ", ", |q, c| {
+            q.push("(")
+                .bind(c.id)
+                .push(", ")
+                .bind(c.wrapped_key.clone())
+                .push(", 0)");
+        });
+        run(&mut tx, keys).await?;
+        let mut cust = Sql::new(
+            "INSERT INTO customers (id, name_enc, phone_enc, phone_index, created_at) VALUES ",
+        );
+        cust.list(chunk, ", ", |q, c| {
+            q.push("(")
+                .bind(c.id)
+                .push(", ")
+                .bind(c.name_enc.clone())
+                .push(", ")
+                .bind(c.phone_enc.clone());
+            q.push(", ").bind(c.phone_index.clone()).push(", 0)");
+        });
+        run(&mut tx, cust).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Inserts orders with one item and a first event each.
+pub async fn insert_orders(db: &Db, rows: &[BulkOrder]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for chunk in rows.chunks(1000) {
+        let mut o = Sql::new(
+            "INSERT INTO orders (id, customer_id, status, payment_method, payment_status, source, total, address_enc, created_at, updated_at) VALUES ",
+        );
+        o.list(chunk, ", ", |q, r| {
+            q.push("(")
+                .bind(r.id)
+                .push(", ")
+                .bind(r.customer_id)
+                .push(", ")
+                .bind(r.status);
+            q.push(", 'cod', 'pending', 'shop', ")
+                .bind(r.total)
+                .push(", ")
+                .bind(r.address_enc.clone());
+            q.push(", ").bind(r.at).push(", ").bind(r.at).push(")");
+        });
+        run(&mut tx, o).await?;
+        let mut i = Sql::new(
+            "INSERT INTO order_items (order_id, line_no, sku, name, quantity, unit_price) VALUES ",
+        );
+        i.list(chunk, ", ", |q, r| {
+            q.push("(")
+                .bind(r.id)
+                .push(", 1, ")
+                .bind(r.item.0.clone())
+                .push(", ")
+                .bind(r.item.1.clone());
+            q.push(", ")
+                .bind(r.item.2)
+                .push(", ")
+                .bind(r.item.3)
+                .push(")");
+        });
+        run(&mut tx, i).await?;
+        let mut e = Sql::new("INSERT INTO order_events (order_id, to_status, at) VALUES ");
+        e.list(chunk, ", ", |q, r| {
+            q.push("(")
+                .bind(r.id)
+                .push(", 'placed', ")
+                .bind(r.at)
+                .push(")");
+        });
+        run(&mut tx, e).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// After explicit ids, PostgreSQL's identity sequences must move past them.
+pub async fn fix_sequences(db: &Db) -> Result<()> {
+    if db.engine == Engine::Postgres {
+        for table in ["customers", "orders", "order_events"] {
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+            ))
+            .execute(&db.pool)
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! The JSON API. Each route is registered with its OpenAPI description, so
+//! `/api/openapi.json` is generated from the router itself.
+mod orders;
+mod privacy;
+mod session;
+
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::AppState;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Chotomoni API", description = "Orders, proof and customer data of a small shop. Errors always use the envelope {\"error\": {\"code\", \"message\", \"field\"}}."),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(session::sign_in, session::sign_out))
+        .routes(routes!(orders::create, orders::list))
+        .routes(routes!(orders::get_one))
+        .routes(routes!(orders::by_code))
+        .routes(routes!(orders::set_status))
+        .routes(routes!(privacy::catalog))
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Up"), (status = 503, description = "Database unreachable")))]
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.services.db.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok").into_response(),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unreachable",
+        )
+            .into_response(),
+    }
+}

@@ -1,0 +1,84 @@
+use chotomoni_domain::catalog::{self, Category, Field, Lang, Purpose};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct CatalogDoc {
+    /// Categories the published policy names, with its own words.
+    pub categories: Vec<CategoryDoc>,
+    pub purposes: Vec<PurposeDoc>,
+    /// Every personal field the system stores.
+    pub fields: Vec<FieldDoc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryDoc {
+    pub category: Category,
+    pub label_en: &'static str,
+    pub label_bn: &'static str,
+    pub policy_en: &'static str,
+    pub policy_bn: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PurposeDoc {
+    pub purpose: Purpose,
+    pub policy_en: &'static str,
+    pub policy_bn: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldDoc {
+    #[serde(flatten)]
+    pub field: Field,
+    pub retention_en: String,
+    pub retention_bn: String,
+}
+
+pub fn catalog_doc(technical_days: u32) -> CatalogDoc {
+    CatalogDoc {
+        categories: Category::ALL
+            .iter()
+            .map(|c| {
+                let (policy_en, policy_bn) = c.policy_terms();
+                CategoryDoc {
+                    category: *c,
+                    label_en: c.label(Lang::En),
+                    label_bn: c.label(Lang::Bn),
+                    policy_en,
+                    policy_bn,
+                }
+            })
+            .collect(),
+        purposes: Purpose::ALL
+            .iter()
+            .map(|p| {
+                let (policy_en, policy_bn) = p.policy_terms();
+                PurposeDoc {
+                    purpose: *p,
+                    policy_en,
+                    policy_bn,
+                }
+            })
+            .collect(),
+        fields: catalog::FIELDS
+            .iter()
+            .map(|f| FieldDoc {
+                field: *f,
+                retention_en: f.retention.describe(Lang::En, technical_days),
+                retention_bn: f.retention.describe(Lang::Bn, technical_days),
+            })
+            .collect(),
+    }
+}
+
+/// The personal-data catalog: what is collected, why, for how long, shared
+/// with whom, and what erasure does.
+#[utoipa::path(get, path = "/api/v1/privacy/catalog", responses((status = 200, body = CatalogDoc)))]
+pub async fn catalog(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+) -> axum::Json<CatalogDoc> {
+    axum::Json(catalog_doc(
+        state.services.settings.technical_retention_days,
+    ))
+}

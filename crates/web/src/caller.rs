@@ -1,0 +1,151 @@
+//! Who is calling: the session from the bearer token or the session cookie,
+//! and the technical data of the request (kept only for security).
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
+use chotomoni_services::auth::{ClientInfo, Session};
+use chotomoni_services::Actor;
+use std::net::SocketAddr;
+
+pub const SESSION_COOKIE: &str = "cm_session";
+
+pub struct Caller {
+    pub session: Option<Session>,
+    pub client: ClientInfo,
+    /// Whether the session came from a cookie (and so needs CSRF checks).
+    pub by_cookie: bool,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        self.session
+            .as_ref()
+            .map(|s| s.actor)
+            .unwrap_or(Actor::Visitor)
+    }
+
+    pub fn require_staff(&self) -> Result<Actor, ApiError> {
+        match self.actor() {
+            a @ Actor::Staff { .. } => Ok(a),
+            _ => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "staff sign-in required",
+            )),
+        }
+    }
+}
+
+pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn client_info(parts: &Parts, trust_forwarded: bool) -> ClientInfo {
+    let forwarded = trust_forwarded
+        .then(|| {
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+        })
+        .flatten()
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned());
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    ClientInfo {
+        ip: forwarded.or(peer),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+/// A cookie-authenticated request that changes something must come from our
+/// own pages: browsers send `Origin` (and `Sec-Fetch-Site`) on such requests.
+fn same_origin(parts: &Parts) -> bool {
+    if let Some(site) = parts
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (
+        parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
+        (None, _) => true,
+        _ => false,
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let (token, by_cookie) = match bearer {
+            Some(t) => (Some(t), false),
+            None => (cookie(parts, SESSION_COOKIE), true),
+        };
+        let session = match token {
+            Some(t) => state.services.session(t).await?,
+            None => None,
+        };
+        if bearer.is_some() && session.is_none() {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "the bearer token is not valid or has expired",
+            ));
+        }
+        let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if session.is_some() && by_cookie && changes && !same_origin(parts) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "cross_site",
+                "cross-site request refused",
+            ));
+        }
+        Ok(Caller {
+            session,
+            client: client_info(parts, state.config.trust_forwarded),
+            by_cookie,
+        })
+    }
+}
+
+/// The `Set-Cookie` value for a session: HttpOnly, SameSite=Lax, Secure behind TLS.
+pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}

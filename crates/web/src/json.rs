@@ -1,0 +1,119 @@
+//! A JSON body extractor whose errors name the offending field, in the
+//! error envelope: malformed JSON is 400, a wrong or unknown field is 422.
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+
+pub struct Json<T>(pub T);
+
+/// Largest JSON body accepted.
+const MAX_BODY: usize = 256 * 1024;
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body must be at most {MAX_BODY} bytes"),
+            )
+        })?;
+        if bytes.len() > MAX_BODY {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body must be at most {MAX_BODY} bytes"),
+            ));
+        }
+        parse(&bytes).map(Json)
+    }
+}
+
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            );
+        }
+        let mut path = e.path().to_string();
+        let message = inner.to_string();
+        // serde reports a missing field at its parent; name the field itself.
+        for prefix in ["unknown field `", "missing field `"] {
+            if let Some(name) = message
+                .strip_prefix(prefix)
+                .and_then(|m| m.split('`').next())
+            {
+                if path == "." {
+                    path = name.to_owned();
+                } else if !path.ends_with(name) {
+                    path = format!("{path}.{name}");
+                }
+            }
+        }
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("{path}: {message}"),
+        )
+        .field(path)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Inner,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: i64,
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse::<Outer>(br#"{"inner": {"n": 1, "x": 2}}"#).unwrap_err();
+        assert_eq!(
+            (e.status, e.field.as_deref()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("inner.x"))
+        );
+        let e = parse::<Outer>(br#"{"inner": {"n": "one"}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("inner.n"));
+        let e = parse::<Outer>(br#"{"inner": {}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("inner.n"));
+        let e = parse::<Outer>(br#"{"inner": "#).unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+}
