@@ -1,0 +1,118 @@
+//! Spawns the real application on a random port over a fresh database.
+#![allow(dead_code)]
+use chotomoni_crypto::MasterKey;
+use chotomoni_domain::Role;
+use chotomoni_services::{Services, Settings};
+use chotomoni_storage::Db;
+use chotomoni_testkit::{Engine, TestDb};
+use chotomoni_web::{AppState, WebConfig};
+use serde_json::{json, Value};
+
+pub struct TestApp {
+    pub base: String,
+    pub services: Services,
+    pub http: reqwest::Client,
+    pub db: TestDb,
+}
+
+pub async fn spawn(engine: Engine) -> TestApp {
+    spawn_with(engine, Settings::default()).await
+}
+
+pub async fn spawn_with(engine: Engine, settings: Settings) -> TestApp {
+    let t = TestDb::fresh(engine).await;
+    let db = Db::connect(&t.url, 8).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let services = Services::new(db, MasterKey::generate().keyring(), settings);
+    chotomoni_services::seed::seed_products(&services)
+        .await
+        .expect("products");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState {
+        services: services.clone(),
+        config: WebConfig::default(),
+    };
+    tokio::spawn(chotomoni_web::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        services,
+        http,
+        db: t,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Adds a staff member and signs them in; returns the bearer token.
+    pub async fn staff(&self, username: &str, role: Role) -> String {
+        let password = "correct horse battery";
+        self.services
+            .add_staff(username, password, role)
+            .await
+            .unwrap();
+        let res = self
+            .http
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.services.db.pool)
+            .await
+            .unwrap()
+    }
+}
+
+pub fn order_body(name: &str, phone: &str) -> Value {
+    json!({
+        "customer": {"name": name, "phone": phone, "email": "shapla.test@example.com"},
+        "address": {"line": "House 12, Road 7, Block C", "area": "Mirpur", "district": "Dhaka"},
+        "items": [{"name": "Jamdani saree", "sku": "SAR-JAM-01", "quantity": 1, "unit_price": 850000},
+                  {"name": "Sylhet tea", "quantity": 2, "unit_price": 45000}],
+        "delivery_instructions": "Ring the bell twice",
+        "payment_method": "cod"
+    })
+}
