@@ -398,6 +398,17 @@ mod tests {
         }
     }
 
+    /// The embedded policy is the published one (`../shared/policy`), where
+    /// that copy is present beside the checkout.
+    #[test]
+    fn embedded_policy_is_the_published_one() {
+        let published = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/policy/privacy-policy.txt");
+        match std::fs::read_to_string(published) {
+            Ok(text) => assert_eq!(text, POLICY, "policy/privacy-policy.txt differs from {published}"),
+            Err(_) => eprintln!("note: {published} is absent; compared nothing"),
+        }
+    }
+
     #[test]
     fn no_column_is_listed_twice() {
         let mut seen = std::collections::HashSet::new();
