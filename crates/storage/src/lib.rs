@@ -105,8 +105,15 @@ impl Db {
         Ok(self.pool.acquire().await?)
     }
 
+    /// A write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads, then writes
+    /// after another writer committed, fails with SQLITE_BUSY_SNAPSHOT, which
+    /// no busy timeout cures; an immediate one waits its turn instead.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.pool.begin().await?)
+        Ok(match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub async fn ping(&self) -> Result<()> {
