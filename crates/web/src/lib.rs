@@ -7,6 +7,7 @@ pub mod caller;
 pub mod error;
 pub mod json;
 pub mod logging;
+pub mod pages;
 
 use axum::Router;
 use chotomoni_services::Services;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     let openapi = std::sync::Arc::new(openapi);
     Router::new()
         .merge(api)
+        .merge(pages::router())
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {

@@ -1,0 +1,228 @@
+//! Server-rendered pages, in Bangla (the default) and English. Browsing needs
+//! no cookie; the cart and staff sign-in need the one session cookie.
+mod entry;
+mod form;
+mod i18n;
+mod privacy;
+mod shop;
+mod slip;
+mod staff;
+
+use crate::caller::Caller;
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chotomoni_domain::catalog::Lang;
+use chotomoni_services::auth::Session;
+use chotomoni_services::ServiceError;
+use serde_json::{json, Value as Json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(shop::home))
+        .route("/cart/add", post(shop::cart_add))
+        .route("/checkout", get(shop::checkout_form).post(shop::checkout))
+        .route("/orders/{number}/placed", get(shop::placed))
+        .route("/track", get(shop::track_form).post(shop::track))
+        .route("/privacy/data", get(privacy::data))
+        .route(
+            "/staff/sign-in",
+            get(staff::sign_in_form).post(staff::sign_in),
+        )
+        .route("/staff/sign-out", post(staff::sign_out))
+        .route("/staff/orders", get(staff::orders))
+        .route(
+            "/staff/orders/new",
+            get(entry::new_form).post(entry::new_order),
+        )
+        .route("/staff/orders/{number}", get(staff::order))
+        .route("/staff/orders/{number}/status", post(staff::status))
+        .route("/staff/orders/{number}/slip", get(slip::one))
+        .route("/staff/slips", get(slip::day))
+}
+
+/// Who is asking, in which language, on which page.
+pub struct Ctx {
+    pub lang: Lang,
+    pub caller: Caller,
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let caller = Caller::from_request_parts(parts, state)
+            .await
+            .map_err(|e| PageError::new(Lang::Bn, e.status, "err-generic"))?;
+        let url_lang =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(parts.uri.query().unwrap_or(""))
+                .ok()
+                .and_then(|q| q.into_iter().find(|(k, _)| k == "lang"))
+                .and_then(|(_, v)| Lang::parse(&v));
+        if let (Some(l), Some(s)) = (url_lang, &caller.session) {
+            if s.lang != l.code() {
+                if let Err(e) = state.services.set_session_lang(s, l.code()).await {
+                    tracing::warn!(error = %e, "could not remember the language");
+                }
+            }
+        }
+        let lang = url_lang
+            .or_else(|| caller.session.as_ref().and_then(|s| Lang::parse(&s.lang)))
+            .unwrap_or(Lang::Bn);
+        Ok(Ctx {
+            lang,
+            caller,
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+impl Ctx {
+    /// Query suffix carrying the language in links when no session remembers it.
+    fn lq(&self) -> &'static str {
+        match (self.caller.session.is_some(), self.lang) {
+            (false, Lang::En) => "?lang=en",
+            _ => "",
+        }
+    }
+
+    pub fn render(&self, name: &str, extra: Json) -> Result<Response, PageError> {
+        self.render_status(StatusCode::OK, name, extra)
+    }
+
+    pub fn render_status(
+        &self,
+        status: StatusCode,
+        name: &str,
+        extra: Json,
+    ) -> Result<Response, PageError> {
+        render(self.base(), status, name, extra).map_err(|e| {
+            tracing::error!(error = %e, template = name, "page did not render");
+            self.error(StatusCode::INTERNAL_SERVER_ERROR, "err-generic")
+        })
+    }
+
+    fn base(&self) -> Json {
+        let other = match self.lang {
+            Lang::Bn => Lang::En,
+            Lang::En => Lang::Bn,
+        };
+        json!({
+            "lang": self.lang.code(),
+            "lq": self.lq(),
+            "switch_href": format!("{}?lang={}", self.path, other.code()),
+            "switch_lang": other.code(),
+            "csrf": self.caller.session.as_ref().map(|s| s.csrf_token.clone()),
+            "staff": matches!(self.caller.actor(), chotomoni_services::Actor::Staff { .. }),
+        })
+    }
+
+    pub fn error(&self, status: StatusCode, key: &'static str) -> PageError {
+        PageError::new(self.lang, status, key)
+    }
+
+    pub fn redirect(&self, to: String) -> PageError {
+        PageError {
+            redirect: Some(to),
+            ..PageError::new(self.lang, StatusCode::SEE_OTHER, "")
+        }
+    }
+
+    /// A service failure as a page: the right status, never the internals.
+    pub fn fail(&self, e: ServiceError) -> PageError {
+        use ServiceError::*;
+        let (status, key) = match &e {
+            Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "err-invalid"),
+            NotFound(_) => (StatusCode::NOT_FOUND, "err-not-found"),
+            Conflict(_) => (StatusCode::CONFLICT, "err-conflict"),
+            Unauthenticated => (StatusCode::UNAUTHORIZED, "err-unauthenticated"),
+            BadCredentials => (StatusCode::UNAUTHORIZED, "err-bad-credentials"),
+            Forbidden => (StatusCode::FORBIDDEN, "err-forbidden"),
+            RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "err-rate-limited"),
+            Sealed | Storage(_) | Internal(_) => {
+                tracing::error!(error = %e, "page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "err-generic")
+            }
+        };
+        self.error(status, key)
+    }
+
+    /// A form POST must come with the session cookie and its CSRF token.
+    pub fn check_csrf(&self, token: &str) -> Result<&Session, PageError> {
+        let Some(s) = self.caller.session.as_ref() else {
+            return Err(self.error(StatusCode::BAD_REQUEST, "err-cookie-needed"));
+        };
+        if !same_token(&s.csrf_token, token) {
+            return Err(self.error(StatusCode::FORBIDDEN, "err-csrf"));
+        }
+        Ok(s)
+    }
+}
+
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn render(
+    mut base: Json,
+    status: StatusCode,
+    name: &str,
+    extra: Json,
+) -> Result<Response, minijinja::Error> {
+    if let (Some(b), Json::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    let tpl = i18n::env().get_template(name)?;
+    let html = tpl.render(minijinja::Value::from_serialize(&base))?;
+    Ok((status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
+}
+
+/// A page that could not be shown, or a redirect.
+#[derive(Debug)]
+pub struct PageError {
+    pub lang: Lang,
+    pub status: StatusCode,
+    pub key: &'static str,
+    pub redirect: Option<String>,
+}
+
+impl PageError {
+    pub fn new(lang: Lang, status: StatusCode, key: &'static str) -> Self {
+        PageError {
+            lang,
+            status,
+            key,
+            redirect: None,
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let Some(to) = self.redirect {
+            return Redirect::to(&to).into_response();
+        }
+        let base = json!({
+            "lang": self.lang.code(),
+            "lq": if self.lang == Lang::En { "?lang=en" } else { "" },
+            "switch_href": "/",
+            "switch_lang": if self.lang == Lang::En { "bn" } else { "en" },
+        });
+        render(
+            base,
+            self.status,
+            "error.html",
+            json!({ "message_key": self.key }),
+        )
+        .unwrap_or_else(|_| self.status.into_response())
+    }
+}

@@ -1,0 +1,96 @@
+//! Printable packing slips with a Code128 barcode and a QR code.
+use super::{Ctx, PageError};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use barcoders::generators::svg::SVG;
+use barcoders::sym::code128::Code128;
+use chotomoni_domain::OrderNumber;
+use chotomoni_services::orders::{OrderQuery, OrderView};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+fn barcode_svg(number: &str) -> Option<String> {
+    let code = Code128::new(format!("\u{0181}{number}")).ok()?;
+    SVG::new(60).generate(code.encode()).ok()
+}
+
+fn qr_svg(number: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(number.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color>()
+            .min_dimensions(160, 160)
+            .build(),
+    )
+}
+
+fn slip(view: OrderView) -> Json {
+    json!({
+        "barcode": barcode_svg(&view.number),
+        "qr": qr_svg(&view.number),
+        "order": view,
+    })
+}
+
+pub async fn one(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.staff_actor()?;
+    let number = OrderNumber::parse(&number)
+        .map_err(|_| ctx.error(StatusCode::NOT_FOUND, "err-not-found"))?;
+    let view = state
+        .services
+        .order(&actor, number)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ctx.render("slips.html", json!({ "slips": [slip(view)] }))
+}
+
+#[derive(Deserialize)]
+pub struct DayQuery {
+    date: String,
+}
+
+/// Every order placed on one day (Dhaka time), one slip per printed page.
+pub async fn day(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Query(q): Query<DayQuery>,
+) -> Result<Response, PageError> {
+    let actor = ctx.staff_actor()?;
+    let mut slips = vec![];
+    let mut before = None;
+    loop {
+        let page = state
+            .services
+            .list_orders(
+                &actor,
+                &OrderQuery {
+                    from: Some(q.date.clone()),
+                    to: Some(q.date.clone()),
+                    before,
+                    limit: Some(200),
+                    ..OrderQuery::default()
+                },
+            )
+            .await
+            .map_err(|e| ctx.fail(e))?;
+        for o in page.orders {
+            let number = OrderNumber::parse(&o.number).map_err(|e| ctx.fail(e.into()))?;
+            let view = state
+                .services
+                .order(&actor, number)
+                .await
+                .map_err(|e| ctx.fail(e))?;
+            slips.push(slip(view));
+        }
+        match page.next_before {
+            Some(b) if slips.len() < 2000 => before = Some(b),
+            _ => break,
+        }
+    }
+    ctx.render("slips.html", json!({ "slips": slips, "date": q.date }))
+}

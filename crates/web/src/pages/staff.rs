@@ -1,0 +1,234 @@
+//! The back office: sign-in, order list, detail, status changes, order entry.
+use super::{Ctx, PageError};
+use crate::caller::session_cookie;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chotomoni_domain::staff::Permission;
+use chotomoni_domain::{OrderNumber, OrderStatus};
+use chotomoni_services::orders::OrderQuery;
+use chotomoni_services::{Actor, ServiceError};
+use serde::Deserialize;
+use serde_json::json;
+
+impl Ctx {
+    /// The signed-in staff member, or a redirect to the sign-in page.
+    pub fn staff_actor(&self) -> Result<Actor, PageError> {
+        match self.caller.actor() {
+            a @ Actor::Staff { .. } => Ok(a),
+            _ => Err(self.redirect(format!("/staff/sign-in?lang={}", self.lang.code()))),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignInQuery {
+    #[serde(default)]
+    nocookie: Option<String>,
+}
+
+pub async fn sign_in_form(ctx: Ctx, Query(q): Query<SignInQuery>) -> Result<Response, PageError> {
+    ctx.render(
+        "staff_sign_in.html",
+        json!({ "nocookie": q.nocookie.is_some() }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_in(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, PageError> {
+    if ctx.caller.session.is_some() {
+        ctx.check_csrf(&form.csrf)?;
+    }
+    let (token, _) = match state
+        .services
+        .staff_sign_in(&form.username, &form.password, &ctx.caller.client)
+        .await
+    {
+        Ok(ok) => ok,
+        Err(e @ (ServiceError::BadCredentials | ServiceError::RateLimited { .. })) => {
+            let key = if matches!(e, ServiceError::BadCredentials) {
+                "err-bad-credentials"
+            } else {
+                "err-rate-limited"
+            };
+            return ctx.render_status(
+                ctx.fail(e).status,
+                "staff_sign_in.html",
+                json!({ "error": key, "username": form.username }),
+            );
+        }
+        Err(e) => return Err(ctx.fail(e)),
+    };
+    if let Some(old) = &ctx.caller.session {
+        let _ = state.services.sign_out(old).await;
+    }
+    let max_age = i64::from(state.services.settings.session_days) * 86_400;
+    let mut res = Redirect::to(&format!(
+        "/staff/orders?signed_in=1&lang={}",
+        ctx.lang.code()
+    ))
+    .into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&token, max_age, state.config.secure_cookies)
+            .parse()
+            .expect("cookie is ASCII"),
+    );
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let session = ctx.check_csrf(&form.csrf)?;
+    state
+        .services
+        .sign_out(session)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let mut res = Redirect::to("/staff/sign-in").into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, state.config.secure_cookies)
+            .parse()
+            .expect("cookie is ASCII"),
+    );
+    Ok(res)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    before: Option<i64>,
+    #[serde(default)]
+    signed_in: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+pub async fn orders(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    if q.signed_in.is_some() && ctx.caller.session.is_none() {
+        return Err(ctx.redirect(format!(
+            "/staff/sign-in?nocookie=1&lang={}",
+            ctx.lang.code()
+        )));
+    }
+    let actor = ctx.staff_actor()?;
+    let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let query = OrderQuery {
+        status: nonempty(&q.status),
+        phone: nonempty(&q.phone),
+        from: nonempty(&q.from),
+        to: nonempty(&q.to),
+        before: q.before,
+        limit: Some(50),
+    };
+    let filters = json!({ "status": q.status, "from": q.from, "to": q.to, "phone": q.phone });
+    let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+    match state.services.list_orders(&actor, &query).await {
+        Ok(page) => {
+            let next = page.next_before.map(|b| {
+                serde_urlencoded::to_string([
+                    ("status", q.status.as_str()),
+                    ("from", q.from.as_str()),
+                    ("to", q.to.as_str()),
+                    ("phone", q.phone.as_str()),
+                    ("before", &b.to_string()),
+                ])
+                .unwrap_or_default()
+            });
+            ctx.render(
+                "staff_orders.html",
+                json!({ "orders": page.orders, "next": next, "filters": filters,
+                        "statuses": statuses,
+                        "may_enter": actor.staff_may(Permission::EnterOrders) }),
+            )
+        }
+        Err(ServiceError::Invalid(_) | ServiceError::Forbidden) => ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "staff_orders.html",
+            json!({ "orders": [], "filters": filters, "statuses": statuses,
+                        "filter_error": true }),
+        ),
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+fn parse_number(ctx: &Ctx, number: &str) -> Result<OrderNumber, PageError> {
+    OrderNumber::parse(number).map_err(|_| ctx.error(StatusCode::NOT_FOUND, "err-not-found"))
+}
+
+pub async fn order(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.staff_actor()?;
+    let number = parse_number(&ctx, &number)?;
+    let view = state
+        .services
+        .order(&actor, number)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ctx.render("staff_order.html", json!({ "order": view }))
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    to: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn status(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.staff_actor()?;
+    let number = parse_number(&ctx, &number)?;
+    let to = OrderStatus::parse(&form.to)
+        .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-invalid"))?;
+    state
+        .services
+        .change_status(&actor, number, to)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to(&format!("/staff/orders/{number}")).into_response())
+}
