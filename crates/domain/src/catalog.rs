@@ -402,9 +402,15 @@ mod tests {
     /// that copy is present beside the checkout.
     #[test]
     fn embedded_policy_is_the_published_one() {
-        let published = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/policy/privacy-policy.txt");
+        let published = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/policy/privacy-policy.txt"
+        );
         match std::fs::read_to_string(published) {
-            Ok(text) => assert_eq!(text, POLICY, "policy/privacy-policy.txt differs from {published}"),
+            Ok(text) => assert_eq!(
+                text, POLICY,
+                "policy/privacy-policy.txt differs from {published}"
+            ),
             Err(_) => eprintln!("note: {published} is absent; compared nothing"),
         }
     }
