@@ -383,7 +383,7 @@ pub fn is_classified(table: &str, column: &str) -> bool {
 mod tests {
     use super::*;
 
-    const POLICY: &str = include_str!("../../../policy/privacy-policy.txt");
+    const POLICY: &str = crate::policy::V1;
 
     #[test]
     fn every_category_and_purpose_is_named_by_the_policy() {

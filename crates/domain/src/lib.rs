@@ -7,6 +7,7 @@ pub mod customer;
 pub mod error;
 pub mod order;
 pub mod phone;
+pub mod policy;
 pub mod staff;
 
 pub use customer::{Address, CustomerId, CustomerName, Email};

@@ -139,3 +139,5 @@ err-rate-limited = Too many attempts. Please wait a few minutes and try again.
 err-cookie-needed = The cart and sign-in need one strictly necessary cookie, and your browser did not send it. Please allow cookies for this site and try again. Browsing works without cookies.
 err-csrf = This form has expired or did not come from our site. Please go back, reload the page and try again.
 err-quantity = The quantity must be from 1 to 99.
+privacy-policy-title = Privacy policy
+privacy-policy-version = Version

@@ -1,43 +1,13 @@
-//! The server-rendered pages, through a real server on a random port.
-use chotomoni_crypto::MasterKey;
+//! The server-rendered pages, through a real server on a random port, on
+//! both engines.
+mod common;
+
 use chotomoni_domain::catalog::FIELDS;
 use chotomoni_domain::Role;
-use chotomoni_services::{seed, Services, Settings};
-use chotomoni_storage::Db;
-use chotomoni_testkit::{Engine, TestDb};
-use chotomoni_web::{AppState, WebConfig};
+use chotomoni_testkit::{both_engines, Engine};
+use common::TestApp as App;
 use regex::Regex;
 use reqwest::{header, redirect, Client, StatusCode};
-
-struct App {
-    base: String,
-    services: Services,
-    _db: TestDb,
-}
-
-async fn start() -> App {
-    let test_db = TestDb::fresh(Engine::Sqlite).await;
-    let db = Db::connect(&test_db.url, 4).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let services = Services::new(db, MasterKey::generate().keyring(), Settings::default());
-    seed::seed_products(&services).await.expect("seed");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState {
-        services: services.clone(),
-        config: WebConfig::default(),
-    };
-    tokio::spawn(chotomoni_web::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    App {
-        base,
-        services,
-        _db: test_db,
-    }
-}
 
 /// minijinja escapes `/` and quotes in HTML; compare against the text a browser shows.
 fn unescape(html: &str) -> String {
@@ -91,9 +61,8 @@ async fn add_to_cart(app: &App, c: &Client) -> String {
     text(res).await
 }
 
-#[tokio::test]
-async fn storefront_in_both_languages_sets_no_cookie() {
-    let app = start().await;
+async fn storefront_in_both_languages_sets_no_cookie(engine: Engine) {
+    let app = common::spawn(engine).await;
     let c = Client::new();
     let bn = c.get(format!("{}/", app.base)).send().await.unwrap();
     assert_eq!(bn.status(), StatusCode::OK);
@@ -122,9 +91,8 @@ async fn storefront_in_both_languages_sets_no_cookie() {
     );
 }
 
-#[tokio::test]
-async fn checkout_flow_with_field_error_then_order() {
-    let app = start().await;
+async fn checkout_flow_with_field_error_then_order(engine: Engine) {
+    let app = common::spawn(engine).await;
     let c = browser();
     let page = add_to_cart(&app, &c).await;
     assert!(page.contains("Jamdani saree, Dhakai"));
@@ -226,9 +194,8 @@ async fn checkout_flow_with_field_error_then_order() {
     assert!(text(wrong).await.contains("We found no order"));
 }
 
-#[tokio::test]
-async fn posts_need_the_csrf_token_and_the_cookie() {
-    let app = start().await;
+async fn posts_need_the_csrf_token_and_the_cookie(engine: Engine) {
+    let app = common::spawn(engine).await;
     let c = browser();
     add_to_cart(&app, &c).await;
     let res = c
@@ -263,9 +230,8 @@ async fn add_to_cart_raw(app: &App, c: &Client) -> (StatusCode, String) {
     (res.status(), text(res).await)
 }
 
-#[tokio::test]
-async fn staff_back_office_and_packing_slips() {
-    let app = start().await;
+async fn staff_back_office_and_packing_slips(engine: Engine) {
+    let app = common::spawn(engine).await;
     app.services
         .add_staff("admin", "correct horse battery", Role::Admin)
         .await
@@ -394,9 +360,8 @@ async fn staff_back_office_and_packing_slips() {
     assert!(text(entered).await.contains("Facebook"));
 }
 
-#[tokio::test]
-async fn privacy_data_lists_every_catalog_field() {
-    let app = start().await;
+async fn privacy_data_lists_every_catalog_field(engine: Engine) {
+    let app = common::spawn(engine).await;
     let c = Client::new();
     let en = text(
         c.get(format!("{}/privacy/data?lang=en", app.base))
@@ -418,9 +383,8 @@ async fn privacy_data_lists_every_catalog_field() {
     }
 }
 
-#[tokio::test]
-async fn unknown_order_is_a_not_found_page() {
-    let app = start().await;
+async fn unknown_order_is_a_not_found_page(engine: Engine) {
+    let app = common::spawn(engine).await;
     let res = Client::new()
         .get(format!("{}/orders/nonsense/placed?lang=en", app.base))
         .send()
@@ -429,3 +393,47 @@ async fn unknown_order_is_a_not_found_page() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(text(res).await.contains("We could not find that."));
 }
+
+both_engines!(
+    storefront_in_both_languages_sets_no_cookie_,
+    super::storefront_in_both_languages_sets_no_cookie
+);
+both_engines!(
+    checkout_flow_with_field_error_then_order_,
+    super::checkout_flow_with_field_error_then_order
+);
+both_engines!(
+    posts_need_the_csrf_token_and_the_cookie_,
+    super::posts_need_the_csrf_token_and_the_cookie
+);
+both_engines!(
+    staff_back_office_and_packing_slips_,
+    super::staff_back_office_and_packing_slips
+);
+both_engines!(
+    privacy_data_lists_every_catalog_field_,
+    super::privacy_data_lists_every_catalog_field
+);
+both_engines!(
+    unknown_order_is_a_not_found_page_,
+    super::unknown_order_is_a_not_found_page
+);
+
+async fn policy_page(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let c = Client::new();
+    let en = text(
+        c.get(format!("{}/privacy?lang=en", app.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(en.contains("<h2>Information we collect</h2>"), "{en}");
+    assert!(en.contains("<li>You can opt out of marketing communications.</li>"));
+    assert!(!en.contains("আমরা কী তথ্য সংগ্রহ করি"));
+    let bn = text(c.get(format!("{}/privacy", app.base)).send().await.unwrap()).await;
+    assert!(bn.contains("আমরা কী তথ্য সংগ্রহ করি"));
+    assert!(!bn.contains("Information we collect"));
+}
+both_engines!(policy_page_in_the_visitors_language, super::policy_page);

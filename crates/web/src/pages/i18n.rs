@@ -106,6 +106,7 @@ pub fn env() -> &'static Environment<'static> {
             "staff_new.html",
             "slips.html",
             "privacy_data.html",
+            "privacy_policy.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/checkout", get(shop::checkout_form).post(shop::checkout))
         .route("/orders/{number}/placed", get(shop::placed))
         .route("/track", get(shop::track_form).post(shop::track))
+        .route("/privacy", get(privacy::policy))
         .route("/privacy/data", get(privacy::data))
         .route(
             "/staff/sign-in",

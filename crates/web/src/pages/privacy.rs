@@ -42,3 +42,13 @@ pub async fn data(ctx: Ctx, State(state): State<AppState>) -> Result<Response, P
         .collect();
     ctx.render("privacy_data.html", json!({ "categories": categories }))
 }
+
+/// The current privacy policy, in the visitor's language.
+pub async fn policy(ctx: Ctx) -> Result<Response, PageError> {
+    use chotomoni_domain::policy;
+    let blocks = policy::blocks(policy::v1(ctx.lang));
+    ctx.render(
+        "privacy_policy.html",
+        json!({ "blocks": blocks, "version": 1 }),
+    )
+}
