@@ -173,24 +173,26 @@ pub async fn seed_demo(s: &Services, customers: usize, orders: usize) -> Result<
         };
         let view = s.create_order(&Actor::Visitor, &input).await?;
         let number = OrderNumber::parse(&view.number)?;
-        walk_to(s, number, target_status(n)).await?;
+        walk_to(s, number, target_status(n, orders)).await?;
+        // Spread over the last 60 days, oldest first, the newest still open.
+        let age_ms = (orders - n) as i64 * (60 * 86_400_000 / orders as i64);
+        chotomoni_storage::bulk::backdate_order(&s.db, number.id().0, crate::now_ms() - age_ms)
+            .await?;
     }
     Ok(())
 }
 
-fn target_status(n: usize) -> OrderStatus {
+/// Old orders are finished (mostly delivered); the newest forty are still
+/// moving through the shop, in every open status.
+fn target_status(n: usize, orders: usize) -> OrderStatus {
     use OrderStatus::*;
-    [
-        Placed,
-        Confirmed,
-        Packed,
-        HandedToCourier,
-        Delivered,
-        Delivered,
-        Delivered,
-        Returned,
-        Cancelled,
-    ][n % 9]
+    if n + 40 >= orders {
+        [Placed, Confirmed, Packed, HandedToCourier][n % 4]
+    } else {
+        [
+            Delivered, Delivered, Delivered, Delivered, Delivered, Returned, Cancelled,
+        ][n % 7]
+    }
 }
 
 async fn walk_to(s: &Services, number: OrderNumber, target: OrderStatus) -> Result<()> {

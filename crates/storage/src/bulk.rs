@@ -134,3 +134,26 @@ pub async fn fix_sequences(db: &Db) -> Result<()> {
     }
     Ok(())
 }
+
+/// Moves a demo order back in time: placed at `at`, each later event an hour
+/// after the one before, so date filters and slips-by-day have something to show.
+pub async fn backdate_order(db: &Db, order_id: i64, at: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE order_events SET at = $1 + (id - (SELECT MIN(e.id) FROM order_events e WHERE e.order_id = $2)) * 3600000 \
+         WHERE order_id = $2",
+    )
+    .bind(at)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE orders SET created_at = $1, updated_at = (SELECT MAX(at) FROM order_events WHERE order_id = $2) WHERE id = $2",
+    )
+    .bind(at)
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
