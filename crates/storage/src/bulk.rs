@@ -3,6 +3,11 @@
 use crate::sql::Sql;
 use crate::{Db, Engine, Result};
 
+/// Rows per INSERT statement. SQLite looks bound parameters up by a linear
+/// scan (`sqlite3_bind_parameter_name`), so binding cost grows with the square
+/// of the parameters in one statement: many short statements beat one long one.
+const ROWS_PER_STATEMENT: usize = 64;
+
 pub struct BulkCustomer {
     pub id: i64,
     pub wrapped_key: Vec<u8>,
@@ -40,7 +45,7 @@ async fn run(tx: &mut sqlx::AnyConnection, q: Sql) -> Result<()> {
 
 pub async fn insert_customers(db: &Db, rows: Vec<BulkCustomer>) -> Result<()> {
     let mut tx = db.begin().await?;
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut keys =
             Sql::new("INSERT INTO customer_keys (customer_id, wrapped_key, created_at) VALUES ");
         keys.list(chunk, ", ", |q, c| {
@@ -72,7 +77,7 @@ pub async fn insert_customers(db: &Db, rows: Vec<BulkCustomer>) -> Result<()> {
 /// Inserts orders with one item and a first event each.
 pub async fn insert_orders(db: &Db, rows: &[BulkOrder]) -> Result<()> {
     let mut tx = db.begin().await?;
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut o = Sql::new(
             "INSERT INTO orders (id, customer_id, status, payment_method, payment_status, source, total, address_enc, created_at, updated_at) VALUES ",
         );
