@@ -17,6 +17,10 @@ pub struct FileConfig {
     pub trust_forwarded: Option<bool>,
     pub max_connections: Option<u32>,
     pub log: Option<String>,
+    pub sms_provider: Option<String>,
+    pub sms_base_url: Option<String>,
+    pub sms_account_sid: Option<String>,
+    pub sms_from: Option<String>,
 }
 
 #[derive(Clone)]
@@ -33,6 +37,15 @@ pub struct Config {
     pub trust_forwarded: bool,
     pub max_connections: u32,
     pub log: String,
+    /// `twilio` or `file`; none: no SMS (registration unavailable, except
+    /// `serve --demo`, which uses the file outbox).
+    pub sms_provider: Option<String>,
+    pub sms_base_url: String,
+    pub sms_account_sid: Option<String>,
+    /// Sender number, alphanumeric sender ID or Messaging Service SID (`MG…`).
+    pub sms_from: Option<String>,
+    /// From CHOTOMONI_SMS_AUTH_TOKEN only; never printed.
+    pub sms_auth_token: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -47,6 +60,16 @@ impl std::fmt::Debug for Config {
                     "from environment"
                 } else {
                     "from file"
+                },
+            )
+            .field("sms_provider", &self.sms_provider)
+            .field("sms_base_url", &self.sms_base_url)
+            .field(
+                "sms_auth_token",
+                &if self.sms_auth_token.is_some() {
+                    "from environment"
+                } else {
+                    "unset"
                 },
             )
             .finish_non_exhaustive()
@@ -144,6 +167,15 @@ pub fn load(
         log: env("CHOTOMONI_LOG")
             .or(f.log)
             .unwrap_or_else(|| "info".into()),
+        sms_provider: env("CHOTOMONI_SMS_PROVIDER")
+            .or(f.sms_provider)
+            .filter(|v| !v.trim().is_empty()),
+        sms_base_url: env("CHOTOMONI_SMS_BASE_URL")
+            .or(f.sms_base_url)
+            .unwrap_or_else(|| "https://api.twilio.com".into()),
+        sms_account_sid: env("CHOTOMONI_SMS_ACCOUNT_SID").or(f.sms_account_sid),
+        sms_from: env("CHOTOMONI_SMS_FROM").or(f.sms_from),
+        sms_auth_token: env("CHOTOMONI_SMS_AUTH_TOKEN"),
         database_url,
         data_dir,
     })
@@ -166,6 +198,7 @@ mod tests {
         let env: HashMap<&str, &str> = [
             ("CHOTOMONI_TECHNICAL_RETENTION_DAYS", "60"),
             ("DATABASE_URL", "postgres://u:secret@h/db"),
+            ("CHOTOMONI_SMS_AUTH_TOKEN", "sms-token-secret"),
         ]
         .into();
         let get = |k: &str| env.get(k).map(|v| v.to_string());
@@ -189,6 +222,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:2");
         assert!(!format!("{c:?}").contains("secret"));
+        assert_eq!(c.sms_auth_token.as_deref(), Some("sms-token-secret"));
         let c = load(None, &Overrides::default(), &|_| None).unwrap();
         assert_eq!(c.database_url, "sqlite://./chotomoni-data/chotomoni.db");
         std::fs::write(&file, "lisen = 1").unwrap();

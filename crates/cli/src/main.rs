@@ -5,12 +5,14 @@ use anyhow::{Context, Result};
 use chotomoni_crypto::MasterKey;
 use chotomoni_domain::Role;
 use chotomoni_services::{seed, Services, Settings};
+use chotomoni_sms::{FileOutbox, SmsSender, Twilio, TwilioConfig};
 use chotomoni_storage::Db;
 use chotomoni_web::{logging::Masking, AppState, WebConfig};
 use clap::{Parser, Subcommand};
 use config::{Config, Overrides};
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -149,7 +151,38 @@ async fn open(config: &Config) -> Result<Services> {
         technical_retention_days: config.technical_retention_days,
         session_days: config.session_days,
     };
-    Ok(Services::new(db, master.keyring(), settings))
+    let services = Services::new(db, master.keyring(), settings);
+    Ok(match sms_sender(config)? {
+        Some(sms) => services.with_sms(sms),
+        None => services,
+    })
+}
+
+/// The SMS transport the configuration names, if any.
+fn sms_sender(config: &Config) -> Result<Option<Arc<dyn SmsSender>>> {
+    match config.sms_provider.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("twilio") => {
+            let need = |v: &Option<String>, what: &str| {
+                v.clone()
+                    .filter(|v| !v.trim().is_empty())
+                    .with_context(|| format!("sms_provider = \"twilio\" needs {what}"))
+            };
+            let twilio = Twilio::new(TwilioConfig {
+                base_url: config.sms_base_url.clone(),
+                account_sid: need(&config.sms_account_sid, "sms_account_sid")?,
+                auth_token: need(&config.sms_auth_token, "CHOTOMONI_SMS_AUTH_TOKEN")?,
+                from: need(&config.sms_from, "sms_from")?,
+            })?;
+            Ok(Some(Arc::new(twilio)))
+        }
+        Some("file") => Ok(Some(Arc::new(FileOutbox::new(outbox_path(config))))),
+        Some(other) => anyhow::bail!("sms_provider must be \"twilio\" or \"file\", not {other:?}"),
+    }
+}
+
+fn outbox_path(config: &Config) -> PathBuf {
+    config.data_dir.join("sms-outbox.txt")
 }
 
 /// The master key from CHOTOMONI_MASTER_KEY, else its file, made (0600) on first run.
@@ -186,13 +219,29 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-async fn serve(services: Services, config: &Config, demo: bool) -> Result<()> {
+async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
     if demo {
         demo_shop(&services, &config.data_dir).await?;
+        if services.sms.is_none() {
+            let path = outbox_path(config);
+            services = services.with_sms(Arc::new(FileOutbox::new(&path)));
+            println!(
+                "Demo SMS (registration codes) are written to {}, not sent.",
+                path.display()
+            );
+        }
+    }
+    match (&config.sms_provider, &services.sms) {
+        (Some(p), _) if p == "file" => println!(
+            "SMS are written to {}, not sent (sms_provider = \"file\").",
+            outbox_path(config).display()
+        ),
+        (_, None) => println!("No SMS provider configured: customer registration is unavailable."),
+        _ => {}
     }
     let sweeper = services.clone();
     tokio::spawn(async move {

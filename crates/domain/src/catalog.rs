@@ -304,6 +304,8 @@ pub const FIELDS: &[Field] = &[
     field!("sessions"."token_hash", "The strictly necessary session cookie (stored only as a hash)", "অত্যাবশ্যক সেশন কুকি (শুধু হ্যাশ হিসেবে)", Technical, [Security], Retention::Days(30), [], Erasure::Delete, false),
     field!("sessions"."cart", "Your shopping cart", "আপনার শপিং কার্ট", Technical, [Fulfilment], Retention::Days(30), [], Erasure::Delete, false),
     field!("sign_in_attempts"."key_hash", "Keyed fingerprint of sign-in attempts, to slow down password guessing", "সাইন-ইন চেষ্টার চাবিযুক্ত ছাপ, পাসওয়ার্ড অনুমান ঠেকাতে", Technical, [Security], Retention::Days(1), [], Erasure::Delete, false),
+    field!("phone_verifications"."phone_index", "Keyed fingerprint of a phone number being verified for an account", "অ্যাকাউন্টের জন্য যাচাই হওয়া ফোন নম্বরের চাবিযুক্ত ছাপ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
+    field!("phone_verifications"."code_hash", "Keyed hash of the one-time code sent by SMS", "এসএমএসে পাঠানো এককালীন কোডের চাবিযুক্ত হ্যাশ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
     field!("staff"."username", "Staff member's user name (staff only)", "কর্মীর ইউজারনেম (শুধু কর্মী)", Identity, [Security, Legal], Retention::UntilErasure, [], Erasure::Pseudonymise, false),
 ];
 
@@ -349,6 +351,11 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     np("sign_in_attempts", "id", "surrogate key"),
     np("sign_in_attempts", "at", "when"),
     np("sign_in_attempts", "succeeded", "outcome"),
+    np("phone_verifications", "id", "surrogate key"),
+    np("phone_verifications", "created_at", "when the code was sent"),
+    np("phone_verifications", "expires_at", "when the code stops working (10 minutes)"),
+    np("phone_verifications", "attempts", "how many codes were tried (at most 5)"),
+    np("phone_verifications", "used", "whether the code was used"),
     np("staff", "id", "surrogate key"),
     np("staff", "password_hash", "argon2id hash of a staff password"),
     np("staff", "role", "permissions"),

@@ -142,7 +142,7 @@ impl Services {
     }
 
     /// Refuses when this account or this address has failed too often lately.
-    async fn check_rate(&self, keys: &[(String, i64)]) -> Result<()> {
+    pub(crate) async fn check_rate(&self, keys: &[(String, i64)]) -> Result<()> {
         let mut conn = self.db.conn().await?;
         for (key, max) in keys {
             if sessions::failures_since(&mut conn, key, now_ms() - WINDOW_MS).await? >= *max {
@@ -154,7 +154,7 @@ impl Services {
         Ok(())
     }
 
-    fn rate_keys(&self, account: &str, client: &ClientInfo) -> Vec<(String, i64)> {
+    pub(crate) fn rate_keys(&self, account: &str, client: &ClientInfo) -> Vec<(String, i64)> {
         let ring = self.vault.keyring();
         let mut keys = vec![(
             hex::encode(ring.blind_index("sign-in", account)),
@@ -169,7 +169,7 @@ impl Services {
         keys
     }
 
-    async fn record_attempt(&self, keys: &[(String, i64)], ok: bool) -> Result<()> {
+    pub(crate) async fn record_attempt(&self, keys: &[(String, i64)], ok: bool) -> Result<()> {
         let mut conn = self.db.conn().await?;
         for (key, _) in keys {
             sessions::record_attempt(&mut conn, key, now_ms(), ok).await?;
@@ -324,11 +324,15 @@ impl Services {
         Ok(())
     }
 
-    /// Purges technical data past its retention and expired sessions.
+    /// Purges technical data past its retention, expired sessions and
+    /// expired phone verification codes.
     pub async fn sweep(&self) -> Result<(u64, u64)> {
         let now = now_ms();
         let cutoff = now - i64::from(self.settings.technical_retention_days) * 86_400_000;
-        Ok(sessions::sweep(&mut *self.db.conn().await?, cutoff, now).await?)
+        let mut conn = self.db.conn().await?;
+        let swept = sessions::sweep(&mut conn, cutoff, now).await?;
+        chotomoni_storage::verifications::sweep(&mut conn, now).await?;
+        Ok(swept)
     }
 }
 

@@ -2,6 +2,7 @@
 //! sealed and opened here, never below; what a caller may see is decided
 //! here, from the actor's role.
 
+pub mod accounts;
 pub mod actor;
 pub mod audit;
 pub mod auth;
@@ -41,6 +42,9 @@ pub struct Services {
     pub vault: vault::Vault,
     pub settings: Settings,
     pub audit: audit::AuditWriter,
+    /// Sends the one-time codes of account registration; `None` when no SMS
+    /// transport is configured (registration is then unavailable).
+    pub sms: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
 }
 
 impl Services {
@@ -51,7 +55,14 @@ impl Services {
             db,
             settings,
             audit,
+            sms: None,
         }
+    }
+
+    /// The same services, sending SMS through `sms`.
+    pub fn with_sms(mut self, sms: std::sync::Arc<dyn chotomoni_sms::SmsSender>) -> Services {
+        self.sms = Some(sms);
+        self
     }
 }
 

@@ -14,6 +14,7 @@ pub mod schema;
 pub mod sessions;
 pub mod sql;
 pub mod staff;
+pub mod verifications;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;

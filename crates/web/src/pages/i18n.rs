@@ -107,6 +107,10 @@ pub fn env() -> &'static Environment<'static> {
             "slips.html",
             "privacy_data.html",
             "privacy_policy.html",
+            "account_register.html",
+            "account_sign_in.html",
+            "account_orders.html",
+            "account_order.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

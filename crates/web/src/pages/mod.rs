@@ -1,5 +1,6 @@
 //! Server-rendered pages, in Bangla (the default) and English. Browsing needs
 //! no cookie; the cart and staff sign-in need the one session cookie.
+mod account;
 mod entry;
 mod form;
 mod i18n;
@@ -28,6 +29,18 @@ pub fn router() -> Router<AppState> {
         .route("/checkout", get(shop::checkout_form).post(shop::checkout))
         .route("/orders/{number}/placed", get(shop::placed))
         .route("/track", get(shop::track_form).post(shop::track))
+        .route(
+            "/account/register",
+            get(account::register_form).post(account::register),
+        )
+        .route(
+            "/account/sign-in",
+            get(account::sign_in_form).post(account::sign_in),
+        )
+        .route("/account/sign-out", post(account::sign_out))
+        .route("/account", get(account::orders))
+        .route("/account/orders/{number}", get(account::order))
+        .route("/account/orders/{number}/cancel", post(account::cancel))
         .route("/privacy", get(privacy::policy))
         .route("/privacy/data", get(privacy::data))
         .route(
@@ -120,6 +133,7 @@ impl Ctx {
             "switch_lang": other.code(),
             "csrf": self.caller.session.as_ref().map(|s| s.csrf_token.clone()),
             "staff": matches!(self.caller.actor(), chotomoni_services::Actor::Staff { .. }),
+            "customer": matches!(self.caller.actor(), chotomoni_services::Actor::Customer(_)),
         })
     }
 

@@ -13,6 +13,8 @@ pub struct TestApp {
     pub services: Services,
     pub http: reqwest::Client,
     pub db: TestDb,
+    /// The SMS stand-in the server sends through (`spawn_with_sms`).
+    pub sms: Option<chotomoni_sms::stand_in::StandIn>,
 }
 
 pub async fn spawn(engine: Engine) -> TestApp {
@@ -20,10 +22,27 @@ pub async fn spawn(engine: Engine) -> TestApp {
 }
 
 pub async fn spawn_with(engine: Engine, settings: Settings) -> TestApp {
+    spawn_inner(engine, settings, false).await
+}
+
+/// The server sending SMS with the real Twilio client to a local stand-in
+/// of Twilio's Messages API.
+pub async fn spawn_with_sms(engine: Engine) -> TestApp {
+    spawn_inner(engine, Settings::default(), true).await
+}
+
+async fn spawn_inner(engine: Engine, settings: Settings, with_sms: bool) -> TestApp {
     let t = TestDb::fresh(engine).await;
     let db = Db::connect(&t.url, 8).await.expect("connect");
     db.migrate().await.expect("migrate");
-    let services = Services::new(db, MasterKey::generate().keyring(), settings);
+    let mut services = Services::new(db, MasterKey::generate().keyring(), settings);
+    let mut sms = None;
+    if with_sms {
+        let stand_in = chotomoni_sms::stand_in::StandIn::start().await;
+        let client = chotomoni_sms::Twilio::new(stand_in.config("+15005550006")).expect("client");
+        services = services.with_sms(std::sync::Arc::new(client));
+        sms = Some(stand_in);
+    }
     chotomoni_services::seed::seed_products(&services)
         .await
         .expect("products");
@@ -47,6 +66,7 @@ pub async fn spawn_with(engine: Engine, settings: Settings) -> TestApp {
         services,
         http,
         db: t,
+        sms,
     }
 }
 

@@ -1,0 +1,178 @@
+//! Customer accounts: registration proves the phone number with a one-time
+//! code sent by SMS, because a guest customer record with that number may
+//! already hold orders and an address. Only the phone's blind index and a
+//! keyed hash of the code are stored; neither the number nor the code is
+//! ever logged.
+use crate::auth::{check_new_password, hash_password, ClientInfo, Session};
+use crate::error::{Result, ServiceError};
+use crate::{audit, customers, now_ms, Actor, Services};
+use chotomoni_domain::{CustomerId, CustomerName, Email, FieldError, Phone};
+use chotomoni_storage::{customers as customer_rows, verifications};
+use rand::Rng;
+
+/// How long a code works.
+pub const CODE_VALID_MS: i64 = 10 * 60 * 1000;
+/// Tries allowed per code.
+pub const MAX_CODE_ATTEMPTS: i64 = 5;
+/// Shortest customer password.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// The messages of the `code` field's errors (pages map them to their words).
+pub const CODE_WRONG: &str = "is not the code we sent";
+pub const CODE_EXPIRED: &str = "has expired or was already used; ask for a new code";
+pub const CODE_TOO_MANY: &str = "was tried too many times; ask for a new code";
+/// The refusal when no SMS transport is configured.
+pub const NEEDS_SMS: &str =
+    "registration needs SMS sending to be configured (sms_provider); ask the shop";
+/// The refusal when the number already has a password.
+pub const ALREADY_REGISTERED: &str = "this number already has an account; sign in";
+
+/// What a registration form sends in its second step.
+#[derive(Debug, Clone, Default)]
+pub struct Registration<'a> {
+    pub phone: &'a str,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub password: &'a str,
+}
+
+fn code_hash(services: &Services, phone: &Phone, code: &str) -> Vec<u8> {
+    services
+        .vault
+        .keyring()
+        .blind_index("sms-code", &format!("{}\u{0}{code}", phone.as_e164()))
+}
+
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn sms_text(code: &str) -> String {
+    format!(
+        "ছোটমণি: আপনার কোড {code}। ১০ মিনিট কাজ করবে, কাউকে বলবেন না। \
+         Chotomoni: your code is {code}. It works for 10 minutes; do not share it."
+    )
+}
+
+impl Services {
+    /// Whether registration can work here (an SMS transport is configured).
+    pub fn registration_available(&self) -> bool {
+        self.sms.is_some()
+    }
+
+    /// Step one: sends a one-time code to `phone`. The answer is the same
+    /// whether or not the number belongs to a customer or an account.
+    pub async fn start_registration(&self, phone: &str, client: &ClientInfo) -> Result<()> {
+        let Some(sms) = self.sms.clone() else {
+            return Err(ServiceError::Conflict(NEEDS_SMS.into()));
+        };
+        let phone = Phone::parse(phone).map_err(|_| {
+            FieldError::new(
+                "phone",
+                "must be a Bangladeshi mobile number such as 01712345678",
+            )
+        })?;
+        let keys = self.rate_keys(&format!("register:{}", phone.as_e164()), client);
+        self.check_rate(&keys).await?;
+        // Every code sent counts against the number and the address.
+        self.record_attempt(&keys, false).await?;
+        let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+        let at = now_ms();
+        verifications::insert(
+            &mut *self.db.conn().await?,
+            &self.vault.phone_index(&phone),
+            &code_hash(self, &phone, &code),
+            at,
+            at + CODE_VALID_MS,
+        )
+        .await?;
+        sms.send(phone.as_e164(), &sms_text(&code))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("the code could not be sent: {e}")))?;
+        Ok(())
+    }
+
+    /// Checks a code and uses it up; its tries are counted even when the
+    /// rest of the registration then fails.
+    async fn use_code(&self, phone: &Phone, code: &str) -> Result<()> {
+        let code = code.trim();
+        let mut tx = self.db.begin().await?;
+        let row = verifications::latest_unused(&mut tx, &self.vault.phone_index(phone)).await?;
+        let Some(row) = row.filter(|r| r.expires_at > now_ms()) else {
+            return Err(FieldError::new("code", CODE_EXPIRED).into());
+        };
+        if row.attempts >= MAX_CODE_ATTEMPTS {
+            return Err(FieldError::new("code", CODE_TOO_MANY).into());
+        }
+        verifications::count_attempt(&mut tx, row.id).await?;
+        let right = code.len() == 6
+            && code.bytes().all(|b| b.is_ascii_digit())
+            && same(&code_hash(self, phone, code), &row.code_hash);
+        if !right {
+            tx.commit().await?;
+            return Err(FieldError::new("code", CODE_WRONG).into());
+        }
+        if !verifications::mark_used(&mut tx, row.id).await? {
+            return Err(FieldError::new("code", CODE_EXPIRED).into());
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Step two: with the code received, sets a password on the customer
+    /// record of that number (a guest's earlier orders become the account's)
+    /// or creates one, and signs the customer in.
+    pub async fn complete_registration(
+        &self,
+        r: &Registration<'_>,
+        lang: &str,
+        client: &ClientInfo,
+    ) -> Result<(String, Session)> {
+        let phone = Phone::parse(r.phone).map_err(|_| {
+            FieldError::new(
+                "phone",
+                "must be a Bangladeshi mobile number such as 01712345678",
+            )
+        })?;
+        let name = CustomerName::parse(r.name)?;
+        let email = r
+            .email
+            .filter(|e| !e.trim().is_empty())
+            .map(Email::parse)
+            .transpose()?;
+        check_new_password(r.password, MIN_PASSWORD_CHARS)?;
+        self.use_code(&phone, r.code).await?;
+        let password = r.password.to_owned();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))??;
+        let mut tx = self.db.begin().await?;
+        let existing =
+            customer_rows::find_by_phone_index(&mut tx, &self.vault.phone_index(&phone)).await?;
+        let (id, how) = match existing {
+            Some(row) if row.password_hash.is_some() || row.erased_at.is_some() => {
+                return Err(ServiceError::Conflict(ALREADY_REGISTERED.into()));
+            }
+            Some(row) => (row.id, "existing-customer"),
+            None => {
+                let (id, _, _) =
+                    customers::find_or_create(&mut tx, &self.vault, &name, &phone, email.as_ref())
+                        .await?;
+                (id, "new-customer")
+            }
+        };
+        customer_rows::set_password_hash(&mut tx, id, &hash).await?;
+        let actor = Actor::Customer(CustomerId(id));
+        audit::change(
+            &mut tx,
+            &actor,
+            "customer.register",
+            &actor.audit_ref(),
+            how,
+        )
+        .await?;
+        tx.commit().await?;
+        self.open_session(actor, lang, client).await
+    }
+}

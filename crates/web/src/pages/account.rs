@@ -1,0 +1,352 @@
+//! Customer accounts: registration with a one-time SMS code, sign-in and
+//! sign-out, "my orders", one order, and cancelling while it is placed.
+use super::{Ctx, PageError};
+use crate::caller::session_cookie;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chotomoni_domain::{OrderNumber, OrderStatus};
+use chotomoni_services::accounts::{self, Registration};
+use chotomoni_services::orders::OrderQuery;
+use chotomoni_services::{Actor, ServiceError};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+impl Ctx {
+    /// The signed-in customer, or a redirect to the account sign-in page.
+    fn customer_actor(&self) -> Result<Actor, PageError> {
+        match self.caller.actor() {
+            a @ Actor::Customer(_) => Ok(a),
+            _ => Err(self.redirect(format!("/account/sign-in?lang={}", self.lang.code()))),
+        }
+    }
+
+    /// A form POST from a visitor may come without a session (sign-in,
+    /// registration); with one, its token must match.
+    fn csrf_if_session(&self, token: &str) -> Result<(), PageError> {
+        if self.caller.session.is_some() {
+            self.check_csrf(token)?;
+        }
+        Ok(())
+    }
+}
+
+/// Redirects with the new session cookie, replacing any earlier session.
+async fn signed_in(
+    ctx: &Ctx,
+    state: &AppState,
+    token: &str,
+    to: String,
+) -> Result<Response, PageError> {
+    if let Some(old) = &ctx.caller.session {
+        let _ = state.services.sign_out(old).await;
+    }
+    let max_age = i64::from(state.services.settings.session_days) * 86_400;
+    let mut res = Redirect::to(&to).into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(token, max_age, state.config.secure_cookies)
+            .parse()
+            .expect("cookie is ASCII"),
+    );
+    Ok(res)
+}
+
+#[derive(Deserialize, Default)]
+pub struct RegisterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn register_form(ctx: Ctx, State(state): State<AppState>) -> Result<Response, PageError> {
+    if !state.services.registration_available() {
+        return ctx.render_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "account_register.html",
+            json!({ "step": 0, "error": "account-sms-missing" }),
+        );
+    }
+    ctx.render(
+        "account_register.html",
+        json!({ "step": 1, "values": {}, "errors": {} }),
+    )
+}
+
+/// The message key for a registration field error.
+fn register_error(e: &ServiceError) -> Option<Json> {
+    let ServiceError::Invalid(f) = e else {
+        return None;
+    };
+    let (field, key) = match (f.field.as_str(), f.message.as_str()) {
+        ("code", accounts::CODE_WRONG) => ("code", "account-err-code-wrong"),
+        ("code", accounts::CODE_TOO_MANY) => ("code", "account-err-code-too-many"),
+        ("code", _) => ("code", "account-err-code-expired"),
+        ("phone", _) => ("phone", "err-field-phone"),
+        ("name", _) => ("name", "err-field-name"),
+        ("email", _) => ("email", "err-field-email"),
+        ("password", _) => ("password", "account-err-password"),
+        _ => ("form", "err-invalid"),
+    };
+    Some(json!({ field: key }))
+}
+
+pub async fn register(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, PageError> {
+    ctx.csrf_if_session(&form.csrf)?;
+    let values = json!({ "phone": form.phone, "name": form.name, "email": form.email });
+    if !state.services.registration_available() {
+        return ctx.render_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "account_register.html",
+            json!({ "step": 0, "error": "account-sms-missing" }),
+        );
+    }
+    if form.step != "2" {
+        return match state
+            .services
+            .start_registration(&form.phone, &ctx.caller.client)
+            .await
+        {
+            // The same page whether or not the number is known.
+            Ok(()) => ctx.render(
+                "account_register.html",
+                json!({ "step": 2, "values": { "phone": form.phone.trim() }, "errors": {}, "sent": true }),
+            ),
+            Err(ServiceError::RateLimited { .. }) => ctx.render_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                "account_register.html",
+                json!({ "step": 1, "values": values, "errors": {}, "error": "err-rate-limited" }),
+            ),
+            Err(e) => match register_error(&e) {
+                Some(errors) => ctx.render_status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "account_register.html",
+                    json!({ "step": 1, "values": values, "errors": errors }),
+                ),
+                None => Err(ctx.fail(e)),
+            },
+        };
+    }
+    let email = Some(form.email.as_str()).filter(|e| !e.trim().is_empty());
+    let r = Registration {
+        phone: &form.phone,
+        code: &form.code,
+        name: &form.name,
+        email,
+        password: &form.password,
+    };
+    match state
+        .services
+        .complete_registration(&r, ctx.lang.code(), &ctx.caller.client)
+        .await
+    {
+        Ok((token, _)) => {
+            signed_in(
+                &ctx,
+                &state,
+                &token,
+                format!("/account?signed_in=1&lang={}", ctx.lang.code()),
+            )
+            .await
+        }
+        Err(ServiceError::Conflict(_)) => ctx.render_status(
+            StatusCode::CONFLICT,
+            "account_register.html",
+            json!({ "step": 2, "values": values, "errors": {}, "error": "account-err-already" }),
+        ),
+        Err(e) => match register_error(&e) {
+            Some(errors) => ctx.render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "account_register.html",
+                json!({ "step": 2, "values": values, "errors": errors }),
+            ),
+            None => Err(ctx.fail(e)),
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct SignInQuery {
+    #[serde(default)]
+    nocookie: Option<String>,
+}
+
+pub async fn sign_in_form(ctx: Ctx, Query(q): Query<SignInQuery>) -> Result<Response, PageError> {
+    ctx.render(
+        "account_sign_in.html",
+        json!({ "nocookie": q.nocookie.is_some(), "phone": "" }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_in(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, PageError> {
+    ctx.csrf_if_session(&form.csrf)?;
+    match state
+        .services
+        .customer_sign_in(&form.phone, &form.password, &ctx.caller.client)
+        .await
+    {
+        Ok((token, _)) => {
+            signed_in(
+                &ctx,
+                &state,
+                &token,
+                format!("/account?signed_in=1&lang={}", ctx.lang.code()),
+            )
+            .await
+        }
+        Err(
+            e @ (ServiceError::BadCredentials
+            | ServiceError::RateLimited { .. }
+            | ServiceError::Invalid(_)),
+        ) => {
+            let key = match e {
+                ServiceError::RateLimited { .. } => "err-rate-limited",
+                _ => "account-err-bad-credentials",
+            };
+            let status = match e {
+                ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            ctx.render_status(
+                status,
+                "account_sign_in.html",
+                json!({ "error": key, "phone": form.phone }),
+            )
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn sign_out(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let session = ctx.check_csrf(&form.csrf)?;
+    state
+        .services
+        .sign_out(session)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let mut res = Redirect::to(&format!("/?lang={}", ctx.lang.code())).into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, state.config.secure_cookies)
+            .parse()
+            .expect("cookie is ASCII"),
+    );
+    Ok(res)
+}
+
+#[derive(Deserialize, Default)]
+pub struct OrdersQuery {
+    #[serde(default)]
+    before: Option<i64>,
+    #[serde(default)]
+    signed_in: Option<String>,
+}
+
+pub async fn orders(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Query(q): Query<OrdersQuery>,
+) -> Result<Response, PageError> {
+    if q.signed_in.is_some() && ctx.caller.session.is_none() {
+        return Err(ctx.redirect(format!(
+            "/account/sign-in?nocookie=1&lang={}",
+            ctx.lang.code()
+        )));
+    }
+    let actor = ctx.customer_actor()?;
+    let query = OrderQuery {
+        before: q.before,
+        limit: Some(50),
+        ..OrderQuery::default()
+    };
+    let page = state
+        .services
+        .list_orders(&actor, &query)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ctx.render(
+        "account_orders.html",
+        json!({ "orders": page.orders, "next": page.next_before }),
+    )
+}
+
+fn parse_number(ctx: &Ctx, number: &str) -> Result<OrderNumber, PageError> {
+    OrderNumber::parse(number).map_err(|_| ctx.error(StatusCode::NOT_FOUND, "err-not-found"))
+}
+
+pub async fn order(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.customer_actor()?;
+    let number = parse_number(&ctx, &number)?;
+    let view = state
+        .services
+        .order(&actor, number)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let may_cancel = view.next_statuses.contains(&OrderStatus::Cancelled);
+    ctx.render(
+        "account_order.html",
+        json!({ "order": view, "may_cancel": may_cancel }),
+    )
+}
+
+pub async fn cancel(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.customer_actor()?;
+    let number = parse_number(&ctx, &number)?;
+    state
+        .services
+        .change_status(&actor, number, OrderStatus::Cancelled)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to(&format!("/account/orders/{number}")).into_response())
+}
