@@ -74,22 +74,30 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Msg>) {
 }
 
 async fn write(db: &Db, batch: &[Msg]) -> chotomoni_storage::Result<()> {
-    if !batch.iter().any(|m| matches!(m, Msg::Entry { .. })) {
+    let entries: Vec<audit::Entry> = batch
+        .iter()
+        .filter_map(|m| match m {
+            Msg::Entry {
+                at,
+                actor,
+                action,
+                target,
+                detail,
+            } => Some(audit::Entry {
+                at: *at,
+                actor,
+                action,
+                target,
+                detail,
+            }),
+            Msg::Flush(_) => None,
+        })
+        .collect();
+    if entries.is_empty() {
         return Ok(());
     }
     let mut tx = db.begin().await?;
-    for m in batch {
-        if let Msg::Entry {
-            at,
-            actor,
-            action,
-            target,
-            detail,
-        } = m
-        {
-            audit::append(&mut tx, *at, actor, action, target, detail).await?;
-        }
-    }
+    audit::append_many(&mut tx, &entries).await?;
     tx.commit().await?;
     Ok(())
 }

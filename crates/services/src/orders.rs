@@ -556,8 +556,7 @@ impl Services {
         row: OrderRow,
         vis: Visibility,
     ) -> Result<OrderView> {
-        let items = repo::items(conn, &[row.id]).await?;
-        let events = repo::events(conn, row.id).await?;
+        let (items, events) = repo::lines_and_history(conn, row.id).await?;
         let key = self
             .vault
             .customer_key(row.customer_id, row.wrapped_key.as_deref())

@@ -35,6 +35,40 @@ pub async fn append(
     Ok(())
 }
 
+/// One entry to append in bulk.
+pub struct Entry<'a> {
+    pub at: i64,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub detail: &'a str,
+}
+
+/// Appends many entries with few statements (the view-audit batches).
+pub async fn append_many(conn: &mut AnyConnection, entries: &[Entry<'_>]) -> Result<()> {
+    for chunk in entries.chunks(64) {
+        let mut q = crate::sql::Sql::new(
+            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ",
+        );
+        q.list(chunk, ", ", |q, e| {
+            q.push("(")
+                .bind(e.at)
+                .push(", ")
+                .bind(e.actor.to_owned())
+                .push(", ")
+                .bind(e.action.to_owned());
+            q.push(", ")
+                .bind(e.target.to_owned())
+                .push(", ")
+                .bind(e.detail.to_owned())
+                .push(")");
+        });
+        let (text, args) = q.into_parts();
+        sqlx::query_with(&text, args).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 pub async fn recent(
     conn: &mut AnyConnection,
     target: Option<&str>,

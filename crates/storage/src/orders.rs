@@ -181,6 +181,47 @@ pub async fn events(conn: &mut AnyConnection, order_id: i64) -> Result<Vec<Event
     .await?)
 }
 
+/// An order's items and its status history in one round trip: lookups by
+/// scan are the hottest path of the packing station.
+pub async fn lines_and_history(
+    conn: &mut AnyConnection,
+    order_id: i64,
+) -> Result<(Vec<ItemRow>, Vec<EventRow>)> {
+    // One row shape for both: (kind, seq, number, number, text, text).
+    let rows: Vec<(String, i64, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT 'i' AS kind, line_no AS seq, quantity AS n1, unit_price AS n2, sku AS t1, name AS t2, NULL AS t3 \
+         FROM order_items WHERE order_id = $1 \
+         UNION ALL \
+         SELECT 'e', id, staff_id, at, from_status, to_status, NULL FROM order_events WHERE order_id = $1 \
+         ORDER BY 1, 2",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?;
+    let mut items = Vec::new();
+    let mut events = Vec::new();
+    for (kind, seq, n1, n2, t1, t2, _) in rows {
+        if kind == "i" {
+            items.push(ItemRow {
+                order_id,
+                line_no: seq,
+                sku: t1,
+                name: t2.unwrap_or_default(),
+                quantity: n1.unwrap_or_default(),
+                unit_price: n2.unwrap_or_default(),
+            });
+        } else {
+            events.push(EventRow {
+                from_status: t1,
+                to_status: t2.unwrap_or_default(),
+                staff_id: n1,
+                at: n2.unwrap_or_default(),
+            });
+        }
+    }
+    Ok((items, events))
+}
+
 pub async fn list(conn: &mut AnyConnection, f: &OrderFilter) -> Result<Vec<OrderRow>> {
     let mut q = Sql::new(SELECT);
     q.push(" WHERE 1 = 1");

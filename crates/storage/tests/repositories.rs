@@ -212,6 +212,28 @@ async fn order_queries(engine: Engine) {
             .unwrap()
     );
     assert_eq!(orders::events(&mut c, ids[0]).await.unwrap().len(), 1);
+    orders::insert_event(&mut c, ids[0], Some("placed"), "confirmed", None, 20_000)
+        .await
+        .unwrap();
+    let (lines, history) = orders::lines_and_history(&mut c, ids[0]).await.unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| (l.line_no, l.name.as_str(), l.quantity, l.unit_price))
+            .collect::<Vec<_>>(),
+        vec![(1, "Saree", 1, 300), (2, "Scarf", 2, 100)]
+    );
+    assert_eq!(lines[0].sku.as_deref(), Some("S1"));
+    assert_eq!(
+        history
+            .iter()
+            .map(|e| (e.from_status.as_deref(), e.to_status.as_str(), e.at))
+            .collect::<Vec<_>>(),
+        vec![
+            (None, "placed", 10_000),
+            (Some("placed"), "confirmed", 20_000)
+        ]
+    );
     let counts = orders::count_by_status(&mut c).await.unwrap();
     assert!(
         counts.contains(&("confirmed".to_owned(), 1)) && counts.contains(&("placed".to_owned(), 1))
