@@ -9,8 +9,9 @@ ORDERS=${ORDERS:-1000000}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-15}
 CONNS=64
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-cargo build --release -q -p chotomoni
-bin=target/release/chotomoni
+# BIN: a prebuilt binary to measure instead of building this checkout.
+if [[ -z "${BIN:-}" ]]; then cargo build --release -q -p chotomoni; fi
+bin=${BIN:-target/release/chotomoni}
 out=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$out"' EXIT
 export CHOTOMONI_MASTER_KEY=$(openssl rand -hex 32)

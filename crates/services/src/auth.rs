@@ -286,7 +286,11 @@ impl Services {
 
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         let hash = token_hash(token);
-        let Some(row) = sessions::get(&mut *self.db.conn().await?, &hash, now_ms()).await? else {
+        if let Some(s) = self.session_cache.get(&hash) {
+            return Ok(Some(s));
+        }
+        let now = now_ms();
+        let Some(row) = sessions::get(&mut *self.db.conn().await?, &hash, now).await? else {
             return Ok(None);
         };
         let actor = match (row.kind.as_str(), row.staff_id, row.customer_id) {
@@ -300,21 +304,29 @@ impl Services {
             ("customer", _, Some(id)) => Actor::Customer(CustomerId(id)),
             _ => Actor::Visitor,
         };
-        Ok(Some(Session {
+        let session = Session {
             token_hash: row.token_hash,
             actor,
             csrf_token: row.csrf_token,
             lang: row.lang,
             cart: row.cart,
-        }))
+        };
+        // Only staff sessions: visitors' carts change and must be read fresh.
+        if let Actor::Staff { .. } = actor {
+            let left = std::time::Duration::from_millis((row.expires_at - now).max(0) as u64);
+            self.session_cache.put(&session, left);
+        }
+        Ok(Some(session))
     }
 
     pub async fn sign_out(&self, session: &Session) -> Result<()> {
+        self.session_cache.forget(&session.token_hash);
         sessions::delete(&mut *self.db.conn().await?, &session.token_hash).await?;
         Ok(())
     }
 
     pub async fn set_session_lang(&self, session: &Session, lang: &str) -> Result<()> {
+        self.session_cache.forget(&session.token_hash);
         sessions::set_lang(&mut *self.db.conn().await?, &session.token_hash, lang).await?;
         Ok(())
     }

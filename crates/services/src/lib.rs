@@ -10,6 +10,7 @@ pub mod customers;
 pub mod error;
 pub mod orders;
 pub mod seed;
+pub mod session_cache;
 pub mod vault;
 
 pub use actor::Actor;
@@ -45,6 +46,7 @@ pub struct Services {
     /// Sends the one-time codes of account registration; `None` when no SMS
     /// transport is configured (registration is then unavailable).
     pub sms: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
+    pub(crate) session_cache: std::sync::Arc<session_cache::SessionCache>,
 }
 
 impl Services {
@@ -56,6 +58,7 @@ impl Services {
             settings,
             audit,
             sms: None,
+            session_cache: Default::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use chotomoni_domain::{
     OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Phone,
 };
 use chotomoni_storage::orders::{
-    self as repo, ItemRow, NewOrder as NewOrderRow, OrderFilter, OrderRow,
+    self as repo, FullOrder, ItemRow, NewOrder as NewOrderRow, OrderFilter, OrderRow,
 };
 use chotomoni_storage::{consents, customers};
 use serde::{Deserialize, Serialize};
@@ -336,21 +336,23 @@ impl Services {
         tx.commit().await?;
         tracing::info!(order = %number, source = source.as_str(), total, "order placed");
         // The one who placed it sees it in full: it is what they just typed.
+        let full = self.load(id).await?;
+        self.view(actor, full, Visibility::Full)
+    }
+
+    /// An order with its lines and history, in one query.
+    async fn load(&self, id: i64) -> Result<FullOrder> {
         let mut conn = self.db.conn().await?;
-        let row = repo::get(&mut conn, id)
+        repo::get_full(&mut conn, self.db.engine, id)
             .await?
-            .ok_or(ServiceError::NotFound("order"))?;
-        self.view(&mut conn, actor, row, Visibility::Full).await
+            .ok_or(ServiceError::NotFound("order"))
     }
 
     /// One order, as this actor may see it. Staff views are audited.
     pub async fn order(&self, actor: &Actor, number: OrderNumber) -> Result<OrderView> {
-        let mut conn = self.db.conn().await?;
-        let row = repo::get(&mut conn, number.id().0)
-            .await?
-            .ok_or(ServiceError::NotFound("order"))?;
-        let vis = visibility(actor, row.customer_id)?;
-        let view = self.view(&mut conn, actor, row, vis).await?;
+        let full = self.load(number.id().0).await?;
+        let vis = visibility(actor, full.order.customer_id)?;
+        let view = self.view(actor, full, vis)?;
         if let Actor::Staff { .. } = actor {
             let fields = match vis {
                 Visibility::Full => "name,phone,email,address,instructions",
@@ -380,17 +382,15 @@ impl Services {
         let not_found = || ServiceError::NotFound("order");
         let number = OrderNumber::from_scan(number).map_err(|_| not_found())?;
         let phone = Phone::parse(phone).map_err(|_| not_found())?;
+        let full = self.load(number.id().0).await?;
         let mut conn = self.db.conn().await?;
-        let row = repo::get(&mut conn, number.id().0)
-            .await?
-            .ok_or_else(not_found)?;
         let owner =
             customers::find_by_phone_index(&mut conn, &self.vault.phone_index(&phone)).await?;
-        if owner.map(|c| c.id) != Some(row.customer_id) {
+        if owner.map(|c| c.id) != Some(full.order.customer_id) {
             return Err(not_found());
         }
-        let actor = Actor::Customer(CustomerId(row.customer_id));
-        self.view(&mut conn, &actor, row, Visibility::Full).await
+        let actor = Actor::Customer(CustomerId(full.order.customer_id));
+        self.view(&actor, full, Visibility::Full)
     }
 
     /// A page of orders for the back office, newest first.
@@ -542,21 +542,16 @@ impl Services {
         .await?;
         tx.commit().await?;
         tracing::info!(order = %number, %from, %to, "status changed");
-        let mut conn = self.db.conn().await?;
-        let row = repo::get(&mut conn, id)
-            .await?
-            .ok_or(ServiceError::NotFound("order"))?;
-        self.view(&mut conn, actor, row, vis).await
+        let full = self.load(id).await?;
+        self.view(actor, full, vis)
     }
 
-    async fn view(
-        &self,
-        conn: &mut chotomoni_storage::Conn,
-        actor: &Actor,
-        row: OrderRow,
-        vis: Visibility,
-    ) -> Result<OrderView> {
-        let (items, events) = repo::lines_and_history(conn, row.id).await?;
+    fn view(&self, actor: &Actor, full: FullOrder, vis: Visibility) -> Result<OrderView> {
+        let FullOrder {
+            order: row,
+            items,
+            events,
+        } = full;
         let key = self
             .vault
             .customer_key(row.customer_id, row.wrapped_key.as_deref())

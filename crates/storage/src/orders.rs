@@ -1,5 +1,5 @@
 use crate::sql::Sql;
-use crate::Result;
+use crate::{Engine, Result, StorageError};
 use sqlx::{AnyConnection, FromRow};
 
 /// An order row joined with what is needed to open its sealed fields.
@@ -181,45 +181,77 @@ pub async fn events(conn: &mut AnyConnection, order_id: i64) -> Result<Vec<Event
     .await?)
 }
 
-/// An order's items and its status history in one round trip: lookups by
-/// scan are the hottest path of the packing station.
-pub async fn lines_and_history(
+/// An order with its items and status history.
+pub struct FullOrder {
+    pub order: OrderRow,
+    pub items: Vec<ItemRow>,
+    pub events: Vec<EventRow>,
+}
+
+#[derive(FromRow)]
+struct FullRow {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    items_json: String,
+    events_json: String,
+}
+
+/// An order, its items and its history in one round trip: lookups by scan are
+/// the packing station's hottest path. Each engine aggregates the lines as
+/// JSON in its own dialect.
+pub async fn get_full(
     conn: &mut AnyConnection,
-    order_id: i64,
-) -> Result<(Vec<ItemRow>, Vec<EventRow>)> {
-    // One row shape for both: (kind, seq, number, number, text, text).
-    let rows: Vec<(String, i64, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT 'i' AS kind, line_no AS seq, quantity AS n1, unit_price AS n2, sku AS t1, name AS t2, NULL AS t3 \
-         FROM order_items WHERE order_id = $1 \
-         UNION ALL \
-         SELECT 'e', id, staff_id, at, from_status, to_status, NULL FROM order_events WHERE order_id = $1 \
-         ORDER BY 1, 2",
-    )
-    .bind(order_id)
-    .fetch_all(conn)
-    .await?;
-    let mut items = Vec::new();
-    let mut events = Vec::new();
-    for (kind, seq, n1, n2, t1, t2, _) in rows {
-        if kind == "i" {
-            items.push(ItemRow {
-                order_id,
-                line_no: seq,
-                sku: t1,
-                name: t2.unwrap_or_default(),
-                quantity: n1.unwrap_or_default(),
-                unit_price: n2.unwrap_or_default(),
-            });
-        } else {
-            events.push(EventRow {
-                from_status: t1,
-                to_status: t2.unwrap_or_default(),
-                staff_id: n1,
-                at: n2.unwrap_or_default(),
-            });
+    engine: Engine,
+    id: i64,
+) -> Result<Option<FullOrder>> {
+    let lines = match engine {
+        Engine::Sqlite => {
+            ", (SELECT json_group_array(json_array(line_no, sku, name, quantity, unit_price)) \
+                FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY line_no)) AS items_json \
+             , (SELECT json_group_array(json_array(from_status, to_status, staff_id, at)) \
+                FROM (SELECT * FROM order_events WHERE order_id = o.id ORDER BY id)) AS events_json "
         }
-    }
-    Ok((items, events))
+        Engine::Postgres => {
+            ", (SELECT COALESCE(json_agg(json_build_array(line_no, sku, name, quantity, unit_price) ORDER BY line_no), '[]')::text \
+                FROM order_items WHERE order_id = o.id) AS items_json \
+             , (SELECT COALESCE(json_agg(json_build_array(from_status, to_status, staff_id, at) ORDER BY id), '[]')::text \
+                FROM order_events WHERE order_id = o.id) AS events_json "
+        }
+    };
+    let select = SELECT.replacen(" FROM orders o", &format!("{lines} FROM orders o"), 1);
+    let row: Option<FullRow> = sqlx::query_as(&format!("{select} WHERE o.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let bad = |e: serde_json::Error| StorageError::Database(sqlx::Error::Decode(Box::new(e)));
+    let items: Vec<(i64, Option<String>, String, i64, i64)> =
+        serde_json::from_str(&row.items_json).map_err(bad)?;
+    let events: Vec<(Option<String>, String, Option<i64>, i64)> =
+        serde_json::from_str(&row.events_json).map_err(bad)?;
+    Ok(Some(FullOrder {
+        items: items
+            .into_iter()
+            .map(|(line_no, sku, name, quantity, unit_price)| ItemRow {
+                order_id: id,
+                line_no,
+                sku,
+                name,
+                quantity,
+                unit_price,
+            })
+            .collect(),
+        events: events
+            .into_iter()
+            .map(|(from_status, to_status, staff_id, at)| EventRow {
+                from_status,
+                to_status,
+                staff_id,
+                at,
+            })
+            .collect(),
+        order: row.order,
+    }))
 }
 
 pub async fn list(conn: &mut AnyConnection, f: &OrderFilter) -> Result<Vec<OrderRow>> {

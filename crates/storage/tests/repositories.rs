@@ -147,6 +147,10 @@ async fn order_queries(engine: Engine) {
     assert_eq!(o.address_enc.as_deref(), Some(&b"addr"[..]));
     assert_eq!(o.wrapped_key.as_deref(), Some(&b"wrapped"[..]));
     assert!(orders::get(&mut c, 999_999).await.unwrap().is_none());
+    assert!(orders::get_full(&mut c, db.engine, 999_999)
+        .await
+        .unwrap()
+        .is_none());
 
     let items = orders::items(&mut c, &ids[..2]).await.unwrap();
     assert_eq!(items.len(), 4);
@@ -215,7 +219,15 @@ async fn order_queries(engine: Engine) {
     orders::insert_event(&mut c, ids[0], Some("placed"), "confirmed", None, 20_000)
         .await
         .unwrap();
-    let (lines, history) = orders::lines_and_history(&mut c, ids[0]).await.unwrap();
+    let full = orders::get_full(&mut c, db.engine, ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (full.order.id, full.order.status.as_str()),
+        (ids[0], "confirmed")
+    );
+    let (lines, history) = (full.items, full.events);
     assert_eq!(
         lines
             .iter()

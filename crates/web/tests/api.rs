@@ -393,6 +393,19 @@ async fn sign_in_rules(engine: Engine) {
         )
         .await;
     assert_eq!(s, 422);
+
+    // Signing out ends the bearer token at once, even though it was just used.
+    let token = app.staff("rumi", Role::Packer).await;
+    assert_eq!(app.get("/api/v1/orders", &token).await.0, 200);
+    let res = app
+        .http
+        .delete(app.url("/api/v1/session"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.get("/api/v1/orders", &token).await.0, 401);
 }
 both_engines!(
     sign_in_is_rate_limited_and_cookies_are_strict,
