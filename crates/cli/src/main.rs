@@ -257,6 +257,7 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
         }
     });
     println!("Chotomoni is running at http://{addr}/");
+    let audit = services.audit.clone();
     let state = AppState {
         services,
         config: WebConfig {
@@ -264,11 +265,26 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
             trust_forwarded: config.trust_forwarded,
         },
     };
-    chotomoni_web::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    chotomoni_web::serve(listener, state, shutdown_signal()).await?;
+    // Views recorded in the last moments are still waiting to be written.
+    audit.flush().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
 }
 
 /// Seeds the demo shop once, and prints a staff login for it.

@@ -1,7 +1,10 @@
 //! Audit entries. Changes are written in the same transaction as the change
 //! itself. Views of personal data, which are far more frequent and change
-//! nothing, go through a background writer that commits them in batches, so
-//! a busy packing station does not turn every read into a disk sync.
+//! nothing, go through a background writer that commits them in batches at
+//! most every `GATHER` (sooner when `flush` is asked for or a batch is full).
+//! Every commit to a SQLite database makes every other connection drop its
+//! page cache, so committing each view as it came would slow every reader;
+//! the price is that a crash can lose the views of the last half second.
 use chotomoni_storage::{audit, Db};
 use tokio::sync::{mpsc, oneshot};
 
@@ -53,13 +56,21 @@ impl AuditWriter {
     }
 }
 
+const GATHER: std::time::Duration = std::time::Duration::from_millis(500);
+const MAX_BATCH: usize = 4096;
+
 async fn run(db: Db, mut rx: mpsc::Receiver<Msg>) {
     while let Some(first) = rx.recv().await {
+        let deadline = tokio::time::Instant::now() + GATHER;
+        let mut flushing = matches!(first, Msg::Flush(_));
         let mut batch = vec![first];
-        while batch.len() < 512 {
-            match rx.try_recv() {
-                Ok(m) => batch.push(m),
-                Err(_) => break,
+        while !flushing && batch.len() < MAX_BATCH {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(m)) => {
+                    flushing = matches!(m, Msg::Flush(_));
+                    batch.push(m);
+                }
+                Ok(None) | Err(_) => break,
             }
         }
         if let Err(e) = write(&db, &batch).await {
