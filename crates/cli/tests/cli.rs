@@ -1,0 +1,159 @@
+//! The `chotomoni` binary as an operator uses it, on both engines: migrate,
+//! staff add (password on standard input), seed, and serve --demo.
+use chotomoni_testkit::{both_engines, Engine, TestDb};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+
+fn chotomoni(db: &TestDb, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chotomoni"));
+    c.arg("--data-dir")
+        .arg(db.dir.path().join("data"))
+        .args(args);
+    c.env("DATABASE_URL", &db.url)
+        .env_remove("CHOTOMONI_MASTER_KEY")
+        .env("CHOTOMONI_LOG", "info");
+    c
+}
+
+fn run(db: &TestDb, args: &[&str], stdin: &str) -> (bool, String) {
+    let mut child = chotomoni(db, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that fails before reading its input closes the pipe early.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+async fn operator_commands(engine: Engine) {
+    let db = TestDb::fresh(engine).await;
+    let (ok, out) = run(&db, &["migrate"], "");
+    assert!(ok, "{out}");
+    assert!(out.contains("migrations applied"), "{out}");
+    let key_file = db.dir.path().join("data/master.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    let (ok, out) = run(
+        &db,
+        &["staff", "add", "Rina", "--role", "packer"],
+        "a packing password\n",
+    );
+    assert!(
+        ok && out.contains("staff rina added with role packer"),
+        "{out}"
+    );
+    let (ok, out) = run(
+        &db,
+        &["staff", "add", "rina", "--role", "admin"],
+        "another password\n",
+    );
+    assert!(!ok && out.contains("already exists"), "{out}");
+    let (ok, out) = run(&db, &["staff", "add", "mitu", "--role", "admin"], "short\n");
+    assert!(!ok && out.contains("at least 10 characters"), "{out}");
+    let (ok, out) = run(
+        &db,
+        &["staff", "add", "mitu", "--role", "boss"],
+        "long enough password\n",
+    );
+    assert!(
+        !ok && out.contains("role must be admin, support, packer or courier"),
+        "{out}"
+    );
+
+    let (ok, out) = run(&db, &["seed", "--orders", "300"], "");
+    assert!(ok && out.contains("seeded 300 orders"), "{out}");
+
+    // serve --demo on a free port: it prints where it runs and a staff login.
+    // Its log goes to a file: an unread pipe would fill up and stall it.
+    let log_path = db.dir.path().join("serve.log");
+    let mut server = chotomoni(&db, &["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut printed = String::new();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut address = None;
+    let mut password = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(p) = line.strip_prefix("password: ") {
+            password = Some(p.to_owned());
+        }
+        if let Some(a) = line.strip_prefix("Chotomoni is running at ") {
+            address = Some(a.trim_end_matches('/').to_owned());
+            break;
+        }
+    }
+    let (address, password) = (address.expect(&printed), password.expect(&printed));
+    let http = reqwest::Client::new();
+    assert_eq!(
+        http.get(format!("{address}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let res = http
+        .post(format!("{address}/api/v1/session"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the printed login works");
+    let token = res.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page: serde_json::Value = http
+        .get(format!("{address}/api/v1/orders?limit=200"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["orders"].as_array().unwrap().len(),
+        200,
+        "seeded and demo orders are there"
+    );
+    server.kill().unwrap();
+    let _ = server.wait();
+    let err = std::fs::read_to_string(&log_path).unwrap();
+    assert!(err.contains("order placed"), "the server logged: {err}");
+    let everything = format!("{printed}{err}{out}");
+    assert!(
+        !everything.contains(key.trim()),
+        "the master key was printed"
+    );
+    if engine == Engine::Postgres {
+        assert!(
+            !everything.contains(&db.url),
+            "the database URL is shown only redacted"
+        );
+    }
+}
+both_engines!(operator_commands_work, super::operator_commands);
