@@ -16,6 +16,8 @@ pub struct Caller {
     pub client: ClientInfo,
     /// Whether the session came from a cookie (and so needs CSRF checks).
     pub by_cookie: bool,
+    /// Whether the client reached us over TLS (configured, or told by a trusted proxy).
+    pub tls: bool,
 }
 
 impl Caller {
@@ -24,6 +26,11 @@ impl Caller {
             .as_ref()
             .map(|s| s.actor)
             .unwrap_or(Actor::Visitor)
+    }
+
+    /// The session cookie for this client: Secure when it came over TLS.
+    pub fn session_cookie(&self, token: &str, max_age_secs: i64) -> String {
+        session_cookie(token, max_age_secs, self.tls)
     }
 
     pub fn require_staff(&self) -> Result<Actor, ApiError> {
@@ -134,10 +141,17 @@ impl FromRequestParts<AppState> for Caller {
                 "cross-site request refused",
             ));
         }
+        let proxied_https = state.config.trust_forwarded
+            && parts
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|p| p.eq_ignore_ascii_case("https"));
         Ok(Caller {
             session,
             client: client_info(parts, state.config.trust_forwarded),
             by_cookie,
+            tls: state.config.secure_cookies || proxied_https,
         })
     }
 }

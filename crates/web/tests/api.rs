@@ -497,3 +497,59 @@ async fn catalog_and_openapi(engine: Engine) {
     assert_eq!(res.status(), 200);
 }
 both_engines!(catalog_and_openapi_are_served, super::catalog_and_openapi);
+
+async fn proxy_headers(engine: Engine) {
+    let sign_in = |app: &common::TestApp, proto: Option<&str>| {
+        let mut req = app
+            .http
+            .post(app.url("/api/v1/session"))
+            .header("x-forwarded-for", "203.0.113.7")
+            .json(&json!({"username": "nila", "password": "a long enough password"}));
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        async move {
+            req.send().await.unwrap().headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let ip = |app: &common::TestApp| {
+        let pool = app.services.db.pool.clone();
+        async move {
+            let ip: Option<String> = sqlx::query_scalar(
+                "SELECT ip_address FROM sessions ORDER BY created_at DESC LIMIT 1",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            ip
+        }
+    };
+
+    // Without a trusted proxy, forwarded headers are ignored.
+    let direct = spawn(engine).await;
+    direct
+        .services
+        .add_staff("nila", "a long enough password", Role::Admin)
+        .await
+        .unwrap();
+    assert!(!sign_in(&direct, Some("https")).await.contains("Secure"));
+    assert_eq!(ip(&direct).await.as_deref(), Some("127.0.0.1"));
+
+    // Behind a trusted TLS proxy the cookie is Secure and the client's address is kept.
+    let proxied = common::spawn_behind_proxy(engine).await;
+    proxied
+        .services
+        .add_staff("nila", "a long enough password", Role::Admin)
+        .await
+        .unwrap();
+    assert!(sign_in(&proxied, Some("https")).await.contains("; Secure"));
+    assert!(!sign_in(&proxied, None).await.contains("Secure"));
+    assert_eq!(ip(&proxied).await.as_deref(), Some("203.0.113.7"));
+}
+both_engines!(
+    cookies_are_secure_behind_a_trusted_tls_proxy,
+    super::proxy_headers
+);

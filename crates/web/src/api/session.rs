@@ -1,4 +1,4 @@
-use crate::caller::{session_cookie, Caller, SESSION_COOKIE};
+use crate::caller::{Caller, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::json::Json;
 use crate::AppState;
@@ -45,7 +45,7 @@ pub async fn sign_in(
         }
     };
     let max_age = i64::from(state.services.settings.session_days) * 86_400;
-    let cookie = session_cookie(&token, max_age, state.config.secure_cookies);
+    let cookie = caller.session_cookie(&token, max_age);
     Ok((
         [(header::SET_COOKIE, cookie)],
         axum::Json(SignedIn { token, role }),

@@ -1,7 +1,6 @@
 //! Customer accounts: registration with a one-time SMS code, sign-in and
 //! sign-out, "my orders", one order, and cancelling while it is placed.
 use super::{Ctx, PageError};
-use crate::caller::session_cookie;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -47,7 +46,8 @@ async fn signed_in(
     let mut res = Redirect::to(&to).into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie(token, max_age, state.config.secure_cookies)
+        ctx.caller
+            .session_cookie(token, max_age)
             .parse()
             .expect("cookie is ASCII"),
     );
@@ -268,7 +268,8 @@ pub async fn sign_out(
     let mut res = Redirect::to(&format!("/?lang={}", ctx.lang.code())).into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie("", 0, state.config.secure_cookies)
+        ctx.caller
+            .session_cookie("", 0)
             .parse()
             .expect("cookie is ASCII"),
     );

@@ -1,7 +1,6 @@
 //! Storefront, cart, checkout, confirmation and public tracking.
 use super::form::{field_error, OrderForm};
 use super::{Ctx, PageError};
-use crate::caller::session_cookie;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -90,10 +89,7 @@ pub async fn cart_add(
                 .await
                 .map_err(|e| ctx.fail(e))?;
             let max_age = i64::from(state.services.settings.session_days) * 86_400;
-            (
-                s,
-                Some(session_cookie(&token, max_age, state.config.secure_cookies)),
-            )
+            (s, Some(ctx.caller.session_cookie(&token, max_age)))
         }
     };
     let mut cart: Vec<CartLine> = serde_json::from_str(&session.cart).unwrap_or_default();

@@ -1,6 +1,5 @@
 //! The back office: sign-in, order list, detail, status changes, order entry.
 use super::{Ctx, PageError};
-use crate::caller::session_cookie;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -83,7 +82,8 @@ pub async fn sign_in(
     .into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie(&token, max_age, state.config.secure_cookies)
+        ctx.caller
+            .session_cookie(&token, max_age)
             .parse()
             .expect("cookie is ASCII"),
     );
@@ -110,7 +110,8 @@ pub async fn sign_out(
     let mut res = Redirect::to("/staff/sign-in").into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,
-        session_cookie("", 0, state.config.secure_cookies)
+        ctx.caller
+            .session_cookie("", 0)
             .parse()
             .expect("cookie is ASCII"),
     );

@@ -22,16 +22,30 @@ pub async fn spawn(engine: Engine) -> TestApp {
 }
 
 pub async fn spawn_with(engine: Engine, settings: Settings) -> TestApp {
-    spawn_inner(engine, settings, false).await
+    spawn_inner(engine, settings, false, WebConfig::default()).await
+}
+
+/// The server behind a trusted TLS-terminating proxy.
+pub async fn spawn_behind_proxy(engine: Engine) -> TestApp {
+    let web = WebConfig {
+        secure_cookies: false,
+        trust_forwarded: true,
+    };
+    spawn_inner(engine, Settings::default(), false, web).await
 }
 
 /// The server sending SMS with the real Twilio client to a local stand-in
 /// of Twilio's Messages API.
 pub async fn spawn_with_sms(engine: Engine) -> TestApp {
-    spawn_inner(engine, Settings::default(), true).await
+    spawn_inner(engine, Settings::default(), true, WebConfig::default()).await
 }
 
-async fn spawn_inner(engine: Engine, settings: Settings, with_sms: bool) -> TestApp {
+async fn spawn_inner(
+    engine: Engine,
+    settings: Settings,
+    with_sms: bool,
+    web: WebConfig,
+) -> TestApp {
     let t = TestDb::fresh(engine).await;
     let db = Db::connect(&t.url, 8).await.expect("connect");
     db.migrate().await.expect("migrate");
@@ -50,7 +64,7 @@ async fn spawn_inner(engine: Engine, settings: Settings, with_sms: bool) -> Test
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState {
         services: services.clone(),
-        config: WebConfig::default(),
+        config: web,
     };
     tokio::spawn(chotomoni_web::serve(
         listener,
