@@ -7,34 +7,10 @@ use chotomoni_services::accounts::NEEDS_SMS;
 use chotomoni_services::auth::ClientInfo;
 use chotomoni_services::ServiceError;
 use chotomoni_testkit::{both_engines, Engine};
+use common::html::{browser, csrf_of, text};
 use common::TestApp as App;
 use regex::Regex;
 use reqwest::{Client, StatusCode};
-
-fn unescape(html: &str) -> String {
-    html.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-async fn text(res: reqwest::Response) -> String {
-    unescape(&res.text().await.unwrap())
-}
-
-fn browser() -> Client {
-    Client::builder().cookie_store(true).build().unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    Regex::new(r#"name="csrf" value="([^"]+)""#)
-        .unwrap()
-        .captures(html)
-        .expect("page has a CSRF token")[1]
-        .to_owned()
-}
 
 const PASSWORD: &str = "mango season 2026";
 

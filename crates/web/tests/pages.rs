@@ -5,35 +5,10 @@ mod common;
 use chotomoni_domain::catalog::FIELDS;
 use chotomoni_domain::Role;
 use chotomoni_testkit::{both_engines, Engine};
+use common::html::{browser, csrf_of, text, unescape};
 use common::TestApp as App;
 use regex::Regex;
 use reqwest::{header, redirect, Client, StatusCode};
-
-/// minijinja escapes `/` and quotes in HTML; compare against the text a browser shows.
-fn unescape(html: &str) -> String {
-    html.replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-async fn text(res: reqwest::Response) -> String {
-    unescape(&res.text().await.unwrap())
-}
-
-fn browser() -> Client {
-    Client::builder().cookie_store(true).build().unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    Regex::new(r#"name="csrf" value="([^"]+)""#)
-        .unwrap()
-        .captures(html)
-        .expect("page has a CSRF token")[1]
-        .to_owned()
-}
 
 fn checkout_form<'a>(csrf: &'a str, phone: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![

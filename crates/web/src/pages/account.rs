@@ -1,9 +1,9 @@
 //! Customer accounts: registration with a one-time SMS code, sign-in and
 //! sign-out, "my orders", one order, and cancelling while it is placed.
-use super::{Ctx, PageError};
+use super::{end_session, with_cookie, CsrfForm, Ctx, PageError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chotomoni_domain::{OrderNumber, OrderStatus};
@@ -43,15 +43,8 @@ async fn signed_in(
         let _ = state.services.sign_out(old).await;
     }
     let max_age = i64::from(state.services.settings.session_days) * 86_400;
-    let mut res = Redirect::to(&to).into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        ctx.caller
-            .session_cookie(token, max_age)
-            .parse()
-            .expect("cookie is ASCII"),
-    );
-    Ok(res)
+    let res = Redirect::to(&to).into_response();
+    Ok(with_cookie(res, &ctx.caller.session_cookie(token, max_age)))
 }
 
 #[derive(Deserialize, Default)]
@@ -248,32 +241,18 @@ pub async fn sign_in(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn sign_out(
     ctx: Ctx,
     State(state): State<AppState>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let session = ctx.check_csrf(&form.csrf)?;
-    state
-        .services
-        .sign_out(session)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let mut res = Redirect::to(&format!("/?lang={}", ctx.lang.code())).into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        ctx.caller
-            .session_cookie("", 0)
-            .parse()
-            .expect("cookie is ASCII"),
-    );
-    Ok(res)
+    end_session(
+        &ctx,
+        &state,
+        &form.csrf,
+        &format!("/?lang={}", ctx.lang.code()),
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]

@@ -179,6 +179,39 @@ impl Ctx {
     }
 }
 
+/// A form that carries nothing but its CSRF token.
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// Ends the caller's session, clears its cookie and goes to `to`.
+pub async fn end_session(
+    ctx: &Ctx,
+    state: &AppState,
+    csrf: &str,
+    to: &str,
+) -> Result<Response, PageError> {
+    let session = ctx.check_csrf(csrf)?;
+    state
+        .services
+        .sign_out(session)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(with_cookie(
+        Redirect::to(to).into_response(),
+        &ctx.caller.session_cookie("", 0),
+    ))
+}
+
+/// Adds a `Set-Cookie` header to a response.
+pub fn with_cookie(mut res: Response, cookie: &str) -> Response {
+    res.headers_mut()
+        .insert(header::SET_COOKIE, cookie.parse().expect("cookie is ASCII"));
+    res
+}
+
 fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()

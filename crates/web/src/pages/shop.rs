@@ -3,7 +3,7 @@ use super::form::{field_error, OrderForm};
 use super::{Ctx, PageError};
 use crate::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chotomoni_domain::OrderNumber;
@@ -113,12 +113,11 @@ pub async fn cart_add(
     } else {
         "/checkout".to_owned()
     };
-    let mut res = Redirect::to(&to).into_response();
-    if let Some(c) = cookie {
-        res.headers_mut()
-            .insert(header::SET_COOKIE, c.parse().expect("cookie is ASCII"));
-    }
-    Ok(res)
+    let res = Redirect::to(&to).into_response();
+    Ok(match cookie {
+        Some(c) => super::with_cookie(res, &c),
+        None => res,
+    })
 }
 
 /// The cart's lines with current names and prices, and the total.

@@ -1,8 +1,8 @@
 //! The back office: sign-in, order list, detail, status changes, order entry.
-use super::{Ctx, PageError};
+use super::{end_session, with_cookie, CsrfForm, Ctx, PageError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chotomoni_domain::staff::Permission;
@@ -75,25 +75,15 @@ pub async fn sign_in(
         let _ = state.services.sign_out(old).await;
     }
     let max_age = i64::from(state.services.settings.session_days) * 86_400;
-    let mut res = Redirect::to(&format!(
+    let res = Redirect::to(&format!(
         "/staff/orders?signed_in=1&lang={}",
         ctx.lang.code()
     ))
     .into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        ctx.caller
-            .session_cookie(&token, max_age)
-            .parse()
-            .expect("cookie is ASCII"),
-    );
-    Ok(res)
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
+    Ok(with_cookie(
+        res,
+        &ctx.caller.session_cookie(&token, max_age),
+    ))
 }
 
 pub async fn sign_out(
@@ -101,21 +91,7 @@ pub async fn sign_out(
     State(state): State<AppState>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    let session = ctx.check_csrf(&form.csrf)?;
-    state
-        .services
-        .sign_out(session)
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    let mut res = Redirect::to("/staff/sign-in").into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        ctx.caller
-            .session_cookie("", 0)
-            .parse()
-            .expect("cookie is ASCII"),
-    );
-    Ok(res)
+    end_session(&ctx, &state, &form.csrf, &"/staff/sign-in".to_owned()).await
 }
 
 #[derive(Deserialize, Default)]

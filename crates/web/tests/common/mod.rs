@@ -150,3 +150,36 @@ pub fn order_body(name: &str, phone: &str) -> Value {
         "payment_method": "cod"
     })
 }
+
+/// Reading server-rendered pages the way a browser shows them.
+pub mod html {
+    use regex::Regex;
+    use reqwest::Client;
+
+    /// minijinja escapes `/` and quotes in HTML; compare against the text a browser shows.
+    pub fn unescape(html: &str) -> String {
+        html.replace("&#x2f;", "/")
+            .replace("&#x27;", "'")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    }
+
+    pub async fn text(res: reqwest::Response) -> String {
+        unescape(&res.text().await.unwrap())
+    }
+
+    /// A client that keeps cookies, as a browser does.
+    pub fn browser() -> Client {
+        Client::builder().cookie_store(true).build().unwrap()
+    }
+
+    pub fn csrf_of(html: &str) -> String {
+        Regex::new(r#"name="csrf" value="([^"]+)""#)
+            .unwrap()
+            .captures(html)
+            .expect("page has a CSRF token")[1]
+            .to_owned()
+    }
+}
