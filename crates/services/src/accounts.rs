@@ -50,7 +50,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 fn sms_text(code: &str) -> String {
     format!(
-        "ছোটমণি: আপনার কোড {code}। ১০ মিনিট কাজ করবে, কাউকে বলবেন না। \
+        "ছোটমনি: আপনার কোড {code}। ১০ মিনিট কাজ করবে, কাউকে বলবেন না। \
          Chotomoni: your code is {code}. It works for 10 minutes; do not share it."
     )
 }
