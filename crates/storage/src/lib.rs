@@ -2,9 +2,11 @@
 //! serves both engines; each engine has its own migration set. Queries use
 //! `$N` placeholders, which both engines accept, and every one is exercised
 //! by tests against both. Sealed (encrypted) fields arrive here as bytes: this
-//! layer never sees a key.
+//! layer never sees a key. [`blobs`] is the media blob store (a local folder
+//! or S3-compatible storage), beside the database.
 
 pub mod audit;
+pub mod blobs;
 pub mod bulk;
 pub mod consents;
 pub mod customers;
