@@ -5,119 +5,21 @@ use crate::error::{Result, ServiceError};
 use crate::vault::{open_delivery, open_text, Delivery};
 use crate::{audit, now_ms, Actor, Services};
 use chotomoni_domain::catalog::bangla_digits;
-use chotomoni_domain::customer::instructions;
-use chotomoni_domain::order::check_items;
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{
-    Address, CustomerId, CustomerName, Email, FieldError, ItemLine, OrderId, OrderNumber,
-    OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Phone,
+    CustomerId, FieldError, ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus,
+    PaymentMethod, PaymentStatus, Phone,
 };
-use chotomoni_storage::orders::{
-    self as repo, FullOrder, ItemRow, NewOrder as NewOrderRow, OrderFilter, OrderRow,
-};
+use chotomoni_storage::orders::{self as repo, FullOrder, ItemRow, NewOrder as NewOrderRow};
 use chotomoni_storage::{consents, customers};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CustomerInput {
-    pub name: String,
-    /// A Bangladeshi mobile number in any usual form.
-    pub phone: String,
-    #[serde(default)]
-    pub email: Option<String>,
-}
+mod input;
+mod list;
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddressInput {
-    pub line: String,
-    /// Area or thana.
-    pub area: String,
-    /// One of the 64 districts (English or Bangla).
-    pub district: String,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ItemInput {
-    pub name: String,
-    #[serde(default)]
-    pub sku: Option<String>,
-    pub quantity: i64,
-    /// Price of one unit in poisha (1 taka = 100 poisha).
-    pub unit_price: i64,
-}
-
-/// A new order, as the API and the checkout form send it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OrderInput {
-    pub customer: CustomerInput,
-    pub address: AddressInput,
-    pub items: Vec<ItemInput>,
-    #[serde(default)]
-    pub delivery_instructions: Option<String>,
-    pub payment_method: PaymentMethod,
-    /// Staff entry only: `phone` or `facebook`. Shop orders are `shop`.
-    #[serde(default)]
-    pub source: Option<OrderSource>,
-    /// An explicit, unticked-by-default opt-in to marketing messages.
-    #[serde(default)]
-    pub marketing_opt_in: bool,
-}
-
-/// A validated order, ready to store.
-pub struct ValidOrder {
-    pub name: CustomerName,
-    pub phone: Phone,
-    pub email: Option<Email>,
-    pub address: Address,
-    pub items: Vec<ItemLine>,
-    pub instructions: Option<String>,
-    pub payment_method: PaymentMethod,
-    pub source: Option<OrderSource>,
-    pub marketing_opt_in: bool,
-}
-
-impl OrderInput {
-    /// Parses every field; the first bad one is reported with its path.
-    pub fn validate(&self) -> Result<ValidOrder, FieldError> {
-        let name = CustomerName::parse(&self.customer.name).map_err(|e| e.within("customer"))?;
-        let phone = Phone::parse(&self.customer.phone).map_err(|e| e.within("customer"))?;
-        let email = match self.customer.email.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(e) => Some(Email::parse(e).map_err(|e| e.within("customer"))?),
-        };
-        let address = Address::parse(
-            &self.address.line,
-            &self.address.area,
-            &self.address.district,
-        )?;
-        let items = self
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, it)| {
-                ItemLine::parse(i, &it.name, it.sku.as_deref(), it.quantity, it.unit_price)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        check_items(&items)?;
-        let instructions = instructions(self.delivery_instructions.as_deref())?;
-        Ok(ValidOrder {
-            name,
-            phone,
-            email,
-            address,
-            items,
-            instructions,
-            payment_method: self.payment_method,
-            source: self.source,
-            marketing_opt_in: self.marketing_opt_in,
-        })
-    }
-}
+pub use input::*;
+pub use list::*;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ItemView {
@@ -393,112 +295,6 @@ impl Services {
         self.view(&actor, full, Visibility::Full)
     }
 
-    /// A page of orders for the back office, newest first.
-    pub async fn list_orders(&self, actor: &Actor, q: &OrderQuery) -> Result<OrderPage> {
-        if !actor.staff_may(Permission::ViewOrders) {
-            return match actor {
-                Actor::Customer(id) => self.customer_orders(*id, q).await,
-                _ => Err(ServiceError::Unauthenticated),
-            };
-        }
-        let mut filter = q.filter()?;
-        if let Some(phone) = q.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-            if !actor.staff_may(Permission::ViewCustomerContact) {
-                return Err(ServiceError::Forbidden);
-            }
-            let phone = Phone::parse(phone)?;
-            let mut conn = self.db.conn().await?;
-            match customers::find_by_phone_index(&mut conn, &self.vault.phone_index(&phone)).await?
-            {
-                Some(c) => filter.customer_id = Some(c.id),
-                None => {
-                    return Ok(OrderPage {
-                        orders: vec![],
-                        next_before: None,
-                    })
-                }
-            }
-        }
-        let page = self.page(actor, &filter, Visibility::Packing).await?;
-        if actor.staff_may(Permission::ViewCustomerContact) && !page.orders.is_empty() {
-            self.audit
-                .view(
-                    actor,
-                    "order.list",
-                    "orders".into(),
-                    format!("fields=name,phone,district count={}", page.orders.len()),
-                )
-                .await;
-        }
-        Ok(page)
-    }
-
-    async fn customer_orders(&self, id: CustomerId, q: &OrderQuery) -> Result<OrderPage> {
-        let mut filter = q.filter()?;
-        filter.customer_id = Some(id.0);
-        self.page(&Actor::Customer(id), &filter, Visibility::Full)
-            .await
-    }
-
-    async fn page(
-        &self,
-        actor: &Actor,
-        filter: &OrderFilter,
-        floor: Visibility,
-    ) -> Result<OrderPage> {
-        let mut conn = self.db.conn().await?;
-        let rows = repo::list(&mut conn, filter).await?;
-        let next_before = (rows.len() as i64 == filter.limit)
-            .then(|| rows.last().map(|r| r.id))
-            .flatten();
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in rows {
-            let vis = if actor.staff_may(Permission::ViewCustomerContact) {
-                Visibility::Full
-            } else {
-                floor
-            };
-            orders.push(self.summary(row, vis)?);
-        }
-        Ok(OrderPage {
-            orders,
-            next_before,
-        })
-    }
-
-    fn summary(&self, row: OrderRow, vis: Visibility) -> Result<OrderSummary> {
-        let key = self
-            .vault
-            .customer_key(row.customer_id, row.wrapped_key.as_deref())
-            .ok();
-        let delivery = key
-            .as_ref()
-            .map(|k| open_delivery(k, row.id, row.address_enc.as_deref()))
-            .transpose()?
-            .flatten();
-        let contact = match (&key, vis) {
-            (Some(k), Visibility::Full) => Some(open_contact(
-                k,
-                row.customer_id,
-                row.name_enc.as_deref(),
-                row.phone_enc.as_deref(),
-                None,
-            )?),
-            _ => None,
-        };
-        Ok(OrderSummary {
-            number: OrderNumber::from_id(OrderId(row.id)).to_string(),
-            status: parse_stored(&row.status, OrderStatus::parse)?,
-            payment_method: parse_stored(&row.payment_method, PaymentMethod::parse)?,
-            total: row.total,
-            created_at: millis_to_rfc3339(row.created_at),
-            created_at_ms: row.created_at,
-            customer_name: contact.as_ref().map(|c| c.name.clone()),
-            phone: contact.map(|c| c.phone),
-            district: delivery.map(|d| d.district),
-        })
-    }
-
     /// Moves an order along its lifecycle. Illegal moves are a conflict (409).
     pub async fn change_status(
         &self,
@@ -651,83 +447,3 @@ fn address_view(d: Option<Delivery>, vis: Visibility) -> AddressView {
 
 pub const MARKETING_WORDING: &str =
     "Send me offers and news from Chotomoni by SMS. / ছোটমনির অফার ও খবর এসএমএসে পাঠান।";
-
-/// Query of the order list.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct OrderQuery {
-    pub status: Option<String>,
-    /// Customer's phone (staff who may see contact details only).
-    pub phone: Option<String>,
-    /// First day, `YYYY-MM-DD` (Dhaka time).
-    pub from: Option<String>,
-    /// Last day, `YYYY-MM-DD` (Dhaka time), inclusive.
-    pub to: Option<String>,
-    /// Cursor from the previous page's `next_before`.
-    pub before: Option<i64>,
-    /// Page size, 1 to 200 (default 50).
-    pub limit: Option<i64>,
-}
-
-impl OrderQuery {
-    fn filter(&self) -> Result<OrderFilter, FieldError> {
-        let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
-            None => None,
-            Some(s) => Some(
-                OrderStatus::parse(s)
-                    .ok_or_else(|| FieldError::new("status", "is not an order status"))?
-                    .as_str()
-                    .to_owned(),
-            ),
-        };
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=200).contains(&limit) {
-            return Err(FieldError::new("limit", "must be from 1 to 200"));
-        }
-        Ok(OrderFilter {
-            status,
-            customer_id: None,
-            created_from: day_start("from", self.from.as_deref(), 0)?,
-            created_to: day_start("to", self.to.as_deref(), 1)?,
-            before: self.before,
-            limit,
-        })
-    }
-}
-
-/// Midnight in Dhaka of the given day (plus `add_days`), in Unix milliseconds.
-fn day_start(field: &str, day: Option<&str>, add_days: i64) -> Result<Option<i64>, FieldError> {
-    let Some(day) = day.filter(|d| !d.is_empty()) else {
-        return Ok(None);
-    };
-    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map_err(|_| FieldError::new(field, "must be a date such as 2026-11-25"))?;
-    let midnight = date
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_utc()
-        .timestamp_millis();
-    Ok(Some(midnight - 6 * 3600 * 1000 + add_days * 86_400_000))
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OrderSummary {
-    pub number: String,
-    pub status: OrderStatus,
-    pub payment_method: PaymentMethod,
-    pub total: i64,
-    pub created_at: String,
-    #[serde(skip)]
-    pub created_at_ms: i64,
-    /// Absent for roles that may not see contact details.
-    pub customer_name: Option<String>,
-    pub phone: Option<String>,
-    pub district: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OrderPage {
-    pub orders: Vec<OrderSummary>,
-    /// Pass as `before` to get the next (older) page.
-    pub next_before: Option<i64>,
-}
