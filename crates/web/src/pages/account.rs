@@ -268,12 +268,7 @@ pub async fn orders(
     State(state): State<AppState>,
     Query(q): Query<OrdersQuery>,
 ) -> Result<Response, PageError> {
-    if q.signed_in.is_some() && ctx.caller.session.is_none() {
-        return Err(ctx.redirect(format!(
-            "/account/sign-in?nocookie=1&lang={}",
-            ctx.lang.code()
-        )));
-    }
+    ctx.cookie_came_back(q.signed_in.is_some(), "/account/sign-in")?;
     let actor = ctx.customer_actor()?;
     let query = OrderQuery {
         before: q.before,

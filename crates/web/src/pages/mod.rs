@@ -167,6 +167,15 @@ impl Ctx {
         self.error(status, key)
     }
 
+    /// After the redirect that follows a sign-in, no session means the
+    /// browser refused the cookie: send them back to `sign_in` to say so.
+    pub fn cookie_came_back(&self, signed_in: bool, sign_in: &str) -> Result<(), PageError> {
+        if signed_in && self.caller.session.is_none() {
+            return Err(self.redirect(format!("{sign_in}?nocookie=1&lang={}", self.lang.code())));
+        }
+        Ok(())
+    }
+
     /// A form POST must come with the session cookie and its CSRF token.
     pub fn check_csrf(&self, token: &str) -> Result<&Session, PageError> {
         let Some(s) = self.caller.session.as_ref() else {

@@ -118,12 +118,7 @@ pub async fn orders(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
-    if q.signed_in.is_some() && ctx.caller.session.is_none() {
-        return Err(ctx.redirect(format!(
-            "/staff/sign-in?nocookie=1&lang={}",
-            ctx.lang.code()
-        )));
-    }
+    ctx.cookie_came_back(q.signed_in.is_some(), "/staff/sign-in")?;
     let actor = ctx.staff_actor()?;
     let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let query = OrderQuery {
