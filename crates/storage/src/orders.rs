@@ -157,30 +157,6 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<OrderRow>> 
         .await?)
 }
 
-pub async fn items(conn: &mut AnyConnection, order_ids: &[i64]) -> Result<Vec<ItemRow>> {
-    if order_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = Sql::new(
-        "SELECT order_id, line_no, sku, name, quantity, unit_price FROM order_items WHERE order_id IN (",
-    );
-    q.list(order_ids, ", ", |q, id| {
-        q.bind(*id);
-    });
-    q.push(") ORDER BY order_id, line_no");
-    let (text, args) = q.into_parts();
-    Ok(sqlx::query_as_with(&text, args).fetch_all(conn).await?)
-}
-
-pub async fn events(conn: &mut AnyConnection, order_id: i64) -> Result<Vec<EventRow>> {
-    Ok(sqlx::query_as(
-        "SELECT from_status, to_status, staff_id, at FROM order_events WHERE order_id = $1 ORDER BY id",
-    )
-    .bind(order_id)
-    .fetch_all(conn)
-    .await?)
-}
-
 /// An order with its items and status history.
 pub struct FullOrder {
     pub order: OrderRow,
@@ -295,12 +271,4 @@ pub async fn compare_and_set_status(
             .execute(conn)
             .await?;
     Ok(done.rows_affected() == 1)
-}
-
-pub async fn count_by_status(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
-    Ok(
-        sqlx::query_as("SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status")
-            .fetch_all(conn)
-            .await?,
-    )
 }

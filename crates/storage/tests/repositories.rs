@@ -152,9 +152,13 @@ async fn order_queries(engine: Engine) {
         .unwrap()
         .is_none());
 
-    let items = orders::items(&mut c, &ids[..2]).await.unwrap();
-    assert_eq!(items.len(), 4);
-    assert_eq!(items[1].name, "Scarf");
+    let second = orders::get_full(&mut c, db.engine, ids[1])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.items.len(), 2);
+    assert_eq!(second.items[1].name, "Scarf");
+    assert_eq!(second.events.len(), 1);
 
     let placed = orders::list(
         &mut c,
@@ -215,7 +219,6 @@ async fn order_queries(engine: Engine) {
             .await
             .unwrap()
     );
-    assert_eq!(orders::events(&mut c, ids[0]).await.unwrap().len(), 1);
     orders::insert_event(&mut c, ids[0], Some("placed"), "confirmed", None, 20_000)
         .await
         .unwrap();
@@ -245,10 +248,6 @@ async fn order_queries(engine: Engine) {
             (None, "placed", 10_000),
             (Some("placed"), "confirmed", 20_000)
         ]
-    );
-    let counts = orders::count_by_status(&mut c).await.unwrap();
-    assert!(
-        counts.contains(&("confirmed".to_owned(), 1)) && counts.contains(&("placed".to_owned(), 1))
     );
 }
 both_engines!(order_queries_work, super::order_queries);
