@@ -27,6 +27,8 @@ use thiserror::Error;
 
 pub use sqlx::AnyConnection as Conn;
 pub use sqlx::Error as SqlxError;
+/// A connection taken from the pool.
+pub type PooledConn = sqlx::pool::PoolConnection<sqlx::Any>;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -104,7 +106,7 @@ impl Db {
         Ok(())
     }
 
-    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+    pub async fn conn(&self) -> Result<PooledConn> {
         Ok(self.pool.acquire().await?)
     }
 

@@ -44,12 +44,7 @@ pub async fn new_order(
     };
     let mut items = vec![];
     {
-        let mut conn = state
-            .services
-            .db
-            .conn()
-            .await
-            .map_err(|e| ctx.fail(e.into()))?;
+        let mut conn = ctx.conn(&state).await?;
         for (sku, qty) in [
             (&form.sku1, &form.qty1),
             (&form.sku2, &form.qty2),

@@ -20,12 +20,7 @@ pub struct CartLine {
 }
 
 pub(super) async fn product_list(ctx: &Ctx, state: &AppState) -> Result<Vec<Json>, PageError> {
-    let mut conn = state
-        .services
-        .db
-        .conn()
-        .await
-        .map_err(|e| ctx.fail(e.into()))?;
+    let mut conn = ctx.conn(&state).await?;
     let rows = products::active(&mut conn)
         .await
         .map_err(|e| ctx.fail(e.into()))?;
@@ -67,12 +62,7 @@ pub async fn cart_add(
         .ok()
         .filter(|q| (1..=99).contains(q))
         .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-quantity"))?;
-    let mut conn = state
-        .services
-        .db
-        .conn()
-        .await
-        .map_err(|e| ctx.fail(e.into()))?;
+    let mut conn = ctx.conn(&state).await?;
     let product = products::by_sku(&mut conn, &form.sku)
         .await
         .map_err(|e| ctx.fail(e.into()))?
@@ -131,12 +121,7 @@ async fn cart_view(
         .as_ref()
         .and_then(|s| serde_json::from_str(&s.cart).ok())
         .unwrap_or_default();
-    let mut conn = state
-        .services
-        .db
-        .conn()
-        .await
-        .map_err(|e| ctx.fail(e.into()))?;
+    let mut conn = ctx.conn(&state).await?;
     let (mut lines, mut items, mut total) = (vec![], vec![], 0);
     for l in cart {
         let Some(p) = products::by_sku(&mut conn, &l.sku)
