@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chotomoni_domain::{OrderNumber, OrderStatus};
+use chotomoni_domain::OrderStatus;
 use chotomoni_services::accounts::{self, Registration};
 use chotomoni_services::orders::OrderQuery;
 use chotomoni_services::{Actor, ServiceError};
@@ -286,17 +286,13 @@ pub async fn orders(
     )
 }
 
-fn parse_number(ctx: &Ctx, number: &str) -> Result<OrderNumber, PageError> {
-    OrderNumber::parse(number).map_err(|_| ctx.error(StatusCode::NOT_FOUND, "err-not-found"))
-}
-
 pub async fn order(
     ctx: Ctx,
     State(state): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
     let actor = ctx.customer_actor()?;
-    let number = parse_number(&ctx, &number)?;
+    let number = ctx.order_number(&number)?;
     let view = state
         .services
         .order(&actor, number)
@@ -317,7 +313,7 @@ pub async fn cancel(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf)?;
     let actor = ctx.customer_actor()?;
-    let number = parse_number(&ctx, &number)?;
+    let number = ctx.order_number(&number)?;
     state
         .services
         .change_status(&actor, number, OrderStatus::Cancelled)

@@ -176,6 +176,12 @@ impl Ctx {
         Ok(())
     }
 
+    /// The order number from a URL; a malformed one is simply not found.
+    pub fn order_number(&self, text: &str) -> Result<chotomoni_domain::OrderNumber, PageError> {
+        chotomoni_domain::OrderNumber::parse(text)
+            .map_err(|_| self.error(StatusCode::NOT_FOUND, "err-not-found"))
+    }
+
     /// A database connection, or the error page.
     pub async fn conn(&self, state: &AppState) -> Result<chotomoni_storage::PooledConn, PageError> {
         state

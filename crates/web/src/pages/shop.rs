@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chotomoni_domain::OrderNumber;
 use chotomoni_services::orders::ItemInput;
 use chotomoni_services::{Actor, ServiceError};
 use chotomoni_storage::products;
@@ -206,8 +205,7 @@ pub async fn checkout(
 }
 
 pub async fn placed(ctx: Ctx, Path(number): Path<String>) -> Result<Response, PageError> {
-    let number = OrderNumber::parse(&number)
-        .map_err(|_| ctx.error(StatusCode::NOT_FOUND, "err-not-found"))?;
+    let number = ctx.order_number(&number)?;
     ctx.render("placed.html", json!({ "number": number.to_string() }))
 }
 

@@ -2,7 +2,6 @@
 use super::{Ctx, PageError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use barcoders::generators::svg::SVG;
 use barcoders::sym::code128::Code128;
@@ -39,8 +38,7 @@ pub async fn one(
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
     let actor = ctx.staff_actor()?;
-    let number = OrderNumber::parse(&number)
-        .map_err(|_| ctx.error(StatusCode::NOT_FOUND, "err-not-found"))?;
+    let number = ctx.order_number(&number)?;
     let view = state
         .services
         .order(&actor, number)

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chotomoni_domain::staff::Permission;
-use chotomoni_domain::{OrderNumber, OrderStatus};
+use chotomoni_domain::OrderStatus;
 use chotomoni_services::orders::OrderQuery;
 use chotomoni_services::{Actor, ServiceError};
 use serde::Deserialize;
@@ -160,17 +160,13 @@ pub async fn orders(
     }
 }
 
-fn parse_number(ctx: &Ctx, number: &str) -> Result<OrderNumber, PageError> {
-    OrderNumber::parse(number).map_err(|_| ctx.error(StatusCode::NOT_FOUND, "err-not-found"))
-}
-
 pub async fn order(
     ctx: Ctx,
     State(state): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
     let actor = ctx.staff_actor()?;
-    let number = parse_number(&ctx, &number)?;
+    let number = ctx.order_number(&number)?;
     let view = state
         .services
         .order(&actor, number)
@@ -194,7 +190,7 @@ pub async fn status(
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf)?;
     let actor = ctx.staff_actor()?;
-    let number = parse_number(&ctx, &number)?;
+    let number = ctx.order_number(&number)?;
     let to = OrderStatus::parse(&form.to)
         .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-invalid"))?;
     state
