@@ -4,6 +4,8 @@
 //! their sealed fields unreadable (crypto-shredding). Lookups by phone or
 //! email use keyed blind indexes, which reveal nothing without the master key.
 
+pub mod proof_stream;
+
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
