@@ -8,6 +8,7 @@ pub mod error;
 pub mod order;
 pub mod phone;
 pub mod policy;
+pub mod proof;
 pub mod staff;
 
 pub use customer::{Address, CustomerId, CustomerName, Email};
@@ -16,4 +17,5 @@ pub use order::{
     ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Poisha,
 };
 pub use phone::Phone;
+pub use proof::{ProofId, ProofKind, SharePurpose};
 pub use staff::{Role, StaffId};

@@ -22,6 +22,10 @@ pub enum Permission {
     EnterOrders,
     /// Change an order's status (also restricted per status, see `may_set_status`).
     ChangeStatus,
+    /// Upload packing, delivery and return proof (the station).
+    UploadProof,
+    /// Watch proofs and their receipts, make and revoke share links (claims).
+    ViewProofs,
     /// Manage staff accounts and read the audit log.
     Administer,
 }
@@ -33,11 +37,21 @@ impl Role {
             Role::Admin => true,
             Role::Support => matches!(
                 permission,
-                ViewOrders | ViewCustomerContact | EnterOrders | ChangeStatus
+                ViewOrders
+                    | ViewCustomerContact
+                    | EnterOrders
+                    | ChangeStatus
+                    | UploadProof
+                    | ViewProofs
             ),
             // A courier needs the phone and address to deliver; a packer does not.
-            Role::Courier => matches!(permission, ViewOrders | ViewCustomerContact | ChangeStatus),
-            Role::Packer => matches!(permission, ViewOrders | ChangeStatus),
+            // Packers and couriers record proof but do not browse it: a
+            // recording can show a slip with the customer's address.
+            Role::Courier => matches!(
+                permission,
+                ViewOrders | ViewCustomerContact | ChangeStatus | UploadProof
+            ),
+            Role::Packer => matches!(permission, ViewOrders | ChangeStatus | UploadProof),
         }
     }
 

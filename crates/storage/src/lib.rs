@@ -12,10 +12,14 @@ pub mod consents;
 pub mod customers;
 pub mod orders;
 pub mod products;
+pub mod proofs;
 pub mod schema;
 pub mod sessions;
+pub mod shares;
 pub mod sql;
 pub mod staff;
+pub mod translog;
+pub mod uploads;
 pub mod verifications;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -1,0 +1,120 @@
+//! Finished proofs: one row per file, with where its encrypted blob lives,
+//! its sealed key and its place in the transparency log.
+use crate::Result;
+use sqlx::{AnyConnection, FromRow};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ProofRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub customer_id: i64,
+    pub kind: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub blob_key: String,
+    pub stored_size: i64,
+    pub poster_key: Option<String>,
+    pub proof_key_enc: Option<Vec<u8>>,
+    pub file_name_enc: Option<Vec<u8>>,
+    pub uploader: String,
+    pub captured_at: Option<i64>,
+    pub received_at: i64,
+    pub duration_ms: Option<i64>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub has_audio: Option<i64>,
+    pub probed_at: Option<i64>,
+    pub probe_error: Option<String>,
+    pub log_index: i64,
+    pub leaf: String,
+}
+
+const COLUMNS: &str = "id, order_id, customer_id, kind, media_type, size, sha256, blob_key, \
+    stored_size, poster_key, proof_key_enc, file_name_enc, uploader, captured_at, received_at, \
+    duration_ms, width, height, has_audio, probed_at, probe_error, log_index, leaf";
+
+/// Inserts a new proof; `row.id` is ignored and the new id returned.
+pub async fn insert(conn: &mut AnyConnection, row: &ProofRow) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO proofs (order_id, customer_id, kind, media_type, size, sha256, blob_key, \
+         stored_size, poster_key, proof_key_enc, file_name_enc, uploader, captured_at, received_at, \
+         log_index, leaf) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+    )
+    .bind(row.order_id)
+    .bind(row.customer_id)
+    .bind(&row.kind)
+    .bind(&row.media_type)
+    .bind(row.size)
+    .bind(&row.sha256)
+    .bind(&row.blob_key)
+    .bind(row.stored_size)
+    .bind(row.poster_key.clone())
+    .bind(row.proof_key_enc.clone())
+    .bind(row.file_name_enc.clone())
+    .bind(&row.uploader)
+    .bind(row.captured_at)
+    .bind(row.received_at)
+    .bind(row.log_index)
+    .bind(&row.leaf)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<ProofRow>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM proofs WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+pub async fn for_order(conn: &mut AnyConnection, order_id: i64) -> Result<Vec<ProofRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM proofs WHERE order_id = $1 ORDER BY id"
+    ))
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Proofs whose media has not been inspected yet (oldest first).
+pub async fn unprobed(conn: &mut AnyConnection, limit: i64) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM proofs WHERE probed_at IS NULL ORDER BY id LIMIT $1")
+            .bind(limit)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// What ffprobe found, or why it found nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Probed {
+    pub duration_ms: Option<i64>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub has_audio: Option<bool>,
+    pub poster_key: Option<String>,
+    pub error: Option<String>,
+}
+
+pub async fn set_probed(conn: &mut AnyConnection, id: i64, p: &Probed, at: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE proofs SET duration_ms = $1, width = $2, height = $3, has_audio = $4, \
+         poster_key = COALESCE($5, poster_key), probe_error = $6, probed_at = $7 WHERE id = $8",
+    )
+    .bind(p.duration_ms)
+    .bind(p.width)
+    .bind(p.height)
+    .bind(p.has_audio.map(i64::from))
+    .bind(p.poster_key.clone())
+    .bind(p.error.clone())
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! Share links: one proof shown to an outside party (a courier or a
+//! marketplace, for a claim) until the link expires or is revoked.
+use crate::Result;
+use sqlx::{AnyConnection, FromRow};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ShareRow {
+    pub id: i64,
+    pub proof_id: i64,
+    pub created_by: i64,
+    pub purpose: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn insert(
+    conn: &mut AnyConnection,
+    proof_id: i64,
+    created_by: i64,
+    purpose: &str,
+    at: i64,
+    expires_at: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO share_links (proof_id, created_by, purpose, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(proof_id)
+    .bind(created_by)
+    .bind(purpose)
+    .bind(at)
+    .bind(expires_at)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<ShareRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, proof_id, created_by, purpose, created_at, expires_at, revoked_at \
+         FROM share_links WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn for_proof(conn: &mut AnyConnection, proof_id: i64) -> Result<Vec<ShareRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, proof_id, created_by, purpose, created_at, expires_at, revoked_at \
+         FROM share_links WHERE proof_id = $1 ORDER BY id",
+    )
+    .bind(proof_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Revokes a live link; false if it was already revoked or does not exist.
+pub async fn revoke(conn: &mut AnyConnection, id: i64, by: i64, at: i64) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE share_links SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(at)
+    .bind(by)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
