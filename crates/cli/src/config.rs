@@ -21,6 +21,15 @@ pub struct FileConfig {
     pub sms_base_url: Option<String>,
     pub sms_account_sid: Option<String>,
     pub sms_from: Option<String>,
+    pub media_dir: Option<PathBuf>,
+    pub upload_dir: Option<PathBuf>,
+    pub max_upload_bytes: Option<u64>,
+    pub upload_expiry_hours: Option<u32>,
+    pub s3_bucket: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_access_key_id: Option<String>,
+    pub s3_allow_http: Option<bool>,
 }
 
 #[derive(Clone)]
@@ -46,6 +55,19 @@ pub struct Config {
     pub sms_from: Option<String>,
     /// From CHOTOMONI_SMS_AUTH_TOKEN only; never printed.
     pub sms_auth_token: Option<String>,
+    /// Proof media: a local folder unless an S3 bucket is configured.
+    pub media_dir: PathBuf,
+    /// Unfinished uploads (sealed); keep it on the media folder's disk.
+    pub upload_dir: PathBuf,
+    pub max_upload_bytes: u64,
+    pub upload_expiry_hours: u32,
+    pub s3_bucket: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: String,
+    pub s3_access_key_id: Option<String>,
+    /// From CHOTOMONI_S3_SECRET_ACCESS_KEY only; never printed.
+    pub s3_secret_access_key: Option<String>,
+    pub s3_allow_http: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -60,6 +82,13 @@ impl std::fmt::Debug for Config {
                     "from environment"
                 } else {
                     "from file"
+                },
+            )
+            .field(
+                "media",
+                &match &self.s3_bucket {
+                    Some(b) => format!("S3 bucket {b}"),
+                    None => self.media_dir.display().to_string(),
                 },
             )
             .field("sms_provider", &self.sms_provider)
@@ -88,6 +117,33 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+impl Config {
+    /// Where proof media is stored.
+    pub fn blob_config(&self) -> Result<chotomoni_storage::blobs::BlobConfig> {
+        use chotomoni_storage::blobs::BlobConfig;
+        let Some(bucket) = &self.s3_bucket else {
+            return Ok(BlobConfig::Local {
+                root: self.media_dir.clone(),
+            });
+        };
+        let (Some(access_key_id), Some(secret_access_key)) =
+            (&self.s3_access_key_id, &self.s3_secret_access_key)
+        else {
+            anyhow::bail!(
+                "s3_bucket is set: also set s3_access_key_id and the environment variable CHOTOMONI_S3_SECRET_ACCESS_KEY"
+            );
+        };
+        Ok(BlobConfig::S3 {
+            endpoint: self.s3_endpoint.clone(),
+            bucket: bucket.clone(),
+            region: self.s3_region.clone(),
+            access_key_id: access_key_id.clone(),
+            secret_access_key: secret_access_key.clone(),
+            allow_http: self.s3_allow_http,
+        })
+    }
+}
+
 /// Values given on the command line, which win over everything.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -109,6 +165,14 @@ pub fn load(
         )
         .with_context(|| format!("parsing {}", p.display()))?,
         None => FileConfig::default(),
+    };
+    let big = |name: &str| -> Result<Option<u64>> {
+        env(name)
+            .map(|v| {
+                v.parse()
+                    .with_context(|| format!("{name} must be a whole number"))
+            })
+            .transpose()
     };
     let num = |name: &str| -> Result<Option<u32>> {
         env(name)
@@ -176,6 +240,32 @@ pub fn load(
         sms_account_sid: env("CHOTOMONI_SMS_ACCOUNT_SID").or(f.sms_account_sid),
         sms_from: env("CHOTOMONI_SMS_FROM").or(f.sms_from),
         sms_auth_token: env("CHOTOMONI_SMS_AUTH_TOKEN"),
+        media_dir: env("CHOTOMONI_MEDIA_DIR")
+            .map(PathBuf::from)
+            .or(f.media_dir)
+            .unwrap_or_else(|| data_dir.join("media")),
+        upload_dir: env("CHOTOMONI_UPLOAD_DIR")
+            .map(PathBuf::from)
+            .or(f.upload_dir)
+            .unwrap_or_else(|| data_dir.join("uploads")),
+        max_upload_bytes: big("CHOTOMONI_MAX_UPLOAD_BYTES")?
+            .or(f.max_upload_bytes)
+            .unwrap_or(2 * 1024 * 1024 * 1024),
+        upload_expiry_hours: num("CHOTOMONI_UPLOAD_EXPIRY_HOURS")?
+            .or(f.upload_expiry_hours)
+            .unwrap_or(24),
+        s3_bucket: env("CHOTOMONI_S3_BUCKET")
+            .or(f.s3_bucket)
+            .filter(|b| !b.is_empty()),
+        s3_endpoint: env("CHOTOMONI_S3_ENDPOINT").or(f.s3_endpoint),
+        s3_region: env("CHOTOMONI_S3_REGION")
+            .or(f.s3_region)
+            .unwrap_or_else(|| "us-east-1".into()),
+        s3_access_key_id: env("CHOTOMONI_S3_ACCESS_KEY_ID").or(f.s3_access_key_id),
+        s3_secret_access_key: env("CHOTOMONI_S3_SECRET_ACCESS_KEY"),
+        s3_allow_http: flag("CHOTOMONI_S3_ALLOW_HTTP")?
+            .or(f.s3_allow_http)
+            .unwrap_or(false),
         database_url,
         data_dir,
     })

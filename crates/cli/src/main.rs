@@ -151,7 +151,18 @@ async fn open(config: &Config) -> Result<Services> {
         technical_retention_days: config.technical_retention_days,
         session_days: config.session_days,
     };
-    let services = Services::new(db, master.keyring(), settings);
+    let blobs = chotomoni_storage::blobs::BlobStore::open(&config.blob_config()?)
+        .context("opening the media store")?;
+    let media = chotomoni_services::MediaConfig {
+        blobs,
+        staging_dir: config.upload_dir.clone(),
+        settings: chotomoni_services::proofs::ProofSettings {
+            max_upload_bytes: config.max_upload_bytes,
+            upload_expiry_hours: config.upload_expiry_hours,
+            ..Default::default()
+        },
+    };
+    let services = Services::new(db, master.keyring(), settings, media)?;
     Ok(match sms_sender(config)? {
         Some(sms) => services.with_sms(sms),
         None => services,
@@ -253,6 +264,13 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
                     tracing::info!(purged, deleted, "swept technical data and expired sessions")
                 }
                 Err(e) => tracing::error!(error = %e, "sweep failed"),
+            }
+            match sweeper.sweep_expired_uploads().await {
+                Ok(n) => tracing::info!(uploads = n, "deleted expired unfinished uploads"),
+                Err(e) => tracing::error!(error = %e, "sweeping uploads failed"),
+            }
+            if let Err(e) = sweeper.inspect_pending().await {
+                tracing::error!(error = %e, "inspecting pending proofs failed");
             }
         }
     });

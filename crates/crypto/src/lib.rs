@@ -58,6 +58,8 @@ impl MasterKey {
         Keyring {
             wrap: SealKey(self.derive("wrap")),
             index: self.derive("blind-index"),
+            log_seed: self.derive("transparency-log-ed25519"),
+            links: self.derive("share-links"),
         }
     }
 }
@@ -137,6 +139,8 @@ impl std::fmt::Debug for SealKey {
 pub struct Keyring {
     wrap: SealKey,
     index: [u8; 32],
+    log_seed: [u8; 32],
+    links: [u8; 32],
 }
 
 impl Keyring {
@@ -152,6 +156,21 @@ impl Keyring {
         let key: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Open)?;
         raw.zeroize();
         Ok(SealKey(key))
+    }
+
+    /// The seed of the Ed25519 key that signs the proof log's tree heads:
+    /// derived, so the published key stays the same across restarts and
+    /// servers without another secret to keep.
+    pub fn log_seed(&self) -> [u8; 32] {
+        self.log_seed
+    }
+
+    /// A MAC over a share link's token body: links cannot be forged or
+    /// altered without the master key.
+    pub fn link_mac(&self, body: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.links).expect("any key length");
+        mac.update(body);
+        mac.finalize().into_bytes().into()
     }
 
     /// Keyed fingerprint of a normalised value (`phone`, `+8801712345678`).

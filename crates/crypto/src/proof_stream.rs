@@ -236,13 +236,15 @@ impl<'k, W: Write> ChunkWriter<'k, W> {
         Ok(())
     }
 
+    /// Stops before the end of the file: returns the output and the partial
+    /// chunk, which the caller keeps (sealed) until more bytes arrive.
+    pub fn pause(self) -> (W, Zeroizing<Vec<u8>>) {
+        (self.out, self.tail)
+    }
+
     /// The received bytes not yet sealed into a full chunk.
     pub fn tail(&self) -> &[u8] {
         &self.tail
-    }
-
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.out
     }
 }
 

@@ -19,6 +19,18 @@ pub enum ServiceError {
     RateLimited { retry_after_secs: u64 },
     #[error("wrong user name or password")]
     BadCredentials,
+    /// More bytes than allowed (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// A file that is not a photo or video we accept (415).
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// The bytes do not match the checksum the client sent (tus: 460).
+    #[error("the data does not match its Upload-Checksum; nothing was stored")]
+    ChecksumMismatch,
+    /// A stored file failed its integrity check: it was changed or damaged.
+    #[error("{0}")]
+    Tampered(String),
     #[error("stored personal data could not be opened")]
     Sealed,
     #[error(transparent)]

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod customers;
 pub mod error;
 pub mod orders;
+pub mod proofs;
 pub mod seed;
 pub mod session_cache;
 pub mod vault;
@@ -47,19 +48,38 @@ pub struct Services {
     /// transport is configured (registration is then unavailable).
     pub sms: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
     pub(crate) session_cache: std::sync::Arc<session_cache::SessionCache>,
+    pub(crate) proofs: proofs::ProofStore,
+}
+
+/// Where proof media lives.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    pub blobs: chotomoni_storage::blobs::BlobStore,
+    /// Unfinished uploads (sealed); must be on the same disk as a local
+    /// blob store for finished files to move instead of being copied.
+    pub staging_dir: std::path::PathBuf,
+    pub settings: proofs::ProofSettings,
 }
 
 impl Services {
-    pub fn new(db: Db, keys: Keyring, settings: Settings) -> Services {
+    pub fn new(
+        db: Db,
+        keys: Keyring,
+        settings: Settings,
+        media: MediaConfig,
+    ) -> Result<Services, ServiceError> {
+        let proofs =
+            proofs::ProofStore::new(media.blobs, media.staging_dir, media.settings, &keys)?;
         let audit = audit::AuditWriter::start(db.clone());
-        Services {
+        Ok(Services {
             vault: vault::Vault::new(keys),
             db,
             settings,
             audit,
             sms: None,
             session_cache: Default::default(),
-        }
+            proofs,
+        })
     }
 
     /// The same services, sending SMS through `sms`.

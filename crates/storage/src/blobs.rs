@@ -94,6 +94,9 @@ pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
     /// What is shown by `Debug`: never a credential.
     description: String,
+    /// The folder of a local store, so a finished file on the same disk is
+    /// moved into place instead of copied.
+    local_root: Option<PathBuf>,
 }
 
 impl fmt::Debug for BlobStore {
@@ -119,6 +122,7 @@ impl BlobStore {
                 Ok(BlobStore {
                     inner: Arc::new(store),
                     description: format!("local folder {}", root.display()),
+                    local_root: Some(root.clone()),
                 })
             }
             BlobConfig::S3 {
@@ -150,6 +154,7 @@ impl BlobStore {
                 Ok(BlobStore {
                     inner: Arc::new(store),
                     description,
+                    local_root: None,
                 })
             }
         }
@@ -199,6 +204,32 @@ impl BlobStore {
         }
         writer.finish().await.map_err(|e| store_error(key, e))?;
         Ok(total)
+    }
+
+    /// Stores the finished file at `path` under `key` and removes the file.
+    /// A local store on the same disk takes it with a rename (made durable
+    /// with fsync of the folder); otherwise it is streamed.
+    pub async fn put_file(&self, key: &str, path: &std::path::Path) -> BlobResult<u64> {
+        let object_path = parse_key(key)?;
+        if let Some(root) = &self.local_root {
+            let target = root.join(object_path.as_ref());
+            let source = path.to_owned();
+            let moved = tokio::task::spawn_blocking(move || move_durably(&source, &target))
+                .await
+                .map_err(|e| BlobError::Read(std::io::Error::other(e)))?;
+            match moved {
+                Ok(size) => return Ok(size),
+                // Another file system (EXDEV): fall back to copying.
+                Err(e) if e.raw_os_error() == Some(18) => {}
+                Err(e) => return Err(BlobError::Read(e)),
+            }
+        }
+        let file = tokio::fs::File::open(path).await.map_err(BlobError::Read)?;
+        let size = self.put_stream(key, file).await?;
+        tokio::fs::remove_file(path)
+            .await
+            .map_err(BlobError::Read)?;
+        Ok(size)
     }
 
     /// The whole blob.
@@ -267,6 +298,14 @@ impl BlobStore {
 }
 
 /// Checks a key and turns it into an object-store path.
+fn move_durably(source: &std::path::Path, target: &std::path::Path) -> std::io::Result<u64> {
+    let folder = target.parent().expect("a key has a folder");
+    std::fs::create_dir_all(folder)?;
+    std::fs::rename(source, target)?;
+    std::fs::File::open(folder)?.sync_all()?;
+    Ok(std::fs::metadata(target)?.len())
+}
+
 fn parse_key(key: &str) -> BlobResult<ObjectPath> {
     let invalid = || BlobError::InvalidKey(key.to_owned());
     if key.is_empty()

@@ -111,3 +111,13 @@ pub async fn set_password_hash(conn: &mut AnyConnection, id: i64, hash: &str) ->
         .await?;
     Ok(())
 }
+
+/// The customer's wrapped key; `None` once erasure destroyed it.
+pub async fn wrapped_key(conn: &mut AnyConnection, customer_id: i64) -> Result<Option<Vec<u8>>> {
+    Ok(
+        sqlx::query_scalar("SELECT wrapped_key FROM customer_keys WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}

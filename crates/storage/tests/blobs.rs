@@ -10,8 +10,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, ReadBuf};
 
-const DEFAULT_S3: &str = "http://127.0.0.1:5123";
-
 #[tokio::test]
 async fn local_folder() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -23,43 +21,8 @@ async fn local_folder() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_compatible_server() {
-    let endpoint = std::env::var("CHOTOMONI_TEST_S3").unwrap_or_else(|_| DEFAULT_S3.to_owned());
-    let endpoint = endpoint.trim_end_matches('/').to_owned();
-    let bucket = format!("cm-test-{}", hex::encode(rand::random::<[u8; 6]>()));
-    create_bucket(&endpoint, &bucket).await;
-    let store = BlobStore::open(&BlobConfig::S3 {
-        endpoint: Some(endpoint.clone()),
-        bucket,
-        region: "us-east-1".into(),
-        access_key_id: "testing".into(),
-        secret_access_key: "testing-secret".into(),
-        allow_http: true,
-    })
-    .expect("open");
+    let store = BlobStore::open(&chotomoni_testkit::s3_bucket().await).expect("open");
     exercise(&store).await;
-}
-
-/// Creates the bucket with a plain `PUT /bucket`, which moto accepts unsigned.
-async fn create_bucket(endpoint: &str, bucket: &str) {
-    let url = format!("{endpoint}/{bucket}");
-    let response = reqwest::Client::new()
-        .put(&url)
-        .timeout(std::time::Duration::from_secs(10))
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "the S3-compatible test server is not reachable at {endpoint} ({e}).\n\
-                 Run the suite with ./scripts/test (it starts moto's server), or start one \
-                 yourself (`moto_server -H 127.0.0.1 -p 5123`) or set CHOTOMONI_TEST_S3."
-            )
-        });
-    assert!(
-        response.status().is_success(),
-        "creating bucket {bucket} at {endpoint} answered {}: {}",
-        response.status(),
-        response.text().await.unwrap_or_default()
-    );
 }
 
 async fn exercise(store: &BlobStore) {

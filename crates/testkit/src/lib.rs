@@ -99,3 +99,41 @@ macro_rules! both_engines {
         }
     };
 }
+
+/// A fresh bucket on the S3-compatible test server (moto's, which
+/// `./scripts/test` starts; `CHOTOMONI_TEST_S3`, default
+/// `http://127.0.0.1:5123`). Panics, naming the fix, when it is unreachable:
+/// an S3 test never skips.
+pub async fn s3_bucket() -> chotomoni_storage::blobs::BlobConfig {
+    let endpoint =
+        std::env::var("CHOTOMONI_TEST_S3").unwrap_or_else(|_| "http://127.0.0.1:5123".to_owned());
+    let endpoint = endpoint.trim_end_matches('/').to_owned();
+    let bucket = format!("cm-test-{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
+    // moto accepts an unsigned `PUT /bucket`.
+    let url = format!("{endpoint}/{bucket}");
+    let response = reqwest::Client::new()
+        .put(&url)
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "the S3-compatible test server is not reachable at {endpoint} ({e}).\n\
+                 Run the suite with ./scripts/test (it starts moto's server), or start one \
+                 yourself (`moto_server -H 127.0.0.1 -p 5123`) or set CHOTOMONI_TEST_S3."
+            )
+        });
+    assert!(
+        response.status().is_success(),
+        "creating bucket {bucket} at {endpoint} answered {}",
+        response.status()
+    );
+    chotomoni_storage::blobs::BlobConfig::S3 {
+        endpoint: Some(endpoint),
+        bucket,
+        region: "us-east-1".into(),
+        access_key_id: "testing".into(),
+        secret_access_key: "testing-secret".into(),
+        allow_http: true,
+    }
+}

@@ -85,6 +85,26 @@ impl From<ServiceError> for ApiError {
                 format!("{f} already exists; try again"),
             )
             .field(f),
+            ServiceError::TooLarge(m) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", m)
+            }
+            ServiceError::UnsupportedMedia(m) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media", m)
+            }
+            ServiceError::ChecksumMismatch => ApiError::new(
+                StatusCode::from_u16(460).expect("valid status"),
+                "checksum_mismatch",
+                e.to_string(),
+            )
+            .field("Upload-Checksum"),
+            ServiceError::Tampered(m) => {
+                tracing::error!(error = %m, "a stored proof failed its integrity check");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "integrity_check_failed",
+                    m,
+                )
+            }
             ServiceError::Sealed | ServiceError::Storage(_) | ServiceError::Internal(_) => {
                 tracing::error!(error = %e, "request failed");
                 ApiError::new(

@@ -2,7 +2,9 @@
 //! `/api/openapi.json` is generated from the router itself.
 mod orders;
 mod privacy;
+pub mod proofs;
 mod session;
+pub mod uploads;
 
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::AppState;
@@ -40,6 +42,37 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::by_code))
         .routes(routes!(orders::set_status))
         .routes(routes!(privacy::catalog))
+        .routes(routes!(proofs::of_order))
+        .routes(routes!(proofs::one))
+        .routes(routes!(proofs::content))
+        .routes(routes!(proofs::poster))
+        .routes(routes!(proofs::receipt))
+        .routes(routes!(proofs::share, proofs::share_links))
+        .routes(routes!(proofs::revoke))
+        .routes(routes!(proofs::checkpoint))
+        .routes(routes!(proofs::consistency))
+        .routes(routes!(proofs::log_key))
+        .merge(tus_router())
+}
+
+fn tus_router() -> OpenApiRouter<AppState> {
+    use axum::routing::post;
+    OpenApiRouter::new()
+        .routes(routes!(uploads::discover, uploads::create))
+        .routes(routes!(
+            uploads::status,
+            uploads::append,
+            uploads::terminate
+        ))
+        .route(
+            "/api/v1/uploads",
+            post(uploads::create).options(uploads::discover),
+        )
+        .route(
+            "/api/v1/uploads/{id}",
+            post(uploads::overridden).options(uploads::discover),
+        )
+        .layer(axum::middleware::from_fn(uploads::tus_header))
 }
 
 /// Liveness and database reachability.

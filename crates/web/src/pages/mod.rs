@@ -159,7 +159,10 @@ impl Ctx {
             BadCredentials => (StatusCode::UNAUTHORIZED, "err-bad-credentials"),
             Forbidden => (StatusCode::FORBIDDEN, "err-forbidden"),
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "err-rate-limited"),
-            Sealed | Storage(_) | Internal(_) => {
+            TooLarge(_) | UnsupportedMedia(_) | ChecksumMismatch => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "err-invalid")
+            }
+            Sealed | Storage(_) | Internal(_) | Tampered(_) => {
                 tracing::error!(error = %e, "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "err-generic")
             }

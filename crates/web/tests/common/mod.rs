@@ -1,5 +1,6 @@
 //! Spawns the real application on a random port over a fresh database.
 #![allow(dead_code)]
+pub mod tus;
 use chotomoni_crypto::MasterKey;
 use chotomoni_domain::Role;
 use chotomoni_services::{Services, Settings};
@@ -12,7 +13,10 @@ pub struct TestApp {
     pub base: String,
     pub services: Services,
     pub http: reqwest::Client,
-    pub db: TestDb,
+    pub db: std::sync::Arc<TestDb>,
+    /// Where this server keeps proof media, for a restarted twin.
+    pub blob_config: chotomoni_storage::blobs::BlobConfig,
+    pub settings: Settings,
     /// The SMS stand-in the server sends through (`spawn_with_sms`).
     pub sms: Option<chotomoni_sms::stand_in::StandIn>,
 }
@@ -23,6 +27,26 @@ pub async fn spawn(engine: Engine) -> TestApp {
 
 pub async fn spawn_with(engine: Engine, settings: Settings) -> TestApp {
     spawn_inner(engine, settings, false, WebConfig::default()).await
+}
+
+/// Where a test server keeps proof media.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// A folder beside the test database.
+    Local,
+    /// A fresh bucket on the S3-compatible test server.
+    S3,
+}
+
+pub async fn spawn_with_media(engine: Engine, media: Media) -> TestApp {
+    spawn_full(
+        engine,
+        Settings::default(),
+        false,
+        WebConfig::default(),
+        media,
+    )
+    .await
 }
 
 /// The server behind a trusted TLS-terminating proxy.
@@ -46,10 +70,30 @@ async fn spawn_inner(
     with_sms: bool,
     web: WebConfig,
 ) -> TestApp {
-    let t = TestDb::fresh(engine).await;
-    let db = Db::connect(&t.url, 8).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let mut services = Services::new(db, MasterKey::generate().keyring(), settings);
+    spawn_full(engine, settings, with_sms, web, Media::Local).await
+}
+
+async fn spawn_full(
+    engine: Engine,
+    settings: Settings,
+    with_sms: bool,
+    web: WebConfig,
+    media: Media,
+) -> TestApp {
+    let t = std::sync::Arc::new(TestDb::fresh(engine).await);
+    let blob_config = match media {
+        Media::Local => chotomoni_storage::blobs::BlobConfig::Local {
+            root: t.dir.path().join("media"),
+        },
+        Media::S3 => chotomoni_testkit::s3_bucket().await,
+    };
+    let mut services = services_over(
+        &t,
+        &blob_config,
+        MasterKey::generate().keyring(),
+        settings.clone(),
+    )
+    .await;
     let mut sms = None;
     if with_sms {
         let stand_in = chotomoni_sms::stand_in::StandIn::start().await;
@@ -60,6 +104,33 @@ async fn spawn_inner(
     chotomoni_services::seed::seed_products(&services)
         .await
         .expect("products");
+    serve_app(services, t, blob_config, settings, web, sms).await
+}
+
+async fn services_over(
+    t: &TestDb,
+    blob_config: &chotomoni_storage::blobs::BlobConfig,
+    keys: chotomoni_crypto::Keyring,
+    settings: Settings,
+) -> Services {
+    let db = Db::connect(&t.url, 8).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let media = chotomoni_services::MediaConfig {
+        blobs: chotomoni_storage::blobs::BlobStore::open(blob_config).expect("media store"),
+        staging_dir: t.dir.path().join("uploads"),
+        settings: Default::default(),
+    };
+    Services::new(db, keys, settings, media).expect("services")
+}
+
+async fn serve_app(
+    services: Services,
+    t: std::sync::Arc<TestDb>,
+    blob_config: chotomoni_storage::blobs::BlobConfig,
+    settings: Settings,
+    web: WebConfig,
+    sms: Option<chotomoni_sms::stand_in::StandIn>,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState {
@@ -80,11 +151,31 @@ async fn spawn_inner(
         services,
         http,
         db: t,
+        blob_config,
+        settings,
         sms,
     }
 }
 
 impl TestApp {
+    /// A second server over the same database, media and keys, with nothing
+    /// in memory: what a restart (or another server behind the load
+    /// balancer) sees.
+    pub async fn restart(&self) -> TestApp {
+        let keys = self.services.vault.keyring().clone();
+        let services =
+            services_over(&self.db, &self.blob_config, keys, self.settings.clone()).await;
+        serve_app(
+            services,
+            self.db.clone(),
+            self.blob_config.clone(),
+            self.settings.clone(),
+            WebConfig::default(),
+            None,
+        )
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1,0 +1,382 @@
+//! Receiving a piece of an upload (a tus PATCH). The body streams through a
+//! bounded channel to one blocking worker that hashes, seals and writes it,
+//! so memory stays the same whatever the file size. The piece is durable
+//! (fsync) before the new offset is recorded, and the offset and the sealed
+//! partial chunk are recorded in one statement: a crash at any point leaves
+//! either the old state or the new one.
+use super::open_proof_key;
+use super::upload::{ctx, UploadState};
+use crate::error::{Result, ServiceError};
+use crate::{Actor, Services};
+use bytes::Bytes;
+use chotomoni_crypto::proof_stream::{
+    ChunkWriter, PayloadKey, ProofKey, CHUNK_SIZE, SEALED_CHUNK_SIZE,
+};
+use chotomoni_crypto::SealKey;
+use chotomoni_media::{sniff, MediaType, SNIFF_LEN};
+use chotomoni_storage::uploads::{self, UploadRow};
+use futures::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+/// Frames of the request body waiting for the worker; with hyper's frames
+/// of at most a few hundred KiB this bounds an upload's memory.
+const QUEUED_FRAMES: usize = 8;
+const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// A checksum the client sent with the piece (tus checksum extension).
+#[derive(Debug, Clone)]
+pub struct Checksum(pub [u8; 32]);
+
+impl Services {
+    /// Appends `body` at `offset`. With a checksum, a piece that does not
+    /// match (or did not arrive whole) is not kept; without one, whatever
+    /// arrived before a disconnect is kept, as tus expects.
+    pub async fn append_upload<S, E>(
+        &self,
+        actor: &Actor,
+        id: &str,
+        offset: u64,
+        checksum: Option<Checksum>,
+        body: S,
+    ) -> Result<UploadState>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        let _turn = self.proofs.locks.lock(id).await;
+        let (row, keys) = {
+            let mut conn = self.db.conn().await?;
+            let row = self.upload_row(&mut conn, actor, id).await?;
+            if offset != row.upload_offset as u64 {
+                return Err(ServiceError::Conflict(format!(
+                    "Upload-Offset is {offset}, but the upload has {} bytes",
+                    row.upload_offset
+                )));
+            }
+            let ckey = self.customer_key_of(&mut conn, row.customer_id).await?;
+            let keys = UploadKeys::open(&ckey, &row)?;
+            (row, keys)
+        };
+        let hasher = self.running_hash(&row, &keys).await?;
+        let piece = self.receive(&row, &keys, hasher, body).await?;
+        if let Some(expected) = &checksum {
+            if piece.interrupted || piece.checksum != expected.0 {
+                self.roll_back(&row).await?;
+                return Err(ServiceError::ChecksumMismatch);
+            }
+        }
+        let new_offset = offset + piece.received;
+        let media = self.check_media(&row, &piece, new_offset).await?;
+        let tail_enc = (!piece.tail.is_empty()).then(|| {
+            keys.payload
+                .tail_key()
+                .seal(&ctx("tail", &row.id), &piece.tail)
+        });
+        let advanced = {
+            let mut conn = self.db.conn().await?;
+            uploads::advance(
+                &mut conn,
+                &row.id,
+                offset as i64,
+                new_offset as i64,
+                media.map(MediaType::mime),
+                tail_enc.as_deref(),
+            )
+            .await?
+        };
+        if !advanced {
+            self.roll_back(&row).await?;
+            return Err(ServiceError::Conflict(
+                "another request moved this upload on; ask for its offset again".into(),
+            ));
+        }
+        let mut state = UploadState::of(&row);
+        state.offset = new_offset;
+        if new_offset == row.length as u64 {
+            let media = media.or_else(|| row.media_type.as_deref().and_then(media_of_mime));
+            let media = media.ok_or_else(|| {
+                ServiceError::Internal("a finished upload has no media type".into())
+            })?;
+            let sha256: [u8; 32] = piece.hasher.finalize().into();
+            state.proof = Some(self.finish_upload(&row, &keys.proof, media, sha256).await?);
+        } else {
+            self.proofs
+                .hashes
+                .lock()
+                .expect("not poisoned")
+                .insert(row.id.clone(), (new_offset, piece.hasher));
+        }
+        Ok(state)
+    }
+
+    /// The SHA-256 of the bytes received so far: from memory when this
+    /// server took the previous piece, else by reading back the staging file.
+    async fn running_hash(&self, row: &UploadRow, keys: &UploadKeys) -> Result<Sha256> {
+        let offset = row.upload_offset as u64;
+        let cached = self
+            .proofs
+            .hashes
+            .lock()
+            .expect("not poisoned")
+            .remove(&row.id);
+        if let Some((at, hasher)) = cached {
+            if at == offset {
+                return Ok(hasher);
+            }
+        }
+        let path = self.proofs.staging_path(&row.id);
+        let sealed_bytes = offset - keys.tail.len() as u64;
+        let proof = ProofKey::parse(&keys.proof.to_secret()).map_err(|_| ServiceError::Sealed)?;
+        let tail = keys.tail.clone();
+        blocking(move || {
+            let mut hasher = Sha256::new();
+            let file = std::fs::File::open(&path)?;
+            let mut plain = proof.open(std::io::BufReader::new(file)).map_err(|_| {
+                std::io::Error::other("the staging file does not open with its key")
+            })?;
+            std::io::copy(&mut (&mut plain).take(sealed_bytes), &mut hasher)?;
+            hasher.update(&tail[..]);
+            Ok(hasher)
+        })
+        .await
+    }
+
+    /// Streams the body into the staging file; returns what arrived.
+    async fn receive<S, E>(
+        &self,
+        row: &UploadRow,
+        keys: &UploadKeys,
+        hasher: Sha256,
+        mut body: S,
+    ) -> Result<Piece>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(QUEUED_FRAMES);
+        let job = Job {
+            path: self.proofs.staging_path(&row.id),
+            sealed_len: sealed_len(row.header.len(), row.upload_offset as u64),
+            payload: keys.payload.clone(),
+            length: row.length as u64,
+            offset: row.upload_offset as u64,
+            tail: keys.tail.to_vec(),
+            hasher,
+        };
+        let worker = tokio::task::spawn_blocking(move || job.run(rx));
+        let mut interrupted = false;
+        while let Some(frame) = body.next().await {
+            match frame {
+                Ok(bytes) => {
+                    // A closed channel means the worker stopped on an error,
+                    // which joining it reports.
+                    if tx.send(bytes).await.is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::info!(upload = %row.id, error = %e, "upload body ended early; keeping what arrived");
+                    interrupted = true;
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let mut piece = worker
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(|e| match e {
+                JobError::TooLong => ServiceError::TooLarge(
+                    "the body goes past the Upload-Length declared at creation; nothing was stored"
+                        .into(),
+                ),
+                JobError::Io(e) => ServiceError::Internal(format!("writing an upload: {e}")),
+            })?;
+        piece.interrupted = interrupted;
+        Ok(piece)
+    }
+
+    /// Cuts the staging file back to what the database says was received.
+    async fn roll_back(&self, row: &UploadRow) -> Result<()> {
+        let path = self.proofs.staging_path(&row.id);
+        let len = sealed_len(row.header.len(), row.upload_offset as u64);
+        blocking(move || {
+            let file = std::fs::OpenOptions::new().write(true).open(&path)?;
+            file.set_len(len)?;
+            file.sync_all()
+        })
+        .await
+    }
+
+    /// Sniffs the file type once its first bytes are in; anything that is
+    /// not a photo or video we accept ends the upload with 415.
+    async fn check_media(
+        &self,
+        row: &UploadRow,
+        piece: &Piece,
+        new_offset: u64,
+    ) -> Result<Option<MediaType>> {
+        if row.media_type.is_some()
+            || (piece.head.len() < SNIFF_LEN && new_offset < row.length as u64)
+        {
+            return Ok(None);
+        }
+        match sniff(&piece.head) {
+            Some(media) => Ok(Some(media)),
+            None => {
+                let mut conn = self.db.conn().await?;
+                self.discard_upload(&mut conn, &row.id).await?;
+                Err(ServiceError::UnsupportedMedia(
+                    "the file is not a photo (JPEG, PNG, WebP) or video (MP4, MOV, WebM); the upload was cancelled".into(),
+                ))
+            }
+        }
+    }
+}
+
+pub(crate) fn media_of_mime(mime: &str) -> Option<MediaType> {
+    use MediaType::*;
+    [Jpeg, Png, Webp, Heic, Mp4, QuickTime, Webm]
+        .into_iter()
+        .find(|m| m.mime() == mime)
+}
+
+/// Length of the staging file holding `offset` received bytes: the header
+/// and every full chunk (the partial one is kept in the database).
+fn sealed_len(header_len: usize, offset: u64) -> u64 {
+    header_len as u64 + offset / CHUNK_SIZE as u64 * SEALED_CHUNK_SIZE as u64
+}
+
+/// An upload's keys and partial chunk, opened with its customer's key.
+pub(crate) struct UploadKeys {
+    pub(crate) proof: ProofKey,
+    payload: PayloadKey,
+    tail: Zeroizing<Vec<u8>>,
+}
+
+impl UploadKeys {
+    fn open(ckey: &SealKey, row: &UploadRow) -> Result<UploadKeys> {
+        let proof = open_proof_key(ckey, &ctx("proof_key", &row.id), &row.proof_key_enc)?;
+        let raw = Zeroizing::new(
+            ckey.open(&ctx("payload_key", &row.id), &row.payload_key_enc)
+                .map_err(|_| ServiceError::Sealed)?,
+        );
+        let payload = PayloadKey::from_bytes(&raw).map_err(|_| ServiceError::Sealed)?;
+        let tail = match &row.tail_enc {
+            Some(sealed) => payload
+                .tail_key()
+                .open(&ctx("tail", &row.id), sealed)
+                .map_err(|_| ServiceError::Sealed)?,
+            None => vec![],
+        };
+        if tail.len() as u64 != row.upload_offset as u64 % CHUNK_SIZE as u64 {
+            return Err(ServiceError::Internal(
+                "an upload's partial chunk does not match its offset".into(),
+            ));
+        }
+        Ok(UploadKeys {
+            proof,
+            payload,
+            tail: Zeroizing::new(tail),
+        })
+    }
+}
+
+/// What one request delivered.
+struct Piece {
+    received: u64,
+    hasher: Sha256,
+    checksum: [u8; 32],
+    /// The file's first bytes (up to [`SNIFF_LEN`]), for sniffing.
+    head: Vec<u8>,
+    tail: Zeroizing<Vec<u8>>,
+    interrupted: bool,
+}
+
+struct Job {
+    path: PathBuf,
+    sealed_len: u64,
+    payload: PayloadKey,
+    length: u64,
+    offset: u64,
+    tail: Vec<u8>,
+    hasher: Sha256,
+}
+
+enum JobError {
+    TooLong,
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for JobError {
+    fn from(e: std::io::Error) -> Self {
+        JobError::Io(e)
+    }
+}
+
+impl Job {
+    fn run(
+        mut self,
+        mut frames: tokio::sync::mpsc::Receiver<Bytes>,
+    ) -> std::result::Result<Piece, JobError> {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&self.path)?;
+        // Bytes past what the database acknowledged are from a piece that
+        // never completed (a crash, a rejected checksum): drop them.
+        file.set_len(self.sealed_len)?;
+        file.seek(SeekFrom::End(0))?;
+        let mut head = if self.offset < SNIFF_LEN as u64 {
+            self.tail.clone()
+        } else {
+            vec![]
+        };
+        let out = std::io::BufWriter::with_capacity(WRITE_BUFFER, &mut file);
+        let tail = std::mem::take(&mut self.tail);
+        let mut writer = ChunkWriter::resume(&self.payload, out, self.length, self.offset, tail);
+        let mut checksum = Sha256::new();
+        let mut received = 0u64;
+        while let Some(frame) = frames.blocking_recv() {
+            if self.offset + received + frame.len() as u64 > self.length {
+                return Err(JobError::TooLong);
+            }
+            if head.len() < SNIFF_LEN {
+                let take = (SNIFF_LEN - head.len()).min(frame.len());
+                head.extend_from_slice(&frame[..take]);
+            }
+            self.hasher.update(&frame);
+            checksum.update(&frame);
+            writer.write(&frame)?;
+            received += frame.len() as u64;
+        }
+        let (mut out, tail) = if self.offset + received == self.length {
+            (writer.finish()?, Zeroizing::new(vec![]))
+        } else {
+            writer.pause()
+        };
+        out.flush()?;
+        drop(out);
+        file.sync_data()?;
+        Ok(Piece {
+            received,
+            hasher: self.hasher,
+            checksum: checksum.finalize().into(),
+            head,
+            tail,
+            interrupted: false,
+        })
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| ServiceError::Internal(format!("upload staging: {e}")))
+}

@@ -1,0 +1,122 @@
+//! Inspecting a stored proof after it was logged: duration, picture size,
+//! sound, and a poster frame (also the thumbnail of a photo), stored
+//! encrypted under the proof's key. Runs in the background after an upload
+//! completes; the sweeper retries proofs a crash left uninspected.
+use super::finish::proof_ctx;
+use super::read::{plaintext, read_all};
+use crate::error::Result;
+use crate::{now_ms, Services};
+use chotomoni_domain::ProofId;
+use chotomoni_storage::proofs::{self, Probed};
+use tokio_util::io::StreamReader;
+
+/// Poster frames are at most this wide.
+const POSTER_WIDTH: u32 = 640;
+
+impl Services {
+    pub(crate) fn spawn_inspection(&self, id: ProofId) {
+        let services = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = services.inspect_proof(id).await {
+                tracing::warn!(proof = id.0, error = %e, "inspecting a proof failed; the sweeper will retry");
+            }
+        });
+    }
+
+    /// Probes proof `id` and stores its poster; records why if it cannot.
+    pub async fn inspect_proof(&self, id: ProofId) -> Result<()> {
+        let store = &self.proofs;
+        let mut conn = self.db.conn().await?;
+        let Some(row) = proofs::get(&mut conn, id.0).await? else {
+            return Ok(());
+        };
+        let Some(sealed_key) = row.proof_key_enc.as_deref() else {
+            return Ok(()); // erased: nothing left to inspect
+        };
+        let ckey = self.customer_key_of(&mut conn, row.customer_id).await?;
+        drop(conn);
+        let key_ctx = proof_ctx("proof_key", &row.blob_key);
+        let open = || async {
+            let key = super::open_proof_key(&ckey, &key_ctx, sealed_key)?;
+            plaintext(
+                &store.blobs,
+                &row.blob_key,
+                row.stored_size as u64,
+                key,
+                0..row.size as u64,
+            )
+            .await
+        };
+        let mut probed = Probed::default();
+        match store.tools.probe(StreamReader::new(open().await?)).await {
+            Ok(info) => {
+                probed.duration_ms = info.duration_ms.map(|d| d as i64);
+                probed.width = info.width.map(i64::from);
+                probed.height = info.height.map(i64::from);
+                probed.has_audio = Some(info.has_audio);
+            }
+            Err(e) => probed.error = Some(e.to_string()),
+        }
+        match store
+            .tools
+            .poster(StreamReader::new(open().await?), POSTER_WIDTH)
+            .await
+        {
+            Ok(jpeg) => {
+                let key = super::open_proof_key(&ckey, &key_ctx, sealed_key)?;
+                let poster_key = row.blob_key.replace(".age", ".poster.age");
+                store
+                    .blobs
+                    .put(&poster_key, key.encrypt_all(&jpeg))
+                    .await
+                    .map_err(|e| crate::ServiceError::Internal(format!("storing a poster: {e}")))?;
+                probed.poster_key = Some(poster_key);
+            }
+            Err(e) if probed.error.is_none() => probed.error = Some(format!("poster: {e}")),
+            Err(_) => {}
+        }
+        let mut conn = self.db.conn().await?;
+        proofs::set_probed(&mut conn, id.0, &probed, now_ms()).await?;
+        Ok(())
+    }
+
+    /// Inspects proofs a crash or an error left uninspected; returns how many.
+    pub async fn inspect_pending(&self) -> Result<usize> {
+        let mut conn = self.db.conn().await?;
+        let ids = proofs::unprobed(&mut conn, 20).await?;
+        drop(conn);
+        for id in &ids {
+            if let Err(e) = self.inspect_proof(ProofId(*id)).await {
+                tracing::warn!(proof = id, error = %e, "inspecting a proof failed");
+            }
+        }
+        Ok(ids.len())
+    }
+
+    /// The poster frame of a proof, decrypted (JPEG).
+    pub(crate) async fn poster_bytes(&self, row: &proofs::ProofRow) -> Result<Option<Vec<u8>>> {
+        let (Some(poster_key), Some(sealed_key)) = (&row.poster_key, &row.proof_key_enc) else {
+            return Ok(None);
+        };
+        let mut conn = self.db.conn().await?;
+        let ckey = self.customer_key_of(&mut conn, row.customer_id).await?;
+        drop(conn);
+        let key = super::open_proof_key(&ckey, &proof_ctx("proof_key", &row.blob_key), sealed_key)?;
+        let size = self
+            .proofs
+            .blobs
+            .size(poster_key)
+            .await
+            .map_err(|e| crate::ServiceError::Internal(format!("reading a poster: {e}")))?;
+        // A poster's plaintext length is not recorded: read to the end.
+        let stream = plaintext(
+            &self.proofs.blobs,
+            poster_key,
+            size,
+            key,
+            0..super::read::TO_END,
+        )
+        .await?;
+        read_all(stream).await.map(Some)
+    }
+}

@@ -1,0 +1,172 @@
+//! Share links: one proof, shown to a courier or marketplace for a claim,
+//! until the link expires or is revoked. The token names the link and
+//! carries a MAC under a key derived from the master key, so links cannot
+//! be guessed or altered; expiry and revocation are checked in the database.
+use super::read::PlainStream;
+use super::view::ProofView;
+use crate::error::{Result, ServiceError};
+use crate::{audit, now_ms, Actor, Services};
+use base64::Engine;
+use chotomoni_domain::staff::Permission;
+use chotomoni_domain::{ProofId, SharePurpose};
+use chotomoni_storage::proofs;
+use chotomoni_storage::shares::{self, ShareRow};
+use serde::Serialize;
+use std::ops::Range;
+use utoipa::ToSchema;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShareLink {
+    pub id: i64,
+    pub proof: i64,
+    pub purpose: SharePurpose,
+    /// The secret part of the link: `/share/{token}`.
+    pub token: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked: bool,
+}
+
+impl Services {
+    pub async fn create_share_link(
+        &self,
+        actor: &Actor,
+        proof: ProofId,
+        purpose: SharePurpose,
+    ) -> Result<ShareLink> {
+        let Some(staff) = actor
+            .staff_id()
+            .filter(|_| actor.staff_may(Permission::ViewProofs))
+        else {
+            return Err(ServiceError::Forbidden);
+        };
+        let view = self.proof(actor, proof).await?;
+        let now = now_ms();
+        let expires = now + i64::from(self.proofs.settings.share_link_days) * 86_400_000;
+        let mut tx = self.db.begin().await?;
+        let id = shares::insert(&mut tx, proof.0, staff, purpose.as_str(), now, expires).await?;
+        audit::change(
+            &mut tx,
+            actor,
+            "proof.share",
+            &format!("proof:{}", proof.0),
+            &format!(
+                "link={id} purpose={} order={}",
+                purpose.as_str(),
+                view.order
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.link_of(&ShareRow {
+            id,
+            proof_id: proof.0,
+            created_by: staff,
+            purpose: purpose.as_str().into(),
+            created_at: now,
+            expires_at: expires,
+            revoked_at: None,
+        }))
+    }
+
+    pub async fn share_links(&self, actor: &Actor, proof: ProofId) -> Result<Vec<ShareLink>> {
+        if !actor.staff_may(Permission::ViewProofs) {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut conn = self.db.conn().await?;
+        Ok(shares::for_proof(&mut conn, proof.0)
+            .await?
+            .iter()
+            .map(|r| self.link_of(r))
+            .collect())
+    }
+
+    pub async fn revoke_share_link(&self, actor: &Actor, link: i64) -> Result<()> {
+        let Some(staff) = actor
+            .staff_id()
+            .filter(|_| actor.staff_may(Permission::ViewProofs))
+        else {
+            return Err(ServiceError::Forbidden);
+        };
+        let mut tx = self.db.begin().await?;
+        if !shares::revoke(&mut tx, link, staff, now_ms()).await? {
+            return Err(ServiceError::NotFound("live share link"));
+        }
+        audit::change(
+            &mut tx,
+            actor,
+            "proof.share.revoke",
+            &format!("link:{link}"),
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The proof a live link shows; anything else (forged, expired, revoked)
+    /// is simply not found.
+    pub async fn shared_proof(&self, token: &str) -> Result<ProofView> {
+        let (link, row) = self.live_link(token).await?;
+        self.audit
+            .view(
+                &Actor::System,
+                "proof.shared_view",
+                format!("proof:{}", row.id),
+                format!("link={}", link.id),
+            )
+            .await;
+        Ok(ProofView::of(&row))
+    }
+
+    pub async fn shared_content(&self, token: &str, range: Range<u64>) -> Result<PlainStream> {
+        let (_, row) = self.live_link(token).await?;
+        self.open_content(&row, range).await
+    }
+
+    async fn live_link(&self, token: &str) -> Result<(ShareRow, proofs::ProofRow)> {
+        let not_found = || ServiceError::NotFound("shared proof");
+        let raw = B64.decode(token).map_err(|_| not_found())?;
+        if raw.len() != 8 + 16 {
+            return Err(not_found());
+        }
+        let id = i64::from_be_bytes(raw[..8].try_into().expect("8 bytes"));
+        let mut conn = self.db.conn().await?;
+        let link = shares::get(&mut conn, id).await?.ok_or_else(not_found)?;
+        let expected = self.link_mac(&link);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&raw[8..], &expected[..16]))
+            || link.revoked_at.is_some()
+            || link.expires_at <= now_ms()
+        {
+            return Err(not_found());
+        }
+        let row = proofs::get(&mut conn, link.proof_id)
+            .await?
+            .ok_or_else(not_found)?;
+        Ok((link, row))
+    }
+
+    fn link_mac(&self, link: &ShareRow) -> [u8; 32] {
+        let body = format!(
+            "share-link:{}:{}:{}",
+            link.id, link.proof_id, link.expires_at
+        );
+        self.vault.keyring().link_mac(body.as_bytes())
+    }
+
+    fn link_of(&self, row: &ShareRow) -> ShareLink {
+        let mut raw = row.id.to_be_bytes().to_vec();
+        raw.extend_from_slice(&self.link_mac(row)[..16]);
+        ShareLink {
+            id: row.id,
+            proof: row.proof_id,
+            purpose: SharePurpose::parse(&row.purpose).unwrap_or(SharePurpose::CourierClaim),
+            token: B64.encode(raw),
+            created_at: crate::orders::millis_to_rfc3339(row.created_at),
+            expires_at: crate::orders::millis_to_rfc3339(row.expires_at),
+            revoked: row.revoked_at.is_some(),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! A small tus 1.0.0 client for tests that need to see each header and
+//! status (the official JavaScript client is exercised by the e2e suite).
+use super::TestApp;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+pub fn metadata(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k} {}", B64.encode(v)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A response's status and headers (as text) and body.
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.header("upload-offset")
+            .unwrap_or_else(|| {
+                panic!(
+                    "no Upload-Offset ({}): {:?} {}",
+                    self.status, self.headers, self.body
+                )
+            })
+            .parse()
+            .unwrap()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+async fn answer(res: reqwest::Response) -> Answer {
+    Answer {
+        status: res.status().as_u16(),
+        headers: res.headers().clone(),
+        body: res.text().await.unwrap_or_default(),
+    }
+}
+
+impl TestApp {
+    pub async fn tus_create(&self, token: &str, length: u64, meta: &str) -> Answer {
+        let res = self
+            .http
+            .post(self.url("/api/v1/uploads/"))
+            .bearer_auth(token)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Length", length.to_string())
+            .header("Upload-Metadata", meta)
+            .send()
+            .await
+            .unwrap();
+        answer(res).await
+    }
+
+    /// Creates an upload for `order` and returns its URL path.
+    pub async fn tus_start(&self, token: &str, order: &str, length: u64) -> String {
+        let meta = metadata(&[
+            ("order", order),
+            ("kind", "packing"),
+            ("captured_at", "2026-11-25T14:03:07+06:00"),
+            ("filename", "packing.mp4"),
+        ]);
+        let created = self.tus_create(token, length, &meta).await;
+        assert_eq!(created.status, 201, "create: {}", created.body);
+        created.header("location").expect("Location")
+    }
+
+    pub async fn tus_patch(
+        &self,
+        token: &str,
+        path: &str,
+        offset: u64,
+        bytes: &[u8],
+        checksum: Option<&[u8]>,
+    ) -> Answer {
+        let mut req = self
+            .http
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Upload-Offset", offset.to_string())
+            .header("Content-Type", "application/offset+octet-stream")
+            .body(bytes.to_vec());
+        if let Some(sum_of) = checksum {
+            req = req.header(
+                "Upload-Checksum",
+                format!("sha256 {}", B64.encode(Sha256::digest(sum_of))),
+            );
+        }
+        answer(req.send().await.unwrap()).await
+    }
+
+    pub async fn tus_head(&self, token: &str, path: &str) -> Answer {
+        let res = self
+            .http
+            .head(self.url(path))
+            .bearer_auth(token)
+            .header("Tus-Resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap();
+        answer(res).await
+    }
+
+    /// Uploads `file` in pieces of `piece` bytes; returns the proof id.
+    pub async fn upload_proof(&self, token: &str, order: &str, file: &[u8], piece: usize) -> i64 {
+        let path = self.tus_start(token, order, file.len() as u64).await;
+        let mut offset = 0;
+        let mut last = None;
+        for part in file.chunks(piece) {
+            let res = self.tus_patch(token, &path, offset, part, None).await;
+            assert_eq!(res.status, 204, "patch at {offset}: {}", res.body);
+            offset = res.offset();
+            last = Some(res);
+        }
+        let last = last.expect("a non-empty file");
+        last.header("chotomoni-proof-id")
+            .expect("the last piece names the proof")
+            .parse()
+            .unwrap()
+    }
+
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        range: Option<&str>,
+    ) -> (u16, reqwest::header::HeaderMap, Result<Vec<u8>, String>) {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(r) = range {
+            req = req.header("Range", r);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let body = res
+            .bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| e.to_string());
+        (status, headers, body)
+    }
+}
+
+/// Bytes that sniff as MP4 (an `ftyp` box) followed by noise: enough for
+/// upload mechanics; ffprobe will not make sense of them.
+pub fn fake_mp4(len: usize) -> Vec<u8> {
+    let mut out = vec![0, 0, 0, 0x18];
+    out.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
+    let mut state: u32 = len as u32 ^ 0x9e37_79b9;
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        out.push(state as u8);
+    }
+    out.truncate(len);
+    out
+}
+
+/// A real 2-second 320x240 H.264 + AAC MP4 made by ffmpeg (fragmented, as
+/// browsers record).
+pub fn real_mp4() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clip.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440",
+        ])
+        .args([
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+frag_keyframe+empty_moov",
+        ])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs (install Debian's ffmpeg)");
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
