@@ -1,5 +1,6 @@
 //! `chotomoni`: serve, migrate, staff, seed.
 mod config;
+mod verify;
 
 use anyhow::{Context, Result};
 use chotomoni_crypto::MasterKey;
@@ -53,6 +54,16 @@ enum Command {
         #[arg(long)]
         orders: usize,
     },
+    /// Check, offline, that FILE is exactly the proof RECEIPT describes, as
+    /// logged in the signed proof log. Exits 1 if it is not.
+    Verify {
+        file: std::path::PathBuf,
+        receipt: std::path::PathBuf,
+        /// The log's public key (text, or a file holding it), as published at
+        /// /.well-known/chotomoni-log-key. Without it the receipt's own key is used.
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -69,8 +80,16 @@ fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| "role must be admin, support, packer or courier".into())
 }
 
-fn main() -> Result<()> {
+fn main() -> Result<std::process::ExitCode> {
     let cli = Cli::parse();
+    if let Command::Verify { file, receipt, key } = &cli.command {
+        let ok = verify::run(file, receipt, key.as_deref())?;
+        return Ok(if ok {
+            std::process::ExitCode::SUCCESS
+        } else {
+            std::process::ExitCode::FAILURE
+        });
+    }
     let listen = match &cli.command {
         Command::Serve { listen, .. } => listen.clone(),
         _ => None,
@@ -86,7 +105,8 @@ fn main() -> Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(run(cli.command, config))
+        .block_on(run(cli.command, config))?;
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 fn init_logging(filter: &str) {
@@ -137,6 +157,7 @@ async fn run(command: Command, config: Config) -> Result<()> {
             );
         }
         Command::Serve { demo, .. } => serve(services, &config, demo).await?,
+        Command::Verify { .. } => unreachable!("verify runs before any configuration is read"),
     }
     Ok(())
 }

@@ -126,6 +126,11 @@ impl Services {
         self.open_content(&row, range).await
     }
 
+    pub async fn shared_receipt(&self, token: &str) -> Result<chotomoni_translog::Receipt> {
+        let (_, row) = self.live_link(token).await?;
+        self.receipt_of(&row).await
+    }
+
     async fn live_link(&self, token: &str) -> Result<(ShareRow, proofs::ProofRow)> {
         let not_found = || ServiceError::NotFound("shared proof");
         let raw = B64.decode(token).map_err(|_| not_found())?;

@@ -299,9 +299,10 @@ pub async fn order(
         .await
         .map_err(|e| ctx.fail(e))?;
     let may_cancel = view.next_statuses.contains(&OrderStatus::Cancelled);
+    let proofs = super::proofs::of_order(&ctx, &state, number).await?;
     ctx.render(
         "account_order.html",
-        json!({ "order": view, "may_cancel": may_cancel }),
+        json!({ "order": view, "may_cancel": may_cancel, "proofs": proofs }),
     )
 }
 

@@ -21,10 +21,39 @@ fn bundle(lang: Lang) -> &'static Bundle {
         let id: unic_langid::LanguageIdentifier = id.parse().expect("valid language id");
         let mut b = FluentBundle::new_concurrent(vec![id]);
         b.set_use_isolating(false);
-        let res = FluentResource::try_new(source.to_owned()).expect("locale file parses");
-        b.add_resource(res).expect("no duplicate messages");
+        for source in [source, station_source(lang)] {
+            let res = FluentResource::try_new(source.to_owned()).expect("locale file parses");
+            b.add_resource(res).expect("no duplicate messages");
+        }
         b
     })
+}
+
+/// The packing station's words (`locales/station.*.ftl`), in the same bundles.
+fn station_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../../locales/station.en.ftl"),
+        Lang::Bn => include_str!("../../locales/station.bn.ftl"),
+    }
+}
+
+/// Every `station-` message in `lang`, formatted without arguments: a
+/// variable stays as `{$name}` for the station's script to fill in.
+pub fn station_strings(lang: Lang) -> std::collections::BTreeMap<String, String> {
+    let b = bundle(lang);
+    station_source(lang)
+        .lines()
+        .filter(|line| line.starts_with("station-"))
+        .filter_map(|line| line.split_once('=').map(|(id, _)| id.trim()))
+        .filter_map(|id| {
+            let pattern = b.get_message(id)?.value()?;
+            let mut errors = vec![];
+            Some((
+                id.to_owned(),
+                b.format_pattern(pattern, None, &mut errors).into_owned(),
+            ))
+        })
+        .collect()
 }
 
 /// The text for `key` in `lang`; the key itself when missing (never panics).
@@ -111,6 +140,8 @@ pub fn env() -> &'static Environment<'static> {
             "account_sign_in.html",
             "account_orders.html",
             "account_order.html",
+            "proof_list.html",
+            "share.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

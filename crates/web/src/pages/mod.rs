@@ -5,6 +5,7 @@ mod entry;
 mod form;
 mod i18n;
 mod privacy;
+mod proofs;
 mod shop;
 mod slip;
 mod staff;
@@ -48,6 +49,11 @@ pub fn router() -> Router<AppState> {
             get(staff::sign_in_form).post(staff::sign_in),
         )
         .route("/staff/sign-out", post(staff::sign_out))
+        .route("/staff/proofs/{id}/share", post(proofs::share))
+        .route("/staff/share-links/{id}/revoke", post(proofs::revoke))
+        .route("/share/{token}", get(proofs::shared))
+        .route("/share/{token}/content", get(proofs::shared_content))
+        .route("/share/{token}/receipt", get(proofs::shared_receipt))
         .route("/staff/orders", get(staff::orders))
         .route(
             "/staff/orders/new",
@@ -64,6 +70,8 @@ pub struct Ctx {
     pub lang: Lang,
     pub caller: Caller,
     pub path: String,
+    /// The host the browser asked for (shown in share links staff copy).
+    pub host: String,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -92,6 +100,12 @@ impl FromRequestParts<AppState> for Ctx {
             lang,
             caller,
             path: parts.uri.path().to_owned(),
+            host: parts
+                .headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost")
+                .to_owned(),
         })
     }
 }

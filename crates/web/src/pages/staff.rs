@@ -172,7 +172,16 @@ pub async fn order(
         .order(&actor, number)
         .await
         .map_err(|e| ctx.fail(e))?;
-    ctx.render("staff_order.html", json!({ "order": view }))
+    let proofs = super::proofs::of_order(&ctx, &state, number).await?;
+    ctx.render(
+        "staff_order.html",
+        json!({
+            "order": view,
+            "proofs": proofs,
+            "back": format!("/staff/orders/{number}"),
+            "origin": origin_of(&ctx),
+        }),
+    )
 }
 
 #[derive(Deserialize)]
@@ -199,4 +208,10 @@ pub async fn status(
         .await
         .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/staff/orders/{number}")).into_response())
+}
+
+/// This server's address as the browser used it, for share links staff copy.
+fn origin_of(ctx: &Ctx) -> String {
+    let scheme = if ctx.caller.tls { "https" } else { "http" };
+    format!("{scheme}://{}", ctx.host)
 }
