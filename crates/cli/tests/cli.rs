@@ -140,6 +140,14 @@ async fn operator_commands(engine: Engine) {
         200,
         "seeded and demo orders are there"
     );
+    verify_a_proof(
+        &db,
+        &http,
+        &address,
+        &token,
+        page["orders"][0]["number"].as_str().unwrap(),
+    )
+    .await;
     server.kill().unwrap();
     let _ = server.wait();
     let err = std::fs::read_to_string(&log_path).unwrap();
@@ -157,3 +165,112 @@ async fn operator_commands(engine: Engine) {
     }
 }
 both_engines!(operator_commands_work, super::operator_commands);
+
+/// Uploads a proof through tus, downloads it with its receipt and the
+/// published key, and checks it offline with `chotomoni verify`; a changed
+/// byte fails with a clear message and exit status 1.
+async fn verify_a_proof(
+    db: &TestDb,
+    http: &reqwest::Client,
+    address: &str,
+    token: &str,
+    order: &str,
+) {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut file = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
+    file.extend((0..150_000u32).map(|i| (i * 7 % 251) as u8));
+    let created = http
+        .post(format!("{address}/api/v1/uploads/"))
+        .bearer_auth(token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", file.len().to_string())
+        .header(
+            "Upload-Metadata",
+            format!("order {},kind {}", b64(order), b64("packing")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let done = http
+        .patch(format!("{address}{location}"))
+        .bearer_auth(token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(file.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 204);
+    let id = done.headers()["chotomoni-proof-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let get = |path: String| {
+        let req = http.get(format!("{address}{path}")).bearer_auth(token);
+        async move { req.send().await.unwrap().bytes().await.unwrap() }
+    };
+    let dir = db.dir.path();
+    std::fs::write(
+        dir.join("proof.mp4"),
+        get(format!("/api/v1/proofs/{id}/content")).await,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("receipt.json"),
+        get(format!("/api/v1/proofs/{id}/receipt")).await,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("log.key"),
+        get("/.well-known/chotomoni-log-key".into()).await,
+    )
+    .unwrap();
+    let verify = |file: &str, key: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chotomoni"));
+        c.arg("verify")
+            .arg(dir.join(file))
+            .arg(dir.join("receipt.json"));
+        if key {
+            c.arg("--key").arg(dir.join("log.key"));
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, out) = verify("proof.mp4", true);
+    assert!(ok && out.starts_with("OK:") && out.contains(order), "{out}");
+    assert!(!out.contains("Note:"), "the key was pinned: {out}");
+    let (ok, out) = verify("proof.mp4", false);
+    assert!(ok && out.contains("Note:"), "{out}");
+    let mut changed = file.clone();
+    changed[100_000] ^= 1;
+    std::fs::write(dir.join("changed.mp4"), &changed).unwrap();
+    let (ok, out) = verify("changed.mp4", true);
+    assert!(!ok && out.starts_with("FAILED: the file differs"), "{out}");
+    // The stored copy under the media folder is encrypted.
+    let media = dir.join("data").join("media");
+    let stored = walk(&media);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let bytes = std::fs::read(&stored[0]).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1"));
+    assert!(!bytes.windows(64).any(|w| w == &file[50_000..50_064]));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -620,3 +620,46 @@ async fn order_pages_show_proofs(engine: Engine) {
     );
 }
 both_engines!(order_pages_show_proofs, super::order_pages_show_proofs);
+
+/// Destroying the customer's key (what erasure will do) leaves their proofs
+/// unreadable: the server cannot open them, and the stored bytes never held
+/// the plaintext.
+async fn proofs_die_with_the_customer_key(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let s = scene(&app).await;
+    let (status, _, _) = app
+        .get_bytes(
+            &format!("/api/v1/proofs/{}/content", s.proof),
+            Some(&s.support),
+            Some("bytes=0-9"),
+        )
+        .await;
+    assert_eq!(status, 206);
+    sqlx::query("DELETE FROM customer_keys WHERE customer_id = (SELECT customer_id FROM proofs WHERE id = $1)")
+        .bind(s.proof)
+        .execute(&app.services.db.pool)
+        .await
+        .unwrap();
+    let restarted = app.restart().await;
+    let (status, _, _) = restarted
+        .get_bytes(
+            &format!("/api/v1/proofs/{}/content", s.proof),
+            Some(&s.support),
+            Some("bytes=0-9"),
+        )
+        .await;
+    assert_eq!(status, 500, "the file cannot be opened any more");
+    for file in std::fs::read_dir(app.db.dir.path().join("media").join("proofs")).unwrap() {
+        for blob in std::fs::read_dir(file.unwrap().path()).unwrap() {
+            let bytes = std::fs::read(blob.unwrap().path()).unwrap();
+            assert!(
+                !contains(&bytes, &s.file[5000..5064]),
+                "no plaintext at rest"
+            );
+        }
+    }
+}
+both_engines!(
+    proofs_die_with_the_customer_key,
+    super::proofs_die_with_the_customer_key
+);
