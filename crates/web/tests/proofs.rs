@@ -298,13 +298,8 @@ async fn share_links(engine: Engine) {
         token.len() - 2..,
         if token.ends_with("AA") { "AB" } else { "AA" },
     );
-    assert_eq!(
-        app.get_bytes(&format!("/share/{forged}"), None, None)
-            .await
-            .0,
-        404
-    );
-    assert_eq!(app.get_bytes("/share/not-a-token", None, None).await.0, 404);
+    assert_eq!(status_of(&app, &format!("/share/{forged}")).await, 404);
+    assert_eq!(status_of(&app, "/share/not-a-token").await, 404);
     // Revoked: gone at once.
     let (status, links) = app
         .get(
@@ -321,16 +316,9 @@ async fn share_links(engine: Engine) {
         )
         .await;
     assert_eq!(status, 204);
+    assert_eq!(status_of(&app, &format!("/share/{token}")).await, 404);
     assert_eq!(
-        app.get_bytes(&format!("/share/{token}"), None, None)
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        app.get_bytes(&format!("/share/{token}/content"), None, None)
-            .await
-            .0,
+        status_of(&app, &format!("/share/{token}/content")).await,
         404
     );
     // Expired: gone too.
@@ -342,12 +330,7 @@ async fn share_links(engine: Engine) {
         )
         .await;
     let token = link["token"].as_str().unwrap();
-    assert_eq!(
-        app.get_bytes(&format!("/share/{token}"), None, None)
-            .await
-            .0,
-        200
-    );
+    assert_eq!(status_of(&app, &format!("/share/{token}")).await, 200);
     // Expiry is part of what the token's MAC covers, so it is moved in the
     // database only; the link must then be refused.
     sqlx::query("UPDATE share_links SET expires_at = 1 WHERE id = $1")
@@ -355,12 +338,7 @@ async fn share_links(engine: Engine) {
         .execute(&app.services.db.pool)
         .await
         .unwrap();
-    assert_eq!(
-        app.get_bytes(&format!("/share/{token}"), None, None)
-            .await
-            .0,
-        404
-    );
+    assert_eq!(status_of(&app, &format!("/share/{token}")).await, 404);
     let (status, body) = app
         .post(
             &format!("/api/v1/proofs/{}/share-links", s.proof),
@@ -371,6 +349,10 @@ async fn share_links(engine: Engine) {
     assert_eq!(status, 422, "{body}");
 }
 both_engines!(share_links, super::share_links);
+
+async fn status_of(app: &TestApp, path: &str) -> u16 {
+    app.get_bytes(path, None, None).await.0
+}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -470,24 +452,10 @@ const LATITUDE: [u8; 24] = [
 
 /// A small JPEG from ffmpeg with an EXIF block holding a GPS IFD.
 fn jpeg_with_gps() -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("p.jpg");
-    let status = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=64x48",
-            "-frames:v",
-            "1",
-        ])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success());
-    let plain = std::fs::read(out).unwrap();
+    let plain = common::tus::ffmpeg(
+        &["-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1"],
+        "p.jpg",
+    );
     // TIFF (big endian): IFD0 with one entry, the GPS IFD pointer; the GPS
     // IFD with GPSLatitude (3 rationals) and a text tag carrying a marker.
     let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();

@@ -185,33 +185,22 @@ async fn refusals(engine: Engine) {
     assert_eq!(res.status, 460, "{}", res.body);
     assert_eq!(res.json()["error"]["field"], "Upload-Checksum");
     assert_eq!(app.tus_head(&packer, &path).await.offset(), 70_000);
-    // Unknown checksum algorithm: 400.
+    // Unknown checksum algorithm: 400; wrong content type: 415.
     let res = app
-        .http
-        .patch(app.url(&path))
-        .bearer_auth(&packer)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "70000")
-        .header("Content-Type", "application/offset+octet-stream")
-        .header("Upload-Checksum", "md5 AAAA")
-        .body(vec![1u8; 10])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
-    // Wrong content type: 415.
+        .tus_patch_raw(
+            &packer,
+            &path,
+            70_000,
+            "application/offset+octet-stream",
+            Some("md5 AAAA"),
+            &[1; 10],
+        )
+        .await;
+    assert_eq!(res.status, 400);
     let res = app
-        .http
-        .patch(app.url(&path))
-        .bearer_auth(&packer)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "70000")
-        .header("Content-Type", "text/plain")
-        .body(vec![1u8; 10])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 415);
+        .tus_patch_raw(&packer, &path, 70_000, "text/plain", None, &[1; 10])
+        .await;
+    assert_eq!(res.status, 415);
     // More than Upload-Length: 413 and nothing kept.
     let mut too_much = file[70_000..].to_vec();
     too_much.extend_from_slice(b"extra");

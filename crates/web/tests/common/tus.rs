@@ -90,19 +90,38 @@ impl TestApp {
         bytes: &[u8],
         checksum: Option<&[u8]>,
     ) -> Answer {
+        let sum = checksum.map(|of| format!("sha256 {}", B64.encode(Sha256::digest(of))));
+        self.tus_patch_raw(
+            token,
+            path,
+            offset,
+            "application/offset+octet-stream",
+            sum.as_deref(),
+            bytes,
+        )
+        .await
+    }
+
+    /// A PATCH with the content type and checksum header exactly as given.
+    pub async fn tus_patch_raw(
+        &self,
+        token: &str,
+        path: &str,
+        offset: u64,
+        content_type: &str,
+        checksum: Option<&str>,
+        bytes: &[u8],
+    ) -> Answer {
         let mut req = self
             .http
             .patch(self.url(path))
             .bearer_auth(token)
             .header("Tus-Resumable", "1.0.0")
             .header("Upload-Offset", offset.to_string())
-            .header("Content-Type", "application/offset+octet-stream")
+            .header("Content-Type", content_type)
             .body(bytes.to_vec());
-        if let Some(sum_of) = checksum {
-            req = req.header(
-                "Upload-Checksum",
-                format!("sha256 {}", B64.encode(Sha256::digest(sum_of))),
-            );
+        if let Some(value) = checksum {
+            req = req.header("Upload-Checksum", value);
         }
         answer(req.send().await.unwrap()).await
     }
@@ -178,15 +197,26 @@ pub fn fake_mp4(len: usize) -> Vec<u8> {
     out
 }
 
+/// Runs ffmpeg with `args`, writing `out_name` in a temporary folder, and
+/// returns the file's bytes.
+pub fn ffmpeg(args: &[&str], out_name: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(out_name);
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error"])
+        .args(args)
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs (install Debian's ffmpeg)");
+    assert!(status.success(), "ffmpeg {args:?}");
+    std::fs::read(out).unwrap()
+}
+
 /// A real 2-second 320x240 H.264 + AAC MP4 made by ffmpeg (fragmented, as
 /// browsers record).
 pub fn real_mp4() -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("clip.mp4");
-    let status = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
+    ffmpeg(
+        &[
             "-f",
             "lavfi",
             "-i",
@@ -195,8 +225,6 @@ pub fn real_mp4() -> Vec<u8> {
             "lavfi",
             "-i",
             "sine=frequency=440",
-        ])
-        .args([
             "-t",
             "2",
             "-c:v",
@@ -207,10 +235,7 @@ pub fn real_mp4() -> Vec<u8> {
             "aac",
             "-movflags",
             "+frag_keyframe+empty_moov",
-        ])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg runs (install Debian's ffmpeg)");
-    assert!(status.success());
-    std::fs::read(out).unwrap()
+        ],
+        "clip.mp4",
+    )
 }
