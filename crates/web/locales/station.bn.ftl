@@ -80,3 +80,7 @@ station-reason-signin = আপলোড করতে আবার সাইন-�
 station-reason-server = সার্ভার এটি নেয়নি ({ $status }) { $detail }
 station-reason-storage = ডিভাইসে জায়গা নেই
 station-reason-unknown = { $detail }
+
+# Shown by the server, not the page: a signed-in staff member whose role may
+# not record proof.
+station-forbidden = আপনার ভূমিকায় প্রমাণ রেকর্ড করার অনুমতি নেই, তাই প্যাকিং স্টেশন আপনার জন্য খোলা নয়। আপনি অর্ডার প্যাক বা ডেলিভারি করলে অ্যাডমিনিস্ট্রেটরকে বলুন।

@@ -81,3 +81,7 @@ station-reason-signin = sign in again to upload
 station-reason-server = the server refused it ({ $status }) { $detail }
 station-reason-storage = the device's storage is full
 station-reason-unknown = { $detail }
+
+# Shown by the server, not the page: a signed-in staff member whose role may
+# not record proof.
+station-forbidden = Your role does not allow recording proof, so the packing station is not open to you. Ask an administrator if you pack or deliver orders.

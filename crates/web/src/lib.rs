@@ -3,6 +3,7 @@
 //! and map errors through the one envelope in `error`.
 
 pub mod api;
+pub mod assets;
 pub mod caller;
 pub mod error;
 pub mod json;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(pages::router())
+        .merge(assets::router())
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {

@@ -9,6 +9,7 @@ mod proofs;
 mod shop;
 mod slip;
 mod staff;
+mod station;
 
 use crate::caller::Caller;
 use crate::AppState;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/orders/{number}/status", post(staff::status))
         .route("/staff/orders/{number}/slip", get(slip::one))
         .route("/staff/slips", get(slip::day))
+        .route("/station", get(station::page))
 }
 
 /// Who is asking, in which language, on which page.

@@ -26,12 +26,15 @@ impl Ctx {
 pub struct SignInQuery {
     #[serde(default)]
     nocookie: Option<String>,
+    /// Where to go after signing in: a path on this site, else ignored.
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn sign_in_form(ctx: Ctx, Query(q): Query<SignInQuery>) -> Result<Response, PageError> {
     ctx.render(
         "staff_sign_in.html",
-        json!({ "nocookie": q.nocookie.is_some() }),
+        json!({ "nocookie": q.nocookie.is_some(), "next": super::station::local_path(&q.next) }),
     )
 }
 
@@ -41,6 +44,8 @@ pub struct SignInForm {
     password: String,
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub async fn sign_in(
@@ -66,7 +71,7 @@ pub async fn sign_in(
             return ctx.render_status(
                 ctx.fail(e).status,
                 "staff_sign_in.html",
-                json!({ "error": key, "username": form.username }),
+                json!({ "error": key, "username": form.username, "next": super::station::local_path(&form.next) }),
             );
         }
         Err(e) => return Err(ctx.fail(e)),
@@ -75,11 +80,11 @@ pub async fn sign_in(
         let _ = state.services.sign_out(old).await;
     }
     let max_age = i64::from(state.services.settings.session_days) * 86_400;
-    let res = Redirect::to(&format!(
-        "/staff/orders?signed_in=1&lang={}",
-        ctx.lang.code()
-    ))
-    .into_response();
+    let to = match super::station::local_path(&form.next) {
+        Some(next) => super::station::after_sign_in(next, ctx.lang),
+        None => format!("/staff/orders?signed_in=1&lang={}", ctx.lang.code()),
+    };
+    let res = Redirect::to(&to).into_response();
     Ok(with_cookie(
         res,
         &ctx.caller.session_cookie(&token, max_age),
