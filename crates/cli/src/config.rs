@@ -30,6 +30,9 @@ pub struct FileConfig {
     pub s3_region: Option<String>,
     pub s3_access_key_id: Option<String>,
     pub s3_allow_http: Option<bool>,
+    pub station_video_width: Option<u32>,
+    pub station_video_height: Option<u32>,
+    pub station_video_bits_per_second: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -68,6 +71,10 @@ pub struct Config {
     /// From CHOTOMONI_S3_SECRET_ACCESS_KEY only; never printed.
     pub s3_secret_access_key: Option<String>,
     pub s3_allow_http: bool,
+    /// What the packing station records at (default 1280×720, 1 Mbit/s).
+    pub station_video_width: u32,
+    pub station_video_height: u32,
+    pub station_video_bits_per_second: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -266,6 +273,15 @@ pub fn load(
         s3_allow_http: flag("CHOTOMONI_S3_ALLOW_HTTP")?
             .or(f.s3_allow_http)
             .unwrap_or(false),
+        station_video_width: num("CHOTOMONI_STATION_VIDEO_WIDTH")?
+            .or(f.station_video_width)
+            .unwrap_or(1280),
+        station_video_height: num("CHOTOMONI_STATION_VIDEO_HEIGHT")?
+            .or(f.station_video_height)
+            .unwrap_or(720),
+        station_video_bits_per_second: num("CHOTOMONI_STATION_VIDEO_BITS_PER_SECOND")?
+            .or(f.station_video_bits_per_second)
+            .unwrap_or(1_000_000),
         database_url,
         data_dir,
     })
@@ -282,13 +298,17 @@ mod tests {
         let file = dir.join("c.toml");
         std::fs::write(
             &file,
-            "listen = \"0.0.0.0:1\"\nsession_days = 3\ntechnical_retention_days = 30\n",
+            "listen = \"0.0.0.0:1\"\nsession_days = 3\ntechnical_retention_days = 30\n\
+             station_video_width = 640\nstation_video_height = 480\ns3_bucket = \"proofs\"\n\
+             s3_access_key_id = \"AKID\"\n",
         )
         .unwrap();
         let env: HashMap<&str, &str> = [
             ("CHOTOMONI_TECHNICAL_RETENTION_DAYS", "60"),
             ("DATABASE_URL", "postgres://u:secret@h/db"),
             ("CHOTOMONI_SMS_AUTH_TOKEN", "sms-token-secret"),
+            ("CHOTOMONI_STATION_VIDEO_HEIGHT", "360"),
+            ("CHOTOMONI_S3_SECRET_ACCESS_KEY", "s3-secret"),
         ]
         .into();
         let get = |k: &str| env.get(k).map(|v| v.to_string());
@@ -311,10 +331,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:2");
+        assert_eq!(
+            (
+                c.station_video_width,
+                c.station_video_height,
+                c.station_video_bits_per_second
+            ),
+            (640, 360, 1_000_000)
+        );
+        match c.blob_config().unwrap() {
+            chotomoni_storage::blobs::BlobConfig::S3 {
+                bucket,
+                secret_access_key,
+                ..
+            } => {
+                assert_eq!(
+                    (bucket.as_str(), secret_access_key.as_str()),
+                    ("proofs", "s3-secret")
+                )
+            }
+            other => panic!("expected S3, got {other:?}"),
+        }
         assert!(!format!("{c:?}").contains("secret"));
         assert_eq!(c.sms_auth_token.as_deref(), Some("sms-token-secret"));
         let c = load(None, &Overrides::default(), &|_| None).unwrap();
         assert_eq!(c.database_url, "sqlite://./chotomoni-data/chotomoni.db");
+        assert!(matches!(
+            c.blob_config().unwrap(),
+            chotomoni_storage::blobs::BlobConfig::Local { root } if root.ends_with("chotomoni-data/media")
+        ));
         std::fs::write(&file, "lisen = 1").unwrap();
         assert!(load(Some(&file), &Overrides::default(), &|_| None).is_err());
     }

@@ -302,6 +302,11 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
         config: WebConfig {
             secure_cookies: config.secure_cookies,
             trust_forwarded: config.trust_forwarded,
+            station_video: chotomoni_web::pages::station::StationVideo {
+                width: config.station_video_width,
+                height: config.station_video_height,
+                bits_per_second: config.station_video_bits_per_second,
+            },
         },
     };
     chotomoni_web::serve(listener, state, shutdown_signal()).await?;

@@ -21,6 +21,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
     pub trust_forwarded: bool,
+    /// Size and bit rate of the station's recordings.
+    pub station_video: pages::station::StationVideo,
 }
 
 #[derive(Clone)]

@@ -9,7 +9,7 @@ mod proofs;
 mod shop;
 mod slip;
 mod staff;
-mod station;
+pub mod station;
 
 use crate::caller::Caller;
 use crate::AppState;

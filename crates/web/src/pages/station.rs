@@ -4,7 +4,8 @@
 //! message in the page's language. Its script and styles are served from
 //! the binary by `crate::assets`.
 use super::{i18n, Ctx, PageError};
-use axum::extract::Query;
+use crate::AppState;
+use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use chotomoni_domain::catalog::Lang;
@@ -20,9 +21,8 @@ pub const ASSETS: &str = "/assets";
 /// Where a stranger is sent: the staff sign-in, coming back here after.
 const SIGN_IN: &str = "/staff/sign-in?next=/station";
 
-/// What the station's camera records at. Fixed here: `WebConfig` is built
-/// with struct literals elsewhere, so it carries no station settings yet.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// What the station's camera records at (`WebConfig::station_video`).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct StationVideo {
     pub width: u32,
@@ -30,11 +30,16 @@ pub struct StationVideo {
     pub bits_per_second: u32,
 }
 
-pub const VIDEO: StationVideo = StationVideo {
-    width: 1280,
-    height: 720,
-    bits_per_second: 1_000_000,
-};
+/// 720p at about 1 Mbit/s: a packing clip stays small on a shop's uplink.
+impl Default for StationVideo {
+    fn default() -> Self {
+        StationVideo {
+            width: 1280,
+            height: 720,
+            bits_per_second: 1_000_000,
+        }
+    }
+}
 
 /// The page's config block, as `assets/station/i18n.js` reads it.
 #[derive(Debug, Serialize)]
@@ -55,7 +60,11 @@ pub struct StationQuery {
     signed_in: Option<String>,
 }
 
-pub async fn page(ctx: Ctx, Query(q): Query<StationQuery>) -> Result<Response, PageError> {
+pub async fn page(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Query(q): Query<StationQuery>,
+) -> Result<Response, PageError> {
     let lang = ctx.lang.code();
     let actor = ctx.caller.actor();
     match actor {
@@ -71,7 +80,7 @@ pub async fn page(ctx: Ctx, Query(q): Query<StationQuery>) -> Result<Response, P
         upload_endpoint: "/api/v1/uploads/",
         lookup: "/api/v1/orders/by-code/",
         sign_in: format!("{SIGN_IN}&lang={lang}"),
-        video: VIDEO,
+        video: state.config.station_video,
         strings: i18n::station_strings(ctx.lang),
     };
     let html = render(&config).map_err(|e| {

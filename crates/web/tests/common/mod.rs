@@ -54,6 +54,7 @@ pub async fn spawn_behind_proxy(engine: Engine) -> TestApp {
     let web = WebConfig {
         secure_cookies: false,
         trust_forwarded: true,
+        ..WebConfig::default()
     };
     spawn_inner(engine, Settings::default(), false, web).await
 }
