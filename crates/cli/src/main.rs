@@ -184,6 +184,7 @@ async fn open(config: &Config) -> Result<Services> {
         },
     };
     let services = Services::new(db, master.keyring(), settings, media)?;
+    services.ensure_first_policy().await?;
     Ok(match sms_sender(config)? {
         Some(sms) => services.with_sms(sms),
         None => services,

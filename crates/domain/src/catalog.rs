@@ -314,6 +314,8 @@ pub const FIELDS: &[Field] = &[
     field!("uploads"."tail_enc", "The last part of a proof still being uploaded, encrypted", "আপলোড চলা প্রুফের শেষ অংশ, এনক্রিপ্ট করা", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, true),
     field!("uploads"."file_name_enc", "The name of a proof file still being uploaded", "আপলোড চলা প্রুফ ফাইলের নাম", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, true),
     field!("uploads"."captured_at", "When a proof still being uploaded was taken", "আপলোড চলা প্রুফ কখন তোলা হয়েছে", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, false),
+    field!("policy_acceptances"."version", "Which privacy policy versions you accepted", "কোন গোপনীয়তা নীতির সংস্করণ আপনি গ্রহণ করেছেন", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
+    field!("policy_acceptances"."at", "When you accepted them", "কখন গ্রহণ করেছেন", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("staff"."username", "Staff member's user name (staff only)", "কর্মীর ইউজারনেম (শুধু কর্মী)", Identity, [Security, Legal], Retention::UntilErasure, [], Erasure::Pseudonymise, false),
 ];
 
@@ -415,6 +417,14 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     np("share_links", "expires_at", "when the link stops working"),
     np("share_links", "revoked_at", "when the link was revoked"),
     np("share_links", "revoked_by", "the staff member who revoked it"),
+    np("policy_versions", "version", "policy version number"),
+    np("policy_versions", "text_bn", "the published policy text (Bangla)"),
+    np("policy_versions", "text_en", "the published policy text (English)"),
+    np("policy_versions", "published_at", "when it took effect"),
+    np("policy_versions", "published_by", "the admin who published it"),
+    np("policy_acceptances", "id", "surrogate key"),
+    np("policy_acceptances", "customer_id", "link; rows are deleted on erasure"),
+    np("policy_acceptances", "channel", "where it was accepted (registration, the change notice, checkout)"),
     np("audit_log", "id", "surrogate key"),
     np("audit_log", "at", "when"),
     np("audit_log", "actor", "who acted, as a reference (staff:7), never a name"),

@@ -15,6 +15,92 @@ pub fn v1(lang: crate::catalog::Lang) -> &'static str {
     }
 }
 
+/// The most a policy text may hold, in characters (the published one has ~6,000).
+pub const MAX_CHARS: usize = 100_000;
+
+/// A new version as an admin submits it: both languages are required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDraft {
+    pub bn: String,
+    pub en: String,
+}
+
+impl PolicyDraft {
+    pub fn parse(bn: &str, en: &str) -> Result<PolicyDraft, crate::FieldError> {
+        let text = |field: &str, value: &str| -> Result<String, crate::FieldError> {
+            let value = value.replace("\r\n", "\n");
+            let trimmed = value.trim();
+            if trimmed.is_empty() {
+                return Err(crate::FieldError::new(
+                    field,
+                    "is required: every version is published in Bangla and English",
+                ));
+            }
+            if trimmed.chars().count() > MAX_CHARS {
+                return Err(crate::FieldError::new(
+                    field,
+                    format!("is longer than {MAX_CHARS} characters"),
+                ));
+            }
+            Ok(trimmed.to_owned())
+        };
+        Ok(PolicyDraft {
+            bn: text("bn", bn)?,
+            en: text("en", en)?,
+        })
+    }
+}
+
+/// One line of a diff between two versions.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "op", content = "text", rename_all = "snake_case")]
+pub enum DiffLine {
+    Same(String),
+    Removed(String),
+    Added(String),
+}
+
+/// Line-by-line differences from `old` to `new` (longest common
+/// subsequence of their non-empty lines), for a reader comparing versions.
+pub fn diff(old: &str, new: &str) -> Vec<DiffLine> {
+    let a: Vec<&str> = old
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let b: Vec<&str> = new
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::with_capacity(a.len().max(b.len())));
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push(DiffLine::Same(a[i].to_owned()));
+            (i, j) = (i + 1, j + 1);
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // Removals before additions: the old line, then what replaced it.
+            out.push(DiffLine::Removed(a[i].to_owned()));
+            i += 1;
+        } else {
+            out.push(DiffLine::Added(b[j].to_owned()));
+            j += 1;
+        }
+    }
+    out
+}
+
 /// A policy text as blocks for display: headings, paragraphs and bullet lists.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", content = "text", rename_all = "snake_case")]
@@ -61,6 +147,38 @@ fn is_heading(line: &str) -> bool {
 mod tests {
     use super::*;
     use crate::catalog::Lang;
+
+    #[test]
+    fn drafts_need_both_languages() {
+        assert_eq!(PolicyDraft::parse("  ", "text").unwrap_err().field, "bn");
+        assert_eq!(PolicyDraft::parse("লেখা", "").unwrap_err().field, "en");
+        let d = PolicyDraft::parse(" লেখা\r\nআরও ", "Text").unwrap();
+        assert_eq!(d.bn, "লেখা\nআরও");
+        assert_eq!(
+            PolicyDraft::parse("x", &"y".repeat(MAX_CHARS + 1))
+                .unwrap_err()
+                .field,
+            "en"
+        );
+    }
+
+    #[test]
+    fn diffs_show_what_changed_line_by_line() {
+        let old = "Title\nWe keep A.\nWe share B.\n\nEnd";
+        let new = "Title\nWe keep A and C.\nWe share B.\nEnd\nNew rule";
+        assert_eq!(
+            diff(old, new),
+            vec![
+                DiffLine::Same("Title".into()),
+                DiffLine::Removed("We keep A.".into()),
+                DiffLine::Added("We keep A and C.".into()),
+                DiffLine::Same("We share B.".into()),
+                DiffLine::Same("End".into()),
+                DiffLine::Added("New rule".into()),
+            ]
+        );
+        assert!(diff(V1, V1).iter().all(|l| matches!(l, DiffLine::Same(_))));
+    }
 
     #[test]
     fn both_languages_are_there_and_split() {

@@ -164,6 +164,17 @@ impl Services {
         };
         customer_rows::set_password_hash(&mut tx, id, &hash).await?;
         let actor = Actor::Customer(CustomerId(id));
+        // The registration page shows the policy in force; it is accepted here.
+        if let Some(current) = chotomoni_storage::policies::latest(&mut tx).await? {
+            chotomoni_storage::policies::accept(
+                &mut tx,
+                id,
+                current.version,
+                "registration",
+                crate::now_ms(),
+            )
+            .await?;
+        }
         audit::change(
             &mut tx,
             &actor,

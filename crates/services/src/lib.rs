@@ -9,6 +9,7 @@ pub mod auth;
 pub mod customers;
 pub mod error;
 pub mod orders;
+pub mod policies;
 pub mod proofs;
 pub mod seed;
 pub mod session_cache;

@@ -11,6 +11,7 @@ pub mod bulk;
 pub mod consents;
 pub mod customers;
 pub mod orders;
+pub mod policies;
 pub mod products;
 pub mod proofs;
 pub mod schema;

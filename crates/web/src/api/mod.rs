@@ -1,6 +1,7 @@
 //! The JSON API. Each route is registered with its OpenAPI description, so
 //! `/api/openapi.json` is generated from the router itself.
 mod orders;
+mod policies;
 mod privacy;
 pub mod proofs;
 mod session;
@@ -42,6 +43,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::by_code))
         .routes(routes!(orders::set_status))
         .routes(routes!(privacy::catalog))
+        .routes(routes!(policies::list, policies::publish))
+        .routes(routes!(policies::one))
         .routes(routes!(proofs::of_order))
         .routes(routes!(proofs::one))
         .routes(routes!(proofs::content))

@@ -15,7 +15,7 @@ use serde_json::{json, Value as Json};
 
 impl Ctx {
     /// The signed-in customer, or a redirect to the account sign-in page.
-    fn customer_actor(&self) -> Result<Actor, PageError> {
+    pub(super) fn customer_actor(&self) -> Result<Actor, PageError> {
         match self.caller.actor() {
             a @ Actor::Customer(_) => Ok(a),
             _ => Err(self.redirect(format!("/account/sign-in?lang={}", self.lang.code()))),

@@ -142,6 +142,8 @@ pub fn env() -> &'static Environment<'static> {
             "account_order.html",
             "proof_list.html",
             "share.html",
+            "privacy_diff.html",
+            "staff_policy.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

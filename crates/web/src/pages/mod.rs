@@ -44,6 +44,13 @@ pub fn router() -> Router<AppState> {
         .route("/account/orders/{number}", get(account::order))
         .route("/account/orders/{number}/cancel", post(account::cancel))
         .route("/privacy", get(privacy::policy))
+        .route("/privacy/v/{n}", get(privacy::version))
+        .route("/privacy/diff", get(privacy::diff))
+        .route("/privacy/accept", post(privacy::accept))
+        .route(
+            "/staff/policy",
+            get(privacy::publish_form).post(privacy::publish),
+        )
         .route("/privacy/data", get(privacy::data))
         .route(
             "/staff/sign-in",
@@ -74,6 +81,9 @@ pub struct Ctx {
     pub path: String,
     /// The host the browser asked for (shown in share links staff copy).
     pub host: String,
+    /// For a signed-in customer who has not seen the current policy version:
+    /// (the version they accepted, the current one).
+    pub policy_notice: Option<(i64, i64)>,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -98,6 +108,15 @@ impl FromRequestParts<AppState> for Ctx {
         let lang = url_lang
             .or_else(|| caller.session.as_ref().and_then(|s| Lang::parse(&s.lang)))
             .unwrap_or(Lang::Bn);
+        let policy_notice = match caller.actor() {
+            chotomoni_services::Actor::Customer(id) => {
+                state.services.policy_notice(id).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "could not check for a policy change notice");
+                    None
+                })
+            }
+            _ => None,
+        };
         Ok(Ctx {
             lang,
             caller,
@@ -108,6 +127,7 @@ impl FromRequestParts<AppState> for Ctx {
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or("localhost")
                 .to_owned(),
+            policy_notice,
         })
     }
 }
@@ -150,6 +170,8 @@ impl Ctx {
             "csrf": self.caller.session.as_ref().map(|s| s.csrf_token.clone()),
             "staff": matches!(self.caller.actor(), chotomoni_services::Actor::Staff { .. }),
             "customer": matches!(self.caller.actor(), chotomoni_services::Actor::Customer(_)),
+            "policy_notice": self.policy_notice.map(|(from, to)| json!({"from": from, "to": to})),
+            "here": self.path,
         })
     }
 

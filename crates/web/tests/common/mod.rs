@@ -121,7 +121,12 @@ async fn services_over(
         staging_dir: t.dir.path().join("uploads"),
         settings: Default::default(),
     };
-    Services::new(db, keys, settings, media).expect("services")
+    let services = Services::new(db, keys, settings, media).expect("services");
+    services
+        .ensure_first_policy()
+        .await
+        .expect("policy version 1");
+    services
 }
 
 async fn serve_app(
