@@ -316,6 +316,7 @@ pub const FIELDS: &[Field] = &[
     field!("uploads"."captured_at", "When a proof still being uploaded was taken", "আপলোড চলা প্রুফ কখন তোলা হয়েছে", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, false),
     field!("policy_acceptances"."version", "Which privacy policy versions you accepted", "কোন গোপনীয়তা নীতির সংস্করণ আপনি গ্রহণ করেছেন", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("policy_acceptances"."at", "When you accepted them", "কখন গ্রহণ করেছেন", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
+    field!("marketing_suppressions"."address_hash", "Keyed fingerprint of a phone number or email that opted out of marketing, so it is never messaged again", "মার্কেটিং বন্ধ করা ফোন নম্বর বা ইমেইলের চাবিযুক্ত ছাপ, যাতে আর কখনো বার্তা না যায়", Contact, [Legal], Retention::UntilErasure, [], Erasure::Keep, false),
     field!("staff"."username", "Staff member's user name (staff only)", "কর্মীর ইউজারনেম (শুধু কর্মী)", Identity, [Security, Legal], Retention::UntilErasure, [], Erasure::Pseudonymise, false),
 ];
 
@@ -425,6 +426,8 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     np("policy_acceptances", "id", "surrogate key"),
     np("policy_acceptances", "customer_id", "link; rows are deleted on erasure"),
     np("policy_acceptances", "channel", "where it was accepted (registration, the change notice, checkout)"),
+    np("marketing_suppressions", "channel", "SMS or email"),
+    np("marketing_suppressions", "at", "when the opt-out was made"),
     np("audit_log", "id", "surrogate key"),
     np("audit_log", "at", "when"),
     np("audit_log", "actor", "who acted, as a reference (staff:7), never a name"),

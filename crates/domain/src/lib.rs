@@ -3,6 +3,7 @@
 //! the personal-data catalog) are plain functions over them.
 
 pub mod catalog;
+pub mod consent;
 pub mod customer;
 pub mod error;
 pub mod order;
@@ -11,6 +12,7 @@ pub mod policy;
 pub mod proof;
 pub mod staff;
 
+pub use consent::ConsentPurpose;
 pub use customer::{Address, CustomerId, CustomerName, Email};
 pub use error::FieldError;
 pub use order::{

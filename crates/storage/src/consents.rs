@@ -37,3 +37,50 @@ pub async fn for_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<
     .fetch_all(conn)
     .await?)
 }
+
+/// The newest grant or withdrawal for each purpose.
+pub async fn latest(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT c.purpose, c.granted FROM consents c \
+         WHERE c.customer_id = $1 AND c.id = (SELECT MAX(id) FROM consents d WHERE d.customer_id = c.customer_id AND d.purpose = c.purpose)",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn suppress(
+    conn: &mut AnyConnection,
+    address_hash: &[u8],
+    channel: &str,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO marketing_suppressions (address_hash, channel, at) VALUES ($1, $2, $3) \
+         ON CONFLICT (address_hash) DO NOTHING",
+    )
+    .bind(address_hash.to_vec())
+    .bind(channel)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Lifts a suppression: the person opted in again, themselves.
+pub async fn unsuppress(conn: &mut AnyConnection, address_hash: &[u8]) -> Result<()> {
+    sqlx::query("DELETE FROM marketing_suppressions WHERE address_hash = $1")
+        .bind(address_hash.to_vec())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn is_suppressed(conn: &mut AnyConnection, address_hash: &[u8]) -> Result<bool> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM marketing_suppressions WHERE address_hash = $1")
+            .bind(address_hash.to_vec())
+            .fetch_one(conn)
+            .await?;
+    Ok(n > 0)
+}

@@ -217,3 +217,13 @@ policy-text-en = ইংরেজিতে নীতির লেখা
 policy-publish = প্রকাশ করুন
 policy-err-required = দুই ভাষাতেই লেখা দরকার।
 account-register-policy = অ্যাকাউন্ট খোলার মানে আপনি আমাদের গোপনীয়তা নীতি মেনে নিচ্ছেন:
+
+marketing-title = অফার ও খবর
+marketing-intro = আপনি চাইলেই কেবল আমরা অফার পাঠাই। যেকোনো সময় এখানে মত বদলাতে পারেন; বন্ধ করতে এক ক্লিকই যথেষ্ট।
+consent-marketing_sms = এসএমএসে অফার ও খবর
+consent-marketing_email = ইমেইলে অফার ও খবর
+consent-on = চালু
+consent-off = বন্ধ
+consent-turn-on = চালু করুন
+consent-turn-off = বন্ধ করুন
+marketing-stop-all = সব মার্কেটিং বার্তা বন্ধ করুন

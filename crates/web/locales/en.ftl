@@ -217,3 +217,13 @@ policy-text-en = Policy text in English
 policy-publish = Publish
 policy-err-required = Both languages are required.
 account-register-policy = Creating an account means you accept our privacy policy:
+
+marketing-title = Offers and news
+marketing-intro = We send offers only if you asked for them. Change your mind here at any time; stopping takes one click.
+consent-marketing_sms = Offers and news by SMS
+consent-marketing_email = Offers and news by email
+consent-on = on
+consent-off = off
+consent-turn-on = Turn on
+consent-turn-off = Turn off
+marketing-stop-all = Stop all marketing messages

@@ -1,5 +1,6 @@
 //! Orders: entry, lookup (by number or scanned code), lists and the status
 //! lifecycle. What each actor sees is decided in `visibility`.
+use crate::consents::ConsentChannel;
 use crate::customers::{find_or_create, open_contact, ContactView};
 use crate::error::{Result, ServiceError};
 use crate::vault::{open_delivery, open_text, Delivery};
@@ -7,11 +8,11 @@ use crate::{audit, now_ms, Actor, Services};
 use chotomoni_domain::catalog::bangla_digits;
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{
-    CustomerId, FieldError, ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus,
-    PaymentMethod, PaymentStatus, Phone,
+    ConsentPurpose, CustomerId, FieldError, ItemLine, OrderId, OrderNumber, OrderSource,
+    OrderStatus, PaymentMethod, PaymentStatus, Phone,
 };
+use chotomoni_storage::customers;
 use chotomoni_storage::orders::{self as repo, FullOrder, ItemRow, NewOrder as NewOrderRow};
-use chotomoni_storage::{consents, customers};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -207,22 +208,17 @@ impl Services {
         )
         .await?;
         if v.marketing_opt_in {
-            consents::append(
+            let channel = if source == OrderSource::Shop {
+                ConsentChannel::Checkout
+            } else {
+                ConsentChannel::StaffEntry
+            };
+            crate::consents::record(
                 &mut tx,
                 customer_id,
-                &consents::ConsentRow {
-                    purpose: "marketing_sms".into(),
-                    granted: 1,
-                    channel: if source == OrderSource::Shop {
-                        "checkout"
-                    } else {
-                        "staff_entry"
-                    }
-                    .into(),
-                    policy_version: 1,
-                    wording: MARKETING_WORDING.into(),
-                    at,
-                },
+                ConsentPurpose::MarketingSms,
+                true,
+                channel,
             )
             .await?;
         }
@@ -444,6 +440,3 @@ fn address_view(d: Option<Delivery>, vis: Visibility) -> AddressView {
         },
     }
 }
-
-pub const MARKETING_WORDING: &str =
-    "Send me offers and news from Chotomoni by SMS. / ছোটমনির অফার ও খবর এসএমএসে পাঠান।";

@@ -6,8 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chotomoni_domain::OrderStatus;
+use chotomoni_domain::{ConsentPurpose, OrderStatus};
 use chotomoni_services::accounts::{self, Registration};
+use chotomoni_services::consents::ConsentChannel;
 use chotomoni_services::orders::OrderQuery;
 use chotomoni_services::{Actor, ServiceError};
 use serde::Deserialize;
@@ -280,9 +281,21 @@ pub async fn orders(
         .list_orders(&actor, &query)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let Actor::Customer(me) = actor else {
+        return Err(ctx.error(StatusCode::FORBIDDEN, "err-forbidden"));
+    };
+    let consents: Vec<_> = state
+        .services
+        .consents(me)
+        .await
+        .map_err(|e| ctx.fail(e))?
+        .into_iter()
+        .filter(|(p, _)| p.is_marketing())
+        .map(|(p, granted)| json!({ "purpose": p.as_str(), "granted": granted }))
+        .collect();
     ctx.render(
         "account_orders.html",
-        json!({ "orders": page.orders, "next": page.next_before }),
+        json!({ "orders": page.orders, "next": page.next_before, "marketing": consents }),
     )
 }
 
@@ -321,4 +334,52 @@ pub async fn cancel(
         .await
         .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&format!("/account/orders/{number}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    purpose: String,
+    granted: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// One marketing choice changed from the account page.
+pub async fn consent(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.customer_actor()?;
+    let purpose = ConsentPurpose::parse(&form.purpose)
+        .filter(|p| p.is_marketing())
+        .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-invalid"))?;
+    state
+        .services
+        .set_consent(
+            &actor,
+            purpose,
+            form.granted == "1",
+            ConsentChannel::AccountPage,
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to("/account#marketing").into_response())
+}
+
+/// Stops all marketing in one step.
+pub async fn stop_marketing(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.customer_actor()?;
+    state
+        .services
+        .opt_out_of_marketing(&actor, ConsentChannel::AccountPage)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to("/account#marketing").into_response())
 }

@@ -41,6 +41,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/account/sign-out", post(account::sign_out))
         .route("/account", get(account::orders))
+        .route("/account/consents", post(account::consent))
+        .route("/account/marketing/stop", post(account::stop_marketing))
         .route("/account/orders/{number}", get(account::order))
         .route("/account/orders/{number}/cancel", post(account::cancel))
         .route("/privacy", get(privacy::policy))

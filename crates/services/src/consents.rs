@@ -1,0 +1,192 @@
+//! The consent ledger: every grant and withdrawal, per person and purpose,
+//! with the time, where it was made, the policy version in force and the
+//! exact words shown. Rows are only ever added; the current choice is the
+//! newest row. Opting out of marketing also puts the person's phone number
+//! and email on the suppression list, as keyed hashes only, and every
+//! marketing send asks [`Services::may_send_marketing`] at send time.
+use crate::error::{Result, ServiceError};
+use crate::vault::open_text;
+use crate::{audit, now_ms, Actor, Services};
+use chotomoni_domain::{ConsentPurpose, CustomerId};
+use chotomoni_storage::consents::{self, ConsentRow};
+use chotomoni_storage::{customers as customer_rows, policies, Conn};
+
+/// Where a choice was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentChannel {
+    Checkout,
+    StaffEntry,
+    AccountPage,
+    UnsubscribeLink,
+    SmsStop,
+    PrivacyRequest,
+}
+
+impl ConsentChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentChannel::Checkout => "checkout",
+            ConsentChannel::StaffEntry => "staff_entry",
+            ConsentChannel::AccountPage => "account_page",
+            ConsentChannel::UnsubscribeLink => "unsubscribe_link",
+            ConsentChannel::SmsStop => "sms_stop",
+            ConsentChannel::PrivacyRequest => "privacy_request",
+        }
+    }
+}
+
+impl Services {
+    /// The customer's current choice for every purpose (no record: not given).
+    pub async fn consents(&self, customer: CustomerId) -> Result<Vec<(ConsentPurpose, bool)>> {
+        let mut conn = self.db.conn().await?;
+        let latest = consents::latest(&mut conn, customer.0).await?;
+        Ok(ConsentPurpose::ALL
+            .into_iter()
+            .map(|p| {
+                (
+                    p,
+                    latest
+                        .iter()
+                        .any(|(purpose, granted)| purpose == p.as_str() && *granted == 1),
+                )
+            })
+            .collect())
+    }
+
+    /// Records a grant or a withdrawal made by the customer themselves.
+    pub async fn set_consent(
+        &self,
+        actor: &Actor,
+        purpose: ConsentPurpose,
+        granted: bool,
+        channel: ConsentChannel,
+    ) -> Result<()> {
+        let Actor::Customer(customer) = actor else {
+            return Err(ServiceError::Forbidden);
+        };
+        let mut tx = self.db.begin().await?;
+        record(&mut tx, customer.0, purpose, granted, channel).await?;
+        if purpose.is_marketing() {
+            let hashes = self.address_hashes(&mut tx, customer.0, purpose).await?;
+            for (hash, kind) in hashes {
+                if granted {
+                    consents::unsuppress(&mut tx, &hash).await?;
+                } else {
+                    consents::suppress(&mut tx, &hash, kind, now_ms()).await?;
+                }
+            }
+        }
+        let what = if granted {
+            "consent.grant"
+        } else {
+            "consent.withdraw"
+        };
+        audit::change(
+            &mut tx,
+            actor,
+            what,
+            &actor.audit_ref(),
+            &format!("purpose={} via={}", purpose.as_str(), channel.as_str()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Opts the customer out of every kind of marketing in one step.
+    pub async fn opt_out_of_marketing(&self, actor: &Actor, channel: ConsentChannel) -> Result<()> {
+        for purpose in [ConsentPurpose::MarketingSms, ConsentPurpose::MarketingEmail] {
+            self.set_consent(actor, purpose, false, channel).await?;
+        }
+        Ok(())
+    }
+
+    /// Asked at the moment of sending: may this customer get marketing by
+    /// this channel? Only with a standing grant, and never when suppressed.
+    pub async fn may_send_marketing(
+        &self,
+        customer: CustomerId,
+        purpose: ConsentPurpose,
+    ) -> Result<bool> {
+        if !purpose.is_marketing() {
+            return Err(ServiceError::Internal(format!(
+                "{} is not a marketing purpose",
+                purpose.as_str()
+            )));
+        }
+        let mut conn = self.db.conn().await?;
+        let granted = consents::latest(&mut conn, customer.0)
+            .await?
+            .iter()
+            .any(|(p, g)| p == purpose.as_str() && *g == 1);
+        if !granted {
+            return Ok(false);
+        }
+        for (hash, _) in self.address_hashes(&mut conn, customer.0, purpose).await? {
+            if consents::is_suppressed(&mut conn, &hash).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Keyed hashes of the addresses a marketing purpose would use.
+    async fn address_hashes(
+        &self,
+        conn: &mut Conn,
+        customer_id: i64,
+        purpose: ConsentPurpose,
+    ) -> Result<Vec<(Vec<u8>, &'static str)>> {
+        let row = customer_rows::get(conn, customer_id)
+            .await?
+            .ok_or(ServiceError::NotFound("customer"))?;
+        let key = self
+            .vault
+            .customer_key(row.id, row.wrapped_key.as_deref())?;
+        let keys = self.vault.keyring();
+        let mut out = vec![];
+        if purpose == ConsentPurpose::MarketingSms {
+            if let Some(phone) =
+                open_text(&key, "customers.phone", row.id, row.phone_enc.as_deref())?
+            {
+                out.push((keys.blind_index("suppress-phone", &phone), "sms"));
+            }
+        } else if let Some(email) =
+            open_text(&key, "customers.email", row.id, row.email_enc.as_deref())?
+        {
+            out.push((
+                keys.blind_index("suppress-email", &email.to_lowercase()),
+                "email",
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// Appends one ledger row, under the policy version in force.
+pub(crate) async fn record(
+    conn: &mut Conn,
+    customer_id: i64,
+    purpose: ConsentPurpose,
+    granted: bool,
+    channel: ConsentChannel,
+) -> Result<()> {
+    let version = policies::latest(conn)
+        .await?
+        .map(|p| p.version)
+        .unwrap_or(1);
+    consents::append(
+        conn,
+        customer_id,
+        &ConsentRow {
+            purpose: purpose.as_str().into(),
+            granted: i64::from(granted),
+            channel: channel.as_str().into(),
+            policy_version: version,
+            wording: purpose.wording().into(),
+            at: now_ms(),
+        },
+    )
+    .await?;
+    Ok(())
+}
