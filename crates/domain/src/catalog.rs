@@ -317,6 +317,10 @@ pub const FIELDS: &[Field] = &[
     field!("policy_acceptances"."version", "Which privacy policy versions you accepted", "কোন গোপনীয়তা নীতির সংস্করণ আপনি গ্রহণ করেছেন", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("policy_acceptances"."at", "When you accepted them", "কখন গ্রহণ করেছেন", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("marketing_suppressions"."address_hash", "Keyed fingerprint of a phone number or email that opted out of marketing, so it is never messaged again", "মার্কেটিং বন্ধ করা ফোন নম্বর বা ইমেইলের চাবিযুক্ত ছাপ, যাতে আর কখনো বার্তা না যায়", Contact, [Legal], Retention::UntilErasure, [], Erasure::Keep, false),
+    field!("cookie_choices"."id", "The id of your cookie choice, kept in a strictly necessary cookie", "আপনার কুকি-পছন্দের আইডি, একটি অত্যাবশ্যক কুকিতে রাখা", Technical, [Legal], Retention::TechnicalPeriod, [], Erasure::Delete, false),
+    field!("cookie_choices"."functional", "Whether you allowed functional cookies", "ফাংশনাল কুকির অনুমতি দিয়েছেন কি না", Technical, [Legal], Retention::TechnicalPeriod, [], Erasure::Delete, false),
+    field!("cookie_choices"."analytics", "Whether you allowed analytics cookies", "অ্যানালিটিক্স কুকির অনুমতি দিয়েছেন কি না", Technical, [Legal], Retention::TechnicalPeriod, [], Erasure::Delete, false),
+    field!("cookie_choices"."at", "When you made the choice", "কখন পছন্দ করেছেন", Technical, [Legal], Retention::TechnicalPeriod, [], Erasure::Delete, false),
     field!("staff"."username", "Staff member's user name (staff only)", "কর্মীর ইউজারনেম (শুধু কর্মী)", Identity, [Security, Legal], Retention::UntilErasure, [], Erasure::Pseudonymise, false),
 ];
 
@@ -428,6 +432,8 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     np("policy_acceptances", "channel", "where it was accepted (registration, the change notice, checkout)"),
     np("marketing_suppressions", "channel", "SMS or email"),
     np("marketing_suppressions", "at", "when the opt-out was made"),
+    np("cookie_choices", "customer_id", "link when the choice was made signed in; deleted on erasure"),
+    np("cookie_choices", "policy_version", "which policy version was in force"),
     np("audit_log", "id", "surrogate key"),
     np("audit_log", "at", "when"),
     np("audit_log", "actor", "who acted, as a reference (staff:7), never a name"),

@@ -344,6 +344,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let swept = sessions::sweep(&mut conn, cutoff, now).await?;
         chotomoni_storage::verifications::sweep(&mut conn, now).await?;
+        chotomoni_storage::consents::sweep_cookie_choices(&mut conn, cutoff).await?;
         Ok(swept)
     }
 }

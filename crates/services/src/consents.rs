@@ -20,6 +20,7 @@ pub enum ConsentChannel {
     UnsubscribeLink,
     SmsStop,
     PrivacyRequest,
+    CookieSettings,
 }
 
 impl ConsentChannel {
@@ -31,6 +32,7 @@ impl ConsentChannel {
             ConsentChannel::UnsubscribeLink => "unsubscribe_link",
             ConsentChannel::SmsStop => "sms_stop",
             ConsentChannel::PrivacyRequest => "privacy_request",
+            ConsentChannel::CookieSettings => "cookie_settings",
         }
     }
 }
@@ -160,6 +162,69 @@ impl Services {
             ));
         }
         Ok(out)
+    }
+}
+
+/// A cookie choice as made on the banner or the cookie settings page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CookieChoice {
+    pub functional: bool,
+    pub analytics: bool,
+}
+
+impl Services {
+    /// Records a cookie choice (a signed-in customer's also goes to their
+    /// consent ledger); returns the choice's id for the `cm_cookies` cookie.
+    pub async fn record_cookie_choice(
+        &self,
+        actor: &Actor,
+        choice: CookieChoice,
+    ) -> Result<String> {
+        use rand::RngCore;
+        let mut raw = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let id = hex::encode(raw);
+        let customer = match actor {
+            Actor::Customer(c) => Some(c.0),
+            _ => None,
+        };
+        let mut tx = self.db.begin().await?;
+        let version = policies::latest(&mut tx)
+            .await?
+            .map(|p| p.version)
+            .unwrap_or(1);
+        consents::insert_cookie_choice(
+            &mut tx,
+            &consents::CookieChoiceRow {
+                id: &id,
+                customer_id: customer,
+                functional: choice.functional,
+                analytics: choice.analytics,
+                policy_version: version,
+                at: now_ms(),
+            },
+        )
+        .await?;
+        if let Some(c) = customer {
+            record(
+                &mut tx,
+                c,
+                ConsentPurpose::FunctionalCookies,
+                choice.functional,
+                ConsentChannel::CookieSettings,
+            )
+            .await?;
+            record(
+                &mut tx,
+                c,
+                ConsentPurpose::AnalyticsCookies,
+                choice.analytics,
+                ConsentChannel::CookieSettings,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
     }
 }
 

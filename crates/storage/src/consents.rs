@@ -84,3 +84,37 @@ pub async fn is_suppressed(conn: &mut AnyConnection, address_hash: &[u8]) -> Res
             .await?;
     Ok(n > 0)
 }
+
+pub struct CookieChoiceRow<'a> {
+    pub id: &'a str,
+    pub customer_id: Option<i64>,
+    pub functional: bool,
+    pub analytics: bool,
+    pub policy_version: i64,
+    pub at: i64,
+}
+
+pub async fn insert_cookie_choice(conn: &mut AnyConnection, c: &CookieChoiceRow<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO cookie_choices (id, customer_id, functional, analytics, policy_version, at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(c.id)
+    .bind(c.customer_id)
+    .bind(i64::from(c.functional))
+    .bind(i64::from(c.analytics))
+    .bind(c.policy_version)
+    .bind(c.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes cookie choices older than the technical-data period.
+pub async fn sweep_cookie_choices(conn: &mut AnyConnection, before: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM cookie_choices WHERE at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}

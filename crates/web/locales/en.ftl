@@ -227,3 +227,15 @@ consent-off = off
 consent-turn-on = Turn on
 consent-turn-off = Turn off
 marketing-stop-all = Stop all marketing messages
+
+cookies-title = Cookie settings
+cookies-intro = This shop uses one strictly necessary cookie to keep your cart and sign-in, and one to remember this choice. Other cookies are used only if you allow them here; you can change your mind at any time from the link at the bottom of every page.
+cookies-necessary = Strictly necessary (always on)
+cookies-functional = Functional: remember my language on this device
+cookies-analytics = Analytics: anonymous statistics to improve the shop
+cookies-save = Save my choice
+cookies-saved = Your choice is saved.
+cookies-banner = We use only strictly necessary cookies unless you allow more.
+cookies-necessary-only = Necessary only
+cookies-choose = Choose cookies
+footer-cookies = Cookie settings

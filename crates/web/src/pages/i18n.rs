@@ -144,6 +144,7 @@ pub fn env() -> &'static Environment<'static> {
             "share.html",
             "privacy_diff.html",
             "staff_policy.html",
+            "cookies.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

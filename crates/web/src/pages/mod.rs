@@ -1,6 +1,7 @@
 //! Server-rendered pages, in Bangla (the default) and English. Browsing needs
 //! no cookie; the cart and staff sign-in need the one session cookie.
 mod account;
+mod cookies;
 mod entry;
 mod form;
 mod i18n;
@@ -50,6 +51,10 @@ pub fn router() -> Router<AppState> {
         .route("/privacy/diff", get(privacy::diff))
         .route("/privacy/accept", post(privacy::accept))
         .route(
+            "/privacy/cookies",
+            get(cookies::settings).post(cookies::choose),
+        )
+        .route(
             "/staff/policy",
             get(privacy::publish_form).post(privacy::publish),
         )
@@ -86,6 +91,12 @@ pub struct Ctx {
     /// For a signed-in customer who has not seen the current policy version:
     /// (the version they accepted, the current one).
     pub policy_notice: Option<(i64, i64)>,
+    /// The visitor's recorded cookie choice; `None`: not asked yet.
+    pub cookie_choice: Option<chotomoni_services::consents::CookieChoice>,
+    /// The language asked for in this URL (`?lang=`).
+    pub url_lang: Option<Lang>,
+    /// The language remembered in the functional `cm_lang` cookie.
+    pub lang_cookie: Option<Lang>,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -107,8 +118,15 @@ impl FromRequestParts<AppState> for Ctx {
                 }
             }
         }
+        let cookie_choice =
+            cookies::remembered(crate::caller::cookie(parts, cookies::CHOICE_COOKIE));
+        // The language cookie counts only while functional cookies are allowed.
+        let lang_cookie =
+            cookies::lang_of_cookie(crate::caller::cookie(parts, cookies::LANG_COOKIE))
+                .filter(|_| cookie_choice.is_some_and(|c| c.functional));
         let lang = url_lang
             .or_else(|| caller.session.as_ref().and_then(|s| Lang::parse(&s.lang)))
+            .or(lang_cookie)
             .unwrap_or(Lang::Bn);
         let policy_notice = match caller.actor() {
             chotomoni_services::Actor::Customer(id) => {
@@ -130,6 +148,9 @@ impl FromRequestParts<AppState> for Ctx {
                 .unwrap_or("localhost")
                 .to_owned(),
             policy_notice,
+            cookie_choice,
+            url_lang,
+            lang_cookie,
         })
     }
 }
@@ -153,9 +174,13 @@ impl Ctx {
         name: &str,
         extra: Json,
     ) -> Result<Response, PageError> {
-        render(self.base(), status, name, extra).map_err(|e| {
+        let page = render(self.base(), status, name, extra).map_err(|e| {
             tracing::error!(error = %e, template = name, "page did not render");
             self.error(StatusCode::INTERNAL_SERVER_ERROR, "err-generic")
+        })?;
+        Ok(match cookies::language_cookie(self) {
+            Some(cookie) => with_cookie(page, &cookie),
+            None => page,
         })
     }
 
@@ -174,6 +199,7 @@ impl Ctx {
             "customer": matches!(self.caller.actor(), chotomoni_services::Actor::Customer(_)),
             "policy_notice": self.policy_notice.map(|(from, to)| json!({"from": from, "to": to})),
             "here": self.path,
+            "cookie_banner": self.cookie_choice.is_none(),
         })
     }
 
