@@ -117,6 +117,14 @@ pub enum Recipient {
 }
 
 impl Recipient {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Recipient::Courier => "courier",
+            Recipient::PaymentGateway => "payment_gateway",
+            Recipient::ServiceProvider => "service_provider",
+        }
+    }
+
     pub fn label(self, lang: Lang) -> &'static str {
         let (en, bn) = match self {
             Recipient::Courier => ("courier", "কুরিয়ার কোম্পানি"),
@@ -321,6 +329,8 @@ pub const FIELDS: &[Field] = &[
     field!("cookie_choices"."functional", "Whether you allowed functional cookies", "ফাংশনাল কুকির অনুমতি দিয়েছেন কি না", Technical, [Legal], Retention::TechnicalPeriod, [], Erasure::Delete, false),
     field!("cookie_choices"."analytics", "Whether you allowed analytics cookies", "অ্যানালিটিক্স কুকির অনুমতি দিয়েছেন কি না", Technical, [Legal], Retention::TechnicalPeriod, [], Erasure::Delete, false),
     field!("cookie_choices"."at", "When you made the choice", "কখন পছন্দ করেছেন", Technical, [Legal], Retention::TechnicalPeriod, [], Erasure::Delete, false),
+    field!("disclosures"."fields", "Which of your details were shared, with whom and why (the disclosure log)", "আপনার কোন তথ্য কার সাথে কেন শেয়ার হয়েছে (প্রকাশের লগ)", Delivery, [Fulfilment, Legal], Retention::UntilErasure, [], Erasure::Delete, false),
+    field!("disclosures"."at", "When they were shared", "কখন শেয়ার হয়েছে", Delivery, [Fulfilment, Legal], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("staff"."username", "Staff member's user name (staff only)", "কর্মীর ইউজারনেম (শুধু কর্মী)", Identity, [Security, Legal], Retention::UntilErasure, [], Erasure::Pseudonymise, false),
 ];
 
@@ -434,6 +444,11 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     np("marketing_suppressions", "at", "when the opt-out was made"),
     np("cookie_choices", "customer_id", "link when the choice was made signed in; deleted on erasure"),
     np("cookie_choices", "policy_version", "which policy version was in force"),
+    np("disclosures", "id", "surrogate key"),
+    np("disclosures", "customer_id", "link; rows are deleted on erasure"),
+    np("disclosures", "order_id", "which order"),
+    np("disclosures", "recipient", "courier, payment gateway or service provider"),
+    np("disclosures", "purpose", "why, from the policy's list"),
     np("audit_log", "id", "surrogate key"),
     np("audit_log", "at", "when"),
     np("audit_log", "actor", "who acted, as a reference (staff:7), never a name"),

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod consents;
 pub mod customers;
+pub mod disclosures;
 pub mod error;
 pub mod orders;
 pub mod policies;

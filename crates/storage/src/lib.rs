@@ -10,6 +10,7 @@ pub mod blobs;
 pub mod bulk;
 pub mod consents;
 pub mod customers;
+pub mod disclosures;
 pub mod orders;
 pub mod policies;
 pub mod products;

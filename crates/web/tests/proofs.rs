@@ -268,6 +268,33 @@ async fn share_links(engine: Engine) {
         .await;
     assert_eq!(status, 201, "{link}");
     let token = link["token"].as_str().unwrap();
+    // Handing out the link is a disclosure, logged for the customer's export.
+    let logged: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT recipient, fields, purpose FROM disclosures")
+            .fetch_all(&app.services.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        logged,
+        vec![(
+            "service_provider".to_owned(),
+            "proofs.blob_key,proofs.captured_at,proofs.received_at".to_owned(),
+            "fulfilment".to_owned()
+        )]
+    );
+    // The log's writer refuses what the catalog does not allow to leave.
+    let mut conn = app.services.db.conn().await.unwrap();
+    let refused = chotomoni_services::disclosures::disclose(
+        &mut conn,
+        1,
+        None,
+        chotomoni_domain::catalog::Recipient::PaymentGateway,
+        &["orders.address_enc"],
+        chotomoni_domain::catalog::Purpose::Fulfilment,
+    )
+    .await;
+    assert!(refused.is_err());
+    drop(conn);
     // The link shows this proof and nothing else, without signing in.
     let page = app
         .http

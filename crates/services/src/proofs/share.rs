@@ -7,6 +7,7 @@ use super::view::ProofView;
 use crate::error::{Result, ServiceError};
 use crate::{audit, now_ms, Actor, Services};
 use base64::Engine;
+use chotomoni_domain::catalog::{Purpose, Recipient};
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{ProofId, SharePurpose};
 use chotomoni_storage::proofs;
@@ -47,6 +48,28 @@ impl Services {
         let expires = now + i64::from(self.proofs.settings.share_link_days) * 86_400_000;
         let mut tx = self.db.begin().await?;
         let id = shares::insert(&mut tx, proof.0, staff, purpose.as_str(), now, expires).await?;
+        // Handing out the link is the disclosure: the recipient can open the
+        // proof and its capture times from now on.
+        let recipient = match purpose {
+            SharePurpose::CourierClaim => Recipient::Courier,
+            SharePurpose::MarketplaceClaim => Recipient::ServiceProvider,
+        };
+        let row = proofs::get(&mut tx, proof.0)
+            .await?
+            .ok_or(ServiceError::NotFound("proof"))?;
+        crate::disclosures::disclose(
+            &mut tx,
+            row.customer_id,
+            Some(row.order_id),
+            recipient,
+            &[
+                "proofs.blob_key",
+                "proofs.captured_at",
+                "proofs.received_at",
+            ],
+            Purpose::Fulfilment,
+        )
+        .await?;
         audit::change(
             &mut tx,
             actor,
