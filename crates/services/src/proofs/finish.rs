@@ -5,7 +5,7 @@
 use super::upload::ctx;
 use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;
-use crate::{audit, now_ms, Actor, Services};
+use crate::{now_ms, Services};
 use chotomoni_crypto::proof_stream::ProofKey;
 use chotomoni_domain::{OrderId, OrderNumber, ProofId};
 use chotomoni_media::{strip_location, MediaType};
@@ -179,16 +179,14 @@ impl Services {
         )
         .await?;
         uploads::delete(&mut tx, &row.id).await?;
-        let uploader = Actor::System;
-        audit::change(
+        // The uploader is the actor: the request that finished the file was theirs.
+        chotomoni_storage::audit::append(
             &mut tx,
-            &uploader,
+            received_at,
+            &row.uploader,
             "proof.add",
             &format!("order:{number}"),
-            &format!(
-                "proof={id} kind={} by={} sha256={}",
-                row.kind, row.uploader, leaf.sha256
-            ),
+            &format!("proof={id} kind={} sha256={}", row.kind, leaf.sha256),
         )
         .await?;
         tx.commit().await?;
