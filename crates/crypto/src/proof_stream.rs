@@ -147,13 +147,19 @@ impl PayloadKey {
     /// Appends chunk number `index` to `out`, sealed; `last` marks the final
     /// chunk, which age requires to be flagged (and only it).
     pub fn seal_chunk(&self, index: u64, last: bool, plain: &[u8], out: &mut Vec<u8>) {
-        assert!(plain.len() <= CHUNK_SIZE, "a chunk holds at most 64 KiB");
         let start = out.len();
         out.extend_from_slice(plain);
-        let tag = ChaCha20Poly1305::new((&self.0).into())
-            .encrypt_in_place_detached(&chunk_nonce(index, last), b"", &mut out[start..])
-            .expect("a chunk is far below ChaCha20's limit");
+        let tag = self.seal_in_place(index, last, &mut out[start..]);
         out.extend_from_slice(&tag);
+    }
+
+    /// Encrypts chunk number `index` where it lies and returns its tag.
+    fn seal_in_place(&self, index: u64, last: bool, chunk: &mut [u8]) -> [u8; 16] {
+        assert!(chunk.len() <= CHUNK_SIZE, "a chunk holds at most 64 KiB");
+        ChaCha20Poly1305::new((&self.0).into())
+            .encrypt_in_place_detached(&chunk_nonce(index, last), b"", chunk)
+            .expect("a chunk is far below ChaCha20's limit")
+            .into()
     }
 
     /// The key an unfinished upload's last partial chunk is kept under
@@ -185,7 +191,6 @@ pub struct ChunkWriter<'k, W: Write> {
     next_index: u64,
     last_index: u64,
     tail: Zeroizing<Vec<u8>>,
-    sealed: Vec<u8>,
 }
 
 impl<'k, W: Write> ChunkWriter<'k, W> {
@@ -195,13 +200,16 @@ impl<'k, W: Write> ChunkWriter<'k, W> {
     pub fn resume(key: &'k PayloadKey, out: W, total: u64, offset: u64, tail: Vec<u8>) -> Self {
         debug_assert_eq!(tail.len() as u64, offset % CHUNK_SIZE as u64);
         let last_index = total.saturating_sub(1) / CHUNK_SIZE as u64;
+        let mut tail = tail;
+        // Room for a whole chunk at once: growing would leave copies of the
+        // plaintext behind that the zeroizing wrapper never sees.
+        tail.reserve_exact(CHUNK_SIZE - tail.len());
         ChunkWriter {
             key,
             out,
             next_index: offset / CHUNK_SIZE as u64,
             last_index,
             tail: Zeroizing::new(tail),
-            sealed: Vec::with_capacity(SEALED_CHUNK_SIZE),
         }
     }
 
@@ -225,12 +233,17 @@ impl<'k, W: Write> ChunkWriter<'k, W> {
         Ok(self.out)
     }
 
+    /// Seals the chunk in [`ChunkWriter::tail`] where it lies: its plaintext
+    /// is not needed once sealed, and not copying it again matters at the
+    /// hundreds of MB/s an upload arrives at. After an error the writer must
+    /// be dropped, as the tail may then hold ciphertext.
     fn flush_chunk(&mut self) -> std::io::Result<()> {
-        self.sealed.clear();
         let last = self.next_index == self.last_index;
-        self.key
-            .seal_chunk(self.next_index, last, &self.tail, &mut self.sealed);
-        self.out.write_all(&self.sealed)?;
+        let tag = self
+            .key
+            .seal_in_place(self.next_index, last, &mut self.tail);
+        self.out.write_all(&self.tail)?;
+        self.out.write_all(&tag)?;
         self.tail.clear();
         self.next_index += 1;
         Ok(())
@@ -240,6 +253,11 @@ impl<'k, W: Write> ChunkWriter<'k, W> {
     /// chunk, which the caller keeps (sealed) until more bytes arrive.
     pub fn pause(self) -> (W, Zeroizing<Vec<u8>>) {
         (self.out, self.tail)
+    }
+
+    /// The output, to add to it between writes (as `BufWriter::get_mut`).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
     }
 
     /// The received bytes not yet sealed into a full chunk.

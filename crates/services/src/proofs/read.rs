@@ -12,7 +12,7 @@ use std::ops::Range;
 use tokio::runtime::Handle;
 
 /// Bytes fetched from the store per request.
-const FETCH: u64 = 1024 * 1024;
+const FETCH: u64 = 256 * 1024;
 /// Plaintext bytes per piece handed to the caller.
 const PIECE: usize = 64 * 1024;
 /// Pieces waiting for a slow reader; bounds memory per reader.
