@@ -197,6 +197,7 @@ echo "rounds (seconds): limit $(paste -sd' ' "$out/limit.secs"); chotomoni $(pas
 if [[ "${1:-}" == "--write" ]]; then
     chunk=$([[ $CHUNK_MB == 0 ]] && echo "the whole file in one PATCH" || echo "$CHUNK_MB MiB PATCHes")
     {
+        echo
         echo "## Proof ingest, concurrent uploads and Range reads ($(date -u +%F), $(nproc) cores, median of $RUNS rounds)"
         echo
         echo "\`bench/ingest.sh\`: tus-js-client in Node streaming the file over loopback to both servers ($chunk);"

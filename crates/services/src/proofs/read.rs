@@ -11,7 +11,10 @@ use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use tokio::runtime::Handle;
 
-/// Bytes fetched from the store per request.
+/// Bytes fetched from the store per request. Each reader holds one such
+/// buffer, and every finished upload starts two (the inspection): at 1 MiB,
+/// sixteen uploads finishing together took the server from about 105 to
+/// 140–160 MB. From S3 this means four times the ranged GETs of 1 MiB.
 const FETCH: u64 = 256 * 1024;
 /// Plaintext bytes per piece handed to the caller.
 const PIECE: usize = 64 * 1024;
