@@ -4,9 +4,6 @@
 //! when functional cookies are allowed.
 mod common;
 
-use chotomoni_domain::CustomerId;
-use chotomoni_services::auth::ClientInfo;
-use chotomoni_services::Actor;
 use chotomoni_testkit::{both_engines, Engine};
 use common::TestApp;
 
@@ -134,19 +131,7 @@ async fn customers_choices_reach_the_ledger(engine: Engine) {
         &common::order_body("Mitu Rahman", "01711000555"),
     )
     .await;
-    let id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders")
-        .fetch_one(&app.services.db.pool)
-        .await
-        .unwrap();
-    let (token, _) = app
-        .services
-        .open_session(
-            Actor::Customer(CustomerId(id)),
-            "en",
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap();
+    let (id, token, _) = app.first_customer_session().await;
     assert_eq!(choose(&app, true, None, Some(&token)).await.status, 303);
     let ledger: Vec<(String, i64, String)> = sqlx::query_as(
         "SELECT purpose, granted, channel FROM consents WHERE customer_id = $1 ORDER BY id",

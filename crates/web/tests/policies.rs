@@ -4,9 +4,7 @@
 //! is told of a change once, and what they accepted and when is recorded.
 mod common;
 
-use chotomoni_domain::{CustomerId, Role};
-use chotomoni_services::auth::ClientInfo;
-use chotomoni_services::Actor;
+use chotomoni_domain::Role;
 use chotomoni_testkit::{both_engines, Engine};
 use common::TestApp;
 use serde_json::json;
@@ -128,19 +126,7 @@ async fn customers_are_told_once(engine: Engine) {
         )
         .await;
     assert!(order["number"].is_string());
-    let id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders")
-        .fetch_one(&app.services.db.pool)
-        .await
-        .unwrap();
-    let (token, session) = app
-        .services
-        .open_session(
-            Actor::Customer(CustomerId(id)),
-            "en",
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap();
+    let (id, token, session) = app.first_customer_session().await;
     let (_, before) = page(&app, "/account", Some(&token)).await;
     assert!(
         !before.contains("Our privacy policy has changed"),

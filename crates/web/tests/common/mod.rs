@@ -182,6 +182,24 @@ impl TestApp {
         .await
     }
 
+    /// Signs in the customer of the first order: their id, bearer token and session.
+    pub async fn first_customer_session(&self) -> (i64, String, chotomoni_services::auth::Session) {
+        let id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id LIMIT 1")
+            .fetch_one(&self.services.db.pool)
+            .await
+            .unwrap();
+        let (token, session) = self
+            .services
+            .open_session(
+                chotomoni_services::Actor::Customer(chotomoni_domain::CustomerId(id)),
+                "en",
+                &chotomoni_services::auth::ClientInfo::default(),
+            )
+            .await
+            .unwrap();
+        (id, token, session)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
