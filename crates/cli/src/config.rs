@@ -21,6 +21,10 @@ pub struct FileConfig {
     pub sms_base_url: Option<String>,
     pub sms_account_sid: Option<String>,
     pub sms_from: Option<String>,
+    pub public_url: Option<String>,
+    pub mail_transport: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
     pub media_dir: Option<PathBuf>,
     pub upload_dir: Option<PathBuf>,
     pub max_upload_bytes: Option<u64>,
@@ -33,6 +37,10 @@ pub struct FileConfig {
     pub station_video_width: Option<u32>,
     pub station_video_height: Option<u32>,
     pub station_video_bits_per_second: Option<u32>,
+    pub key_vault_dir: Option<PathBuf>,
+    pub key_vault_s3_bucket: Option<String>,
+    pub erasure_review_days: Option<u32>,
+    pub export_link_days: Option<u32>,
 }
 
 #[derive(Clone)]
@@ -58,6 +66,18 @@ pub struct Config {
     pub sms_from: Option<String>,
     /// From CHOTOMONI_SMS_AUTH_TOKEN only; never printed.
     pub sms_auth_token: Option<String>,
+    /// The shop's public base URL (`https://shop.example`), for links in
+    /// messages (unsubscribe) and for checking Twilio's webhook signatures.
+    pub public_url: Option<String>,
+    /// `smtp` or `outbox`; none: no email is sent.
+    pub mail_transport: Option<String>,
+    /// `smtps://user@host` or `smtp://user@host:587?tls=required`, without
+    /// the password.
+    pub smtp_url: Option<String>,
+    /// `Chotomoni <shop@example.com>`.
+    pub mail_from: Option<String>,
+    /// From CHOTOMONI_SMTP_PASSWORD only; never printed.
+    pub smtp_password: Option<String>,
     /// Proof media: a local folder unless an S3 bucket is configured.
     pub media_dir: PathBuf,
     /// Unfinished uploads (sealed); keep it on the media folder's disk.
@@ -75,6 +95,14 @@ pub struct Config {
     pub station_video_width: u32,
     pub station_video_height: u32,
     pub station_video_bits_per_second: u32,
+    /// Customers' keys and the erasure journal, never in a backup: a local
+    /// folder, or a bucket (same S3 endpoint and credentials as media)
+    /// without object versioning.
+    pub key_vault_dir: PathBuf,
+    pub key_vault_s3_bucket: Option<String>,
+    pub erasure_review_days: u32,
+    /// Days an access export's download link works.
+    pub export_link_days: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -108,6 +136,17 @@ impl std::fmt::Debug for Config {
                     "unset"
                 },
             )
+            .field("public_url", &self.public_url)
+            .field("mail_transport", &self.mail_transport)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field(
+                "smtp_password",
+                &if self.smtp_password.is_some() {
+                    "from environment"
+                } else {
+                    "unset"
+                },
+            )
             .finish_non_exhaustive()
     }
 }
@@ -125,6 +164,20 @@ pub fn redact_url(url: &str) -> String {
 }
 
 impl Config {
+    /// Where the key vault is kept.
+    pub fn key_vault_config(&self) -> Result<chotomoni_storage::blobs::BlobConfig> {
+        use chotomoni_storage::blobs::BlobConfig;
+        match (&self.key_vault_s3_bucket, self.blob_config()?) {
+            (Some(bucket), BlobConfig::S3 { endpoint, region, access_key_id, secret_access_key, allow_http, .. }) => {
+                Ok(BlobConfig::S3 { endpoint, bucket: bucket.clone(), region, access_key_id, secret_access_key, allow_http })
+            }
+            (Some(_), BlobConfig::Local { .. }) => anyhow::bail!(
+                "key_vault_s3_bucket is set but media is not on S3: set s3_bucket and its credentials too"
+            ),
+            (None, _) => Ok(BlobConfig::Local { root: self.key_vault_dir.clone() }),
+        }
+    }
+
     /// Where proof media is stored.
     pub fn blob_config(&self) -> Result<chotomoni_storage::blobs::BlobConfig> {
         use chotomoni_storage::blobs::BlobConfig;
@@ -247,6 +300,16 @@ pub fn load(
         sms_account_sid: env("CHOTOMONI_SMS_ACCOUNT_SID").or(f.sms_account_sid),
         sms_from: env("CHOTOMONI_SMS_FROM").or(f.sms_from),
         sms_auth_token: env("CHOTOMONI_SMS_AUTH_TOKEN"),
+        public_url: env("CHOTOMONI_PUBLIC_URL")
+            .or(f.public_url)
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty()),
+        mail_transport: env("CHOTOMONI_MAIL_TRANSPORT")
+            .or(f.mail_transport)
+            .filter(|v| !v.trim().is_empty()),
+        smtp_url: env("CHOTOMONI_SMTP_URL").or(f.smtp_url),
+        mail_from: env("CHOTOMONI_MAIL_FROM").or(f.mail_from),
+        smtp_password: env("CHOTOMONI_SMTP_PASSWORD"),
         media_dir: env("CHOTOMONI_MEDIA_DIR")
             .map(PathBuf::from)
             .or(f.media_dir)
@@ -282,6 +345,19 @@ pub fn load(
         station_video_bits_per_second: num("CHOTOMONI_STATION_VIDEO_BITS_PER_SECOND")?
             .or(f.station_video_bits_per_second)
             .unwrap_or(1_000_000),
+        key_vault_dir: env("CHOTOMONI_KEY_VAULT_DIR")
+            .map(PathBuf::from)
+            .or(f.key_vault_dir)
+            .unwrap_or_else(|| data_dir.join("key-vault")),
+        key_vault_s3_bucket: env("CHOTOMONI_KEY_VAULT_S3_BUCKET")
+            .or(f.key_vault_s3_bucket)
+            .filter(|b| !b.is_empty()),
+        erasure_review_days: num("CHOTOMONI_ERASURE_REVIEW_DAYS")?
+            .or(f.erasure_review_days)
+            .unwrap_or(7),
+        export_link_days: num("CHOTOMONI_EXPORT_LINK_DAYS")?
+            .or(f.export_link_days)
+            .unwrap_or(7),
         database_url,
         data_dir,
     })
@@ -362,6 +438,36 @@ mod tests {
         ));
         std::fs::write(&file, "lisen = 1").unwrap();
         assert!(load(Some(&file), &Overrides::default(), &|_| None).is_err());
+    }
+
+    #[test]
+    fn mail_settings_layer_and_the_smtp_password_comes_only_from_the_environment() {
+        let dir = tempfile_dir();
+        let file = dir.join("mail.toml");
+        std::fs::write(
+            &file,
+            "public_url = \"https://shop.example/\"\nmail_transport = \"smtp\"\n\
+             smtp_url = \"smtps://shop@mail.example\"\nmail_from = \"Chotomoni <shop@example.com>\"\n",
+        )
+        .unwrap();
+        let env: HashMap<&str, &str> = [
+            ("CHOTOMONI_SMTP_PASSWORD", "smtp-pass-secret"),
+            ("CHOTOMONI_MAIL_FROM", "shop@chotomoni.test"),
+        ]
+        .into();
+        let get = |k: &str| env.get(k).map(|v| v.to_string());
+        let c = load(Some(&file), &Overrides::default(), &get).unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://shop.example"));
+        assert_eq!(c.mail_transport.as_deref(), Some("smtp"));
+        assert_eq!(c.smtp_url.as_deref(), Some("smtps://shop@mail.example"));
+        assert_eq!(c.mail_from.as_deref(), Some("shop@chotomoni.test"));
+        assert_eq!(c.smtp_password.as_deref(), Some("smtp-pass-secret"));
+        assert!(!format!("{c:?}").contains("smtp-pass-secret"));
+        std::fs::write(&file, "smtp_password = \"in the file\"\n").unwrap();
+        assert!(
+            load(Some(&file), &Overrides::default(), &|_| None).is_err(),
+            "no password in the configuration file"
+        );
     }
 
     fn tempfile_dir() -> PathBuf {

@@ -1,4 +1,5 @@
 //! `chotomoni`: serve, migrate, staff, seed.
+mod backup;
 mod config;
 mod verify;
 
@@ -54,6 +55,13 @@ enum Command {
         #[arg(long)]
         orders: usize,
     },
+    /// Copy the database (one consistent snapshot, without customers' keys)
+    /// and a manifest of the media store into a new folder under OUT; the
+    /// keys go to the key vault.
+    Backup { out: PathBuf },
+    /// Load the backup in FROM into an empty database, take the keys from
+    /// the key vault, and re-apply every erasure made since the backup.
+    Restore { from: PathBuf },
     /// Check, offline, that FILE is exactly the proof RECEIPT describes, as
     /// logged in the signed proof log. Exits 1 if it is not.
     Verify {
@@ -121,6 +129,9 @@ fn init_logging(filter: &str) {
 async fn run(command: Command, config: Config) -> Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    if let Command::Restore { from } = &command {
+        return restore(&config, from).await;
+    }
     let services = open(&config).await?;
     match command {
         Command::Migrate => {
@@ -156,6 +167,23 @@ async fn run(command: Command, config: Config) -> Result<()> {
                 started.elapsed().as_secs_f64()
             );
         }
+        Command::Backup { out } => {
+            let vault = services
+                .key_vault
+                .clone()
+                .context("backup needs the key vault (key_vault_dir)")?;
+            let w = backup::backup(&services.db, &services.proofs().blobs, &vault, &out).await?;
+            let rows: u64 = w.manifest.tables.iter().map(|t| t.rows).sum();
+            println!(
+                "backup written to {}: {} tables, {rows} rows, {} media objects ({} bytes) listed; {} new keys copied to the key vault",
+                w.dir.display(),
+                w.manifest.tables.len(),
+                w.manifest.media_objects,
+                w.manifest.media_bytes,
+                w.keys_added_to_vault
+            );
+        }
+        Command::Restore { .. } => unreachable!("restore runs before the database is opened"),
         Command::Serve { demo, .. } => serve(services, &config, demo).await?,
         Command::Verify { .. } => unreachable!("verify runs before any configuration is read"),
     }
@@ -171,6 +199,8 @@ async fn open(config: &Config) -> Result<Services> {
     let settings = Settings {
         technical_retention_days: config.technical_retention_days,
         session_days: config.session_days,
+        erasure_review_days: config.erasure_review_days,
+        export_link_days: config.export_link_days,
     };
     let blobs = chotomoni_storage::blobs::BlobStore::open(&config.blob_config()?)
         .context("opening the media store")?;
@@ -182,13 +212,65 @@ async fn open(config: &Config) -> Result<Services> {
             upload_expiry_hours: config.upload_expiry_hours,
             ..Default::default()
         },
+        key_vault: Some(
+            chotomoni_storage::blobs::BlobStore::open(&config.key_vault_config()?)
+                .context("opening the key vault")?,
+        ),
     };
     let services = Services::new(db, master.keyring(), settings, media)?;
     services.ensure_first_policy().await?;
-    Ok(match sms_sender(config)? {
+    let mut services = match sms_sender(config)? {
         Some(sms) => services.with_sms(sms),
         None => services,
-    })
+    };
+    if let Some(url) = &config.public_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            anyhow::bail!("public_url must start with https:// (or http://), not {url:?}");
+        }
+        services = services.with_public_url(url);
+    }
+    if let Some(mail) = mailer(config)? {
+        services = services.with_mail(mail);
+    }
+    Ok(services)
+}
+
+/// The mail transport the configuration names, if any.
+fn mailer(config: &Config) -> Result<Option<Arc<dyn chotomoni_mail::Mailer>>> {
+    use chotomoni_mail::{FileOutbox as MailOutbox, Smtp, SmtpConfig};
+    match config.mail_transport.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("smtp") => {
+            let need = |v: &Option<String>, what: &str| {
+                v.clone()
+                    .filter(|v| !v.trim().is_empty())
+                    .with_context(|| format!("mail_transport = \"smtp\" needs {what}"))
+            };
+            let smtp = Smtp::new(SmtpConfig {
+                url: need(&config.smtp_url, "smtp_url")?,
+                password: config.smtp_password.clone(),
+                from: need(&config.mail_from, "mail_from")?,
+            })?;
+            Ok(Some(Arc::new(smtp)))
+        }
+        Some("outbox") => {
+            let from = config
+                .mail_from
+                .clone()
+                .unwrap_or_else(|| "Chotomoni <chotomoni@localhost>".into());
+            Ok(Some(Arc::new(MailOutbox::new(
+                mail_outbox_dir(config),
+                &from,
+            )?)))
+        }
+        Some(other) => {
+            anyhow::bail!("mail_transport must be \"smtp\" or \"outbox\", not {other:?}")
+        }
+    }
+}
+
+fn mail_outbox_dir(config: &Config) -> PathBuf {
+    config.data_dir.join("mail-outbox")
 }
 
 /// The SMS transport the configuration names, if any.
@@ -252,7 +334,46 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Loads a backup into the configured (empty) database, then re-applies
+/// every erasure in the key vault's journal.
+async fn restore(config: &Config, from: &std::path::Path) -> Result<()> {
+    let manifest = backup::read_manifest(from)?;
+    let db = Db::connect(&config.database_url, config.max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", config::redact_url(&config.database_url)))?;
+    db.migrate().await.context("migrating the database")?;
+    backup::check_empty(&db).await?;
+    backup::load(&db, from, &manifest).await?;
+    db.pool.close().await;
+    let services = open(config).await?;
+    let vault = services
+        .key_vault
+        .clone()
+        .context("restore needs the key vault (key_vault_dir)")?;
+    let r = backup::finish(&services, from, &vault, &services.proofs().blobs).await?;
+    println!(
+        "restored {} rows from {} into {}; {} keys from the key vault ({} customers without one); {} erasures made since the backup re-applied; {} media objects of the backup's manifest are no longer in the store",
+        manifest.tables.iter().map(|t| t.rows).sum::<u64>(),
+        from.display(),
+        config::redact_url(&config.database_url),
+        r.keys_restored,
+        r.keys_missing,
+        r.erasures_reapplied,
+        r.media_missing
+    );
+    Ok(())
+}
+
 async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()> {
+    // A database restored by other means than `restore` must not serve
+    // anyone erased since its copy was made.
+    let reapplied = services.reapply_erasures().await?;
+    if reapplied > 0 {
+        tracing::warn!(
+            reapplied,
+            "erasures from the key vault's journal re-applied before serving"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -276,6 +397,15 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
         (_, None) => println!("No SMS provider configured: customer registration is unavailable."),
         _ => {}
     }
+    if config.mail_transport.as_deref().map(str::trim) == Some("outbox") {
+        println!(
+            "Email is written to {}, not sent (mail_transport = \"outbox\").",
+            mail_outbox_dir(config).display()
+        );
+    }
+    if services.public_url.is_none() && (services.mail.is_some() || services.sms.is_some()) {
+        println!("No public_url configured: marketing messages cannot be sent (their opt-out links need it).");
+    }
     let sweeper = services.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -291,8 +421,26 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
                 Ok(n) => tracing::info!(uploads = n, "deleted expired unfinished uploads"),
                 Err(e) => tracing::error!(error = %e, "sweeping uploads failed"),
             }
+            match sweeper.sweep_expired_exports().await {
+                Ok(n) => tracing::info!(exports = n, "deleted expired access exports"),
+                Err(e) => tracing::error!(error = %e, "sweeping access exports failed"),
+            }
             if let Err(e) = sweeper.inspect_pending().await {
                 tracing::error!(error = %e, "inspecting pending proofs failed");
+            }
+        }
+    });
+    let requests = services.clone();
+    tokio::spawn(async move {
+        // Privacy requests: due ones carried out, held ones retried, exports
+        // followed to completion, proofs released from their holds.
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match requests.run_privacy_requests().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(requests = n, "privacy requests moved on"),
+                Err(e) => tracing::error!(error = %e, "the privacy request job failed"),
             }
         }
     });
@@ -308,6 +456,10 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
                 height: config.station_video_height,
                 bits_per_second: config.station_video_bits_per_second,
             },
+            twilio_auth_token: config
+                .sms_auth_token
+                .clone()
+                .map(chotomoni_web::api::webhooks::TwilioAuthToken::new),
         },
     };
     chotomoni_web::serve(listener, state, shutdown_signal()).await?;

@@ -1,5 +1,7 @@
 //! The `chotomoni` binary as an operator uses it, on both engines: migrate,
 //! staff add (password on standard input), seed, and serve --demo.
+mod common;
+
 use chotomoni_testkit::{both_engines, Engine, TestDb};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -176,39 +178,8 @@ async fn verify_a_proof(
     token: &str,
     order: &str,
 ) {
-    use base64::Engine as _;
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let mut file = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
-    file.extend((0..150_000u32).map(|i| (i * 7 % 251) as u8));
-    let created = http
-        .post(format!("{address}/api/v1/uploads/"))
-        .bearer_auth(token)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", file.len().to_string())
-        .header(
-            "Upload-Metadata",
-            format!("order {},kind {}", b64(order), b64("packing")),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let location = created.headers()["location"].to_str().unwrap().to_owned();
-    let done = http
-        .patch(format!("{address}{location}"))
-        .bearer_auth(token)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Offset", "0")
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(file.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), 204);
-    let id = done.headers()["chotomoni-proof-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let file = common::fake_mp4(150_000);
+    let id = common::upload_proof(http, address, token, order, &file).await;
     let get = |path: String| {
         let req = http.get(format!("{address}{path}")).bearer_auth(token);
         async move { req.send().await.unwrap().bytes().await.unwrap() }

@@ -60,6 +60,7 @@ impl MasterKey {
             index: self.derive("blind-index"),
             log_seed: self.derive("transparency-log-ed25519"),
             links: self.derive("share-links"),
+            unsubscribe: self.derive("unsubscribe-links"),
         }
     }
 }
@@ -141,6 +142,7 @@ pub struct Keyring {
     index: [u8; 32],
     log_seed: [u8; 32],
     links: [u8; 32],
+    unsubscribe: [u8; 32],
 }
 
 impl Keyring {
@@ -169,6 +171,17 @@ impl Keyring {
     /// altered without the master key.
     pub fn link_mac(&self, body: &[u8]) -> [u8; 32] {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.links).expect("any key length");
+        mac.update(body);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A MAC over a marketing unsubscribe token's body (customer and
+    /// channel): links in marketing emails cannot be forged or pointed at
+    /// someone else without the master key. Its own sub-key, so no share
+    /// link MAC is ever a valid unsubscribe MAC.
+    pub fn unsubscribe_mac(&self, body: &[u8]) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.unsubscribe).expect("any key length");
         mac.update(body);
         mac.finalize().into_bytes().into()
     }

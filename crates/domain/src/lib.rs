@@ -9,6 +9,7 @@ pub mod error;
 pub mod order;
 pub mod phone;
 pub mod policy;
+pub mod privacy_request;
 pub mod proof;
 pub mod staff;
 
@@ -19,5 +20,6 @@ pub use order::{
     ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Poisha,
 };
 pub use phone::Phone;
+pub use privacy_request::{HoldReason, RequestChannel, RequestKind, RequestStatus};
 pub use proof::{ProofId, ProofKind, SharePurpose};
 pub use staff::{Role, StaffId};

@@ -26,6 +26,10 @@ pub enum Permission {
     UploadProof,
     /// Watch proofs and their receipts, make and revoke share links (claims).
     ViewProofs,
+    /// Log, see and carry out privacy requests (access, erasure, opt-out).
+    HandlePrivacyRequests,
+    /// Place and release legal holds on an order's proof media.
+    PlaceLegalHolds,
     /// Manage staff accounts and read the audit log.
     Administer,
 }
@@ -43,6 +47,7 @@ impl Role {
                     | ChangeStatus
                     | UploadProof
                     | ViewProofs
+                    | HandlePrivacyRequests
             ),
             // A courier needs the phone and address to deliver; a packer does not.
             // Packers and couriers record proof but do not browse it: a

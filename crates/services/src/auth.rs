@@ -345,6 +345,9 @@ impl Services {
         let swept = sessions::sweep(&mut conn, cutoff, now).await?;
         chotomoni_storage::verifications::sweep(&mut conn, now).await?;
         chotomoni_storage::consents::sweep_cookie_choices(&mut conn, cutoff).await?;
+        drop(conn);
+        // Purged rows must not live on in the SQLite write-ahead log either.
+        self.db.truncate_wal().await?;
         Ok(swept)
     }
 }

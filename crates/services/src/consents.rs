@@ -66,6 +66,21 @@ impl Services {
         let Actor::Customer(customer) = actor else {
             return Err(ServiceError::Forbidden);
         };
+        self.record_consent_of(actor, *customer, purpose, granted, channel)
+            .await
+    }
+
+    /// Records a grant or withdrawal for `customer`, made by `actor` (the
+    /// customer, or the system acting on their request), and keeps the
+    /// suppression list in step.
+    pub(crate) async fn record_consent_of(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+        purpose: ConsentPurpose,
+        granted: bool,
+        channel: ConsentChannel,
+    ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         record(&mut tx, customer.0, purpose, granted, channel).await?;
         if purpose.is_marketing() {
@@ -87,7 +102,7 @@ impl Services {
             &mut tx,
             actor,
             what,
-            &actor.audit_ref(),
+            &format!("customer:{}", customer.0),
             &format!("purpose={} via={}", purpose.as_str(), channel.as_str()),
         )
         .await?;
@@ -97,8 +112,23 @@ impl Services {
 
     /// Opts the customer out of every kind of marketing in one step.
     pub async fn opt_out_of_marketing(&self, actor: &Actor, channel: ConsentChannel) -> Result<()> {
+        let Actor::Customer(customer) = actor else {
+            return Err(ServiceError::Forbidden);
+        };
+        self.withdraw_marketing_of(actor, *customer, channel).await
+    }
+
+    /// Withdraws every marketing consent of `customer` (their own opt-out,
+    /// or one carried out on their request).
+    pub(crate) async fn withdraw_marketing_of(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+        channel: ConsentChannel,
+    ) -> Result<()> {
         for purpose in [ConsentPurpose::MarketingSms, ConsentPurpose::MarketingEmail] {
-            self.set_consent(actor, purpose, false, channel).await?;
+            self.record_consent_of(actor, customer, purpose, false, channel)
+                .await?;
         }
         Ok(())
     }
@@ -133,7 +163,7 @@ impl Services {
     }
 
     /// Keyed hashes of the addresses a marketing purpose would use.
-    async fn address_hashes(
+    pub(crate) async fn address_hashes(
         &self,
         conn: &mut Conn,
         customer_id: i64,

@@ -9,10 +9,15 @@ pub mod auth;
 pub mod consents;
 pub mod customers;
 pub mod disclosures;
+pub mod erasure;
 pub mod error;
+pub mod marketing;
 pub mod orders;
 pub mod policies;
+pub mod privacy_export;
 pub mod proofs;
+pub mod requests;
+pub mod restore;
 pub mod seed;
 pub mod session_cache;
 pub mod vault;
@@ -29,6 +34,11 @@ pub struct Settings {
     pub technical_retention_days: u32,
     /// Days a sign-in lasts.
     pub session_days: u32,
+    /// Days a verified erasure request waits for staff review before the
+    /// background job carries it out (the 90-day deadline always wins).
+    pub erasure_review_days: u32,
+    /// Days an access export's download link works; then the file is deleted.
+    pub export_link_days: u32,
 }
 
 impl Default for Settings {
@@ -36,6 +46,8 @@ impl Default for Settings {
         Settings {
             technical_retention_days: 90,
             session_days: 14,
+            erasure_review_days: 7,
+            export_link_days: 7,
         }
     }
 }
@@ -50,8 +62,16 @@ pub struct Services {
     /// Sends the one-time codes of account registration; `None` when no SMS
     /// transport is configured (registration is then unavailable).
     pub sms: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
+    /// Sends marketing email; `None` when no mail transport is configured.
+    pub mail: Option<std::sync::Arc<dyn chotomoni_mail::Mailer>>,
+    /// The shop's public base URL (`https://shop.example`), for links in
+    /// messages sent outside a request (unsubscribe links) and for checking
+    /// webhook signatures; `None` when not configured.
+    pub public_url: Option<String>,
     pub(crate) session_cache: std::sync::Arc<session_cache::SessionCache>,
     pub(crate) proofs: proofs::ProofStore,
+    /// Customers' keys and the erasure journal, apart from the database.
+    pub key_vault: Option<chotomoni_storage::key_vault::KeyVault>,
 }
 
 /// Where proof media lives.
@@ -62,6 +82,9 @@ pub struct MediaConfig {
     /// blob store for finished files to move instead of being copied.
     pub staging_dir: std::path::PathBuf,
     pub settings: proofs::ProofSettings,
+    /// The key vault's store (see `chotomoni_storage::key_vault`); `None`
+    /// leaves backups holding no keys and restores unable to read anyone.
+    pub key_vault: Option<chotomoni_storage::blobs::BlobStore>,
 }
 
 impl Services {
@@ -80,14 +103,31 @@ impl Services {
             settings,
             audit,
             sms: None,
+            mail: None,
+            public_url: None,
             session_cache: Default::default(),
             proofs,
+            key_vault: media
+                .key_vault
+                .map(chotomoni_storage::key_vault::KeyVault::new),
         })
     }
 
     /// The same services, sending SMS through `sms`.
     pub fn with_sms(mut self, sms: std::sync::Arc<dyn chotomoni_sms::SmsSender>) -> Services {
         self.sms = Some(sms);
+        self
+    }
+
+    /// The same services, sending email through `mail`.
+    pub fn with_mail(mut self, mail: std::sync::Arc<dyn chotomoni_mail::Mailer>) -> Services {
+        self.mail = Some(mail);
+        self
+    }
+
+    /// The same services, knowing their public base URL (no trailing `/`).
+    pub fn with_public_url(mut self, url: &str) -> Services {
+        self.public_url = Some(url.trim().trim_end_matches('/').to_owned());
         self
     }
 }

@@ -8,7 +8,11 @@
 //! - [`FileOutbox`]: appends each message to a file; a development transport
 //!   (`serve --demo`), never for production.
 //! - `stand_in` (feature `stand-in`, and in this crate's tests): a local
-//!   server that answers as the published API does, for tests.
+//!   server that answers as the published API does, for tests, and sends
+//!   signed inbound-SMS webhooks as Twilio does.
+//!
+//! [`webhook`] checks the `X-Twilio-Signature` of Twilio's webhooks and
+//! knows the opt-out keywords of an incoming SMS.
 //!
 //! Phone numbers and message texts are never logged: texts carry one-time
 //! codes, and errors carry only the provider's status and error code.
@@ -21,6 +25,8 @@ use thiserror::Error;
 
 #[cfg(any(test, feature = "stand-in"))]
 pub mod stand_in;
+
+pub mod webhook;
 
 #[cfg(test)]
 mod tests;

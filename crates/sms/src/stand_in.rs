@@ -94,6 +94,65 @@ impl StandIn {
     pub fn last_to(&self, to: &str) -> Option<Received> {
         self.messages().into_iter().rev().find(|m| m.to == to)
     }
+
+    /// The parameters of Twilio's inbound-message webhook for an SMS from
+    /// `from` to `to` saying `body`, as Twilio sends them (form fields).
+    pub fn inbound_sms_params(&self, from: &str, to: &str, body: &str) -> Vec<(String, String)> {
+        let sid = format!("SM{}", hex32());
+        [
+            ("ToCountry", "US"),
+            ("ToState", "CA"),
+            ("SmsMessageSid", sid.as_str()),
+            ("NumMedia", "0"),
+            ("ToCity", ""),
+            ("FromZip", ""),
+            ("SmsSid", sid.as_str()),
+            ("FromState", ""),
+            ("SmsStatus", "received"),
+            ("FromCity", ""),
+            ("Body", body),
+            ("FromCountry", "BD"),
+            ("To", to),
+            ("ToZip", ""),
+            ("NumSegments", "1"),
+            ("MessageSid", sid.as_str()),
+            ("AccountSid", self.account_sid.as_str()),
+            ("From", from),
+            ("ApiVersion", "2010-04-01"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// The `X-Twilio-Signature` Twilio would send for these parameters
+    /// posted to `webhook_url` (the URL configured in Twilio).
+    pub fn sign(&self, webhook_url: &str, params: &[(String, String)]) -> String {
+        crate::webhook::signature(&self.auth_token, webhook_url, params)
+    }
+
+    /// Delivers an inbound SMS as Twilio does: a form POST of
+    /// [`inbound_sms_params`](Self::inbound_sms_params) signed over
+    /// `webhook_url`, sent to `post_to` (the same address in production;
+    /// in tests the server may listen elsewhere than its public URL).
+    pub async fn deliver_inbound_sms(
+        &self,
+        webhook_url: &str,
+        post_to: &str,
+        from: &str,
+        body: &str,
+    ) -> reqwest::Response {
+        let params = self.inbound_sms_params(from, "+15005550006", body);
+        let signature = self.sign(webhook_url, &params);
+        reqwest::Client::new()
+            .post(post_to)
+            .header(crate::webhook::SIGNATURE_HEADER, signature)
+            .header("I-Twilio-Idempotency-Token", hex32())
+            .form(&params)
+            .send()
+            .await
+            .expect("the webhook answers")
+    }
 }
 
 fn error(status: StatusCode, code: i64, message: &str) -> Response {

@@ -106,3 +106,33 @@ async fn the_file_outbox_appends_one_line_per_message() {
     assert!(lines[1].ends_with("\t+8801812345678\tthree"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_stand_in_signs_inbound_webhooks_as_twilio_does() {
+    let s = StandIn::start().await;
+    let url = "https://shop.example/webhooks/sms/twilio";
+    let params = s.inbound_sms_params("+8801712345678", "+15005550006", "STOP");
+    let signature = s.sign(url, &params);
+    assert!(crate::webhook::verify(
+        &s.auth_token,
+        url,
+        &params,
+        &signature
+    ));
+    assert!(!crate::webhook::verify(
+        "another token",
+        url,
+        &params,
+        &signature
+    ));
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(get("From"), Some("+8801712345678"));
+    assert_eq!(get("Body"), Some("STOP"));
+    assert_eq!(get("AccountSid"), Some(s.account_sid.as_str()));
+    assert!(get("MessageSid").unwrap().starts_with("SM"));
+}

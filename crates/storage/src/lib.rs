@@ -6,13 +6,18 @@
 //! or S3-compatible storage), beside the database.
 
 pub mod audit;
+pub mod backup;
 pub mod blobs;
 pub mod bulk;
 pub mod consents;
 pub mod customers;
 pub mod disclosures;
+pub mod erasure;
+pub mod exports;
+pub mod key_vault;
 pub mod orders;
 pub mod policies;
+pub mod privacy_requests;
 pub mod products;
 pub mod proofs;
 pub mod schema;
@@ -51,6 +56,8 @@ pub enum StorageError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL: it must start with sqlite:// or postgres://")]
     UnsupportedUrl,
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -127,6 +134,26 @@ impl Db {
         })
     }
 
+    /// SQLite keeps earlier versions of changed pages in its write-ahead
+    /// log until a checkpoint: after an erasure the log is folded into the
+    /// database and truncated, so no earlier page survives in it. Retries
+    /// while readers hold old snapshots; returns whether it got through.
+    pub async fn truncate_wal(&self) -> Result<bool> {
+        if self.engine != Engine::Sqlite {
+            return Ok(true);
+        }
+        for _ in 0..50 {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await?;
+            if busy == 0 {
+                return Ok(true);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(false)
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
@@ -141,9 +168,12 @@ fn sqlite_pragmas(
 ) -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> {
     Box::pin(async move {
         use sqlx::Executor;
+        // secure_delete: what is deleted or overwritten (an erased person's
+        // sealed fields, their blind indexes) is zeroed in the file, not left
+        // in free space.
         conn.execute(
             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
         )
         .await?;
         Ok(())

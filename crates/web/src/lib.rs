@@ -23,6 +23,9 @@ pub struct WebConfig {
     pub trust_forwarded: bool,
     /// Size and bit rate of the station's recordings.
     pub station_video: pages::station::StationVideo,
+    /// Checks the signatures of Twilio's webhooks (SMS STOP); `None`
+    /// refuses them.
+    pub twilio_auth_token: Option<api::webhooks::TwilioAuthToken>,
 }
 
 #[derive(Clone)]

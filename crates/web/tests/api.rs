@@ -417,7 +417,7 @@ async fn technical_data_is_purged(engine: Engine) {
         engine,
         chotomoni_services::Settings {
             technical_retention_days: 0,
-            session_days: 14,
+            ..Default::default()
         },
     )
     .await;

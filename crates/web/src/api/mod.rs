@@ -1,11 +1,14 @@
 //! The JSON API. Each route is registered with its OpenAPI description, so
 //! `/api/openapi.json` is generated from the router itself.
+pub mod exports;
 mod orders;
 mod policies;
 mod privacy;
 pub mod proofs;
+mod requests;
 mod session;
 pub mod uploads;
+pub mod webhooks;
 
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::AppState;
@@ -43,6 +46,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::by_code))
         .routes(routes!(orders::set_status))
         .routes(routes!(privacy::catalog))
+        .routes(routes!(webhooks::twilio_inbound))
+        .routes(routes!(exports::start))
+        .routes(routes!(exports::status))
+        .routes(routes!(exports::new_link))
+        .routes(routes!(exports::download))
+        .routes(routes!(requests::create, requests::queue))
+        .routes(routes!(requests::one))
+        .routes(routes!(requests::complete))
+        .routes(routes!(requests::verify))
+        .routes(routes!(requests::reject))
+        .routes(routes!(requests::place_hold))
+        .routes(routes!(requests::release_hold))
         .routes(routes!(policies::list, policies::publish))
         .routes(routes!(policies::one))
         .routes(routes!(proofs::of_order))

@@ -21,12 +21,20 @@ fn bundle(lang: Lang) -> &'static Bundle {
         let id: unic_langid::LanguageIdentifier = id.parse().expect("valid language id");
         let mut b = FluentBundle::new_concurrent(vec![id]);
         b.set_use_isolating(false);
-        for source in [source, station_source(lang)] {
+        for source in [source, station_source(lang), requests_source(lang)] {
             let res = FluentResource::try_new(source.to_owned()).expect("locale file parses");
             b.add_resource(res).expect("no duplicate messages");
         }
         b
     })
+}
+
+/// The privacy requests' words (`locales/requests.*.ftl`).
+fn requests_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../../locales/requests.en.ftl"),
+        Lang::Bn => include_str!("../../locales/requests.bn.ftl"),
+    }
 }
 
 /// The packing station's words (`locales/station.*.ftl`), in the same bundles.
@@ -100,6 +108,11 @@ fn when(state: &State, at: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A Unix-millisecond time as Dhaka local time.
+fn when_ms(state: &State, at: i64) -> String {
+    chotomoni_services::orders::local_time(at, lang_of(state) == Lang::Bn)
+}
+
 fn num(state: &State, n: Value) -> String {
     digits(lang_of(state), n.to_string())
 }
@@ -140,15 +153,21 @@ pub fn env() -> &'static Environment<'static> {
             "account_sign_in.html",
             "account_orders.html",
             "account_order.html",
+            "account_export.html",
             "proof_list.html",
             "share.html",
+            "unsubscribe.html",
             "privacy_diff.html",
             "staff_policy.html",
             "cookies.html",
+            "privacy_request_form.html",
+            "privacy_request_status.html",
+            "staff_requests.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);
         env.add_function("when", when);
+        env.add_function("when_ms", when_ms);
         env.add_function("num", num);
         env
     })

@@ -3,14 +3,17 @@
 mod account;
 mod cookies;
 mod entry;
+mod exports;
 mod form;
 mod i18n;
 mod privacy;
 mod proofs;
+mod requests;
 mod shop;
 mod slip;
 mod staff;
 pub mod station;
+mod unsubscribe;
 
 use crate::caller::Caller;
 use crate::AppState;
@@ -46,6 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/account/marketing/stop", post(account::stop_marketing))
         .route("/account/orders/{number}", get(account::order))
         .route("/account/orders/{number}/cancel", post(account::cancel))
+        .route("/account/exports", post(exports::start))
+        .route("/account/exports/{id}", get(exports::page))
+        .route("/account/exports/{id}/link", post(exports::new_link))
         .route("/privacy", get(privacy::policy))
         .route("/privacy/v/{n}", get(privacy::version))
         .route("/privacy/diff", get(privacy::diff))
@@ -60,6 +66,15 @@ pub fn router() -> Router<AppState> {
         )
         .route("/privacy/data", get(privacy::data))
         .route(
+            "/privacy/requests",
+            get(requests::public_form).post(requests::public_submit),
+        )
+        .route("/privacy/requests/status/{token}", get(requests::status))
+        .route("/account/requests", post(requests::for_self))
+        .route("/staff/requests", get(requests::queue).post(requests::log))
+        .route("/staff/requests/{id}", get(requests::detail))
+        .route("/staff/requests/{id}/{action}", post(requests::act))
+        .route(
             "/staff/sign-in",
             get(staff::sign_in_form).post(staff::sign_in),
         )
@@ -67,6 +82,10 @@ pub fn router() -> Router<AppState> {
         .route("/staff/proofs/{id}/share", post(proofs::share))
         .route("/staff/share-links/{id}/revoke", post(proofs::revoke))
         .route("/share/{token}", get(proofs::shared))
+        .route(
+            "/unsubscribe/{token}",
+            get(unsubscribe::ask).post(unsubscribe::unsubscribe),
+        )
         .route("/share/{token}/content", get(proofs::shared_content))
         .route("/share/{token}/receipt", get(proofs::shared_receipt))
         .route("/staff/orders", get(staff::orders))

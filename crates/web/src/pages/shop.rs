@@ -19,7 +19,7 @@ pub struct CartLine {
 }
 
 pub(super) async fn product_list(ctx: &Ctx, state: &AppState) -> Result<Vec<Json>, PageError> {
-    let mut conn = ctx.conn(&state).await?;
+    let mut conn = ctx.conn(state).await?;
     let rows = products::active(&mut conn)
         .await
         .map_err(|e| ctx.fail(e.into()))?;
@@ -120,7 +120,7 @@ async fn cart_view(
         .as_ref()
         .and_then(|s| serde_json::from_str(&s.cart).ok())
         .unwrap_or_default();
-    let mut conn = ctx.conn(&state).await?;
+    let mut conn = ctx.conn(state).await?;
     let (mut lines, mut items, mut total) = (vec![], vec![], 0);
     for l in cart {
         let Some(p) = products::by_sku(&mut conn, &l.sku)

@@ -96,7 +96,7 @@ pub async fn sign_out(
     State(state): State<AppState>,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
-    end_session(&ctx, &state, &form.csrf, &"/staff/sign-in".to_owned()).await
+    end_session(&ctx, &state, &form.csrf, "/staff/sign-in").await
 }
 
 #[derive(Deserialize, Default)]

@@ -120,6 +120,14 @@ async fn services_over(
         blobs: chotomoni_storage::blobs::BlobStore::open(blob_config).expect("media store"),
         staging_dir: t.dir.path().join("uploads"),
         settings: Default::default(),
+        key_vault: Some(
+            chotomoni_storage::blobs::BlobStore::open(
+                &chotomoni_storage::blobs::BlobConfig::Local {
+                    root: t.dir.path().join("key-vault"),
+                },
+            )
+            .expect("key vault"),
+        ),
     };
     let services = Services::new(db, keys, settings, media).expect("services");
     services

@@ -1,0 +1,389 @@
+//! Erasure, driven by the data catalog. Contact, delivery and technical
+//! data are deleted; the legal record of each order (number, amounts,
+//! dates, items) is kept under a stand-in customer with nothing linking it
+//! to the person; proof media is deleted unless a legal hold covers its
+//! order, in which case it is kept, sealed under the stand-in's key, until
+//! the hold ends. The person's key is destroyed in the database and in the
+//! key vault, so every earlier copy (backups, object-store versions) of
+//! their sealed data is unreadable at once (crypto-shredding).
+use crate::error::{Result, ServiceError};
+use crate::proofs::finish::proof_ctx;
+use crate::{audit, now_ms, Actor, Services};
+use chotomoni_domain::staff::Permission;
+use chotomoni_domain::{CustomerId, HoldReason, OrderId, OrderNumber, OrderStatus};
+use chotomoni_storage::erasure as rows;
+use chotomoni_storage::key_vault::ErasureEntry;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A proof kept past the erasure, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
+pub struct HeldProofs {
+    pub order: String,
+    pub reason: String,
+    pub note: String,
+    /// When the hold ends on its own (Unix ms); `None`: until released.
+    pub until: Option<i64>,
+    pub proofs: usize,
+}
+
+/// What an erasure did, by category and count; no personal data.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
+pub struct ErasureReport {
+    /// The person had already been erased; nothing more was done.
+    pub already_erased: bool,
+    pub erased_at: i64,
+    /// Orders kept for legal records, without address or instructions.
+    pub orders_pseudonymised: u64,
+    pub proofs_deleted: usize,
+    pub held: Vec<HeldProofs>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErasureResult {
+    Done(ErasureReport),
+    /// Not now: an order is on its way. Retried by the request job.
+    Postponed {
+        reason: String,
+    },
+}
+
+impl Services {
+    /// Erases one customer. Idempotent: a second call reports the first.
+    pub async fn erase_customer(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+        request_id: Option<i64>,
+    ) -> Result<ErasureResult> {
+        if !actor.staff_may(Permission::HandlePrivacyRequests) {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut conn = self.db.conn().await?;
+        if let Some(done) = rows::journal_entry(&mut conn, customer.0).await? {
+            drop(conn);
+            self.finish_erasure_outside_db(customer.0, done.erased_at)
+                .await;
+            return Ok(ErasureResult::Done(ErasureReport {
+                already_erased: true,
+                erased_at: done.erased_at,
+                orders_pseudonymised: 0,
+                proofs_deleted: 0,
+                held: Vec::new(),
+            }));
+        }
+        let on_the_way =
+            rows::orders_in_status(&mut conn, customer.0, OrderStatus::HandedToCourier.as_str())
+                .await?;
+        if !on_the_way.is_empty() {
+            let numbers: Vec<String> = on_the_way
+                .iter()
+                .map(|id| OrderNumber::from_id(OrderId(*id)).to_string())
+                .collect();
+            return Ok(ErasureResult::Postponed {
+                reason: format!(
+                    "order {} is out for delivery; erasure resumes once it is delivered or returned",
+                    numbers.join(", ")
+                ),
+            });
+        }
+        drop(conn);
+        self.erase_now(actor, customer.0, request_id).await
+    }
+
+    pub(crate) async fn erase_now(
+        &self,
+        actor: &Actor,
+        customer_id: i64,
+        request_id: Option<i64>,
+    ) -> Result<ErasureResult> {
+        // Their ZIPs are unreadable once the key goes; deleted all the same.
+        if let Err(e) = self.erase_exports(customer_id).await {
+            tracing::warn!(error = %e, "access exports of an erased customer could not all be deleted");
+        }
+        let now = now_ms();
+        let mut tx = self.db.begin().await?;
+        let customer = chotomoni_storage::customers::get(&mut tx, customer_id)
+            .await?
+            .ok_or(ServiceError::NotFound("customer"))?;
+        let indexes = rows::contact_indexes(&mut tx, customer_id).await?;
+        let attempts = self.sign_in_fingerprints(&customer);
+        let proofs = rows::proofs_of_customer(&mut tx, customer_id).await?;
+        let holds = rows::active_holds_of_customer(&mut tx, customer_id, now).await?;
+        let (held, gone): (Vec<_>, Vec<_>) = proofs
+            .into_iter()
+            .partition(|p| holds.iter().any(|h| h.order_id == p.order_id));
+
+        let placeholder = rows::insert_placeholder(&mut tx, now).await?;
+        if !held.is_empty() {
+            // Held proofs move to the stand-in, their keys re-sealed under its
+            // own key, so the person's key can be destroyed now. When that key
+            // is already gone (an erasure re-applied to a restored backup), the
+            // held copies cannot be re-sealed: the live installation kept them.
+            let old = self
+                .vault
+                .customer_key(customer_id, customer.wrapped_key.as_deref())
+                .ok();
+            let new = match &old {
+                Some(_) => {
+                    let (new, wrapped) = self.vault.new_customer_key(placeholder);
+                    chotomoni_storage::customers::insert_key(&mut tx, placeholder, &wrapped, now)
+                        .await?;
+                    Some(new)
+                }
+                None => {
+                    tracing::warn!(
+                        proofs = held.len(),
+                        "held proofs of an erased customer cannot be re-sealed: the key is gone"
+                    );
+                    None
+                }
+            };
+            for p in &held {
+                let resealed = match (&p.proof_key_enc, &old, &new) {
+                    (Some(sealed), Some(old), Some(new)) => {
+                        let context = proof_ctx("proof_key", &p.blob_key);
+                        let secret = old
+                            .open_string(&context, sealed)
+                            .map_err(|_| ServiceError::Sealed)?;
+                        Some(new.seal_str(&context, &secret))
+                    }
+                    _ => None,
+                };
+                rows::move_proof(&mut tx, p.id, placeholder, resealed).await?;
+            }
+        }
+        let gone_ids: Vec<i64> = gone.iter().map(|p| p.id).collect();
+        rows::delete_proofs(&mut tx, &gone_ids).await?;
+        let uploads = rows::delete_uploads(&mut tx, customer_id).await?;
+        rows::delete_rows_of(&mut tx, customer_id).await?;
+        rows::delete_codes(&mut tx, &indexes).await?;
+        rows::delete_attempts(&mut tx, &attempts).await?;
+        let orders = rows::pseudonymise_orders(&mut tx, customer_id, placeholder).await?;
+        rows::clear_customer(&mut tx, customer_id, now).await?;
+        rows::journal(&mut tx, customer_id, request_id, now, held.len() as i64).await?;
+        audit::change(
+            &mut tx,
+            actor,
+            "customer.erase",
+            &format!("customer:{customer_id}"),
+            &format!(
+                "orders_pseudonymised={orders} proofs_deleted={} proofs_held={}",
+                gone.len(),
+                held.len()
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+
+        for p in &gone {
+            self.delete_proof_media(p).await;
+        }
+        for id in uploads {
+            let _ = tokio::fs::remove_file(self.proofs.staging_path(&id)).await;
+        }
+        match self.db.truncate_wal().await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("the write-ahead log stayed busy; the next sweep truncates it")
+            }
+            Err(e) => tracing::error!(error = %e, "the write-ahead log could not be truncated"),
+        }
+        self.finish_erasure_outside_db(customer_id, now).await;
+        Ok(ErasureResult::Done(ErasureReport {
+            already_erased: false,
+            erased_at: now,
+            orders_pseudonymised: orders,
+            proofs_deleted: gone.len(),
+            held: describe_holds(&holds, &held),
+        }))
+    }
+
+    /// The fingerprints rate limiting kept of the person's number and
+    /// address (see `rate_keys`); none when their key is already gone.
+    fn sign_in_fingerprints(&self, c: &chotomoni_storage::customers::CustomerRow) -> Vec<String> {
+        let Ok(key) = self.vault.customer_key(c.id, c.wrapped_key.as_deref()) else {
+            return Vec::new();
+        };
+        let open = |column: &str, sealed: Option<&[u8]>| {
+            crate::vault::open_text(&key, column, c.id, sealed)
+                .ok()
+                .flatten()
+        };
+        let mut accounts = Vec::new();
+        if let Some(phone) = open("customers.phone", c.phone_enc.as_deref()) {
+            for kind in ["register", "customer", "privacy-request"] {
+                accounts.push(format!("{kind}:{phone}"));
+            }
+        }
+        if let Some(email) = open("customers.email", c.email_enc.as_deref()) {
+            accounts.push(format!("privacy-request:{}", email.trim().to_lowercase()));
+        }
+        let ring = self.vault.keyring();
+        accounts
+            .iter()
+            .map(|a| hex::encode(ring.blind_index("sign-in", a)))
+            .collect()
+    }
+
+    /// The key vault's part: the key goes, the journal entry is written.
+    /// Repeated on a second request, so a vault that was unreachable the
+    /// first time catches up.
+    async fn finish_erasure_outside_db(&self, customer_id: i64, erased_at: i64) {
+        let Some(vault) = &self.key_vault else {
+            return;
+        };
+        if let Err(e) = vault.delete_key(customer_id).await {
+            tracing::error!(error = %e, customer_id, "key vault: the erased key could not be deleted");
+        }
+        let entry = ErasureEntry {
+            customer_id,
+            erased_at,
+        };
+        if let Err(e) = vault.record_erasure(&entry).await {
+            tracing::error!(error = %e, customer_id, "key vault: the erasure could not be journalled");
+        }
+    }
+
+    async fn delete_proof_media(&self, p: &rows::ErasedProof) {
+        let keys = std::iter::once(p.blob_key.as_str()).chain(p.poster_key.as_deref());
+        for key in keys {
+            if let Err(e) = self.proofs.blobs.delete(key).await {
+                // Unreadable already: its key is gone. The next erasure sweep retries.
+                tracing::warn!(error = %e, proof = p.id, "erased proof media could not be deleted");
+            }
+        }
+    }
+
+    /// Deletes proofs kept past an erasure whose holds have ended, and the
+    /// stand-in keys that no longer seal anything. Run by the request job.
+    pub async fn release_ended_holds(&self) -> Result<usize> {
+        let mut conn = self.db.conn().await?;
+        let ended = rows::proofs_no_longer_held(&mut conn, now_ms()).await?;
+        drop(conn);
+        if ended.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.db.begin().await?;
+        let ids: Vec<i64> = ended.iter().map(|p| p.id).collect();
+        rows::delete_proofs(&mut tx, &ids).await?;
+        rows::drop_unused_placeholder_keys(&mut tx).await?;
+        audit::change(
+            &mut tx,
+            &Actor::System,
+            "proof.erase_after_hold",
+            "proofs",
+            &format!("proofs={}", ids.len()),
+        )
+        .await?;
+        tx.commit().await?;
+        for p in &ended {
+            self.delete_proof_media(p).await;
+        }
+        Ok(ended.len())
+    }
+
+    /// Places a legal hold on an order's proof media.
+    pub async fn place_hold(
+        &self,
+        actor: &Actor,
+        order: OrderNumber,
+        reason: HoldReason,
+        note: &str,
+        until: Option<i64>,
+    ) -> Result<rows::HoldRow> {
+        if !actor.staff_may(Permission::PlaceLegalHolds) {
+            return Err(ServiceError::Forbidden);
+        }
+        let note = chotomoni_domain::error::optional_text("note", note, 200)?.unwrap_or_default();
+        let now = now_ms();
+        if until.is_some_and(|u| u <= now) {
+            return Err(chotomoni_domain::FieldError::new("until", "must be in the future").into());
+        }
+        let order_id = order.id().0;
+        let mut tx = self.db.begin().await?;
+        chotomoni_storage::orders::get(&mut tx, order_id)
+            .await?
+            .ok_or(ServiceError::NotFound("order"))?;
+        let id = rows::place_hold(
+            &mut tx,
+            order_id,
+            reason.as_str(),
+            &note,
+            actor.staff_id(),
+            now,
+            until,
+        )
+        .await?;
+        audit::change(
+            &mut tx,
+            actor,
+            "hold.place",
+            &format!("order:{order}"),
+            reason.as_str(),
+        )
+        .await?;
+        let hold = rows::get_hold(&mut tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound("hold"))?;
+        tx.commit().await?;
+        Ok(hold)
+    }
+
+    /// Releases a hold; proofs it kept past an erasure are deleted by the job.
+    pub async fn release_hold(&self, actor: &Actor, hold_id: i64) -> Result<rows::HoldRow> {
+        if !actor.staff_may(Permission::PlaceLegalHolds) {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut tx = self.db.begin().await?;
+        let hold = rows::get_hold(&mut tx, hold_id)
+            .await?
+            .ok_or(ServiceError::NotFound("hold"))?;
+        if !rows::release_hold(&mut tx, hold_id, actor.staff_id(), now_ms()).await? {
+            return Err(ServiceError::Conflict(
+                "the hold was already released".into(),
+            ));
+        }
+        audit::change(
+            &mut tx,
+            actor,
+            "hold.release",
+            &format!("hold:{}", hold.id),
+            "",
+        )
+        .await?;
+        let hold = rows::get_hold(&mut tx, hold_id)
+            .await?
+            .ok_or(ServiceError::NotFound("hold"))?;
+        tx.commit().await?;
+        Ok(hold)
+    }
+}
+
+fn describe_holds(holds: &[rows::HoldRow], held: &[rows::ErasedProof]) -> Vec<HeldProofs> {
+    let mut out: Vec<HeldProofs> = Vec::new();
+    for h in holds {
+        let count = held.iter().filter(|p| p.order_id == h.order_id).count();
+        if count == 0 || out.iter().any(|o| o.order == number(h.order_id)) {
+            continue;
+        }
+        // Of several holds on one order, the one that lasts longest says until when.
+        let longest = holds
+            .iter()
+            .filter(|o| o.order_id == h.order_id)
+            .max_by_key(|o| o.until_at.unwrap_or(i64::MAX))
+            .unwrap_or(h);
+        out.push(HeldProofs {
+            order: number(h.order_id),
+            reason: longest.reason.clone(),
+            note: longest.note.clone(),
+            until: longest.until_at,
+            proofs: count,
+        });
+    }
+    out
+}
+
+fn number(order_id: i64) -> String {
+    OrderNumber::from_id(OrderId(order_id)).to_string()
+}

@@ -1,0 +1,274 @@
+//! Privacy requests, their status history and the public form's one-time
+//! codes. No row holds personal data in clear.
+use crate::Result;
+use sqlx::{AnyConnection, FromRow};
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct RequestRow {
+    pub id: i64,
+    pub customer_id: i64,
+    pub kind: String,
+    pub channel: String,
+    pub status: String,
+    pub verified_by: Option<String>,
+    pub received_at: i64,
+    pub deadline_at: i64,
+    pub status_token: String,
+    pub hold_reason: Option<String>,
+    pub outcome: Option<String>,
+    pub export_id: Option<i64>,
+    pub logged_by: Option<i64>,
+    pub completed_at: Option<i64>,
+}
+
+pub struct NewRequest<'a> {
+    pub customer_id: i64,
+    pub kind: &'a str,
+    pub channel: &'a str,
+    pub status: &'a str,
+    pub verified_by: Option<&'a str>,
+    pub received_at: i64,
+    pub deadline_at: i64,
+    pub status_token: &'a str,
+    pub logged_by: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct EventRow {
+    pub at: i64,
+    pub status: String,
+    pub actor: String,
+    pub note: String,
+}
+
+const SELECT: &str = "SELECT id, customer_id, kind, channel, status, verified_by, received_at, \
+     deadline_at, status_token, hold_reason, outcome, export_id, logged_by, completed_at \
+     FROM privacy_requests";
+
+pub async fn insert(conn: &mut AnyConnection, r: &NewRequest<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO privacy_requests (customer_id, kind, channel, status, verified_by, \
+         received_at, deadline_at, status_token, logged_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(r.customer_id)
+    .bind(r.kind)
+    .bind(r.channel)
+    .bind(r.status)
+    .bind(r.verified_by)
+    .bind(r.received_at)
+    .bind(r.deadline_at)
+    .bind(r.status_token)
+    .bind(r.logged_by)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<RequestRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn by_status_token(conn: &mut AnyConnection, token: &str) -> Result<Option<RequestRow>> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE status_token = $1"))
+        .bind(token)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn for_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<RequestRow>> {
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE customer_id = $1 ORDER BY id DESC"))
+            .bind(customer_id)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// The back-office queue: unfinished requests by deadline (overdue first),
+/// then finished ones, newest first.
+pub async fn queue(conn: &mut AnyConnection, limit: i64) -> Result<Vec<RequestRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} ORDER BY CASE WHEN status IN ('completed', 'rejected') THEN 1 ELSE 0 END, \
+         CASE WHEN status IN ('completed', 'rejected') THEN -id ELSE deadline_at END LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Requests the background job should look at: open, held, or in progress.
+pub async fn unfinished_verified(conn: &mut AnyConnection) -> Result<Vec<RequestRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE status IN ('open', 'held', 'in_progress') ORDER BY deadline_at"
+    ))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// An unfinished request of this kind for this customer, if any, so asking
+/// twice does not queue the same work twice.
+pub async fn pending_of_kind(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+    kind: &str,
+) -> Result<Option<RequestRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE customer_id = $1 AND kind = $2 \
+         AND status NOT IN ('completed', 'rejected') ORDER BY id LIMIT 1"
+    ))
+    .bind(customer_id)
+    .bind(kind)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// What changes with a status.
+#[derive(Debug, Default)]
+pub struct StatusChange {
+    pub status: String,
+    pub verified_by: Option<String>,
+    pub hold_reason: Option<String>,
+    pub outcome: Option<String>,
+    pub export_id: Option<i64>,
+    pub completed_at: Option<i64>,
+}
+
+/// Moves the request from `from` to the new status; false when it was no
+/// longer in `from` (another server got there first).
+pub async fn change_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: &str,
+    c: &StatusChange,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE privacy_requests SET status = $1, \
+         verified_by = COALESCE($2, verified_by), hold_reason = $3, \
+         outcome = COALESCE($4, outcome), export_id = COALESCE($5, export_id), \
+         completed_at = $6 WHERE id = $7 AND status = $8",
+    )
+    .bind(&c.status)
+    .bind(&c.verified_by)
+    .bind(&c.hold_reason)
+    .bind(&c.outcome)
+    .bind(c.export_id)
+    .bind(c.completed_at)
+    .bind(id)
+    .bind(from)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn add_event(
+    conn: &mut AnyConnection,
+    request_id: i64,
+    at: i64,
+    status: &str,
+    actor: &str,
+    note: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO privacy_request_events (request_id, at, status, actor, note) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(request_id)
+    .bind(at)
+    .bind(status)
+    .bind(actor)
+    .bind(note)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn events(conn: &mut AnyConnection, request_id: i64) -> Result<Vec<EventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT at, status, actor, note FROM privacy_request_events \
+         WHERE request_id = $1 ORDER BY id",
+    )
+    .bind(request_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct CodeRow {
+    pub id: i64,
+    pub code_hash: Vec<u8>,
+    pub expires_at: i64,
+    pub attempts: i64,
+}
+
+pub async fn insert_code(
+    conn: &mut AnyConnection,
+    address_index: &[u8],
+    kind: &str,
+    code_hash: &[u8],
+    at: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO request_codes (address_index, kind, code_hash, created_at, expires_at, attempts, used) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(address_index.to_vec())
+    .bind(kind)
+    .bind(code_hash.to_vec())
+    .bind(at)
+    .bind(expires_at)
+    .bind(0_i64)
+    .bind(0_i64)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The newest unused code for this address and kind, expired or not.
+pub async fn latest_code(
+    conn: &mut AnyConnection,
+    address_index: &[u8],
+    kind: &str,
+) -> Result<Option<CodeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, code_hash, expires_at, attempts FROM request_codes \
+         WHERE address_index = $1 AND kind = $2 AND used = $3 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(address_index.to_vec())
+    .bind(kind)
+    .bind(0_i64)
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn count_code_attempt(conn: &mut AnyConnection, id: i64) -> Result<()> {
+    sqlx::query("UPDATE request_codes SET attempts = attempts + 1 WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the code used; false when it already was (a replay racing this one).
+pub async fn use_code(conn: &mut AnyConnection, id: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE request_codes SET used = $1 WHERE id = $2 AND used = $3")
+        .bind(1_i64)
+        .bind(id)
+        .bind(0_i64)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn sweep_codes(conn: &mut AnyConnection, now: i64) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM request_codes WHERE expires_at < $1")
+            .bind(now - 86_400_000)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

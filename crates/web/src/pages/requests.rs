@@ -1,0 +1,289 @@
+//! Privacy requests on pages: the customer's own (account page), the
+//! public form (identity confirmed by a one-time code), the status page
+//! reached by its link, and the back-office queue.
+use super::{Ctx, PageError};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chotomoni_domain::staff::Permission;
+use chotomoni_domain::RequestKind;
+use chotomoni_services::accounts;
+use chotomoni_services::requests::RequestView;
+use chotomoni_services::ServiceError;
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+#[derive(Deserialize, Default)]
+pub struct PublicForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn public_form(ctx: Ctx) -> Result<Response, PageError> {
+    ctx.render(
+        "privacy_request_form.html",
+        json!({ "step": 1, "values": { "kind": "access" }, "errors": {} }),
+    )
+}
+
+/// The message key for a form field's error.
+fn field_error(e: &ServiceError) -> Option<Json> {
+    let ServiceError::Invalid(f) = e else {
+        return None;
+    };
+    let key = match (f.field.as_str(), f.message.as_str()) {
+        ("code", accounts::CODE_WRONG) => "account-err-code-wrong",
+        ("code", accounts::CODE_TOO_MANY) => "account-err-code-too-many",
+        ("code", _) => "account-err-code-expired",
+        ("address", _) => "request-err-address",
+        _ => "err-invalid",
+    };
+    Some(json!({ f.field.clone(): key }))
+}
+
+pub async fn public_submit(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<PublicForm>,
+) -> Result<Response, PageError> {
+    if ctx.caller.session.is_some() {
+        ctx.check_csrf(&form.csrf)?;
+    }
+    let values = json!({ "kind": form.kind, "address": form.address.trim() });
+    let Some(kind) = RequestKind::parse(&form.kind) else {
+        return ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "privacy_request_form.html",
+            json!({ "step": 1, "values": values, "errors": { "kind": "request-err-kind" } }),
+        );
+    };
+    let step = if form.step == "2" { 2 } else { 1 };
+    let result = if step == 1 {
+        state
+            .services
+            .start_public_request(kind, &form.address, &ctx.caller.client)
+            .await
+            .map(|()| None)
+    } else {
+        state
+            .services
+            .confirm_public_request(kind, &form.address, &form.code)
+            .await
+            .map(Some)
+    };
+    match result {
+        // The same page whether or not the address is a customer's.
+        Ok(None) => ctx.render(
+            "privacy_request_form.html",
+            json!({ "step": 2, "values": values, "errors": {} }),
+        ),
+        Ok(Some(logged)) => Ok(Redirect::to(&format!(
+            "{}?lang={}",
+            logged.request.status_path,
+            ctx.lang.code()
+        ))
+        .into_response()),
+        Err(ServiceError::RateLimited { .. }) => ctx.render_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            "privacy_request_form.html",
+            json!({ "step": step, "values": values, "errors": {}, "error": "err-rate-limited" }),
+        ),
+        Err(e) => match field_error(&e) {
+            Some(errors) => ctx.render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "privacy_request_form.html",
+                json!({ "step": step, "values": values, "errors": errors }),
+            ),
+            None => Err(ctx.fail(e)),
+        },
+    }
+}
+
+fn request_json(r: &RequestView) -> Json {
+    json!({
+        "id": r.id,
+        "kind": r.kind.as_str(),
+        "status": r.status.as_str(),
+        "channel": r.channel.as_str(),
+        "verified_by": r.verified_by,
+        "received_at": r.received_at,
+        "deadline": r.deadline,
+        "overdue": r.overdue,
+        "hold_reason": r.hold_reason,
+        "outcome": r.outcome,
+        "completed_at": r.completed_at,
+        "status_path": r.status_path,
+        "export_id": r.export_id,
+        "customer_id": r.customer_id,
+        "history": r.history,
+    })
+}
+
+/// The status page of one request, reached by the link given when it was made.
+pub async fn status(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let r = state
+        .services
+        .privacy_request_by_token(&token)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ctx.render(
+        "privacy_request_status.html",
+        json!({ "r": request_json(&r), "staff": false }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SelfForm {
+    #[serde(default)]
+    csrf: String,
+    kind: String,
+}
+
+/// The signed-in customer asks for themselves (account page).
+pub async fn for_self(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<SelfForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.customer_actor()?;
+    let kind = RequestKind::parse(&form.kind)
+        .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "request-err-kind"))?;
+    let logged = state
+        .services
+        .request_for_self(&actor, kind)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to(&format!(
+        "{}?lang={}",
+        logged.request.status_path,
+        ctx.lang.code()
+    ))
+    .into_response())
+}
+
+/// The back-office queue.
+pub async fn queue(ctx: Ctx, State(state): State<AppState>) -> Result<Response, PageError> {
+    let actor = ctx.staff_actor()?;
+    if !actor.staff_may(Permission::HandlePrivacyRequests) {
+        return Err(ctx.error(StatusCode::FORBIDDEN, "err-forbidden"));
+    }
+    let all = state
+        .services
+        .privacy_request_queue(&actor)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let list: Vec<Json> = all.iter().map(request_json).collect();
+    ctx.render(
+        "staff_requests.html",
+        json!({ "requests": list, "values": {}, "errors": {} }),
+    )
+}
+
+pub async fn detail(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let actor = ctx.staff_actor()?;
+    let r = state
+        .services
+        .privacy_request(&actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ctx.render(
+        "privacy_request_status.html",
+        json!({ "r": request_json(&r), "staff": true }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LogForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// Support logs a request that came by email, on the customer's behalf.
+pub async fn log(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<LogForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.staff_actor()?;
+    let values = json!({ "kind": form.kind, "phone": form.phone, "email": form.email });
+    let rerender = |errors: Json| -> Result<Response, PageError> {
+        ctx.render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "staff_requests.html",
+            json!({ "requests": [], "values": values, "errors": errors }),
+        )
+    };
+    let Some(kind) = RequestKind::parse(&form.kind) else {
+        return rerender(json!({ "kind": "request-err-kind" }));
+    };
+    let email = Some(form.email.as_str()).filter(|e| !e.trim().is_empty());
+    match state
+        .services
+        .log_request(&actor, kind, &form.phone, email)
+        .await
+    {
+        Ok(logged) => {
+            Ok(Redirect::to(&format!("/staff/requests/{}", logged.request.id)).into_response())
+        }
+        Err(ServiceError::Invalid(f)) => {
+            let key = format!("err-field-{}", f.field);
+            rerender(json!({ f.field: key }))
+        }
+        Err(ServiceError::NotFound(_)) => rerender(json!({ "phone": "request-err-no-customer" })),
+        Err(e) => Err(ctx.fail(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Verify, carry out or reject, from the request's page.
+pub async fn act(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.staff_actor()?;
+    let services = &state.services;
+    let done = match action.as_str() {
+        "verify" => services.verify_request(&actor, id).await,
+        "complete" => services.complete_request(&actor, id).await,
+        "reject" => services.reject_request(&actor, id, &form.reason).await,
+        _ => return Err(ctx.error(StatusCode::NOT_FOUND, "err-not-found")),
+    };
+    done.map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to(&format!("/staff/requests/{id}")).into_response())
+}

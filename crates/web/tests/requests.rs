@@ -1,0 +1,782 @@
+//! Privacy requests and erasure, on both engines: customers asking for
+//! themselves (and not for others), support logging requests on a
+//! customer's behalf, the public form's one-time codes (wrong, expired,
+//! replayed; the same answer for strangers), the 90-day deadline and the
+//! overdue-first queue, erasure held while an order is out for delivery and
+//! resumed by the job, legal holds keeping proof media past an erasure, and
+//! crypto-shredding of the person's key in the database and the key vault.
+mod common;
+
+use chotomoni_domain::Role;
+use chotomoni_testkit::{both_engines, Engine};
+use common::tus::fake_mp4;
+use common::TestApp;
+use serde_json::json;
+
+const DAY_MS: i64 = 86_400_000;
+
+async fn place(app: &TestApp, name: &str, phone: &str) -> (String, i64) {
+    let (status, order) = app
+        .post("/api/v1/orders", None, &common::order_body(name, phone))
+        .await;
+    assert_eq!(status, 201, "{order}");
+    let number = order["number"].as_str().unwrap().to_owned();
+    let customer: i64 =
+        sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.services.db.pool)
+            .await
+            .unwrap();
+    (number, customer)
+}
+
+async fn ask(
+    app: &TestApp,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    app.post("/api/v1/privacy/requests", token, &body).await
+}
+
+async fn act(app: &TestApp, token: &str, id: i64, action: &str) -> (u16, serde_json::Value) {
+    app.post(
+        &format!("/api/v1/privacy/requests/{id}/{action}"),
+        Some(token),
+        &json!({}),
+    )
+    .await
+}
+
+async fn customer_token(app: &TestApp, id: i64) -> String {
+    app.services
+        .open_session(
+            chotomoni_services::Actor::Customer(chotomoni_domain::CustomerId(id)),
+            "en",
+            &chotomoni_services::auth::ClientInfo::default(),
+        )
+        .await
+        .unwrap()
+        .0
+}
+
+async fn set_status(app: &TestApp, token: &str, number: &str, to: &str) {
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/orders/{number}/status"),
+            Some(token),
+            &json!({"status": to}),
+        )
+        .await;
+    assert_eq!(status, 200, "{to}: {body}");
+}
+
+async fn customers_own_requests(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let (_, me) = place(&app, "Nasrin Akter", "01711000101").await;
+    place(&app, "Other Person", "01711000102").await;
+    let token = customer_token(&app, me).await;
+
+    // Someone else's number: refused, naming the field.
+    let (status, body) = ask(
+        &app,
+        Some(&token),
+        json!({"kind": "access", "phone": "01711000102"}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["field"], "phone");
+
+    // Bad input is named.
+    let (status, body) = ask(
+        &app,
+        Some(&token),
+        json!({"kind": "forget", "phone": "01711000101"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "kind");
+    let (status, body) = ask(
+        &app,
+        Some(&token),
+        json!({"kind": "erasure", "phone": "12345"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "phone");
+    let (status, _) = ask(
+        &app,
+        None,
+        json!({"kind": "erasure", "phone": "01711000101"}),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Their own: 201 with a deadline 90 days after receipt.
+    let (status, req) = ask(
+        &app,
+        Some(&token),
+        json!({"kind": "erasure", "phone": "01711000101"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{req}");
+    assert_eq!(req["status"], "open");
+    assert_eq!(req["verified_by"], "signed_in");
+    assert_eq!(
+        req["deadline"].as_i64().unwrap() - req["received_at"].as_i64().unwrap(),
+        90 * DAY_MS
+    );
+    // Asking again gives the same unfinished request.
+    let (status, again) = ask(
+        &app,
+        Some(&token),
+        json!({"kind": "erasure", "phone": "+8801711000101"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(again["id"], req["id"]);
+
+    let id = req["id"].as_i64().unwrap();
+    let (status, seen) = app
+        .get(&format!("/api/v1/privacy/requests/{id}"), &token)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(seen["history"][0]["status"], "open");
+    // Another customer cannot see it (the same 404 as a missing one).
+    let other = customer_token(&app, me + 1).await;
+    let (status, theirs) = app
+        .get(&format!("/api/v1/privacy/requests/{id}"), &other)
+        .await;
+    let (_, missing) = app.get("/api/v1/privacy/requests/999999", &other).await;
+    assert_eq!(status, 404);
+    assert_eq!(theirs, missing);
+    // A packer cannot see the queue.
+    let packer = app.staff("packer", Role::Packer).await;
+    let (status, _) = app.get("/api/v1/privacy/requests", &packer).await;
+    assert_eq!(status, 403);
+}
+both_engines!(
+    customers_make_requests_only_for_themselves,
+    super::customers_own_requests
+);
+
+async fn support_on_behalf(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let (number, me) = place(&app, "Shapla Rani", "01711000201").await;
+    let support = app.staff("support", Role::Support).await;
+
+    // Came by email from the address on record: verified, and an opt-out is carried out at once.
+    let (status, req) = ask(&app, Some(&support), json!({"kind": "marketing_opt_out", "phone": "01711000201", "email": "shapla.test@example.com"})).await;
+    assert_eq!(status, 201, "{req}");
+    assert_eq!(req["channel"], "support_email");
+    assert_eq!(req["verified_by"], "email_on_record");
+    assert_eq!(req["status"], "completed");
+    let ledger: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT purpose, granted, channel FROM consents WHERE customer_id = $1 ORDER BY id",
+    )
+    .bind(me)
+    .fetch_all(&app.services.db.pool)
+    .await
+    .unwrap();
+    assert!(
+        ledger.contains(&("marketing_sms".into(), 0, "privacy_request".into())),
+        "{ledger:?}"
+    );
+    assert!(ledger.contains(&("marketing_email".into(), 0, "privacy_request".into())));
+
+    // From another address: logged unverified; carrying it out waits for identity.
+    let (status, req) = ask(
+        &app,
+        Some(&support),
+        json!({"kind": "erasure", "phone": "01711000201", "email": "someone.else@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(req["status"], "unverified");
+    let id = req["id"].as_i64().unwrap();
+    let (status, body) = act(&app, &support, id, "complete").await;
+    assert_eq!(status, 409, "{body}");
+    let (status, req) = act(&app, &support, id, "verify").await;
+    assert_eq!(status, 200);
+    assert_eq!(req["status"], "open", "an erasure waits for review: {req}");
+    let (status, done) = act(&app, &support, id, "complete").await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["outcome"]["orders_pseudonymised"], 1);
+    let statuses: Vec<&str> = done["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["unverified", "open", "completed"]);
+    // Carrying it out again changes nothing.
+    let (status, again) = act(&app, &support, id, "complete").await;
+    assert_eq!(status, 200);
+    assert_eq!(again["completed_at"], done["completed_at"]);
+    // The number is no longer a customer's.
+    let (status, _) = ask(
+        &app,
+        Some(&support),
+        json!({"kind": "erasure", "phone": "01711000201"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // The order is kept for the legal record, without its address, and no longer the person's.
+    let admin = app.staff("admin", Role::Admin).await;
+    let (status, order) = app.get(&format!("/api/v1/orders/{number}"), &admin).await;
+    assert_eq!(status, 200, "{order}");
+    assert_eq!(order["total"], 940000);
+    let (customer_now, address): (i64, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT customer_id, address_enc FROM orders")
+            .fetch_one(&app.services.db.pool)
+            .await
+            .unwrap();
+    assert_ne!(customer_now, me);
+    assert!(address.is_none());
+    assert_eq!(
+        app.count("customer_keys").await,
+        0,
+        "the person's key is destroyed"
+    );
+    let audit: Vec<(String, String)> = sqlx::query_as(
+        "SELECT actor, action FROM audit_log WHERE action LIKE 'privacy_request%' OR action = 'customer.erase' ORDER BY id",
+    )
+    .fetch_all(&app.services.db.pool)
+    .await
+    .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|(a, x)| a.starts_with("staff:") && x == "customer.erase"),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .filter(|(_, x)| x == "privacy_request.status")
+            .count()
+            >= 3
+    );
+}
+both_engines!(
+    support_logs_requests_on_a_customers_behalf,
+    super::support_on_behalf
+);
+
+async fn held_while_out_for_delivery(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let (number, me) = place(&app, "Ruma Das", "01711000301").await;
+    let admin = app.staff("admin", Role::Admin).await;
+    for to in ["confirmed", "packed", "handed_to_courier"] {
+        set_status(&app, &admin, &number, to).await;
+    }
+    let token = customer_token(&app, me).await;
+    let (_, req) = ask(
+        &app,
+        Some(&token),
+        json!({"kind": "erasure", "phone": "01711000301"}),
+    )
+    .await;
+    let id = req["id"].as_i64().unwrap();
+    let (status, held) = act(&app, &admin, id, "complete").await;
+    assert_eq!(status, 200);
+    assert_eq!(held["status"], "held");
+    let reason = held["hold_reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&number) && reason.contains("out for delivery"),
+        "{reason}"
+    );
+    assert_eq!(app.count("erasures").await, 0);
+
+    // Delivered: the job resumes it by itself.
+    set_status(&app, &admin, &number, "delivered").await;
+    assert!(app.services.run_privacy_requests().await.unwrap() >= 1);
+    let (_, done) = app
+        .get(&format!("/api/v1/privacy/requests/{id}"), &admin)
+        .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(app.count("erasures").await, 1);
+}
+both_engines!(
+    erasure_waits_while_an_order_is_out_for_delivery,
+    super::held_while_out_for_delivery
+);
+
+async fn legal_hold_keeps_proofs(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let (kept_order, me) = place(&app, "Mina Begum", "01711000401").await;
+    let admin = app.staff("admin", Role::Admin).await;
+    // A second order of the same person, not under hold.
+    let (status, second) = app
+        .post(
+            "/api/v1/orders",
+            None,
+            &common::order_body("Mina Begum", "01711000401"),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let free_order = second["number"].as_str().unwrap().to_owned();
+    let packer = app.staff("packer", Role::Packer).await;
+    let kept = app
+        .upload_proof(&packer, &kept_order, &fake_mp4(120_000), 60_000)
+        .await;
+    let gone = app
+        .upload_proof(&packer, &free_order, &fake_mp4(90_000), 60_000)
+        .await;
+    let gone_blob: String = sqlx::query_scalar("SELECT blob_key FROM proofs WHERE id = $1")
+        .bind(gone)
+        .fetch_one(&app.services.db.pool)
+        .await
+        .unwrap();
+
+    let support = app.staff("support", Role::Support).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/orders/{kept_order}/holds"),
+            Some(&support),
+            &json!({"reason": "legal"}),
+        )
+        .await;
+    assert_eq!(status, 403, "support may not place holds");
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/orders/{kept_order}/holds"),
+            Some(&admin),
+            &json!({"reason": "vacation"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["error"]["field"], "reason");
+    let until = chotomoni_services::now_ms() + 30 * DAY_MS;
+    let (status, hold) = app
+        .post(
+            &format!("/api/v1/orders/{kept_order}/holds"),
+            Some(&admin),
+            &json!({"reason": "open_claim", "note": "courier claim 7781", "until": until}),
+        )
+        .await;
+    assert_eq!(status, 201, "{hold}");
+
+    let token = customer_token(&app, me).await;
+    let (_, req) = ask(
+        &app,
+        Some(&token),
+        json!({"kind": "erasure", "phone": "01711000401"}),
+    )
+    .await;
+    let id = req["id"].as_i64().unwrap();
+    let (_, done) = act(&app, &admin, id, "complete").await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["outcome"]["proofs_deleted"], 1);
+    let held = &done["outcome"]["held"][0];
+    assert_eq!(held["order"], kept_order.as_str());
+    assert_eq!(held["reason"], "open_claim");
+    assert_eq!(held["until"], until);
+    // The person is told why and until when, on the request's status page.
+    let page = app
+        .http
+        .get(app.url(&format!(
+            "{}?lang=en",
+            done["status_path"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let text = common::html::unescape(&page);
+    assert!(
+        text.contains(&format!(
+            "the proof photos and videos of order {kept_order} (1), because of an open claim"
+        )),
+        "{text}"
+    );
+
+    // The held proof still plays for support; the other one is gone, blob and all.
+    let (status, _, body) = app
+        .get_bytes(
+            &format!("/api/v1/proofs/{kept}/content"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body.unwrap().len(), 120_000);
+    let (status, _) = app.get(&format!("/api/v1/proofs/{gone}"), &admin).await;
+    assert_eq!(status, 404);
+    assert!(!app.db.dir.path().join("media").join(&gone_blob).exists());
+
+    // Released: the next job run deletes the held proof and the stand-in's key.
+    let hold_id = hold["id"].as_i64().unwrap();
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/privacy/holds/{hold_id}/release"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/privacy/holds/{hold_id}/release"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    app.services.run_privacy_requests().await.unwrap();
+    let (status, _) = app.get(&format!("/api/v1/proofs/{kept}"), &admin).await;
+    assert_eq!(status, 404);
+    assert_eq!(app.count("proofs").await, 0);
+    assert_eq!(app.count("customer_keys").await, 0);
+}
+both_engines!(
+    a_legal_hold_keeps_proofs_past_an_erasure,
+    super::legal_hold_keeps_proofs
+);
+
+async fn erasure_is_idempotent_and_shreds_the_vault_key(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let (_, me) = place(&app, "Keya Roy", "01711000501").await;
+    let vault = app
+        .services
+        .key_vault
+        .clone()
+        .expect("tests run with a key vault");
+    let wrapped: Vec<u8> =
+        sqlx::query_scalar("SELECT wrapped_key FROM customer_keys WHERE customer_id = $1")
+            .bind(me)
+            .fetch_one(&app.services.db.pool)
+            .await
+            .unwrap();
+    vault.put_key(me, &wrapped).await.unwrap();
+    let system = chotomoni_services::Actor::System;
+    let customer = chotomoni_domain::CustomerId(me);
+    let first = app
+        .services
+        .erase_customer(&system, customer, None)
+        .await
+        .unwrap();
+    let second = app
+        .services
+        .erase_customer(&system, customer, None)
+        .await
+        .unwrap();
+    use chotomoni_services::erasure::ErasureResult::Done;
+    let (Done(first), Done(second)) = (first, second) else {
+        panic!("both done")
+    };
+    assert!(!first.already_erased && second.already_erased);
+    assert_eq!(first.erased_at, second.erased_at);
+    assert_eq!(
+        vault.key(me).await.unwrap(),
+        None,
+        "the vault's copy of the key is gone"
+    );
+    let journal = vault.erasures().await.unwrap();
+    assert_eq!(journal.len(), 1);
+    assert_eq!(journal[0].customer_id, me);
+    let row: (Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>) =
+        sqlx::query_as("SELECT name_enc, phone_index, erased_at FROM customers WHERE id = $1")
+            .bind(me)
+            .fetch_one(&app.services.db.pool)
+            .await
+            .unwrap();
+    assert_eq!((row.0, row.1), (None, None));
+    assert!(row.2.is_some());
+    for table in ["sessions", "consents", "policy_acceptances", "disclosures"] {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {table} WHERE customer_id = $1"
+        ))
+        .bind(me)
+        .fetch_one(&app.services.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
+}
+both_engines!(
+    erasure_is_idempotent_and_destroys_every_copy_of_the_key,
+    super::erasure_is_idempotent_and_shreds_the_vault_key
+);
+
+fn code_in(body: &str) -> String {
+    regex::Regex::new(r"(\d{6})")
+        .unwrap()
+        .captures(body)
+        .unwrap()[1]
+        .to_owned()
+}
+
+async fn submit(app: &TestApp, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
+    let res = app
+        .http
+        .post(app.url("/privacy/requests?lang=en"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    (
+        status,
+        common::html::unescape(&res.text().await.unwrap()),
+        location,
+    )
+}
+
+async fn public_form(engine: Engine) {
+    let app = common::spawn_with_sms(engine).await;
+    place(&app, "Tania Sultana", "01711000601").await;
+    let sms = app.sms.as_ref().unwrap();
+
+    // A stranger's number and a customer's get the same page; only the customer gets a code.
+    let (status, stranger, _) =
+        submit(&app, &[("kind", "access"), ("address", "01711000699")]).await;
+    let (status2, known, _) = submit(&app, &[("kind", "access"), ("address", "01711000601")]).await;
+    assert_eq!((status, status2), (200, 200));
+    assert_eq!(
+        stranger.replace("01711000699", "N"),
+        known.replace("01711000601", "N")
+    );
+    assert!(sms.last_to("+8801711000699").is_none());
+    let code = code_in(&sms.last_to("+8801711000601").expect("a code").body);
+
+    // A code for a stranger's number never works.
+    let (status, page, _) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711000699"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("not the code we sent") || page.contains("is not"),
+        "{page}"
+    );
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, page, _) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711000601"),
+            ("code", wrong),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("role=\"alert\""), "{page}");
+    // A code for another kind of request does not work for this one.
+    let (status, _, _) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "erasure"),
+            ("address", "01711000601"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    let (status, _, location) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711000601"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let location = location.unwrap();
+    assert!(
+        location.starts_with("/privacy/requests/status/"),
+        "{location}"
+    );
+    let (_, _, replay) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711000601"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert!(replay.is_none(), "a used code does not work twice");
+    let req: (String, String, Option<String>) =
+        sqlx::query_as("SELECT kind, channel, verified_by FROM privacy_requests")
+            .fetch_one(&app.services.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        req,
+        (
+            "access".into(),
+            "public_form".into(),
+            Some("one_time_code_sms".into())
+        )
+    );
+
+    // An expired code is refused.
+    submit(
+        &app,
+        &[("kind", "marketing_opt_out"), ("address", "01711000601")],
+    )
+    .await;
+    let code = code_in(&sms.last_to("+8801711000601").unwrap().body);
+    sqlx::query("UPDATE request_codes SET expires_at = 1")
+        .execute(&app.services.db.pool)
+        .await
+        .unwrap();
+    let (status, page, _) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "marketing_opt_out"),
+            ("address", "01711000601"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("expired"), "{page}");
+    // Nothing about codes is kept in clear.
+    let hashes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT code_hash FROM request_codes")
+        .fetch_all(&app.services.db.pool)
+        .await
+        .unwrap();
+    assert!(hashes
+        .iter()
+        .all(|h| !h.windows(6).any(|w| w == code.as_bytes())));
+}
+both_engines!(
+    the_public_form_confirms_identity_by_code,
+    super::public_form
+);
+
+async fn queue_puts_overdue_first(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let support = app.staff("support", Role::Support).await;
+    let mut ids = vec![];
+    for (name, phone) in [
+        ("A One", "01711000701"),
+        ("B Two", "01711000702"),
+        ("C Three", "01711000703"),
+    ] {
+        place(&app, name, phone).await;
+        let (_, r) = ask(
+            &app,
+            Some(&support),
+            json!({"kind": "erasure", "phone": phone}),
+        )
+        .await;
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    // The last one was received 91 days ago: overdue.
+    let long_ago = chotomoni_services::now_ms() - 91 * DAY_MS;
+    sqlx::query("UPDATE privacy_requests SET received_at = $1, deadline_at = $2 WHERE id = $3")
+        .bind(long_ago)
+        .bind(long_ago + 90 * DAY_MS)
+        .bind(ids[2])
+        .execute(&app.services.db.pool)
+        .await
+        .unwrap();
+    let (status, queue) = app.get("/api/v1/privacy/requests", &support).await;
+    assert_eq!(status, 200);
+    let order: Vec<i64> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, [ids[2], ids[0], ids[1]]);
+    assert_eq!(queue[0]["overdue"], true);
+    assert_eq!(queue[1]["overdue"], false);
+    let page = app
+        .http
+        .get(app.url("/staff/requests?lang=en"))
+        .bearer_auth(&support)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let first_row = page.find(&format!("/staff/requests/{}\"", ids[2])).unwrap();
+    let second_row = page.find(&format!("/staff/requests/{}\"", ids[0])).unwrap();
+    assert!(first_row < second_row);
+    assert!(page.contains("class=\"overdue\""));
+}
+both_engines!(
+    the_queue_shows_overdue_requests_first,
+    super::queue_puts_overdue_first
+);
+
+async fn access_request_builds_an_export(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let (_, me) = place(&app, "Lipi Ghosh", "01711000801").await;
+    let token = customer_token(&app, me).await;
+    let (status, req) = ask(
+        &app,
+        Some(&token),
+        json!({"kind": "access", "phone": "01711000801"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{req}");
+    assert_eq!(
+        req["status"], "in_progress",
+        "an access request starts its export at once"
+    );
+    let id = req["id"].as_i64().unwrap();
+    let mut seen = json!(null);
+    for _ in 0..100 {
+        app.services.run_privacy_requests().await.unwrap();
+        seen = app
+            .get(&format!("/api/v1/privacy/requests/{id}"), &token)
+            .await
+            .1;
+        if seen["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["status"], "completed", "{seen}");
+    assert_eq!(seen["export"]["status"], "ready");
+    let path = seen["export"]["download"]["path"]
+        .as_str()
+        .expect("the link, shown once");
+    let res = app
+        .http
+        .get(app.url(path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let zip = res.bytes().await.unwrap();
+    assert_eq!(&zip[..2], b"PK");
+    let statuses: Vec<&str> = seen["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["open", "in_progress", "completed"]);
+}
+both_engines!(
+    an_access_request_builds_the_export_and_shows_its_link,
+    super::access_request_builds_an_export
+);
