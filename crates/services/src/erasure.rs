@@ -39,6 +39,18 @@ pub struct ErasureReport {
     pub held: Vec<HeldProofs>,
 }
 
+impl ErasureReport {
+    fn already(erased_at: i64) -> ErasureReport {
+        ErasureReport {
+            already_erased: true,
+            erased_at,
+            orders_pseudonymised: 0,
+            proofs_deleted: 0,
+            held: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErasureResult {
     Done(ErasureReport),
@@ -64,13 +76,7 @@ impl Services {
             drop(conn);
             self.finish_erasure_outside_db(customer.0, done.erased_at)
                 .await;
-            return Ok(ErasureResult::Done(ErasureReport {
-                already_erased: true,
-                erased_at: done.erased_at,
-                orders_pseudonymised: 0,
-                proofs_deleted: 0,
-                held: Vec::new(),
-            }));
+            return Ok(ErasureResult::Done(ErasureReport::already(done.erased_at)));
         }
         let on_the_way =
             rows::orders_in_status(&mut conn, customer.0, OrderStatus::HandedToCourier.as_str())
@@ -103,6 +109,10 @@ impl Services {
         }
         let now = now_ms();
         let mut tx = self.db.begin().await?;
+        if let Some(done) = rows::journal_entry(&mut tx, customer_id).await? {
+            // Another server's job got there first.
+            return Ok(ErasureResult::Done(ErasureReport::already(done.erased_at)));
+        }
         let customer = chotomoni_storage::customers::get(&mut tx, customer_id)
             .await?
             .ok_or(ServiceError::NotFound("customer"))?;

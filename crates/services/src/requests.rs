@@ -63,6 +63,7 @@ pub struct RequestView {
 }
 
 /// Whether a request was made or an unfinished one of the same kind found.
+#[derive(Debug)]
 pub struct Logged {
     pub request: RequestView,
     pub created: bool,
@@ -244,9 +245,9 @@ impl Services {
             at + CODE_VALID_MS,
         )
         .await?;
-        if self.customer_at(&mut conn, &address).await?.is_none() {
+        let Some(customer) = self.customer_at(&mut conn, &address).await? else {
             return Ok(());
-        }
+        };
         drop(conn);
         let sent = match &address {
             Address::Phone(p) => match &self.sms {
@@ -256,7 +257,10 @@ impl Services {
                     .map_err(|e| e.to_string()),
                 None => Err("no SMS transport is configured".into()),
             },
-            Address::Email(e) => self.send_code_by_email(e, &code_message(&code)).await,
+            Address::Email(_) => {
+                self.send_code_by_email(customer, &code_message(&code))
+                    .await
+            }
         };
         if let Err(e) = sent {
             // Not told to the visitor: that would say the address is a customer's.
@@ -807,12 +811,32 @@ fn held_orders(report: &crate::erasure::ErasureReport) -> String {
 
 // The mail transport and the access export, as privacy requests use them.
 impl Services {
-    async fn send_code_by_email(&self, to: &Email, text: &str) -> std::result::Result<(), String> {
+    /// Sends to the address on record, as it was given, not as typed now.
+    async fn send_code_by_email(
+        &self,
+        customer: i64,
+        text: &str,
+    ) -> std::result::Result<(), String> {
         let Some(mail) = &self.mail else {
             return Err("no mail transport is configured".into());
         };
+        let on_record = async {
+            let mut conn = self.db.conn().await?;
+            let row = customer_rows::get(&mut conn, customer)
+                .await?
+                .ok_or(ServiceError::NotFound("customer"))?;
+            let key = self
+                .vault
+                .customer_key(row.id, row.wrapped_key.as_deref())?;
+            crate::vault::open_text(&key, "customers.email", row.id, row.email_enc.as_deref())
+        };
+        let to = match on_record.await {
+            Ok(Some(to)) => to,
+            Ok(None) => return Err("the customer has no email on record".into()),
+            Err(e) => return Err(e.to_string()),
+        };
         let message = chotomoni_mail::OutgoingMail {
-            to: to.as_str().to_owned(),
+            to,
             subject: "ছোটমনি: গোপনীয়তা অনুরোধের কোড / Chotomoni: your privacy request code".into(),
             text: text.to_owned(),
             headers: Vec::new(),

@@ -742,12 +742,19 @@ async fn access_request_builds_an_export(engine: Engine) {
     );
     let id = req["id"].as_i64().unwrap();
     let mut seen = json!(null);
+    // The link is in the first answer after the export is ready, which may
+    // come before the job has marked the request completed.
+    let mut link = None;
     for _ in 0..100 {
         app.services.run_privacy_requests().await.unwrap();
         seen = app
             .get(&format!("/api/v1/privacy/requests/{id}"), &token)
             .await
             .1;
+        if let Some(path) = seen["export"]["download"]["path"].as_str() {
+            assert!(link.is_none(), "the link is shown once");
+            link = Some(path.to_owned());
+        }
         if seen["status"] == "completed" {
             break;
         }
@@ -755,9 +762,8 @@ async fn access_request_builds_an_export(engine: Engine) {
     }
     assert_eq!(seen["status"], "completed", "{seen}");
     assert_eq!(seen["export"]["status"], "ready");
-    let path = seen["export"]["download"]["path"]
-        .as_str()
-        .expect("the link, shown once");
+    let path = link.expect("the download link");
+    let path = path.as_str();
     let res = app
         .http
         .get(app.url(path))
@@ -780,3 +786,159 @@ both_engines!(
     an_access_request_builds_the_export_and_shows_its_link,
     super::access_request_builds_an_export
 );
+
+async fn public_request_by_email(engine: Engine) {
+    let app = common::spawn(engine).await;
+    place(&app, "Moni Akter", "01711000901").await;
+    let smtp = chotomoni_mail::stand_in::StandIn::start().await;
+    let mailer = chotomoni_mail::Smtp::new(chotomoni_mail::SmtpConfig {
+        url: smtp.url(),
+        password: None,
+        from: "Chotomoni <shop@chotomoni.test>".into(),
+    })
+    .unwrap();
+    let services = app.services.clone().with_mail(std::sync::Arc::new(mailer));
+    let client = chotomoni_services::auth::ClientInfo::default();
+    let kind = chotomoni_domain::RequestKind::MarketingOptOut;
+    services
+        .start_public_request(kind, "nobody.here@example.com", &client)
+        .await
+        .unwrap();
+    assert!(
+        smtp.messages().is_empty(),
+        "a stranger's address gets nothing"
+    );
+    // The address on record, typed in another case.
+    services
+        .start_public_request(kind, "Shapla.Test@Example.com", &client)
+        .await
+        .unwrap();
+    let sent = smtp.messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].rcpt_to, ["shapla.test@example.com"]);
+    let code = code_in(&sent[0].body_text());
+    let logged = services
+        .confirm_public_request(kind, "shapla.test@example.com", &code)
+        .await
+        .unwrap();
+    assert_eq!(
+        logged.request.verified_by.as_deref(),
+        Some("one_time_code_email")
+    );
+    assert_eq!(
+        logged.request.status.as_str(),
+        "completed",
+        "an opt-out is carried out at once"
+    );
+    let again = services
+        .confirm_public_request(kind, "shapla.test@example.com", &code)
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("expired or was already used"),
+        "{again}"
+    );
+}
+both_engines!(
+    the_public_form_confirms_by_email_too,
+    super::public_request_by_email
+);
+
+async fn staff_pages(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let (number, _) = place(&app, "Rokeya Hossain", "01711001001").await;
+    let support = app.staff("support", Role::Support).await;
+    let page = |path: String| {
+        let req = app.http.get(app.url(&path)).bearer_auth(&support);
+        async move {
+            let res = req.send().await.unwrap();
+            (
+                res.status().as_u16(),
+                common::html::unescape(&res.text().await.unwrap()),
+            )
+        }
+    };
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let req = app
+            .http
+            .post(app.url(&path))
+            .bearer_auth(&support)
+            .form(&form);
+        async move {
+            let res = req.send().await.unwrap();
+            let location = res
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            (
+                res.status().as_u16(),
+                location,
+                common::html::unescape(&res.text().await.unwrap()),
+            )
+        }
+    };
+    let (status, queue) = page("/staff/requests?lang=en".into()).await;
+    assert_eq!(status, 200);
+    let csrf = common::html::csrf_of(&queue);
+
+    // A number that is nobody's is named on the form.
+    let (status, _, body) = post(
+        "/staff/requests?lang=en".into(),
+        vec![
+            ("csrf", csrf.clone()),
+            ("kind", "erasure".into()),
+            ("phone", "01711009999".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("No customer has this phone number."),
+        "{body}"
+    );
+
+    // Logged from an email that is not the one on record: unverified.
+    let (status, location, _) = post(
+        "/staff/requests?lang=en".into(),
+        vec![
+            ("csrf", csrf.clone()),
+            ("kind", "erasure".into()),
+            ("phone", "01711001001".into()),
+            ("email", "not.theirs@example.com".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let detail = location.unwrap();
+    let (_, html) = page(format!("{detail}?lang=en")).await;
+    assert!(html.contains("data-status=\"unverified\""), "{html}");
+    assert!(html.contains("email to support"));
+    let id = detail.rsplit('/').next().unwrap();
+    for action in ["verify", "complete"] {
+        let (status, location, _) = post(
+            format!("/staff/requests/{id}/{action}"),
+            vec![("csrf", csrf.clone())],
+        )
+        .await;
+        assert_eq!(status, 303, "{action}");
+        assert_eq!(location.as_deref(), Some(detail.as_str()));
+    }
+    let (_, html) = page(format!("{detail}?lang=en")).await;
+    assert!(html.contains("data-status=\"completed\""), "{html}");
+    // The history names who moved it, never a customer's name.
+    assert!(html.matches("staff:").count() >= 3, "{html}");
+    assert!(!html.contains("Rokeya"));
+    let (status, _) = page(format!("/staff/orders/{number}?lang=en")).await;
+    assert_eq!(status, 200);
+    // A packer has no queue.
+    let packer = app.staff("packer", Role::Packer).await;
+    let res = app
+        .http
+        .get(app.url("/staff/requests"))
+        .bearer_auth(&packer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+both_engines!(support_works_the_queue_from_its_pages, super::staff_pages);
