@@ -11,8 +11,6 @@
 use crate::{CryptoError, SealKey};
 use age::secrecy::ExposeSecret;
 use age_core::format::{FileKey, Stanza};
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
 use std::collections::HashSet;
@@ -154,12 +152,23 @@ impl PayloadKey {
     }
 
     /// Encrypts chunk number `index` where it lies and returns its tag.
+    /// ring's ChaCha20-Poly1305 (the same cipher age specifies) seals about
+    /// twice as fast as the RustCrypto one on this hardware, and sealing is
+    /// the largest share of a proof upload's CPU time; `age` still reads it.
     fn seal_in_place(&self, index: u64, last: bool, chunk: &mut [u8]) -> [u8; 16] {
+        use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
         assert!(chunk.len() <= CHUNK_SIZE, "a chunk holds at most 64 KiB");
-        ChaCha20Poly1305::new((&self.0).into())
-            .encrypt_in_place_detached(&chunk_nonce(index, last), b"", chunk)
-            .expect("a chunk is far below ChaCha20's limit")
-            .into()
+        let key = LessSafeKey::new(
+            UnboundKey::new(&CHACHA20_POLY1305, &self.0).expect("a 32-byte key"),
+        );
+        let tag = key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(chunk_nonce(index, last)),
+                Aad::empty(),
+                chunk,
+            )
+            .expect("a chunk is far below ChaCha20's limit");
+        tag.as_ref().try_into().expect("a 16-byte tag")
     }
 
     /// The key an unfinished upload's last partial chunk is kept under
@@ -174,11 +183,11 @@ impl PayloadKey {
     }
 }
 
-fn chunk_nonce(index: u64, last: bool) -> Nonce {
+fn chunk_nonce(index: u64, last: bool) -> [u8; 12] {
     let mut nonce = [0u8; 12];
     nonce[3..11].copy_from_slice(&index.to_be_bytes());
     nonce[11] = u8::from(last);
-    nonce.into()
+    nonce
 }
 
 /// Writes sealed chunks to `out` as plaintext arrives: the piece of an
