@@ -29,7 +29,6 @@ request-kept-until = until { $until }; they are deleted then.
 request-kept-released = until the hold is released; they are deleted then.
 hold-open_claim = an open claim
 hold-legal = a legal obligation
-request-export-link = See the export's progress and download it
 request-unverified-note = Sign in to your account to confirm this request, or wait for our support team to confirm it with you.
 request-status-link-note = Keep this page's address: it shows how your request stands.
 request-history = History

@@ -942,3 +942,89 @@ async fn staff_pages(engine: Engine) {
     assert_eq!(res.status(), 403);
 }
 both_engines!(support_works_the_queue_from_its_pages, super::staff_pages);
+
+/// A guest (no account) who asked through the public form gets the copy
+/// from the request's status page, whose link is the secret.
+async fn guest_export(engine: Engine) {
+    let app = common::spawn_with_sms(engine).await;
+    place(&app, "Guest Shirin", "01711001101").await;
+    submit(&app, &[("kind", "access"), ("address", "01711001101")]).await;
+    let code = code_in(
+        &app.sms
+            .as_ref()
+            .unwrap()
+            .last_to("+8801711001101")
+            .unwrap()
+            .body,
+    );
+    let (status, _, location) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711001101"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let status_page = location.unwrap();
+    let get = |path: String| {
+        let req = app.http.get(app.url(&path));
+        async move {
+            let res = req.send().await.unwrap();
+            (
+                res.status().as_u16(),
+                common::html::unescape(&res.text().await.unwrap()),
+            )
+        }
+    };
+    let mut page = String::new();
+    for _ in 0..100 {
+        app.services.run_privacy_requests().await.unwrap();
+        page = get(status_page.clone()).await.1;
+        if page.contains("id=\"download\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let link = regex::Regex::new(r#"id="download" href="([^"]+)""#)
+        .unwrap()
+        .captures(&page)
+        .unwrap_or_else(|| panic!("{page}"))[1]
+        .to_owned();
+    let res = app.http.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the link alone is enough");
+    assert_eq!(&res.bytes().await.unwrap()[..2], b"PK");
+    // Shown once: the next visit offers a new link instead.
+    let (_, again) = get(status_page.clone()).await;
+    assert!(!again.contains("id=\"download\""));
+    assert!(
+        again.contains("The download link was already shown"),
+        "{again}"
+    );
+    let base = status_page.split('?').next().unwrap();
+    let res = app
+        .http
+        .post(app.url(&format!("{base}/export-link?lang=en")))
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    let fresh = common::html::unescape(&res.text().await.unwrap());
+    let new_link = regex::Regex::new(r#"id="download" href="([^"]+)""#)
+        .unwrap()
+        .captures(&fresh)
+        .unwrap_or_else(|| panic!("{fresh}"))[1]
+        .to_owned();
+    assert_ne!(new_link, link);
+    let old = app.http.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(old.status(), 404, "a new link ends the old one");
+    // A made-up status link is not found.
+    let (status, _) = get("/privacy/requests/status/00000000000000000000000000000000".into()).await;
+    assert_eq!(status, 404);
+}
+both_engines!(
+    a_guest_downloads_the_copy_from_the_status_page,
+    super::guest_export
+);

@@ -70,6 +70,10 @@ pub fn router() -> Router<AppState> {
             get(requests::public_form).post(requests::public_submit),
         )
         .route("/privacy/requests/status/{token}", get(requests::status))
+        .route(
+            "/privacy/requests/status/{token}/export-link",
+            post(requests::status_new_link),
+        )
         .route("/account/requests", post(requests::for_self))
         .route("/staff/requests", get(requests::queue).post(requests::log))
         .route("/staff/requests/{id}", get(requests::detail))

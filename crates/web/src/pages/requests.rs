@@ -11,7 +11,7 @@ use chotomoni_domain::staff::Permission;
 use chotomoni_domain::RequestKind;
 use chotomoni_services::accounts;
 use chotomoni_services::requests::RequestView;
-use chotomoni_services::ServiceError;
+use chotomoni_services::{Actor, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -129,20 +129,52 @@ fn request_json(r: &RequestView) -> Json {
     })
 }
 
-/// The status page of one request, reached by the link given when it was made.
+/// The status page of one request, reached by the link given when it was
+/// made. For an access request it is also where a requester without an
+/// account gets the download link: the status link itself is the secret.
 pub async fn status(
     ctx: Ctx,
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, PageError> {
-    let r = state
-        .services
-        .privacy_request_by_token(&token)
+    render_status(&ctx, &state, &token, false).await
+}
+
+/// A new download link for the request's export (the old one stops working).
+pub async fn status_new_link(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<super::CsrfForm>,
+) -> Result<Response, PageError> {
+    if ctx.caller.session.is_some() {
+        ctx.check_csrf(&form.csrf)?;
+    }
+    render_status(&ctx, &state, &token, true).await
+}
+
+async fn render_status(
+    ctx: &Ctx,
+    state: &AppState,
+    token: &str,
+    new_link: bool,
+) -> Result<Response, PageError> {
+    let services = &state.services;
+    let r = services
+        .privacy_request_by_token(token)
         .await
         .map_err(|e| ctx.fail(e))?;
+    // The page acts for the holder of its link, as the system would.
+    let export = match r.export_id {
+        Some(id) if new_link => Some(services.new_export_link(&Actor::System, id).await),
+        Some(id) => Some(services.export_status(&Actor::System, id).await),
+        None => None,
+    }
+    .transpose()
+    .map_err(|e| ctx.fail(e))?;
     ctx.render(
         "privacy_request_status.html",
-        json!({ "r": request_json(&r), "staff": false }),
+        json!({ "r": request_json(&r), "staff": false, "export": export, "token": token }),
     )
 }
 
