@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ORDERS=${ORDERS:-1000000}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-15}
+ENGINES=${ENGINES:-"sqlite postgres"}   # which engines to measure
 CONNS=64
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 # BIN: a prebuilt binary to measure instead of building this checkout.
@@ -43,10 +44,14 @@ run_engine() {
     rows+=("| $engine | $(printf '%.0f' "$h") | $(printf '%.0f' "$l") | $(echo "scale=2; $l / $h" | bc) | $p99 | $((rss / 1024)) MB | $(printf '%.1f' "$seed_secs") s | ${errors:-none} |")
 }
 
-run_engine sqlite "sqlite://$out/sqlite/bench.db" 18181
-psql postgres://postgres@127.0.0.1:5432/test -qc "DROP DATABASE IF EXISTS cm_bench WITH (FORCE)" -qc "CREATE DATABASE cm_bench"
-run_engine postgres "postgres://postgres@127.0.0.1:5432/cm_bench" 18182
-psql postgres://postgres@127.0.0.1:5432/test -qc "DROP DATABASE IF EXISTS cm_bench WITH (FORCE)"
+if [[ " $ENGINES " == *" sqlite "* ]]; then
+    run_engine sqlite "sqlite://$out/sqlite/bench.db" 18181
+fi
+if [[ " $ENGINES " == *" postgres "* ]]; then
+    psql postgres://postgres@127.0.0.1:5432/test -qc "DROP DATABASE IF EXISTS cm_bench WITH (FORCE)" -qc "CREATE DATABASE cm_bench"
+    run_engine postgres "postgres://postgres@127.0.0.1:5432/cm_bench" 18182
+    psql postgres://postgres@127.0.0.1:5432/test -qc "DROP DATABASE IF EXISTS cm_bench WITH (FORCE)"
+fi
 
 table=$(printf '%s\n' \
   "| engine | healthz req/s (ceiling) | lookup req/s | lookup / ceiling | lookup p99 | server peak RSS | seed $ORDERS orders | errors |" \
