@@ -90,6 +90,16 @@ impl Services {
         sms.send(phone.as_e164(), &sms_text(&code))
             .await
             .map_err(|e| ServiceError::Internal(format!("the code could not be sent: {e}")))?;
+        // The number of an existing customer went to the SMS provider.
+        let existing = customer_rows::find_by_phone_index(
+            &mut *self.db.conn().await?,
+            &self.vault.phone_index(&phone),
+        )
+        .await?;
+        if let Some(c) = existing.filter(|c| c.erased_at.is_none()) {
+            self.code_sent_through_provider(c.id, "customers.phone_enc")
+                .await?;
+        }
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 //! [`disclose`]; it refuses a field the catalog does not allow to go to that
 //! recipient, so the log and the catalog cannot disagree.
 use crate::error::{Result, ServiceError};
-use crate::now_ms;
+use crate::{now_ms, Services};
 use chotomoni_domain::catalog::{self, Purpose, Recipient};
 use chotomoni_storage::disclosures::{self, DisclosureRow};
 use chotomoni_storage::Conn;
@@ -45,4 +45,25 @@ pub async fn disclose(
     )
     .await?;
     Ok(())
+}
+
+impl Services {
+    /// A one-time code went to a customer's phone or email through the SMS
+    /// or mail provider: that provider received the number or address.
+    pub(crate) async fn code_sent_through_provider(
+        &self,
+        customer_id: i64,
+        field: &str,
+    ) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        disclose(
+            &mut conn,
+            customer_id,
+            None,
+            Recipient::ServiceProvider,
+            &[field],
+            Purpose::Security,
+        )
+        .await
+    }
 }

@@ -82,6 +82,15 @@ async fn guest_registers_signs_in_and_sees_only_own_orders(engine: Engine) {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("a 6-digit code is on its way"));
     let code = code_for(&app, "+8801712345678");
+    // The guest's number went to the SMS provider: in their disclosure log.
+    let logged: Vec<(String, String)> = sqlx::query_as("SELECT recipient, fields FROM disclosures")
+        .fetch_all(&app.services.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        logged,
+        [("service_provider".into(), "customers.phone_enc".into())]
+    );
     let (status, page) = finish(&app, &c, "01712345678", &code).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("My orders"));

@@ -46,6 +46,13 @@ async fn act(app: &TestApp, token: &str, id: i64, action: &str) -> (u16, serde_j
     .await
 }
 
+async fn disclosures(app: &TestApp) -> Vec<(String, String, String)> {
+    sqlx::query_as("SELECT recipient, fields, purpose FROM disclosures ORDER BY id")
+        .fetch_all(&app.services.db.pool)
+        .await
+        .unwrap()
+}
+
 async fn customer_token(app: &TestApp, id: i64) -> String {
     app.services
         .open_session(
@@ -526,6 +533,15 @@ async fn public_form(engine: Engine) {
     );
     assert!(sms.last_to("+8801711000699").is_none());
     let code = code_in(&sms.last_to("+8801711000601").expect("a code").body);
+    // Sending it gave the number to the SMS provider: in the disclosure log.
+    assert_eq!(
+        disclosures(&app).await,
+        [(
+            "service_provider".into(),
+            "customers.phone_enc".into(),
+            "security".into()
+        )]
+    );
 
     // A code for a stranger's number never works.
     let (status, page, _) = submit(
@@ -798,6 +814,14 @@ async fn public_request_by_email(engine: Engine) {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].rcpt_to, ["shapla.test@example.com"]);
     let code = code_in(&sent[0].body_text());
+    assert_eq!(
+        disclosures(&app).await,
+        [(
+            "service_provider".into(),
+            "customers.email_enc".into(),
+            "security".into()
+        )]
+    );
     let logged = services
         .confirm_public_request(kind, "shapla.test@example.com", &code)
         .await

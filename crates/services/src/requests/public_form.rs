@@ -133,9 +133,16 @@ impl Services {
                     .await
             }
         };
-        if let Err(e) = sent {
+        match sent {
+            Ok(()) => {
+                let field = match address {
+                    Address::Phone(_) => "customers.phone_enc",
+                    Address::Email(_) => "customers.email_enc",
+                };
+                self.code_sent_through_provider(customer, field).await?;
+            }
             // Not told to the visitor: that would say the address is a customer's.
-            tracing::error!(error = %e, "a privacy request code could not be sent");
+            Err(e) => tracing::error!(error = %e, "a privacy request code could not be sent"),
         }
         Ok(())
     }
