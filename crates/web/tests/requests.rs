@@ -1033,3 +1033,51 @@ both_engines!(
     a_guest_downloads_the_copy_from_the_status_page,
     super::guest_export
 );
+
+/// The person is told when their erasure is done: what was kept, why and
+/// until when, at the number they had.
+async fn erased_person_is_told(engine: Engine) {
+    let app = common::spawn_with_sms(engine).await;
+    let (number, me) = place(&app, "Told Person", "01711001201").await;
+    let admin = app.staff("admin", Role::Admin).await;
+    let packer = app.staff("packer", Role::Packer).await;
+    app.upload_proof(&packer, &number, &fake_mp4(50_000), 50_000)
+        .await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/orders/{number}/holds"),
+            Some(&admin),
+            &json!({"reason": "open_claim"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let token = customer_token(&app, me).await;
+    let (_, req) = ask(
+        &app,
+        Some(&token),
+        json!({"kind": "erasure", "phone": "01711001201"}),
+    )
+    .await;
+    let (_, done) = act(&app, &admin, req["id"].as_i64().unwrap(), "complete").await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let sms = app
+        .sms
+        .as_ref()
+        .unwrap()
+        .last_to("+8801711001201")
+        .expect("a notice");
+    assert!(
+        sms.body.contains("your data has been deleted"),
+        "{}",
+        sms.body
+    );
+    assert!(
+        sms.body.contains(&format!("The proofs of order {number} are kept because of an open claim, until the hold is released")),
+        "{}",
+        sms.body
+    );
+}
+both_engines!(
+    the_person_is_told_when_the_erasure_is_done,
+    super::erased_person_is_told
+);

@@ -68,38 +68,44 @@ impl Services {
                 )
                 .await
             }
-            Some(RequestKind::Erasure) => match self
-                .erase_customer(&erasing_actor(actor), customer, Some(row.id))
-                .await?
-            {
-                ErasureResult::Done(report) => {
-                    let outcome = serde_json::to_string(&report).unwrap_or_default();
-                    let note = if report.held.is_empty() {
-                        "erased".to_owned()
-                    } else {
-                        format!(
-                            "erased; proofs of {} kept under a hold",
-                            held_orders(&report)
-                        )
-                    };
-                    self.move_request(actor, &row, RequestStatus::Completed, &note, |c| {
-                        c.completed_at = Some(now_ms());
-                        c.outcome = Some(outcome);
-                    })
-                    .await
-                }
-                ErasureResult::Postponed { reason } => {
-                    if row.status == RequestStatus::Held.as_str()
-                        && row.hold_reason.as_deref() == Some(reason.as_str())
-                    {
-                        return Ok(row);
+            Some(RequestKind::Erasure) => {
+                let reach = self.reach_of(customer).await;
+                match self
+                    .erase_customer(&erasing_actor(actor), customer, Some(row.id))
+                    .await?
+                {
+                    ErasureResult::Done(report) => {
+                        if !report.already_erased {
+                            self.tell_erased(reach, &report, &row.status_token).await;
+                        }
+                        let outcome = serde_json::to_string(&report).unwrap_or_default();
+                        let note = if report.held.is_empty() {
+                            "erased".to_owned()
+                        } else {
+                            format!(
+                                "erased; proofs of {} kept under a hold",
+                                held_orders(&report)
+                            )
+                        };
+                        self.move_request(actor, &row, RequestStatus::Completed, &note, |c| {
+                            c.completed_at = Some(now_ms());
+                            c.outcome = Some(outcome);
+                        })
+                        .await
                     }
-                    self.move_request(actor, &row, RequestStatus::Held, &reason, |c| {
-                        c.hold_reason = Some(reason.clone())
-                    })
-                    .await
+                    ErasureResult::Postponed { reason } => {
+                        if row.status == RequestStatus::Held.as_str()
+                            && row.hold_reason.as_deref() == Some(reason.as_str())
+                        {
+                            return Ok(row);
+                        }
+                        self.move_request(actor, &row, RequestStatus::Held, &reason, |c| {
+                            c.hold_reason = Some(reason.clone())
+                        })
+                        .await
+                    }
                 }
-            },
+            }
             Some(RequestKind::Access) => {
                 let export_id = self.start_access_export(actor, customer, row.id).await?;
                 self.move_request(

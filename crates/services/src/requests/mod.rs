@@ -6,6 +6,7 @@
 //! carries out verified requests before their deadline, and support can
 //! carry one out at once.
 mod job;
+mod notice;
 mod public_form;
 
 use crate::error::{Result, ServiceError};
