@@ -158,9 +158,8 @@ impl PayloadKey {
     fn seal_in_place(&self, index: u64, last: bool, chunk: &mut [u8]) -> [u8; 16] {
         use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
         assert!(chunk.len() <= CHUNK_SIZE, "a chunk holds at most 64 KiB");
-        let key = LessSafeKey::new(
-            UnboundKey::new(&CHACHA20_POLY1305, &self.0).expect("a 32-byte key"),
-        );
+        let key =
+            LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &self.0).expect("a 32-byte key"));
         let tag = key
             .seal_in_place_separate_tag(
                 Nonce::assume_unique_for_key(chunk_nonce(index, last)),
