@@ -194,13 +194,12 @@ pub async fn finish(
         let Some(wrapped) = vault.key(*id).await.context("reading the key vault")? else {
             continue;
         };
-        sqlx::query(
-            "INSERT INTO customer_keys (customer_id, wrapped_key, created_at) VALUES ($1, $2, $3)",
+        chotomoni_storage::customers::insert_key(
+            &mut *services.db.conn().await?,
+            *id,
+            &wrapped,
+            chotomoni_services::now_ms(),
         )
-        .bind(*id)
-        .bind(wrapped)
-        .bind(chotomoni_services::now_ms())
-        .execute(&services.db.pool)
         .await?;
         keys_restored += 1;
     }

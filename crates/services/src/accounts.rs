@@ -44,8 +44,15 @@ fn code_hash(services: &Services, phone: &Phone, code: &str) -> Vec<u8> {
         .blind_index("sms-code", &format!("{}\u{0}{code}", phone.as_e164()))
 }
 
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether `code` is six digits whose keyed hash (`hash_of`) is `stored`,
+/// compared in constant time. Shared by registration and privacy requests.
+pub(crate) fn code_matches(code: &str, stored: &[u8], hash_of: impl Fn(&str) -> Vec<u8>) -> bool {
+    code.len() == 6
+        && code.bytes().all(|b| b.is_ascii_digit())
+        && bool::from(subtle::ConstantTimeEq::ct_eq(
+            hash_of(code).as_slice(),
+            stored,
+        ))
 }
 
 fn sms_text(code: &str) -> String {
@@ -116,9 +123,7 @@ impl Services {
             return Err(FieldError::new("code", CODE_TOO_MANY).into());
         }
         verifications::count_attempt(&mut tx, row.id).await?;
-        let right = code.len() == 6
-            && code.bytes().all(|b| b.is_ascii_digit())
-            && same(&code_hash(self, phone, code), &row.code_hash);
+        let right = code_matches(code, &row.code_hash, |c| code_hash(self, phone, c));
         if !right {
             tx.commit().await?;
             return Err(FieldError::new("code", CODE_WRONG).into());

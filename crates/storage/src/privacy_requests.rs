@@ -185,14 +185,38 @@ pub async fn add_event(
     Ok(())
 }
 
-pub async fn events(conn: &mut AnyConnection, request_id: i64) -> Result<Vec<EventRow>> {
-    Ok(sqlx::query_as(
-        "SELECT at, status, actor, note FROM privacy_request_events \
-         WHERE request_id = $1 ORDER BY id",
-    )
-    .bind(request_id)
-    .fetch_all(conn)
-    .await?)
+/// The histories of several requests in one query, oldest event first.
+pub async fn events_of(
+    conn: &mut AnyConnection,
+    request_ids: &[i64],
+) -> Result<Vec<(i64, EventRow)>> {
+    if request_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = crate::sql::Sql::new(
+        "SELECT request_id, at, status, actor, note FROM privacy_request_events WHERE request_id IN (",
+    );
+    q.list(request_ids.iter().copied(), ", ", |q, id| {
+        q.bind(id);
+    });
+    q.push(") ORDER BY id");
+    let (text, args) = q.into_parts();
+    let found: Vec<(i64, i64, String, String, String)> =
+        sqlx::query_as_with(&text, args).fetch_all(conn).await?;
+    Ok(found
+        .into_iter()
+        .map(|(id, at, status, actor, note)| {
+            (
+                id,
+                EventRow {
+                    at,
+                    status,
+                    actor,
+                    note,
+                },
+            )
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, FromRow)]

@@ -71,7 +71,7 @@ impl Services {
             Some(RequestKind::Erasure) => {
                 let reach = self.reach_of(customer).await;
                 match self
-                    .erase_customer(&erasing_actor(actor), customer, Some(row.id))
+                    .erase_customer(&acting_as(actor), customer, Some(row.id))
                     .await?
                 {
                     ErasureResult::Done(report) => {
@@ -162,11 +162,10 @@ impl Services {
         customer: CustomerId,
         request: i64,
     ) -> Result<i64> {
-        let by = match actor {
-            Actor::Staff { .. } => *actor,
-            _ => Actor::System,
-        };
-        Ok(self.start_export(&by, customer.0, Some(request)).await?.id)
+        Ok(self
+            .start_export(&acting_as(actor), customer.0, Some(request))
+            .await?
+            .id)
     }
 
     /// Read without an actor: asking `export_status` would hand out the
@@ -191,8 +190,9 @@ pub(crate) enum ExportState {
     Failed,
 }
 
-/// The job acts as the system; a person who carries a request out acts as themselves.
-fn erasing_actor(actor: &Actor) -> Actor {
+/// Who carries a request out: a staff member as themselves; the job, or a
+/// visitor confirming the public form, as the system.
+fn acting_as(actor: &Actor) -> Actor {
     match actor {
         Actor::Staff { .. } => *actor,
         _ => Actor::System,

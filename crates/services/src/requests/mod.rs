@@ -275,11 +275,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let found = rows::for_customer(&mut conn, customer.0).await?;
         drop(conn);
-        let mut out = Vec::with_capacity(found.len());
-        for row in found {
-            out.push(self.request_view(row).await?);
-        }
-        Ok(out)
+        self.request_views(found).await
     }
 
     /// The back-office queue: overdue first, then by deadline.
@@ -298,11 +294,7 @@ impl Services {
                 String::new(),
             )
             .await;
-        let mut out = Vec::with_capacity(found.len());
-        for row in found {
-            out.push(self.request_view(row).await?);
-        }
-        Ok(out)
+        self.request_views(found).await
     }
 
     /// Staff confirm an unverified request's identity (or the customer does,
@@ -426,38 +418,54 @@ impl Services {
     }
 
     async fn request_view(&self, row: RequestRow) -> Result<RequestView> {
-        let mut conn = self.db.conn().await?;
-        let history = rows::events(&mut conn, row.id)
-            .await?
+        let mut views = self.request_views(vec![row]).await?;
+        views.pop().ok_or(ServiceError::NotFound("request"))
+    }
+
+    /// Views of several requests, their histories read in one query.
+    async fn request_views(&self, found: Vec<RequestRow>) -> Result<Vec<RequestView>> {
+        let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
+        let mut events = rows::events_of(&mut *self.db.conn().await?, &ids).await?;
+        Ok(found
             .into_iter()
-            .map(|e| RequestEvent {
-                at: e.at,
-                status: e.status,
-                actor: e.actor,
-                note: e.note,
+            .map(|row| {
+                let history = events
+                    .iter_mut()
+                    .filter(|(id, _)| *id == row.id)
+                    .map(|(_, e)| RequestEvent {
+                        at: e.at,
+                        status: std::mem::take(&mut e.status),
+                        actor: std::mem::take(&mut e.actor),
+                        note: std::mem::take(&mut e.note),
+                    })
+                    .collect();
+                view_of(row, history)
             })
-            .collect();
-        let status = RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Open);
-        Ok(RequestView {
-            id: row.id,
-            customer_id: row.customer_id,
-            kind: RequestKind::parse(&row.kind).unwrap_or(RequestKind::Access),
-            channel: RequestChannel::parse(&row.channel).unwrap_or(RequestChannel::Api),
-            status,
-            verified_by: row.verified_by,
-            received_at: row.received_at,
-            deadline: row.deadline_at,
-            overdue: is_overdue(status, row.deadline_at, now_ms()),
-            hold_reason: row.hold_reason,
-            outcome: row
-                .outcome
-                .as_deref()
-                .and_then(|o| serde_json::from_str(o).ok()),
-            completed_at: row.completed_at,
-            status_path: format!("/privacy/requests/status/{}", row.status_token),
-            export_id: row.export_id,
-            logged_by: row.logged_by,
-            history,
-        })
+            .collect())
+    }
+}
+
+fn view_of(row: RequestRow, history: Vec<RequestEvent>) -> RequestView {
+    let status = RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Open);
+    RequestView {
+        id: row.id,
+        customer_id: row.customer_id,
+        kind: RequestKind::parse(&row.kind).unwrap_or(RequestKind::Access),
+        channel: RequestChannel::parse(&row.channel).unwrap_or(RequestChannel::Api),
+        status,
+        verified_by: row.verified_by,
+        received_at: row.received_at,
+        deadline: row.deadline_at,
+        overdue: is_overdue(status, row.deadline_at, now_ms()),
+        hold_reason: row.hold_reason,
+        outcome: row
+            .outcome
+            .as_deref()
+            .and_then(|o| serde_json::from_str(o).ok()),
+        completed_at: row.completed_at,
+        status_path: format!("/privacy/requests/status/{}", row.status_token),
+        export_id: row.export_id,
+        logged_by: row.logged_by,
+        history,
     }
 }

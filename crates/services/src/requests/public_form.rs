@@ -2,7 +2,9 @@
 //! record confirms who asks, and the answers never tell whether an address
 //! belongs to a customer.
 use super::Logged;
-use crate::accounts::{CODE_EXPIRED, CODE_TOO_MANY, CODE_VALID_MS, CODE_WRONG, MAX_CODE_ATTEMPTS};
+use crate::accounts::{
+    code_matches, CODE_EXPIRED, CODE_TOO_MANY, CODE_VALID_MS, CODE_WRONG, MAX_CODE_ATTEMPTS,
+};
 use crate::auth::ClientInfo;
 use crate::error::{Result, ServiceError};
 use crate::{now_ms, Actor, Services};
@@ -45,10 +47,6 @@ impl Address {
             Address::Email(e) => e.normalized(),
         }
     }
-}
-
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn code_message(code: &str) -> String {
@@ -166,12 +164,9 @@ impl Services {
             return Err(FieldError::new("code", CODE_TOO_MANY).into());
         }
         rows::count_code_attempt(&mut tx, row.id).await?;
-        let right = code.len() == 6
-            && code.bytes().all(|b| b.is_ascii_digit())
-            && same(
-                &self.request_code_hash(&address, kind, code),
-                &row.code_hash,
-            );
+        let right = code_matches(code, &row.code_hash, |c| {
+            self.request_code_hash(&address, kind, c)
+        });
         let customer = if right {
             self.customer_at(&mut tx, &address).await?
         } else {

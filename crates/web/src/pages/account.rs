@@ -293,17 +293,11 @@ pub async fn orders(
         .filter(|(p, _)| p.is_marketing())
         .map(|(p, granted)| json!({ "purpose": p.as_str(), "granted": granted }))
         .collect();
-    let requests: Vec<_> = state
+    let requests = state
         .services
         .my_privacy_requests(&actor)
         .await
-        .map_err(|e| ctx.fail(e))?
-        .into_iter()
-        .map(|r| {
-            json!({ "id": r.id, "kind": r.kind.as_str(), "status": r.status.as_str(),
-                    "received_at": r.received_at, "deadline": r.deadline, "status_path": r.status_path })
-        })
-        .collect();
+        .map_err(|e| ctx.fail(e))?;
     ctx.render(
         "account_orders.html",
         json!({ "orders": page.orders, "next": page.next_before, "marketing": consents, "requests": requests }),

@@ -110,23 +110,7 @@ pub async fn public_submit(
 }
 
 fn request_json(r: &RequestView) -> Json {
-    json!({
-        "id": r.id,
-        "kind": r.kind.as_str(),
-        "status": r.status.as_str(),
-        "channel": r.channel.as_str(),
-        "verified_by": r.verified_by,
-        "received_at": r.received_at,
-        "deadline": r.deadline,
-        "overdue": r.overdue,
-        "hold_reason": r.hold_reason,
-        "outcome": r.outcome,
-        "completed_at": r.completed_at,
-        "status_path": r.status_path,
-        "export_id": r.export_id,
-        "customer_id": r.customer_id,
-        "history": r.history,
-    })
+    serde_json::to_value(r).unwrap_or_default()
 }
 
 /// The status page of one request, reached by the link given when it was
