@@ -1,5 +1,6 @@
 //! Spawns the real application on a random port over a fresh database.
 #![allow(dead_code)]
+pub mod privacy;
 pub mod tus;
 use chotomoni_crypto::MasterKey;
 use chotomoni_domain::Role;

@@ -1,0 +1,89 @@
+//! What the privacy request tests share: placing an order, asking and
+//! acting on requests, the public form, and reading what was logged.
+use super::{html, TestApp};
+use serde_json::json;
+
+pub async fn place(app: &TestApp, name: &str, phone: &str) -> (String, i64) {
+    let (status, order) = app
+        .post("/api/v1/orders", None, &super::order_body(name, phone))
+        .await;
+    assert_eq!(status, 201, "{order}");
+    let number = order["number"].as_str().unwrap().to_owned();
+    let customer: i64 =
+        sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.services.db.pool)
+            .await
+            .unwrap();
+    (number, customer)
+}
+
+pub async fn ask(
+    app: &TestApp,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    app.post("/api/v1/privacy/requests", token, &body).await
+}
+
+pub async fn act(app: &TestApp, token: &str, id: i64, action: &str) -> (u16, serde_json::Value) {
+    app.post(
+        &format!("/api/v1/privacy/requests/{id}/{action}"),
+        Some(token),
+        &json!({}),
+    )
+    .await
+}
+
+pub async fn disclosures(app: &TestApp) -> Vec<(String, String, String)> {
+    sqlx::query_as("SELECT recipient, fields, purpose FROM disclosures ORDER BY id")
+        .fetch_all(&app.services.db.pool)
+        .await
+        .unwrap()
+}
+
+pub async fn customer_token(app: &TestApp, id: i64) -> String {
+    app.services
+        .open_session(
+            chotomoni_services::Actor::Customer(chotomoni_domain::CustomerId(id)),
+            "en",
+            &chotomoni_services::auth::ClientInfo::default(),
+        )
+        .await
+        .unwrap()
+        .0
+}
+
+pub async fn set_status(app: &TestApp, token: &str, number: &str, to: &str) {
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/orders/{number}/status"),
+            Some(token),
+            &json!({"status": to}),
+        )
+        .await;
+    assert_eq!(status, 200, "{to}: {body}");
+}
+
+pub fn code_in(body: &str) -> String {
+    regex::Regex::new(r"(\d{6})")
+        .unwrap()
+        .captures(body)
+        .unwrap()[1]
+        .to_owned()
+}
+
+pub async fn submit(app: &TestApp, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
+    let res = app
+        .http
+        .post(app.url("/privacy/requests?lang=en"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    (status, html::unescape(&res.text().await.unwrap()), location)
+}

@@ -1,0 +1,307 @@
+//! The public privacy request form, on both engines: one-time codes by SMS
+//! and email (wrong, for another kind, expired, replayed, for a stranger's
+//! number), the same answer whether or not an address is a customer's, the
+//! disclosure of the address to the provider, and the guest who gets their
+//! copy of their data from the request's status page.
+mod common;
+
+use chotomoni_testkit::{both_engines, Engine};
+use common::privacy::{code_in, disclosures, place, submit};
+
+async fn public_form(engine: Engine) {
+    let app = common::spawn_with_sms(engine).await;
+    place(&app, "Tania Sultana", "01711000601").await;
+    let sms = app.sms.as_ref().unwrap();
+
+    // A stranger's number and a customer's get the same page; only the customer gets a code.
+    let (status, stranger, _) =
+        submit(&app, &[("kind", "access"), ("address", "01711000699")]).await;
+    let (status2, known, _) = submit(&app, &[("kind", "access"), ("address", "01711000601")]).await;
+    assert_eq!((status, status2), (200, 200));
+    assert_eq!(
+        stranger.replace("01711000699", "N"),
+        known.replace("01711000601", "N")
+    );
+    assert!(sms.last_to("+8801711000699").is_none());
+    let code = code_in(&sms.last_to("+8801711000601").expect("a code").body);
+    // Sending it gave the number to the SMS provider: in the disclosure log.
+    assert_eq!(
+        disclosures(&app).await,
+        [(
+            "service_provider".into(),
+            "customers.phone_enc".into(),
+            "security".into()
+        )]
+    );
+
+    // A code for a stranger's number never works.
+    let (status, page, _) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711000699"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("not the code we sent") || page.contains("is not"),
+        "{page}"
+    );
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, page, _) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711000601"),
+            ("code", wrong),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("role=\"alert\""), "{page}");
+    // A code for another kind of request does not work for this one.
+    let (status, _, _) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "erasure"),
+            ("address", "01711000601"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    let (status, _, location) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711000601"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let location = location.unwrap();
+    assert!(
+        location.starts_with("/privacy/requests/status/"),
+        "{location}"
+    );
+    let (_, _, replay) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711000601"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert!(replay.is_none(), "a used code does not work twice");
+    let req: (String, String, Option<String>) =
+        sqlx::query_as("SELECT kind, channel, verified_by FROM privacy_requests")
+            .fetch_one(&app.services.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        req,
+        (
+            "access".into(),
+            "public_form".into(),
+            Some("one_time_code_sms".into())
+        )
+    );
+
+    // An expired code is refused.
+    submit(
+        &app,
+        &[("kind", "marketing_opt_out"), ("address", "01711000601")],
+    )
+    .await;
+    let code = code_in(&sms.last_to("+8801711000601").unwrap().body);
+    sqlx::query("UPDATE request_codes SET expires_at = 1")
+        .execute(&app.services.db.pool)
+        .await
+        .unwrap();
+    let (status, page, _) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "marketing_opt_out"),
+            ("address", "01711000601"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("expired"), "{page}");
+    // Nothing about codes is kept in clear.
+    let hashes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT code_hash FROM request_codes")
+        .fetch_all(&app.services.db.pool)
+        .await
+        .unwrap();
+    assert!(hashes
+        .iter()
+        .all(|h| !h.windows(6).any(|w| w == code.as_bytes())));
+}
+both_engines!(
+    the_public_form_confirms_identity_by_code,
+    super::public_form
+);
+
+async fn public_request_by_email(engine: Engine) {
+    let app = common::spawn(engine).await;
+    place(&app, "Moni Akter", "01711000901").await;
+    let smtp = chotomoni_mail::stand_in::StandIn::start().await;
+    let mailer = chotomoni_mail::Smtp::new(chotomoni_mail::SmtpConfig {
+        url: smtp.url(),
+        password: None,
+        from: "Chotomoni <shop@chotomoni.test>".into(),
+    })
+    .unwrap();
+    let services = app.services.clone().with_mail(std::sync::Arc::new(mailer));
+    let client = chotomoni_services::auth::ClientInfo::default();
+    let kind = chotomoni_domain::RequestKind::MarketingOptOut;
+    services
+        .start_public_request(kind, "nobody.here@example.com", &client)
+        .await
+        .unwrap();
+    assert!(
+        smtp.messages().is_empty(),
+        "a stranger's address gets nothing"
+    );
+    // The address on record, typed in another case.
+    services
+        .start_public_request(kind, "Shapla.Test@Example.com", &client)
+        .await
+        .unwrap();
+    let sent = smtp.messages();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].rcpt_to, ["shapla.test@example.com"]);
+    let code = code_in(&sent[0].body_text());
+    assert_eq!(
+        disclosures(&app).await,
+        [(
+            "service_provider".into(),
+            "customers.email_enc".into(),
+            "security".into()
+        )]
+    );
+    let logged = services
+        .confirm_public_request(kind, "shapla.test@example.com", &code)
+        .await
+        .unwrap();
+    assert_eq!(
+        logged.request.verified_by.as_deref(),
+        Some("one_time_code_email")
+    );
+    assert_eq!(
+        logged.request.status.as_str(),
+        "completed",
+        "an opt-out is carried out at once"
+    );
+    let again = services
+        .confirm_public_request(kind, "shapla.test@example.com", &code)
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("expired or was already used"),
+        "{again}"
+    );
+}
+both_engines!(
+    the_public_form_confirms_by_email_too,
+    super::public_request_by_email
+);
+
+/// A guest (no account) who asked through the public form gets the copy
+/// from the request's status page, whose link is the secret.
+async fn guest_export(engine: Engine) {
+    let app = common::spawn_with_sms(engine).await;
+    place(&app, "Guest Shirin", "01711001101").await;
+    submit(&app, &[("kind", "access"), ("address", "01711001101")]).await;
+    let code = code_in(
+        &app.sms
+            .as_ref()
+            .unwrap()
+            .last_to("+8801711001101")
+            .unwrap()
+            .body,
+    );
+    let (status, _, location) = submit(
+        &app,
+        &[
+            ("step", "2"),
+            ("kind", "access"),
+            ("address", "01711001101"),
+            ("code", &code),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let status_page = location.unwrap();
+    let get = |path: String| {
+        let req = app.http.get(app.url(&path));
+        async move {
+            let res = req.send().await.unwrap();
+            (
+                res.status().as_u16(),
+                common::html::unescape(&res.text().await.unwrap()),
+            )
+        }
+    };
+    let mut page = String::new();
+    for _ in 0..100 {
+        app.services.run_privacy_requests().await.unwrap();
+        page = get(status_page.clone()).await.1;
+        if page.contains("id=\"download\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let link = regex::Regex::new(r#"id="download" href="([^"]+)""#)
+        .unwrap()
+        .captures(&page)
+        .unwrap_or_else(|| panic!("{page}"))[1]
+        .to_owned();
+    let res = app.http.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "the link alone is enough");
+    assert_eq!(&res.bytes().await.unwrap()[..2], b"PK");
+    // Shown once: the next visit offers a new link instead.
+    let (_, again) = get(status_page.clone()).await;
+    assert!(!again.contains("id=\"download\""));
+    assert!(
+        again.contains("The download link was already shown"),
+        "{again}"
+    );
+    let base = status_page.split('?').next().unwrap();
+    let res = app
+        .http
+        .post(app.url(&format!("{base}/export-link?lang=en")))
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    let fresh = common::html::unescape(&res.text().await.unwrap());
+    let new_link = regex::Regex::new(r#"id="download" href="([^"]+)""#)
+        .unwrap()
+        .captures(&fresh)
+        .unwrap_or_else(|| panic!("{fresh}"))[1]
+        .to_owned();
+    assert_ne!(new_link, link);
+    let old = app.http.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(old.status(), 404, "a new link ends the old one");
+    // A made-up status link is not found.
+    let (status, _) = get("/privacy/requests/status/00000000000000000000000000000000".into()).await;
+    assert_eq!(status, 404);
+}
+both_engines!(
+    a_guest_downloads_the_copy_from_the_status_page,
+    super::guest_export
+);
