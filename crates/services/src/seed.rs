@@ -278,5 +278,6 @@ pub async fn seed_bulk(s: &Services, orders: usize, mut progress: impl FnMut(usi
         progress(done);
     }
     bulk::fix_sequences(&s.db).await?;
+    bulk::analyze(&s.db).await?;
     Ok(())
 }

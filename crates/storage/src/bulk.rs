@@ -126,6 +126,14 @@ pub async fn insert_orders(db: &Db, rows: &[BulkOrder]) -> Result<()> {
     Ok(())
 }
 
+/// After a bulk load the planner's statistics describe empty tables: without
+/// fresh ones PostgreSQL picks bitmap scans for one order's lines until
+/// autovacuum catches up. SQLite's `ANALYZE` feeds its planner the same way.
+pub async fn analyze(db: &Db) -> Result<()> {
+    sqlx::query("ANALYZE").execute(&db.pool).await?;
+    Ok(())
+}
+
 /// After explicit ids, PostgreSQL's identity sequences must move past them.
 pub async fn fix_sequences(db: &Db) -> Result<()> {
     if db.engine == Engine::Postgres {

@@ -24,6 +24,7 @@ pub mod schema;
 pub mod sessions;
 pub mod shares;
 pub mod sql;
+pub mod sqlite_reads;
 pub mod staff;
 pub mod translog;
 pub mod uploads;
@@ -33,6 +34,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -52,6 +54,8 @@ pub enum StorageError {
     Duplicate(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    SqliteRead(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL: it must start with sqlite:// or postgres://")]
@@ -80,11 +84,13 @@ impl Engine {
     }
 }
 
-/// The database: a pool and the engine behind it.
+/// The database: a pool and the engine behind it; on a SQLite file, also
+/// the per-thread readers of the hottest lookups ([`sqlite_reads`]).
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
+    pub reader: Option<Arc<sqlite_reads::SqliteReader>>,
 }
 
 impl Db {
@@ -108,7 +114,17 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, engine })
+        let reader = match engine {
+            Engine::Sqlite => {
+                sqlite_file(&url)?.map(|path| Arc::new(sqlite_reads::SqliteReader::new(&path)))
+            }
+            Engine::Postgres => None,
+        };
+        Ok(Db {
+            pool,
+            engine,
+            reader,
+        })
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -158,6 +174,15 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// The file behind a SQLite URL; `None` for an in-memory database, which
+/// other connections cannot open.
+fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>> {
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename();
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    Ok((!in_memory).then(|| path.to_owned()))
 }
 
 /// WAL lets readers run beside the one writer; the busy timeout makes writers

@@ -1,6 +1,8 @@
 use crate::sql::Sql;
-use crate::{Engine, Result, StorageError};
+use crate::sqlite_reads::Read;
+use crate::{Db, Engine, Result, StorageError};
 use sqlx::{AnyConnection, FromRow};
+use std::sync::OnceLock;
 
 /// An order row joined with what is needed to open its sealed fields.
 #[derive(Debug, Clone, FromRow)]
@@ -158,6 +160,7 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<OrderRow>> 
 }
 
 /// An order with its items and status history.
+#[derive(Debug)]
 pub struct FullOrder {
     pub order: OrderRow,
     pub items: Vec<ItemRow>,
@@ -173,39 +176,102 @@ struct FullRow {
 }
 
 /// An order, its items and its history in one round trip: lookups by scan are
-/// the packing station's hottest path. Each engine aggregates the lines as
-/// JSON in its own dialect.
+/// the packing station's hottest path. On a SQLite file it is read in place
+/// ([`crate::sqlite_reads`]); otherwise, or when SQLite is busy, through the pool.
+pub async fn load_full(db: &Db, id: i64) -> Result<Option<FullOrder>> {
+    if let Some(reader) = &db.reader {
+        let read = reader.read(|conn| {
+            let mut stmt = conn.prepare_cached(full_select(Engine::Sqlite))?;
+            let mut rows = stmt.query([id])?;
+            let Some(r) = rows.next()? else {
+                return Ok(None);
+            };
+            Ok(Some((
+                order_row(r)?,
+                r.get("items_json")?,
+                r.get("events_json")?,
+            )))
+        })?;
+        if let Read::Done(row) = read {
+            return row
+                .map(|(order, items, events): (_, String, String)| assemble(order, &items, &events))
+                .transpose();
+        }
+    }
+    get_full(&mut *db.conn().await?, db.engine, id).await
+}
+
+/// [`load_full`] through a pooled connection.
 pub async fn get_full(
     conn: &mut AnyConnection,
     engine: Engine,
     id: i64,
 ) -> Result<Option<FullOrder>> {
-    let lines = match engine {
-        Engine::Sqlite => {
-            ", (SELECT json_group_array(json_array(line_no, sku, name, quantity, unit_price)) \
-                FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY line_no)) AS items_json \
-             , (SELECT json_group_array(json_array(from_status, to_status, staff_id, at)) \
-                FROM (SELECT * FROM order_events WHERE order_id = o.id ORDER BY id)) AS events_json "
-        }
-        Engine::Postgres => {
-            ", (SELECT COALESCE(json_agg(json_build_array(line_no, sku, name, quantity, unit_price) ORDER BY line_no), '[]')::text \
-                FROM order_items WHERE order_id = o.id) AS items_json \
-             , (SELECT COALESCE(json_agg(json_build_array(from_status, to_status, staff_id, at) ORDER BY id), '[]')::text \
-                FROM order_events WHERE order_id = o.id) AS events_json "
-        }
-    };
-    let select = SELECT.replacen(" FROM orders o", &format!("{lines} FROM orders o"), 1);
-    let row: Option<FullRow> = sqlx::query_as(&format!("{select} WHERE o.id = $1"))
+    let row: Option<FullRow> = sqlx::query_as(full_select(engine))
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    let Some(row) = row else { return Ok(None) };
+    row.map(|r| assemble(r.order, &r.items_json, &r.events_json))
+        .transpose()
+}
+
+/// The order row with its lines and history aggregated as JSON, each engine
+/// in its own dialect.
+fn full_select(engine: Engine) -> &'static str {
+    static SQLITE: OnceLock<String> = OnceLock::new();
+    static POSTGRES: OnceLock<String> = OnceLock::new();
+    let (cell, lines) = match engine {
+        Engine::Sqlite => (
+            &SQLITE,
+            ", (SELECT json_group_array(json_array(line_no, sku, name, quantity, unit_price)) \
+                FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY line_no)) AS items_json \
+             , (SELECT json_group_array(json_array(from_status, to_status, staff_id, at)) \
+                FROM (SELECT * FROM order_events WHERE order_id = o.id ORDER BY id)) AS events_json ",
+        ),
+        Engine::Postgres => (
+            &POSTGRES,
+            ", (SELECT COALESCE(json_agg(json_build_array(line_no, sku, name, quantity, unit_price) ORDER BY line_no), '[]')::text \
+                FROM order_items WHERE order_id = o.id) AS items_json \
+             , (SELECT COALESCE(json_agg(json_build_array(from_status, to_status, staff_id, at) ORDER BY id), '[]')::text \
+                FROM order_events WHERE order_id = o.id) AS events_json ",
+        ),
+    };
+    cell.get_or_init(|| {
+        let select = SELECT.replacen(" FROM orders o", &format!("{lines} FROM orders o"), 1);
+        format!("{select} WHERE o.id = $1")
+    })
+}
+
+/// An order row read in place; the columns are [`SELECT`]'s, by name.
+fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
+    Ok(OrderRow {
+        id: r.get("id")?,
+        customer_id: r.get("customer_id")?,
+        status: r.get("status")?,
+        payment_method: r.get("payment_method")?,
+        payment_status: r.get("payment_status")?,
+        source: r.get("source")?,
+        total: r.get("total")?,
+        address_enc: r.get("address_enc")?,
+        instructions_enc: r.get("instructions_enc")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        name_enc: r.get("name_enc")?,
+        phone_enc: r.get("phone_enc")?,
+        email_enc: r.get("email_enc")?,
+        wrapped_key: r.get("wrapped_key")?,
+    })
+}
+
+fn assemble(order: OrderRow, items_json: &str, events_json: &str) -> Result<FullOrder> {
     let bad = |e: serde_json::Error| StorageError::Database(sqlx::Error::Decode(Box::new(e)));
     let items: Vec<(i64, Option<String>, String, i64, i64)> =
-        serde_json::from_str(&row.items_json).map_err(bad)?;
+        serde_json::from_str(items_json).map_err(bad)?;
     let events: Vec<(Option<String>, String, Option<i64>, i64)> =
-        serde_json::from_str(&row.events_json).map_err(bad)?;
-    Ok(Some(FullOrder {
+        serde_json::from_str(events_json).map_err(bad)?;
+    let id = order.id;
+    Ok(FullOrder {
         items: items
             .into_iter()
             .map(|(line_no, sku, name, quantity, unit_price)| ItemRow {
@@ -226,8 +292,8 @@ pub async fn get_full(
                 at,
             })
             .collect(),
-        order: row.order,
-    }))
+        order,
+    })
 }
 
 pub async fn list(conn: &mut AnyConnection, f: &OrderFilter) -> Result<Vec<OrderRow>> {

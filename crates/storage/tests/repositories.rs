@@ -249,6 +249,22 @@ async fn order_queries(engine: Engine) {
             (Some("placed"), "confirmed", 20_000)
         ]
     );
+
+    // On a SQLite file lookups are read in place, beside the pool: they must
+    // answer what the pool answers, including what it committed just before.
+    assert_eq!(db.reader.is_some(), engine == Engine::Sqlite);
+    for id in ids.iter().copied().chain([999_999]) {
+        let pooled = orders::get_full(&mut c, db.engine, id).await.unwrap();
+        let looked_up = orders::load_full(&db, id).await.unwrap();
+        assert_eq!(format!("{looked_up:?}"), format!("{pooled:?}"));
+    }
+    assert!(
+        orders::compare_and_set_status(&mut c, ids[0], "confirmed", "cancelled", 30_000)
+            .await
+            .unwrap()
+    );
+    let after = orders::load_full(&db, ids[0]).await.unwrap().unwrap();
+    assert_eq!(after.order.status, "cancelled");
 }
 both_engines!(order_queries_work, super::order_queries);
 

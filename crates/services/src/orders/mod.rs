@@ -240,8 +240,7 @@ impl Services {
 
     /// An order with its lines and history, in one query.
     async fn load(&self, id: i64) -> Result<FullOrder> {
-        let mut conn = self.db.conn().await?;
-        repo::get_full(&mut conn, self.db.engine, id)
+        repo::load_full(&self.db, id)
             .await?
             .ok_or(ServiceError::NotFound("order"))
     }
