@@ -8,6 +8,10 @@
 //! used in place. In WAL mode a reader never waits for the writer, so the
 //! thread is not held up by anyone else; if SQLite ever answers "busy" (a
 //! recovery or checkpoint in progress), the caller falls back to the pool.
+//! The price: a page that is not in the operating system's cache is read
+//! from disk on this thread, holding up its other tasks for that read; on an
+//! SSD that is well under a millisecond, and a shop's database fits in memory.
+//! Only short point reads belong here; anything that scans stays on the pool.
 
 use rusqlite::{Connection, OpenFlags};
 use std::cell::RefCell;
