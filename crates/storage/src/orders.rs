@@ -188,8 +188,8 @@ pub async fn load_full(db: &Db, id: i64) -> Result<Option<FullOrder>> {
             };
             Ok(Some((
                 order_row(r)?,
-                r.get("items_json")?,
-                r.get("events_json")?,
+                r.get(ORDER_COLUMNS)?,
+                r.get(ORDER_COLUMNS + 1)?,
             )))
         })?;
         if let Read::Done(row) = read {
@@ -242,25 +242,30 @@ fn full_select(engine: Engine) -> &'static str {
     })
 }
 
-/// An order row read in place; the columns are [`SELECT`]'s, by name.
+/// How many columns [`SELECT`] has; the aggregated lines and history follow.
+const ORDER_COLUMNS: usize = 16;
+
+/// An order row read in place. Columns are taken by position, in
+/// [`SELECT`]'s order: looking each name up costs on every lookup, and the
+/// repository test compares this row with the pool's field by field.
 fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
     Ok(OrderRow {
-        id: r.get("id")?,
-        customer_id: r.get("customer_id")?,
-        status: r.get("status")?,
-        payment_method: r.get("payment_method")?,
-        payment_status: r.get("payment_status")?,
-        source: r.get("source")?,
-        total: r.get("total")?,
-        address_enc: r.get("address_enc")?,
-        instructions_enc: r.get("instructions_enc")?,
-        created_by: r.get("created_by")?,
-        created_at: r.get("created_at")?,
-        updated_at: r.get("updated_at")?,
-        name_enc: r.get("name_enc")?,
-        phone_enc: r.get("phone_enc")?,
-        email_enc: r.get("email_enc")?,
-        wrapped_key: r.get("wrapped_key")?,
+        id: r.get(0)?,
+        customer_id: r.get(1)?,
+        status: r.get(2)?,
+        payment_method: r.get(3)?,
+        payment_status: r.get(4)?,
+        source: r.get(5)?,
+        total: r.get(6)?,
+        address_enc: r.get(7)?,
+        instructions_enc: r.get(8)?,
+        created_by: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+        name_enc: r.get(12)?,
+        phone_enc: r.get(13)?,
+        email_enc: r.get(14)?,
+        wrapped_key: r.get(15)?,
     })
 }
 
