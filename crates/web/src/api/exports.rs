@@ -37,18 +37,8 @@ pub async fn start(
     let input: NewExport = if body.iter().all(u8::is_ascii_whitespace) {
         NewExport::default()
     } else {
-        let is_json = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/json"));
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as application/json",
-            ));
-        }
-        crate::json::parse(&body)?
+        crate::json::require_json(&headers)?;
+        crate::json::parse_body(&body)?
     };
     let actor = caller.actor();
     let customer_id = match (actor, input.customer_id) {
