@@ -3,7 +3,8 @@
 //! nothing fetched from anywhere; proof files are linked relatively
 //! (`proofs/12.mp4`), so the page works from the unzipped folder. Every value
 //! is escaped: a name such as `<script>` shows as text.
-use super::collect::{ExportData, Labelled, SectionDoc};
+use super::collect::ExportData;
+use super::sections::{Labelled, SectionDoc};
 use chotomoni_domain::order::format_taka;
 use std::fmt::Write;
 
@@ -687,6 +688,7 @@ fn withheld(out: &mut String, d: &ExportData) {
 #[cfg(test)]
 mod tests {
     use super::super::collect::*;
+    use super::super::sections::section_docs;
     use super::*;
 
     fn sample(name: &str) -> ExportData {

@@ -14,6 +14,7 @@ pub mod archive;
 mod build;
 pub mod collect;
 pub mod html;
+pub mod sections;
 
 use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;
