@@ -16,6 +16,7 @@ pub mod erasure;
 pub mod exports;
 pub mod key_vault;
 pub mod orders;
+pub mod pg_reads;
 pub mod policies;
 pub mod privacy_requests;
 pub mod products;
@@ -84,13 +85,23 @@ impl Engine {
     }
 }
 
-/// The database: a pool and the engine behind it; on a SQLite file, also
-/// the per-thread readers of the hottest lookups ([`sqlite_reads`]).
+/// The database: a pool and the engine behind it, and the reader of the
+/// hottest lookups, which skips what the pool costs per query.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
-    pub reader: Option<Arc<sqlite_reads::SqliteReader>>,
+    pub reader: Option<Reader>,
+}
+
+/// Where point lookups go instead of the pool. An in-memory SQLite
+/// database has none: other connections cannot open it.
+#[derive(Clone, Debug)]
+pub enum Reader {
+    /// Per-thread connections used in place ([`sqlite_reads`]).
+    Sqlite(Arc<sqlite_reads::SqliteReader>),
+    /// Connections that are not pinged around every query ([`pg_reads`]).
+    Postgres(Arc<pg_reads::PgReader>),
 }
 
 impl Db {
@@ -115,10 +126,14 @@ impl Db {
             .connect_with(options)
             .await?;
         let reader = match engine {
-            Engine::Sqlite => {
-                sqlite_file(&url)?.map(|path| Arc::new(sqlite_reads::SqliteReader::new(&path)))
-            }
-            Engine::Postgres => None,
+            Engine::Sqlite => sqlite_file(&url)?
+                .map(|path| Reader::Sqlite(Arc::new(sqlite_reads::SqliteReader::new(&path)))),
+            // A quarter of the pool's size: each lookup holds a connection
+            // for one round trip only.
+            Engine::Postgres => Some(Reader::Postgres(Arc::new(pg_reads::PgReader::new(
+                sqlx::postgres::PgConnectOptions::from_str(&url)?,
+                (max_connections as usize / 4).max(2),
+            )))),
         };
         Ok(Db {
             pool,

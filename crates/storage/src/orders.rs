@@ -1,6 +1,6 @@
 use crate::sql::Sql;
-use crate::sqlite_reads::Read;
-use crate::{Db, Engine, Result, StorageError};
+use crate::sqlite_reads::{Read, SqliteReader};
+use crate::{Db, Engine, Reader, Result, StorageError};
 use sqlx::{AnyConnection, FromRow};
 use std::sync::OnceLock;
 
@@ -175,30 +175,68 @@ struct FullRow {
     events_json: String,
 }
 
+/// Whether a load brings the customer's sealed contact (name, phone, email)
+/// with the order. A packing view never shows it, so it does not load it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contact {
+    Load,
+    Skip,
+}
+
 /// An order, its items and its history in one round trip: lookups by scan are
 /// the packing station's hottest path. On a SQLite file it is read in place
 /// ([`crate::sqlite_reads`]); otherwise, or when SQLite is busy, through the pool.
-pub async fn load_full(db: &Db, id: i64) -> Result<Option<FullOrder>> {
-    if let Some(reader) = &db.reader {
-        let read = reader.read(|conn| {
-            let mut stmt = conn.prepare_cached(full_select(Engine::Sqlite))?;
-            let mut rows = stmt.query([id])?;
-            let Some(r) = rows.next()? else {
-                return Ok(None);
-            };
-            Ok(Some((
-                order_row(r)?,
-                r.get(ORDER_COLUMNS)?,
-                r.get(ORDER_COLUMNS + 1)?,
-            )))
-        })?;
-        if let Read::Done(row) = read {
+pub async fn load_full(db: &Db, id: i64, contact: Contact) -> Result<Option<FullOrder>> {
+    match &db.reader {
+        Some(Reader::Sqlite(reader)) => {
+            if let Read::Done(row) = read_in_place(reader, id, contact)? {
+                return Ok(row);
+            }
+        }
+        Some(Reader::Postgres(reader)) => {
+            let row: Option<FullRow> = reader
+                .read(|conn| {
+                    Box::pin(
+                        sqlx::query_as(full_select(Engine::Postgres, contact))
+                            .bind(id)
+                            .fetch_optional(conn),
+                    )
+                })
+                .await?;
             return row
-                .map(|(order, items, events): (_, String, String)| assemble(order, &items, &events))
+                .map(|r| assemble(r.order, &r.items_json, &r.events_json))
                 .transpose();
         }
+        None => {}
     }
-    get_full(&mut *db.conn().await?, db.engine, id).await
+    get_full(&mut *db.conn().await?, db.engine, id, contact).await
+}
+
+/// [`load_full`] on SQLite, in place; `Busy` when the pool must answer.
+fn read_in_place(
+    reader: &SqliteReader,
+    id: i64,
+    contact: Contact,
+) -> Result<Read<Option<FullOrder>>> {
+    let read = reader.read(|conn| {
+        let mut stmt = conn.prepare_cached(full_select(Engine::Sqlite, contact))?;
+        let mut rows = stmt.query([id])?;
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            order_row(r)?,
+            r.get(ORDER_COLUMNS)?,
+            r.get(ORDER_COLUMNS + 1)?,
+        )))
+    })?;
+    Ok(match read {
+        Read::Done(row) => Read::Done(
+            row.map(|(order, items, events): (_, String, String)| assemble(order, &items, &events))
+                .transpose()?,
+        ),
+        Read::Busy => Read::Busy,
+    })
 }
 
 /// [`load_full`] through a pooled connection.
@@ -206,8 +244,9 @@ pub async fn get_full(
     conn: &mut AnyConnection,
     engine: Engine,
     id: i64,
+    contact: Contact,
 ) -> Result<Option<FullOrder>> {
-    let row: Option<FullRow> = sqlx::query_as(full_select(engine))
+    let row: Option<FullRow> = sqlx::query_as(full_select(engine, contact))
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -216,28 +255,36 @@ pub async fn get_full(
 }
 
 /// The order row with its lines and history aggregated as JSON, each engine
-/// in its own dialect.
-fn full_select(engine: Engine) -> &'static str {
-    static SQLITE: OnceLock<String> = OnceLock::new();
-    static POSTGRES: OnceLock<String> = OnceLock::new();
-    let (cell, lines) = match engine {
+/// in its own dialect. Without the contact, the customer's row is not joined
+/// at all and its columns come back empty.
+fn full_select(engine: Engine, contact: Contact) -> &'static str {
+    static CACHE: [OnceLock<String>; 4] = [const { OnceLock::new() }; 4];
+    let (slot, lines, no_contact) = match engine {
         Engine::Sqlite => (
-            &SQLITE,
+            0,
             ", (SELECT json_group_array(json_array(line_no, sku, name, quantity, unit_price)) \
                 FROM (SELECT * FROM order_items WHERE order_id = o.id ORDER BY line_no)) AS items_json \
              , (SELECT json_group_array(json_array(from_status, to_status, staff_id, at)) \
                 FROM (SELECT * FROM order_events WHERE order_id = o.id ORDER BY id)) AS events_json ",
+            "NULL AS name_enc, NULL AS phone_enc, NULL AS email_enc",
         ),
         Engine::Postgres => (
-            &POSTGRES,
+            2,
             ", (SELECT COALESCE(json_agg(json_build_array(line_no, sku, name, quantity, unit_price) ORDER BY line_no), '[]')::text \
                 FROM order_items WHERE order_id = o.id) AS items_json \
              , (SELECT COALESCE(json_agg(json_build_array(from_status, to_status, staff_id, at) ORDER BY id), '[]')::text \
                 FROM order_events WHERE order_id = o.id) AS events_json ",
+            "NULL::bytea AS name_enc, NULL::bytea AS phone_enc, NULL::bytea AS email_enc",
         ),
     };
-    cell.get_or_init(|| {
-        let select = SELECT.replacen(" FROM orders o", &format!("{lines} FROM orders o"), 1);
+    let slot = slot + usize::from(contact == Contact::Skip);
+    CACHE[slot].get_or_init(|| {
+        let mut select = SELECT.replacen(" FROM orders o", &format!("{lines} FROM orders o"), 1);
+        if contact == Contact::Skip {
+            select = select
+                .replacen("c.name_enc, c.phone_enc, c.email_enc", no_contact, 1)
+                .replacen(" JOIN customers c ON c.id = o.customer_id", "", 1);
+        }
         format!("{select} WHERE o.id = $1")
     })
 }

@@ -1,8 +1,9 @@
 //! Every repository query, run against a fresh SQLite and a fresh PostgreSQL.
-use chotomoni_storage::orders::{ItemRow, NewOrder, OrderFilter};
+use chotomoni_storage::orders::{Contact, ItemRow, NewOrder, OrderFilter};
 use chotomoni_storage::sessions::NewSession;
 use chotomoni_storage::{
-    audit, consents, customers, orders, products, schema, sessions, staff, Db, StorageError,
+    audit, consents, customers, orders, pg_reads, products, schema, sessions, staff, Db,
+    StorageError,
 };
 use chotomoni_testkit::{both_engines, Engine, TestDb};
 
@@ -147,12 +148,12 @@ async fn order_queries(engine: Engine) {
     assert_eq!(o.address_enc.as_deref(), Some(&b"addr"[..]));
     assert_eq!(o.wrapped_key.as_deref(), Some(&b"wrapped"[..]));
     assert!(orders::get(&mut c, 999_999).await.unwrap().is_none());
-    assert!(orders::get_full(&mut c, db.engine, 999_999)
+    assert!(orders::get_full(&mut c, db.engine, 999_999, Contact::Load)
         .await
         .unwrap()
         .is_none());
 
-    let second = orders::get_full(&mut c, db.engine, ids[1])
+    let second = orders::get_full(&mut c, db.engine, ids[1], Contact::Load)
         .await
         .unwrap()
         .unwrap();
@@ -222,7 +223,7 @@ async fn order_queries(engine: Engine) {
     orders::insert_event(&mut c, ids[0], Some("placed"), "confirmed", None, 20_000)
         .await
         .unwrap();
-    let full = orders::get_full(&mut c, db.engine, ids[0])
+    let full = orders::get_full(&mut c, db.engine, ids[0], Contact::Load)
         .await
         .unwrap()
         .unwrap();
@@ -250,23 +251,99 @@ async fn order_queries(engine: Engine) {
         ]
     );
 
-    // On a SQLite file lookups are read in place, beside the pool: they must
-    // answer what the pool answers, including what it committed just before.
-    assert_eq!(db.reader.is_some(), engine == Engine::Sqlite);
+    // Lookups go to the reader (in place on SQLite, unpinged connections on
+    // PostgreSQL), beside the pool: they must answer what the pool answers,
+    // including what it committed just before.
+    assert!(db.reader.is_some());
     for id in ids.iter().copied().chain([999_999]) {
-        let pooled = orders::get_full(&mut c, db.engine, id).await.unwrap();
-        let looked_up = orders::load_full(&db, id).await.unwrap();
-        assert_eq!(format!("{looked_up:?}"), format!("{pooled:?}"));
+        for contact in [Contact::Load, Contact::Skip] {
+            let pooled = orders::get_full(&mut c, db.engine, id, contact)
+                .await
+                .unwrap();
+            let looked_up = orders::load_full(&db, id, contact).await.unwrap();
+            assert_eq!(format!("{looked_up:?}"), format!("{pooled:?}"));
+        }
     }
+    // A packing load leaves the customer's sealed contact behind, and only that.
+    let with = orders::load_full(&db, ids[1], Contact::Load)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut without = orders::load_full(&db, ids[1], Contact::Skip)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(with.order.name_enc.as_deref(), Some(&b"n"[..]));
+    assert_eq!(with.order.phone_enc.as_deref(), Some(&b"p"[..]));
+    let o = &without.order;
+    assert_eq!(
+        (&o.name_enc, &o.phone_enc, &o.email_enc),
+        (&None, &None, &None)
+    );
+    without.order.name_enc = with.order.name_enc.clone();
+    without.order.phone_enc = with.order.phone_enc.clone();
+    assert_eq!(format!("{without:?}"), format!("{with:?}"));
     assert!(
         orders::compare_and_set_status(&mut c, ids[0], "confirmed", "cancelled", 30_000)
             .await
             .unwrap()
     );
-    let after = orders::load_full(&db, ids[0]).await.unwrap().unwrap();
+    let after = orders::load_full(&db, ids[0], Contact::Load)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after.order.status, "cancelled");
 }
 both_engines!(order_queries_work, super::order_queries);
+
+/// PostgreSQL's reader does not ping its connections: one that died between
+/// lookups (here its backend is terminated, as a restart or failover would)
+/// is replaced on the spot and the lookup still answers. However many
+/// lookups come at once, it holds no more connections than it was given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reader_replaces_dead_connections() {
+    let (_t, db) = open(Engine::Postgres).await;
+    let cust = customer(&db, b"idx-r").await;
+    let mut c = db.conn().await.unwrap();
+    let order = NewOrder {
+        customer_id: cust,
+        status: "placed",
+        payment_method: "cod",
+        payment_status: "pending",
+        source: "shop",
+        total: 100,
+        created_by: None,
+        at: 1_000,
+    };
+    let id = orders::insert(&mut c, &order).await.unwrap();
+    let lookup = || async {
+        let full = orders::load_full(&db, id, Contact::Load).await.unwrap();
+        full.expect("the order").order.id
+    };
+    let at_once = futures::future::join_all((0..20).map(|_| lookup())).await;
+    assert_eq!(at_once, vec![id; 20]);
+
+    let readers = "FROM pg_stat_activity WHERE datname = current_database() \
+                   AND application_name = $1";
+    let open_readers: i64 = sqlx::query_scalar(&format!("SELECT count(*) {readers}"))
+        .bind(pg_reads::APPLICATION_NAME)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    // The pool of 4 gives the reader max(4 / 4, 2) connections.
+    assert!((1..=2).contains(&open_readers), "{open_readers} readers");
+    let killed: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) {readers}"
+    ))
+    .bind(pg_reads::APPLICATION_NAME)
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    assert_eq!(killed, open_readers);
+    for _ in 0..3 {
+        assert_eq!(lookup().await, id);
+    }
+}
 
 async fn staff_session_audit_queries(engine: Engine) {
     let (_t, db) = open(engine).await;

@@ -12,7 +12,9 @@ use chotomoni_domain::{
     OrderStatus, PaymentMethod, PaymentStatus, Phone,
 };
 use chotomoni_storage::customers;
-use chotomoni_storage::orders::{self as repo, FullOrder, ItemRow, NewOrder as NewOrderRow};
+use chotomoni_storage::orders::{
+    self as repo, Contact, FullOrder, ItemRow, NewOrder as NewOrderRow,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -91,6 +93,15 @@ fn visibility(actor: &Actor, owner: i64) -> Result<Visibility> {
         Actor::System => Ok(Visibility::Full),
         // Someone else's order does not exist, as far as they can tell.
         _ => Err(ServiceError::NotFound("order")),
+    }
+}
+
+/// What a load brings for this actor: staff who may not see the customer's
+/// contact do not have it loaded either.
+fn contact_to_load(actor: &Actor) -> Contact {
+    match actor {
+        Actor::Staff { role, .. } if !role.may(Permission::ViewCustomerContact) => Contact::Skip,
+        _ => Contact::Load,
     }
 }
 
@@ -234,20 +245,20 @@ impl Services {
         tx.commit().await?;
         tracing::info!(order = %number, source = source.as_str(), total, "order placed");
         // The one who placed it sees it in full: it is what they just typed.
-        let full = self.load(id).await?;
+        let full = self.load(id, Contact::Load).await?;
         self.view(actor, full, Visibility::Full)
     }
 
     /// An order with its lines and history, in one query.
-    async fn load(&self, id: i64) -> Result<FullOrder> {
-        repo::load_full(&self.db, id)
+    async fn load(&self, id: i64, contact: Contact) -> Result<FullOrder> {
+        repo::load_full(&self.db, id, contact)
             .await?
             .ok_or(ServiceError::NotFound("order"))
     }
 
     /// One order, as this actor may see it. Staff views are audited.
     pub async fn order(&self, actor: &Actor, number: OrderNumber) -> Result<OrderView> {
-        let full = self.load(number.id().0).await?;
+        let full = self.load(number.id().0, contact_to_load(actor)).await?;
         let vis = visibility(actor, full.order.customer_id)?;
         let view = self.view(actor, full, vis)?;
         if let Actor::Staff { .. } = actor {
@@ -279,7 +290,7 @@ impl Services {
         let not_found = || ServiceError::NotFound("order");
         let number = OrderNumber::from_scan(number).map_err(|_| not_found())?;
         let phone = Phone::parse(phone).map_err(|_| not_found())?;
-        let full = self.load(number.id().0).await?;
+        let full = self.load(number.id().0, Contact::Load).await?;
         let mut conn = self.db.conn().await?;
         let owner =
             customers::find_by_phone_index(&mut conn, &self.vault.phone_index(&phone)).await?;
@@ -333,7 +344,7 @@ impl Services {
         .await?;
         tx.commit().await?;
         tracing::info!(order = %number, %from, %to, "status changed");
-        let full = self.load(id).await?;
+        let full = self.load(id, contact_to_load(actor)).await?;
         self.view(actor, full, vis)
     }
 
