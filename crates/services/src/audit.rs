@@ -112,7 +112,7 @@ async fn write(db: &Db, batch: &[Msg]) -> chotomoni_storage::Result<()> {
         return Ok(());
     }
     let mut tx = db.begin().await?;
-    audit::append_many(&mut tx, &entries).await?;
+    audit::append_many(&mut tx, db.engine, &entries).await?;
     tx.commit().await?;
     Ok(())
 }

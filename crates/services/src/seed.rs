@@ -248,7 +248,7 @@ pub async fn seed_bulk(s: &Services, orders: usize, mut progress: impl FnMut(usi
     let statuses = OrderStatus::ALL;
     let mut done = 0;
     while done < orders {
-        let n = (orders - done).min(20_000);
+        let n = (orders - done).min(100_000);
         let chunk: Vec<bulk::BulkOrder> = (0..n)
             .map(|j| {
                 let id = first_order + (done + j) as i64;

@@ -1,7 +1,7 @@
 //! The append-only audit log. Both engines refuse UPDATE and DELETE on it by
 //! trigger. Entries name people only by reference (`customer:9`), never by
 //! their personal data.
-use crate::Result;
+use crate::{Engine, Result};
 use sqlx::{AnyConnection, FromRow};
 
 #[derive(Debug, Clone, FromRow)]
@@ -45,9 +45,14 @@ pub struct Entry<'a> {
 }
 
 /// Appends many entries with few statements (the view-audit batches).
-pub async fn append_many(conn: &mut AnyConnection, entries: &[Entry<'_>]) -> Result<()> {
+pub async fn append_many(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    entries: &[Entry<'_>],
+) -> Result<()> {
     for chunk in entries.chunks(64) {
-        let mut q = crate::sql::Sql::new(
+        let mut q = crate::sql::Sql::many(
+            engine,
             "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ",
         );
         q.list(chunk, ", ", |q, e| {

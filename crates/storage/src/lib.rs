@@ -74,6 +74,14 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The statement that starts a write transaction (see [`Db::begin`]).
+    pub fn begin_write(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN",
+        }
+    }
+
     pub fn of_url(url: &str) -> Result<Engine> {
         if url.starts_with("sqlite:") {
             Ok(Engine::Sqlite)
@@ -159,10 +167,7 @@ impl Db {
     /// after another writer committed, fails with SQLITE_BUSY_SNAPSHOT, which
     /// no busy timeout cures; an immediate one waits its turn instead.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
-        })
+        Ok(self.pool.begin_with(self.engine.begin_write()).await?)
     }
 
     /// SQLite keeps earlier versions of changed pages in its write-ahead

@@ -1,6 +1,7 @@
 //! A small dynamic query builder. `sqlx::QueryBuilder` over `Any` writes `?`
 //! placeholders, which PostgreSQL rejects; this one numbers them `$1, $2…`,
 //! which both engines accept.
+use crate::Engine;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments, Encode, Type};
 
@@ -8,6 +9,7 @@ pub struct Sql {
     text: String,
     args: AnyArguments<'static>,
     count: usize,
+    anonymous: bool,
 }
 
 impl Sql {
@@ -16,6 +18,19 @@ impl Sql {
             text: text.to_owned(),
             args: AnyArguments::default(),
             count: 0,
+            anonymous: false,
+        }
+    }
+
+    /// For statements with many parameters (multi-row inserts): on SQLite
+    /// the placeholders are anonymous `?`. sqlx asks SQLite for each bound
+    /// parameter's name, which SQLite finds by a linear scan of the numbered
+    /// ones, so binding N numbered parameters costs N²; anonymous ones have no
+    /// name to look up and are bound in order. PostgreSQL needs `$N`.
+    pub fn many(engine: Engine, text: &str) -> Sql {
+        Sql {
+            anonymous: engine == Engine::Sqlite,
+            ..Sql::new(text)
         }
     }
 
@@ -30,8 +45,12 @@ impl Sql {
         T: 'static + Send + Encode<'static, Any> + Type<Any>,
     {
         self.count += 1;
-        self.text.push('$');
-        self.text.push_str(&self.count.to_string());
+        if self.anonymous {
+            self.text.push('?');
+        } else {
+            self.text.push('$');
+            self.text.push_str(&self.count.to_string());
+        }
         self.args.add(value).expect("encoding a bound value");
         self
     }
