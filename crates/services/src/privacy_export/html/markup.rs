@@ -118,6 +118,25 @@ pub(super) fn head(cols: &[(&str, &str)]) -> String {
     out
 }
 
+/// A table of `items` under bilingual headings, a row of `cells` each, or
+/// "None." when there are none.
+pub(super) fn table<T>(
+    out: &mut String,
+    items: &[T],
+    cols: &[(&str, &str)],
+    cells: impl Fn(&T) -> Vec<String>,
+) {
+    if items.is_empty() {
+        return none(out);
+    }
+    out.push_str("<table>");
+    out.push_str(&head(cols));
+    for item in items {
+        out.push_str(&row(&cells(item)));
+    }
+    out.push_str("</table>");
+}
+
 pub(super) fn row(cells: &[String]) -> String {
     let mut out = String::from("<tr>");
     for c in cells {

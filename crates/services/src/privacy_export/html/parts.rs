@@ -50,15 +50,12 @@ pub(super) fn address_text(a: &super::super::collect::Address) -> String {
 }
 
 pub(super) fn addresses(out: &mut String, d: &ExportData) {
-    if d.addresses.is_empty() {
-        return none(out);
-    }
-    out.push_str("<table>");
-    out.push_str(&head(&[("ঠিকানা", "Address"), ("অর্ডার", "Orders")]));
-    for a in &d.addresses {
-        out.push_str(&row(&[address_text(&a.address), esc(&a.orders.join(", "))]));
-    }
-    out.push_str("</table>");
+    table(
+        out,
+        &d.addresses,
+        &[("ঠিকানা", "Address"), ("অর্ডার", "Orders")],
+        |a| vec![address_text(&a.address), esc(&a.orders.join(", "))],
+    );
 }
 
 pub(super) fn orders(out: &mut String, d: &ExportData) {
@@ -183,11 +180,10 @@ pub(super) fn technical(out: &mut String, d: &ExportData) {
         )
     );
     let _ = write!(out, "<h3>{}</h3>", bi("সেশন", "Sessions"));
-    if t.sessions.is_empty() {
-        none(out);
-    } else {
-        out.push_str("<table>");
-        out.push_str(&head(&[
+    table(
+        out,
+        &t.sessions,
+        &[
             ("শুরু", "Started"),
             ("শেষ দেখা", "Last seen"),
             ("আইপি অ্যাড্রেস", "IP address"),
@@ -195,9 +191,9 @@ pub(super) fn technical(out: &mut String, d: &ExportData) {
             ("ব্রাউজার", "Browser"),
             ("ধরন", "Kind"),
             ("কার্ট", "Cart"),
-        ]));
-        for s in &t.sessions {
-            out.push_str(&row(&[
+        ],
+        |s| {
+            vec![
                 esc(&local(&s.started_at)),
                 esc(&local(&s.last_seen_at)),
                 opt(&s.ip_address),
@@ -205,103 +201,93 @@ pub(super) fn technical(out: &mut String, d: &ExportData) {
                 opt(&s.user_agent),
                 value("session", &s.kind),
                 format!("<code>{}</code>", esc(&s.cart.to_string())),
-            ]));
-        }
-        out.push_str("</table>");
-    }
+            ]
+        },
+    );
     let _ = write!(out, "<h3>{}</h3>", bi("কুকি-পছন্দ", "Cookie choices"));
-    if t.cookie_choices.is_empty() {
-        none(out);
-    } else {
-        out.push_str("<table>");
-        out.push_str(&head(&[
+    table(
+        out,
+        &t.cookie_choices,
+        &[
             ("কখন", "When"),
             ("ফাংশনাল", "Functional"),
             ("অ্যানালিটিক্স", "Analytics"),
             ("নীতির সংস্করণ", "Policy version"),
             ("আইডি", "Id"),
-        ]));
-        for c in &t.cookie_choices {
-            out.push_str(&row(&[
+        ],
+        |c| {
+            vec![
                 esc(&local(&c.at)),
                 yes(c.functional),
                 yes(c.analytics),
                 esc(&c.policy_version.to_string()),
                 format!("<code>{}</code>", esc(&c.id)),
-            ]));
-        }
-        out.push_str("</table>");
-    }
+            ]
+        },
+    );
 }
 
 pub(super) fn consents(out: &mut String, d: &ExportData) {
-    if d.consents.is_empty() {
-        return none(out);
-    }
-    out.push_str("<table>");
-    out.push_str(&head(&[
-        ("কখন", "When"),
-        ("কীসের জন্য", "Purpose"),
-        ("দিয়েছেন", "Given"),
-        ("কোথায়", "Where"),
-        ("নীতির সংস্করণ", "Policy version"),
-        ("যে লেখা দেখানো হয়েছিল", "The words shown"),
-    ]));
-    for c in &d.consents {
-        out.push_str(&row(&[
-            esc(&local(&c.at)),
-            value("purpose", &c.purpose),
-            yes(c.granted),
-            value("channel", &c.channel),
-            esc(&c.policy_version.to_string()),
-            esc(&c.wording),
-        ]));
-    }
-    out.push_str("</table>");
+    table(
+        out,
+        &d.consents,
+        &[
+            ("কখন", "When"),
+            ("কীসের জন্য", "Purpose"),
+            ("দিয়েছেন", "Given"),
+            ("কোথায়", "Where"),
+            ("নীতির সংস্করণ", "Policy version"),
+            ("যে লেখা দেখানো হয়েছিল", "The words shown"),
+        ],
+        |c| {
+            vec![
+                esc(&local(&c.at)),
+                value("purpose", &c.purpose),
+                yes(c.granted),
+                value("channel", &c.channel),
+                esc(&c.policy_version.to_string()),
+                esc(&c.wording),
+            ]
+        },
+    );
 }
 
 pub(super) fn acceptances(out: &mut String, d: &ExportData) {
-    if d.policy_acceptances.is_empty() {
-        return none(out);
-    }
-    out.push_str("<table>");
-    out.push_str(&head(&[
-        ("সংস্করণ", "Version"),
-        ("কোথায়", "Where"),
-        ("কখন", "When"),
-    ]));
-    for a in &d.policy_acceptances {
-        out.push_str(&row(&[
-            esc(&a.version.to_string()),
-            value("channel", &a.channel),
-            esc(&local(&a.at)),
-        ]));
-    }
-    out.push_str("</table>");
+    table(
+        out,
+        &d.policy_acceptances,
+        &[("সংস্করণ", "Version"), ("কোথায়", "Where"), ("কখন", "When")],
+        |a| {
+            vec![
+                esc(&a.version.to_string()),
+                value("channel", &a.channel),
+                esc(&local(&a.at)),
+            ]
+        },
+    );
 }
 
 pub(super) fn disclosures(out: &mut String, d: &ExportData) {
-    if d.disclosures.is_empty() {
-        return none(out);
-    }
-    out.push_str("<table>");
-    out.push_str(&head(&[
-        ("কখন", "When"),
-        ("কাকে", "To whom"),
-        ("কোন তথ্য", "Which data"),
-        ("কেন", "Why"),
-        ("অর্ডার", "Order"),
-    ]));
-    for x in &d.disclosures {
-        out.push_str(&row(&[
-            esc(&local(&x.at)),
-            bi(&x.recipient_bn, &x.recipient_en),
-            labels(&x.fields),
-            value("purpose", &x.purpose),
-            opt(&x.order),
-        ]));
-    }
-    out.push_str("</table>");
+    table(
+        out,
+        &d.disclosures,
+        &[
+            ("কখন", "When"),
+            ("কাকে", "To whom"),
+            ("কোন তথ্য", "Which data"),
+            ("কেন", "Why"),
+            ("অর্ডার", "Order"),
+        ],
+        |x| {
+            vec![
+                esc(&local(&x.at)),
+                bi(&x.recipient_bn, &x.recipient_en),
+                labels(&x.fields),
+                value("purpose", &x.purpose),
+                opt(&x.order),
+            ]
+        },
+    );
 }
 
 pub(super) fn claims(out: &mut String, d: &ExportData) {
