@@ -178,7 +178,7 @@ async fn verify_a_proof(
     token: &str,
     order: &str,
 ) {
-    let file = common::fake_mp4(150_000);
+    let file = chotomoni_testkit::fake_mp4(150_000);
     let id = common::upload_proof(http, address, token, order, &file).await;
     let get = |path: String| {
         let req = http.get(format!("{address}{path}")).bearer_auth(token);

@@ -349,7 +349,14 @@ async fn erasure_reaches_everything(engine: Engine) {
     let packer = sign_in(&http, &address, "packer").await;
     let support = sign_in(&http, &address, "support").await;
     for n in &numbers {
-        common::upload_proof(&http, &address, &packer, n, &common::fake_mp4(60_000)).await;
+        common::upload_proof(
+            &http,
+            &address,
+            &packer,
+            n,
+            &chotomoni_testkit::fake_mp4(60_000),
+        )
+        .await;
     }
     // An open claim on the first order keeps its proof past the erasure.
     let (status, _) = post(

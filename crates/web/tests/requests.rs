@@ -8,9 +8,9 @@
 mod common;
 
 use chotomoni_domain::Role;
+use chotomoni_testkit::fake_mp4;
 use chotomoni_testkit::{both_engines, Engine};
 use common::privacy::{act, ask, customer_token, place, set_status};
-use common::tus::fake_mp4;
 use serde_json::json;
 
 const DAY_MS: i64 = 86_400_000;

@@ -5,8 +5,9 @@
 mod common;
 
 use chotomoni_domain::Role;
+use chotomoni_testkit::fake_mp4;
 use chotomoni_testkit::{both_engines, Engine};
-use common::tus::{fake_mp4, metadata};
+use common::tus::metadata;
 use sha2::{Digest, Sha256};
 
 async fn order(app: &common::TestApp) -> String {

@@ -40,10 +40,3 @@ pub async fn upload_proof(
         .unwrap()
         .to_owned()
 }
-
-/// A small file that sniffs as MP4.
-pub fn fake_mp4(len: u32) -> Vec<u8> {
-    let mut file = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
-    file.extend((0..len).map(|i| (i * 7 % 251) as u8));
-    file
-}

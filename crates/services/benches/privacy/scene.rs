@@ -94,7 +94,7 @@ pub async fn heavy_customer(s: &Services) -> Heavy {
     let mut media_bytes = 0u64;
     for p in 0..HEAVY_PROOFS {
         let order = numbers[p / 2];
-        let file = fake_mp4(PROOF_BYTES + p);
+        let file = chotomoni_testkit::fake_mp4(PROOF_BYTES + p);
         let upload = s
             .create_upload(
                 &Actor::System,
@@ -166,21 +166,6 @@ pub async fn heavy_customer(s: &Services) -> Heavy {
     }
     tx.commit().await.expect("commit");
     Heavy { id, media_bytes }
-}
-
-/// The first bytes of an MP4 (an `ftyp` box), then noise; like the tests' `fake_mp4`.
-pub fn fake_mp4(len: usize) -> Vec<u8> {
-    let mut out = vec![0, 0, 0, 0x18];
-    out.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
-    let mut state: u32 = len as u32 ^ 0x9e37_79b9;
-    while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        out.push(state as u8);
-    }
-    out.truncate(len);
-    out
 }
 
 /// Lets background work end before measuring: proof inspections (ffprobe on

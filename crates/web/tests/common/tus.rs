@@ -181,22 +181,6 @@ impl TestApp {
     }
 }
 
-/// Bytes that sniff as MP4 (an `ftyp` box) followed by noise: enough for
-/// upload mechanics; ffprobe will not make sense of them.
-pub fn fake_mp4(len: usize) -> Vec<u8> {
-    let mut out = vec![0, 0, 0, 0x18];
-    out.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
-    let mut state: u32 = len as u32 ^ 0x9e37_79b9;
-    while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        out.push(state as u8);
-    }
-    out.truncate(len);
-    out
-}
-
 /// Runs ffmpeg with `args`, writing `out_name` in a temporary folder, and
 /// returns the file's bytes.
 pub fn ffmpeg(args: &[&str], out_name: &str) -> Vec<u8> {

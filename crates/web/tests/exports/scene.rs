@@ -1,7 +1,6 @@
 //! The customer the export tests share: orders, a session with technical
 //! data, consents, a policy acceptance, disclosures and a proof; and reading
 //! the downloaded ZIP.
-use crate::common::tus::fake_mp4;
 use crate::common::{self, TestApp};
 use chotomoni_domain::catalog::{Purpose, Recipient};
 use chotomoni_domain::{ConsentPurpose, CustomerId, Role};
@@ -9,6 +8,7 @@ use chotomoni_services::auth::ClientInfo;
 use chotomoni_services::consents::ConsentChannel;
 use chotomoni_services::policies::Acceptance;
 use chotomoni_services::Actor;
+use chotomoni_testkit::fake_mp4;
 use serde_json::{json, Value};
 use std::io::Read;
 
