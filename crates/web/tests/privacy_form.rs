@@ -6,7 +6,7 @@
 mod common;
 
 use chotomoni_testkit::{both_engines, Engine};
-use common::privacy::{code_in, disclosures, place, submit};
+use common::privacy::{code_in, confirm, disclosures, place, submit};
 
 async fn public_form(engine: Engine) {
     let app = common::spawn_with_sms(engine).await;
@@ -35,16 +35,7 @@ async fn public_form(engine: Engine) {
     );
 
     // A code for a stranger's number never works.
-    let (status, page, _) = submit(
-        &app,
-        &[
-            ("step", "2"),
-            ("kind", "access"),
-            ("address", "01711000699"),
-            ("code", &code),
-        ],
-    )
-    .await;
+    let (status, page, _) = confirm(&app, "access", "01711000699", &code).await;
     assert_eq!(status, 422);
     assert!(
         page.contains("not the code we sent") || page.contains("is not"),
@@ -52,57 +43,21 @@ async fn public_form(engine: Engine) {
     );
 
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (status, page, _) = submit(
-        &app,
-        &[
-            ("step", "2"),
-            ("kind", "access"),
-            ("address", "01711000601"),
-            ("code", wrong),
-        ],
-    )
-    .await;
+    let (status, page, _) = confirm(&app, "access", "01711000601", wrong).await;
     assert_eq!(status, 422);
     assert!(page.contains("role=\"alert\""), "{page}");
     // A code for another kind of request does not work for this one.
-    let (status, _, _) = submit(
-        &app,
-        &[
-            ("step", "2"),
-            ("kind", "erasure"),
-            ("address", "01711000601"),
-            ("code", &code),
-        ],
-    )
-    .await;
+    let (status, _, _) = confirm(&app, "erasure", "01711000601", &code).await;
     assert_eq!(status, 422);
 
-    let (status, _, location) = submit(
-        &app,
-        &[
-            ("step", "2"),
-            ("kind", "access"),
-            ("address", "01711000601"),
-            ("code", &code),
-        ],
-    )
-    .await;
+    let (status, _, location) = confirm(&app, "access", "01711000601", &code).await;
     assert_eq!(status, 303);
     let location = location.unwrap();
     assert!(
         location.starts_with("/privacy/requests/status/"),
         "{location}"
     );
-    let (_, _, replay) = submit(
-        &app,
-        &[
-            ("step", "2"),
-            ("kind", "access"),
-            ("address", "01711000601"),
-            ("code", &code),
-        ],
-    )
-    .await;
+    let (_, _, replay) = confirm(&app, "access", "01711000601", &code).await;
     assert!(replay.is_none(), "a used code does not work twice");
     let req: (String, String, Option<String>) =
         sqlx::query_as("SELECT kind, channel, verified_by FROM privacy_requests")
@@ -129,16 +84,7 @@ async fn public_form(engine: Engine) {
         .execute(&app.services.db.pool)
         .await
         .unwrap();
-    let (status, page, _) = submit(
-        &app,
-        &[
-            ("step", "2"),
-            ("kind", "marketing_opt_out"),
-            ("address", "01711000601"),
-            ("code", &code),
-        ],
-    )
-    .await;
+    let (status, page, _) = confirm(&app, "marketing_opt_out", "01711000601", &code).await;
     assert_eq!(status, 422);
     assert!(page.contains("expired"), "{page}");
     // Nothing about codes is kept in clear.
@@ -234,16 +180,7 @@ async fn guest_export(engine: Engine) {
             .unwrap()
             .body,
     );
-    let (status, _, location) = submit(
-        &app,
-        &[
-            ("step", "2"),
-            ("kind", "access"),
-            ("address", "01711001101"),
-            ("code", &code),
-        ],
-    )
-    .await;
+    let (status, _, location) = confirm(&app, "access", "01711001101", &code).await;
     assert_eq!(status, 303);
     let status_page = location.unwrap();
     let get = |path: String| {

@@ -72,6 +72,22 @@ pub fn code_in(body: &str) -> String {
         .to_owned()
 }
 
+/// The form's second step: the request confirmed with the code sent.
+pub async fn confirm(
+    app: &TestApp,
+    kind: &str,
+    address: &str,
+    code: &str,
+) -> (u16, String, Option<String>) {
+    let fields = [
+        ("step", "2"),
+        ("kind", kind),
+        ("address", address),
+        ("code", code),
+    ];
+    submit(app, &fields).await
+}
+
 pub async fn submit(app: &TestApp, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
     let res = app
         .http
