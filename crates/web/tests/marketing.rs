@@ -16,7 +16,6 @@ use chotomoni_testkit::{both_engines, Engine};
 use chotomoni_web::api::webhooks::TwilioAuthToken;
 use chotomoni_web::{AppState, WebConfig};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 /// The shop's public address: links in messages and webhook signatures
 /// use it, while the test server listens on a local port.
@@ -34,17 +33,11 @@ struct Shop {
 impl Shop {
     async fn open(engine: Engine) -> Shop {
         let app = common::spawn_with_sms(engine).await;
-        let smtp = chotomoni_mail::stand_in::StandIn::start().await;
-        let mailer = chotomoni_mail::Smtp::new(chotomoni_mail::SmtpConfig {
-            url: smtp.url(),
-            password: None,
-            from: "Chotomoni <shop@chotomoni.test>".into(),
-        })
-        .unwrap();
+        let (smtp, mailer) = common::smtp_stand_in().await;
         let services = app
             .services
             .clone()
-            .with_mail(Arc::new(mailer))
+            .with_mail(mailer)
             .with_public_url(PUBLIC);
         let web = WebConfig {
             twilio_auth_token: Some(TwilioAuthToken::new(

@@ -104,14 +104,8 @@ both_engines!(
 async fn public_request_by_email(engine: Engine) {
     let app = common::spawn(engine).await;
     place(&app, "Moni Akter", "01711000901").await;
-    let smtp = chotomoni_mail::stand_in::StandIn::start().await;
-    let mailer = chotomoni_mail::Smtp::new(chotomoni_mail::SmtpConfig {
-        url: smtp.url(),
-        password: None,
-        from: "Chotomoni <shop@chotomoni.test>".into(),
-    })
-    .unwrap();
-    let services = app.services.clone().with_mail(std::sync::Arc::new(mailer));
+    let (smtp, mailer) = common::smtp_stand_in().await;
+    let services = app.services.clone().with_mail(mailer);
     let client = chotomoni_services::auth::ClientInfo::default();
     let kind = chotomoni_domain::RequestKind::MarketingOptOut;
     services

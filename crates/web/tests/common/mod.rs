@@ -307,3 +307,18 @@ pub mod html {
             .to_owned()
     }
 }
+
+/// An SMTP stand-in, and a mailer that sends to it as the shop.
+pub async fn smtp_stand_in() -> (
+    chotomoni_mail::stand_in::StandIn,
+    std::sync::Arc<dyn chotomoni_mail::Mailer>,
+) {
+    let smtp = chotomoni_mail::stand_in::StandIn::start().await;
+    let mailer = chotomoni_mail::Smtp::new(chotomoni_mail::SmtpConfig {
+        url: smtp.url(),
+        password: None,
+        from: "Chotomoni <shop@chotomoni.test>".into(),
+    })
+    .unwrap();
+    (smtp, std::sync::Arc::new(mailer))
+}
