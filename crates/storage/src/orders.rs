@@ -175,6 +175,12 @@ struct FullRow {
     events_json: String,
 }
 
+impl FullRow {
+    fn into_full(self) -> Result<FullOrder> {
+        assemble(self.order, &self.items_json, &self.events_json)
+    }
+}
+
 /// Whether a load brings the customer's sealed contact (name, phone, email)
 /// with the order. A packing view never shows it, so it does not load it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,9 +209,7 @@ pub async fn load_full(db: &Db, id: i64, contact: Contact) -> Result<Option<Full
                     )
                 })
                 .await?;
-            return row
-                .map(|r| assemble(r.order, &r.items_json, &r.events_json))
-                .transpose();
+            return row.map(FullRow::into_full).transpose();
         }
         None => {}
     }
@@ -250,8 +254,7 @@ pub async fn get_full(
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    row.map(|r| assemble(r.order, &r.items_json, &r.events_json))
-        .transpose()
+    row.map(FullRow::into_full).transpose()
 }
 
 /// The order row with its lines and history aggregated as JSON, each engine
