@@ -307,6 +307,7 @@ fn master_key(config: &Config) -> Result<MasterKey> {
     }
     let path = &config.master_key_file;
     if path.exists() {
+        refuse_loose_permissions(path)?;
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         return MasterKey::from_hex(&text)
@@ -316,6 +317,29 @@ fn master_key(config: &Config) -> Result<MasterKey> {
     write_private(path, &key.to_hex())?;
     tracing::warn!(path = %path.display(), "generated a new master key; back it up separately from the database");
     Ok(key)
+}
+
+/// Whoever can read the master key can read every customer: a key file
+/// that other users may read (or write) is refused, not used.
+fn refuse_loose_permissions(path: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            anyhow::bail!(
+                "the master key file {} can be read or changed by other users (mode {:o}); \
+                 make it private with `chmod 600 {}` and start again",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> Result<()> {

@@ -168,6 +168,30 @@ async fn operator_commands(engine: Engine) {
 }
 both_engines!(operator_commands_work, super::operator_commands);
 
+/// A master key file other users may read is refused with what to do, and
+/// the same file made private works.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_master_key_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::fresh(Engine::Sqlite).await;
+    let (ok, out) = run(&db, &["migrate"], "");
+    assert!(ok, "{out}");
+    let key_file = db.dir.path().join("data/master.key");
+    for loose in [0o644, 0o640, 0o606] {
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(loose)).unwrap();
+        let (ok, out) = run(&db, &["migrate"], "");
+        assert!(!ok, "mode {loose:o} was accepted: {out}");
+        assert!(
+            out.contains("can be read or changed by other users") && out.contains("chmod 600"),
+            "{out}"
+        );
+    }
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (ok, out) = run(&db, &["migrate"], "");
+    assert!(ok, "{out}");
+}
+
 /// Uploads a proof through tus, downloads it with its receipt and the
 /// published key, and checks it offline with `chotomoni verify`; a changed
 /// byte fails with a clear message and exit status 1.
