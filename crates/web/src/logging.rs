@@ -2,13 +2,17 @@
 //! through `mask` before it is written, whatever code emitted it. Phone
 //! numbers and email addresses are masked wherever they appear (URLs and
 //! query strings included); the values of fields named like personal data
-//! are replaced whole.
+//! are replaced whole. Secrets that travel in paths or headers (share,
+//! status, export download and unsubscribe links, bearer tokens, the
+//! session cookie) are masked the same way.
 use regex::Regex;
 use std::io::{self, Write};
 use std::sync::OnceLock;
 use tracing_subscriber::fmt::MakeWriter;
 
 struct Patterns {
+    link_secret: Regex,
+    credential: Regex,
     phone: Regex,
     bangla_digits: Regex,
     email: Regex,
@@ -18,6 +22,8 @@ struct Patterns {
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| Patterns {
+        link_secret: Regex::new(r"(/(?:share|privacy/requests/status|privacy/exports/download|unsubscribe)/)[A-Za-z0-9_\-]+").expect("valid"),
+        credential: Regex::new(r#"(?i)\b(bearer\s+|cm_session=|token[=:]\s*"?)[A-Za-z0-9_\-.~+/]{8,}=*"#).expect("valid"),
         phone: Regex::new(r"(?:(?:\+|%2B)?880[\s\-]?|\b0)1[3-9](?:[\s\-]?\d){8}\b").expect("valid"),
         bangla_digits: Regex::new(r"[০-৯][০-৯\s\-]{8,}[০-৯]").expect("valid"),
         email: Regex::new(r"[A-Za-z0-9._+\-]+(?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+").expect("valid"),
@@ -27,7 +33,9 @@ fn patterns() -> &'static Patterns {
 
 pub fn mask(line: &str) -> String {
     let p = patterns();
-    let line = p.field.replace_all(line, "$1=[masked]");
+    let line = p.link_secret.replace_all(line, "$1[secret]");
+    let line = p.credential.replace_all(&line, "$1[secret]");
+    let line = p.field.replace_all(&line, "$1=[masked]");
     let line = p.email.replace_all(&line, "[email]");
     let line = p.phone.replace_all(&line, "[phone]");
     p.bangla_digits.replace_all(&line, "[phone]").into_owned()
@@ -100,5 +108,30 @@ mod tests {
         ] {
             assert!(!mask(&format!("x {p} y")).contains(p), "{p}");
         }
+    }
+
+    #[test]
+    fn masks_the_secrets_of_links_and_credentials() {
+        let secret = "Zx9_k-3LqPw8RtY2vBn5Mc7Hd4Jf6Gs1Ae0Ui";
+        for line in [
+            format!("GET /share/{secret} 200"),
+            format!("GET /share/{secret}/content"),
+            format!("uri=/privacy/requests/status/{secret}?lang=en"),
+            format!("uri=/privacy/exports/download/{secret}"),
+            format!("POST /unsubscribe/{secret}"),
+            format!("headers={{\"authorization\": \"Bearer {secret}\"}}"),
+            format!("cookie: cm_session={secret}; cm_cookies=1.0.0"),
+            format!("token={secret}"),
+        ] {
+            let out = mask(&line);
+            assert!(!out.contains(secret), "{line} -> {out}");
+            assert!(out.contains("[secret]"), "{out}");
+        }
+        // What identifies the request, not a secret, stays readable.
+        let out = mask("GET /staff/orders/CM-000042 order=CM-000042 export=17");
+        assert!(
+            out.contains("/staff/orders/CM-000042") && out.contains("export=17"),
+            "{out}"
+        );
     }
 }
