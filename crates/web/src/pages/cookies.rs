@@ -83,12 +83,9 @@ pub async fn choose(
         u8::from(choice.analytics),
         CHOICE_DAYS * 86_400
     );
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
-        form.back
-    } else {
-        "/".into()
-    };
-    let mut res = Redirect::to(&back).into_response();
+    // The same check as a sign-in's `next`: `/\\host` is another site too.
+    let back = super::station::local_path(&form.back).unwrap_or("/");
+    let mut res = Redirect::to(back).into_response();
     res = with_cookie(res, &value);
     if !choice.functional {
         // Withdrawing functional cookies removes the one that was set.

@@ -144,12 +144,9 @@ pub async fn accept(
         .accept_policy(&actor, form.version, Acceptance::Notice)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
-        form.back
-    } else {
-        "/account".into()
-    };
-    Ok(Redirect::to(&back).into_response())
+    // The same check as a sign-in's `next`: `/\\host` is another site too.
+    let back = super::station::local_path(&form.back).unwrap_or("/account");
+    Ok(Redirect::to(back).into_response())
 }
 
 #[derive(Deserialize)]
