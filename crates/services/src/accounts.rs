@@ -63,6 +63,26 @@ fn sms_text(code: &str) -> String {
 }
 
 impl Services {
+    /// The customer proved by a one-time code that their phone is theirs:
+    /// recorded, and the guest orders placed with it join their history.
+    /// Returns how many did. (Registration does the same in its own
+    /// transaction.)
+    pub async fn phone_proven(&self, customer: CustomerId) -> Result<u64> {
+        let mut tx = self.db.begin().await?;
+        customer_rows::mark_phone_verified(&mut tx, customer.0, now_ms()).await?;
+        let joined = chotomoni_storage::orders::confirm_guest_orders(&mut tx, customer.0).await?;
+        audit::change(
+            &mut tx,
+            &Actor::Customer(customer),
+            "customer.phone_proven",
+            &format!("customer:{}", customer.0),
+            &format!("guest_orders_joined={joined}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(joined)
+    }
+
     /// Whether registration can work here (an SMS transport is configured).
     pub fn registration_available(&self) -> bool {
         self.sms.is_some()
@@ -169,15 +189,29 @@ impl Services {
             Some(row) if row.password_hash.is_some() || row.erased_at.is_some() => {
                 return Err(ServiceError::Conflict(ALREADY_REGISTERED.into()));
             }
-            Some(row) => (row.id, "existing-customer"),
+            Some(row) => {
+                // The code proved the number is theirs: what guests typed
+                // with it gives way to what its owner types now.
+                let key = self
+                    .vault
+                    .customer_key(row.id, row.wrapped_key.as_deref())?;
+                let contact = self
+                    .vault
+                    .seal_contact(&key, row.id, &name, &phone, email.as_ref());
+                customer_rows::replace_contact(&mut tx, row.id, &contact, now_ms()).await?;
+                (row.id, "existing-customer")
+            }
             None => {
                 let (id, _, _) =
                     customers::find_or_create(&mut tx, &self.vault, &name, &phone, email.as_ref())
                         .await?;
+                customer_rows::mark_phone_verified(&mut tx, id, now_ms()).await?;
                 (id, "new-customer")
             }
         };
         customer_rows::set_password_hash(&mut tx, id, &hash).await?;
+        // Guest orders placed with the number join the account's history.
+        let joined = chotomoni_storage::orders::confirm_guest_orders(&mut tx, id).await?;
         let actor = Actor::Customer(CustomerId(id));
         // The registration page shows the policy in force; it is accepted here.
         if let Some(current) = chotomoni_storage::policies::latest(&mut tx).await? {
@@ -195,7 +229,7 @@ impl Services {
             &actor,
             "customer.register",
             &actor.audit_ref(),
-            how,
+            &format!("{how} guest_orders_joined={joined}"),
         )
         .await?;
         tx.commit().await?;

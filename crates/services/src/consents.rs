@@ -84,6 +84,8 @@ impl Services {
         let mut tx = self.db.begin().await?;
         record(&mut tx, customer.0, purpose, granted, channel).await?;
         if purpose.is_marketing() {
+            // Their own choice spends any opt-in ticked at a guest checkout.
+            chotomoni_storage::orders::clear_pending_opt_ins(&mut tx, customer.0).await?;
             let hashes = self.address_hashes(&mut tx, customer.0, purpose).await?;
             for (hash, kind) in hashes {
                 if granted {

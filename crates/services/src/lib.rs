@@ -7,6 +7,7 @@ pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod consents;
+pub mod contact_proof;
 pub mod customers;
 pub mod disclosures;
 pub mod erasure;

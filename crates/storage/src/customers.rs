@@ -13,6 +13,11 @@ pub struct CustomerRow {
     pub erased_at: Option<i64>,
     /// `None` once the key is destroyed: the sealed fields can never open again.
     pub wrapped_key: Option<Vec<u8>>,
+    /// When a one-time code proved the person controls the phone.
+    pub phone_verified_at: Option<i64>,
+    /// When a code sent to the email proved the person controls it. An
+    /// email typed at a checkout is not "on record" for privacy requests.
+    pub email_verified_at: Option<i64>,
 }
 
 /// Sealed personal fields and their blind indexes, ready to store.
@@ -25,7 +30,7 @@ pub struct SealedContact {
 }
 
 const SELECT: &str = "SELECT c.id, c.name_enc, c.phone_enc, c.email_enc, c.password_hash, \
-     c.created_at, c.erased_at, k.wrapped_key \
+     c.created_at, c.erased_at, k.wrapped_key, c.phone_verified_at, c.email_verified_at \
      FROM customers c LEFT JOIN customer_keys k ON k.customer_id = c.id";
 
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<CustomerRow>> {
@@ -101,6 +106,55 @@ pub async fn set_contact(conn: &mut AnyConnection, id: i64, c: &SealedContact) -
     .await
     .map_err(duplicate_as("phone"))?;
     Ok(())
+}
+
+/// Replaces the contact of a record whose phone has just been proven by
+/// its owner (registration): whatever a guest typed before gives way, and
+/// the email, new or not, is unproven until a code sent to it comes back.
+pub async fn replace_contact(
+    conn: &mut AnyConnection,
+    id: i64,
+    c: &SealedContact,
+    phone_verified_at: i64,
+) -> Result<()> {
+    set_contact(conn, id, c).await?;
+    sqlx::query(
+        "UPDATE customers SET phone_verified_at = $1, email_verified_at = NULL WHERE id = $2",
+    )
+    .bind(phone_verified_at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records that a one-time code sent to the phone came back.
+pub async fn mark_phone_verified(conn: &mut AnyConnection, id: i64, at: i64) -> Result<()> {
+    sqlx::query("UPDATE customers SET phone_verified_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records that a code sent to the email on record came back; only if the
+/// email is still the one the code went to (`email_index`).
+pub async fn mark_email_verified(
+    conn: &mut AnyConnection,
+    id: i64,
+    email_index: &[u8],
+    at: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE customers SET email_verified_at = $1 WHERE id = $2 AND email_index = $3",
+    )
+    .bind(at)
+    .bind(id)
+    .bind(email_index.to_vec())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn set_password_hash(conn: &mut AnyConnection, id: i64, hash: &str) -> Result<()> {

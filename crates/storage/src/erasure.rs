@@ -249,7 +249,8 @@ pub async fn pseudonymise_orders(
     placeholder: i64,
 ) -> Result<u64> {
     Ok(sqlx::query(
-        "UPDATE orders SET customer_id = $1, address_enc = NULL, instructions_enc = NULL \
+        "UPDATE orders SET customer_id = $1, address_enc = NULL, instructions_enc = NULL, \
+         marketing_opt_in = 0 \
          WHERE customer_id = $2",
     )
     .bind(placeholder)
@@ -263,7 +264,7 @@ pub async fn pseudonymise_orders(
 pub async fn clear_customer(conn: &mut AnyConnection, customer_id: i64, at: i64) -> Result<()> {
     sqlx::query(
         "UPDATE customers SET name_enc = NULL, phone_enc = NULL, phone_index = NULL, \
-         email_enc = NULL, email_index = NULL, password_hash = NULL, \
+         email_enc = NULL, email_index = NULL, password_hash = NULL, phone_verified_at = NULL, email_verified_at = NULL, \
          erased_at = COALESCE(erased_at, $1) WHERE id = $2",
     )
     .bind(at)

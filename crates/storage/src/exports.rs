@@ -25,27 +25,31 @@ pub struct ExportRow {
     pub ready_at: Option<i64>,
     pub expires_at: Option<i64>,
     pub error: Option<String>,
+    /// Who asked for it (`customer:9`, `staff:3`, `system`).
+    pub requested_by: String,
 }
 
 const COLUMNS: &str = "id, customer_id, request_id, status, progress, stage, blob_key, \
-    file_key_enc, token_hash, size, stored_size, created_at, updated_at, ready_at, expires_at, error";
+    file_key_enc, token_hash, size, stored_size, created_at, updated_at, ready_at, expires_at, error, requested_by";
 
 /// A new export, `building` at stage `stage`; returns its id.
 pub async fn insert(
     conn: &mut AnyConnection,
     customer_id: i64,
     request_id: Option<i64>,
+    requested_by: &str,
     stage: &str,
     at: i64,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO exports (customer_id, request_id, status, progress, stage, created_at, updated_at) \
-         VALUES ($1, $2, 'building', 0, $3, $4, $4) RETURNING id",
+        "INSERT INTO exports (customer_id, request_id, status, progress, stage, created_at, updated_at, requested_by) \
+         VALUES ($1, $2, 'building', 0, $3, $4, $4, $5) RETURNING id",
     )
     .bind(customer_id)
     .bind(request_id)
     .bind(stage)
     .bind(at)
+    .bind(requested_by)
     .fetch_one(conn)
     .await?)
 }
@@ -228,13 +232,16 @@ pub struct OrderData {
     pub instructions_enc: Option<Vec<u8>>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub unconfirmed: i64,
+    pub marketing_opt_in: i64,
 }
 
 /// Every order of the customer, oldest first.
 pub async fn orders(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<OrderData>> {
     Ok(sqlx::query_as(
         "SELECT id, status, payment_method, payment_status, source, total, address_enc, \
-         instructions_enc, created_at, updated_at FROM orders WHERE customer_id = $1 ORDER BY id",
+         instructions_enc, created_at, updated_at, unconfirmed, marketing_opt_in \
+         FROM orders WHERE customer_id = $1 ORDER BY id",
     )
     .bind(customer_id)
     .fetch_all(conn)

@@ -23,6 +23,17 @@ pub struct OrderRow {
     pub phone_enc: Option<Vec<u8>>,
     pub email_enc: Option<Vec<u8>>,
     pub wrapped_key: Option<Vec<u8>>,
+    /// 1 for a guest order not yet confirmed by a code sent to its phone:
+    /// linked to the customer record, but not in that customer's history.
+    pub unconfirmed: i64,
+}
+
+impl OrderRow {
+    /// The customer whose own order this is: `None` while it is an
+    /// unconfirmed guest order, which that customer must not see as theirs.
+    pub fn account_owner(&self) -> Option<i64> {
+        (self.unconfirmed == 0).then_some(self.customer_id)
+    }
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -52,6 +63,11 @@ pub struct NewOrder<'a> {
     pub total: i64,
     pub created_by: Option<i64>,
     pub at: i64,
+    /// Placed without signing in: see [`OrderRow::unconfirmed`].
+    pub unconfirmed: bool,
+    /// A marketing opt-in ticked at a guest checkout, waiting for the
+    /// phone to be confirmed before it enters the consent ledger.
+    pub marketing_opt_in: bool,
 }
 
 /// Filters of the order list. `before` pages backwards by id (newest first).
@@ -63,18 +79,21 @@ pub struct OrderFilter {
     pub created_to: Option<i64>,
     pub before: Option<i64>,
     pub limit: i64,
+    /// Leave out unconfirmed guest orders (a customer's own list).
+    pub confirmed_only: bool,
 }
 
 const SELECT: &str = "SELECT o.id, o.customer_id, o.status, o.payment_method, o.payment_status, \
      o.source, o.total, o.address_enc, o.instructions_enc, o.created_by, o.created_at, \
-     o.updated_at, c.name_enc, c.phone_enc, c.email_enc, k.wrapped_key \
+     o.updated_at, c.name_enc, c.phone_enc, c.email_enc, k.wrapped_key, o.unconfirmed \
      FROM orders o JOIN customers c ON c.id = o.customer_id \
      LEFT JOIN customer_keys k ON k.customer_id = o.customer_id";
 
 pub async fn insert(conn: &mut AnyConnection, o: &NewOrder<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO orders (customer_id, status, payment_method, payment_status, source, total, \
-         created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+         created_by, created_at, updated_at, unconfirmed, marketing_opt_in) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id",
     )
     .bind(o.customer_id)
     .bind(o.status)
@@ -84,6 +103,8 @@ pub async fn insert(conn: &mut AnyConnection, o: &NewOrder<'_>) -> Result<i64> {
     .bind(o.total)
     .bind(o.created_by)
     .bind(o.at)
+    .bind(i64::from(o.unconfirmed))
+    .bind(i64::from(o.marketing_opt_in))
     .fetch_one(conn)
     .await?)
 }
@@ -293,7 +314,7 @@ fn full_select(engine: Engine, contact: Contact) -> &'static str {
 }
 
 /// How many columns [`SELECT`] has; the aggregated lines and history follow.
-const ORDER_COLUMNS: usize = 16;
+const ORDER_COLUMNS: usize = 17;
 
 /// An order row read in place. Columns are taken by position, in
 /// [`SELECT`]'s order: looking each name up costs on every lookup, and the
@@ -316,6 +337,7 @@ fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
         phone_enc: r.get(13)?,
         email_enc: r.get(14)?,
         wrapped_key: r.get(15)?,
+        unconfirmed: r.get(16)?,
     })
 }
 
@@ -369,6 +391,9 @@ pub async fn list(conn: &mut AnyConnection, f: &OrderFilter) -> Result<Vec<Order
     if let Some(b) = f.before {
         q.push(" AND o.id < ").bind(b);
     }
+    if f.confirmed_only {
+        q.push(" AND o.unconfirmed = 0");
+    }
     q.push(" ORDER BY o.id DESC LIMIT ").bind(f.limit);
     let (text, args) = q.into_parts();
     Ok(sqlx::query_as_with(&text, args).fetch_all(conn).await?)
@@ -392,4 +417,39 @@ pub async fn compare_and_set_status(
             .execute(conn)
             .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Confirms every guest order of `customer_id`: a code sent to their phone
+/// proved the number is theirs, so its orders join their history. Returns
+/// how many did.
+pub async fn confirm_guest_orders(conn: &mut AnyConnection, customer_id: i64) -> Result<u64> {
+    Ok(
+        sqlx::query("UPDATE orders SET unconfirmed = 0 WHERE customer_id = $1 AND unconfirmed = 1")
+            .bind(customer_id)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Orders of the customer whose checkout ticked the marketing opt-in while
+/// not signed in: an opt-in nobody confirmed yet, never a consent.
+pub async fn pending_opt_ins(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM orders WHERE customer_id = $1 AND marketing_opt_in = 1 ORDER BY id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The customer made their own marketing choice: pending opt-ins are spent.
+pub async fn clear_pending_opt_ins(conn: &mut AnyConnection, customer_id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE orders SET marketing_opt_in = 0 WHERE customer_id = $1 AND marketing_opt_in = 1",
+    )
+    .bind(customer_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -13,7 +13,10 @@ pub struct RequestRow {
     pub verified_by: Option<String>,
     pub received_at: i64,
     pub deadline_at: i64,
-    pub status_token: String,
+    /// SHA-256 of the status link's secret; the secret itself is never stored.
+    pub status_token_hash: String,
+    /// When the status link stops working: 30 days after the request ended.
+    pub status_expires_at: Option<i64>,
     pub hold_reason: Option<String>,
     pub outcome: Option<String>,
     pub export_id: Option<i64>,
@@ -29,7 +32,7 @@ pub struct NewRequest<'a> {
     pub verified_by: Option<&'a str>,
     pub received_at: i64,
     pub deadline_at: i64,
-    pub status_token: &'a str,
+    pub status_token_hash: &'a str,
     pub logged_by: Option<i64>,
 }
 
@@ -42,13 +45,14 @@ pub struct EventRow {
 }
 
 const SELECT: &str = "SELECT id, customer_id, kind, channel, status, verified_by, received_at, \
-     deadline_at, status_token, hold_reason, outcome, export_id, logged_by, completed_at \
+     deadline_at, status_token_hash, status_expires_at, hold_reason, outcome, export_id, \
+     logged_by, completed_at \
      FROM privacy_requests";
 
 pub async fn insert(conn: &mut AnyConnection, r: &NewRequest<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO privacy_requests (customer_id, kind, channel, status, verified_by, \
-         received_at, deadline_at, status_token, logged_by) \
+         received_at, deadline_at, status_token_hash, logged_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(r.customer_id)
@@ -58,7 +62,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &NewRequest<'_>) -> Result<i64>
     .bind(r.verified_by)
     .bind(r.received_at)
     .bind(r.deadline_at)
-    .bind(r.status_token)
+    .bind(r.status_token_hash)
     .bind(r.logged_by)
     .fetch_one(conn)
     .await?)
@@ -71,12 +75,34 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<RequestRow>
         .await?)
 }
 
-pub async fn by_status_token(conn: &mut AnyConnection, token: &str) -> Result<Option<RequestRow>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE status_token = $1"))
-        .bind(token)
-        .fetch_optional(conn)
-        .await?)
+/// The request a status link leads to, while the link works.
+pub async fn by_status_token_hash(
+    conn: &mut AnyConnection,
+    hash: &str,
+    now: i64,
+) -> Result<Option<RequestRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE status_token_hash = $1 \
+         AND (status_expires_at IS NULL OR status_expires_at > $2)"
+    ))
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?)
 }
+
+/// A new status link for the request; the old one stops working.
+pub async fn set_status_token_hash(conn: &mut AnyConnection, id: i64, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE privacy_requests SET status_token_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How long a status link works after its request ended.
+pub const STATUS_LINK_AFTER_END_MS: i64 = 30 * 86_400_000;
 
 pub async fn for_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<RequestRow>> {
     Ok(
@@ -148,7 +174,7 @@ pub async fn change_status(
         "UPDATE privacy_requests SET status = $1, \
          verified_by = COALESCE($2, verified_by), hold_reason = $3, \
          outcome = COALESCE($4, outcome), export_id = COALESCE($5, export_id), \
-         completed_at = $6 WHERE id = $7 AND status = $8",
+         completed_at = $6, status_expires_at = $6 + $9 WHERE id = $7 AND status = $8",
     )
     .bind(&c.status)
     .bind(&c.verified_by)
@@ -158,6 +184,7 @@ pub async fn change_status(
     .bind(c.completed_at)
     .bind(id)
     .bind(from)
+    .bind(STATUS_LINK_AFTER_END_MS)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -47,3 +47,20 @@ pub async fn by_sku(conn: &mut AnyConnection, sku: &str) -> Result<Option<Produc
     .fetch_optional(conn)
     .await?)
 }
+
+/// The active products among `skus`, in one query.
+pub async fn active_by_skus(conn: &mut AnyConnection, skus: &[String]) -> Result<Vec<ProductRow>> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = crate::sql::Sql::new(
+        "SELECT id, sku, name_en, name_bn, price, active FROM products WHERE active = ",
+    );
+    q.bind(1_i64).push(" AND sku IN (");
+    q.list(skus.iter().cloned(), ", ", |q, s| {
+        q.bind(s);
+    });
+    q.push(")");
+    let (text, args) = q.into_parts();
+    Ok(sqlx::query_as_with(&text, args).fetch_all(conn).await?)
+}

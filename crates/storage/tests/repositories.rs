@@ -107,6 +107,9 @@ async fn order_queries(engine: Engine) {
                 total: 500,
                 created_by: None,
                 at: 10_000 + i as i64,
+                // The last is a guest order whose phone is not confirmed yet.
+                unconfirmed: i == 2,
+                marketing_opt_in: i == 2,
             },
         )
         .await
@@ -209,6 +212,37 @@ async fn order_queries(engine: Engine) {
     .await
     .unwrap();
     assert_eq!(mine.len(), 3);
+    // The customer's own list leaves the unconfirmed guest order out until
+    // a code confirms it; its opt-in waits until they choose.
+    let own = OrderFilter {
+        customer_id: Some(cust),
+        limit: 10,
+        confirmed_only: true,
+        ..Default::default()
+    };
+    let listed = orders::list(&mut c, &own).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![ids[1], ids[0]]
+    );
+    let guest = orders::get(&mut c, ids[2]).await.unwrap().unwrap();
+    assert_eq!((guest.unconfirmed, guest.account_owner()), (1, None));
+    assert_eq!(
+        orders::pending_opt_ins(&mut c, cust).await.unwrap(),
+        vec![ids[2]]
+    );
+    assert_eq!(orders::confirm_guest_orders(&mut c, cust).await.unwrap(), 1);
+    assert_eq!(orders::list(&mut c, &own).await.unwrap().len(), 3);
+    assert_eq!(
+        orders::pending_opt_ins(&mut c, cust).await.unwrap(),
+        vec![ids[2]],
+        "joining the history is not a consent"
+    );
+    orders::clear_pending_opt_ins(&mut c, cust).await.unwrap();
+    assert!(orders::pending_opt_ins(&mut c, cust)
+        .await
+        .unwrap()
+        .is_empty());
 
     assert!(
         orders::compare_and_set_status(&mut c, ids[0], "placed", "confirmed", 20_000)
@@ -314,6 +348,8 @@ async fn postgres_reader_replaces_dead_connections() {
         total: 100,
         created_by: None,
         at: 1_000,
+        unconfirmed: false,
+        marketing_opt_in: false,
     };
     let id = orders::insert(&mut c, &order).await.unwrap();
     let lookup = || async {

@@ -2,9 +2,8 @@
 //! each order endpoint, on both engines.
 mod common;
 
-use chotomoni_domain::{CustomerId, Role};
+use chotomoni_domain::Role;
 use chotomoni_services::auth::ClientInfo;
-use chotomoni_services::Actor;
 use chotomoni_testkit::{both_engines, Engine};
 use serde_json::json;
 
@@ -50,15 +49,7 @@ async fn matrix(engine: Engine) {
         .fetch_one(&app.services.db.pool)
         .await
         .unwrap();
-    let (token, _) = app
-        .services
-        .open_session(
-            Actor::Customer(CustomerId(owner_id)),
-            "en",
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap();
+    let (token, _) = app.customer_session(owner_id, &ClientInfo::default()).await;
     people.push(Who {
         label: "customer",
         token: Some(token),

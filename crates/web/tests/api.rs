@@ -39,7 +39,7 @@ async fn order_lifecycle(engine: Engine) {
         .await;
     assert_eq!(s, 200, "{packing}");
     assert_eq!(packing["number"], number.as_str());
-    assert_eq!(packing["items"][0]["name"], "Jamdani saree");
+    assert_eq!(packing["items"][0]["name"], "Jamdani saree, Dhakai");
     assert_eq!(packing["delivery_instructions"], "Ring the bell twice");
     assert!(packing["customer"].is_null());
     assert!(packing["address"]["line"].is_null() && packing["address"]["recipient"].is_null());

@@ -6,7 +6,6 @@ mod common;
 
 use chotomoni_domain::{ConsentPurpose, CustomerId, Role};
 use chotomoni_services::auth::ClientInfo;
-use chotomoni_services::Actor;
 use chotomoni_testkit::{both_engines, Engine};
 use serde_json::json;
 
@@ -14,6 +13,7 @@ async fn opt_in_and_out(engine: Engine) {
     let app = common::spawn(engine).await;
     let mut body = common::order_body("Rupa Khatun", "01711000444");
     body["marketing_opt_in"] = json!(true);
+    // Ticked at a guest checkout, it is asked for, not yet a consent.
     let (status, _) = app.post("/api/v1/orders", None, &body).await;
     assert_eq!(status, 201);
     let id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders")
@@ -21,6 +21,16 @@ async fn opt_in_and_out(engine: Engine) {
         .await
         .unwrap();
     let me = CustomerId(id);
+    assert!(!app
+        .services
+        .may_send_marketing(me, ConsentPurpose::MarketingSms)
+        .await
+        .unwrap());
+
+    // Signed in, the same tick at checkout is her consent.
+    let (token, session) = app.customer_session(me.0, &ClientInfo::default()).await;
+    let (status, _) = app.post("/api/v1/orders", Some(&token), &body).await;
+    assert_eq!(status, 201);
     assert!(app
         .services
         .may_send_marketing(me, ConsentPurpose::MarketingSms)
@@ -34,11 +44,6 @@ async fn opt_in_and_out(engine: Engine) {
         "never asked for email"
     );
 
-    let (token, session) = app
-        .services
-        .open_session(Actor::Customer(me), "en", &ClientInfo::default())
-        .await
-        .unwrap();
     let page = |path: &'static str| {
         let req = app.http.get(app.url(path)).bearer_auth(&token);
         async move { req.send().await.unwrap().text().await.unwrap() }

@@ -122,7 +122,16 @@ async fn export_round_trip(engine: Engine) {
     let orders = data["orders"].as_array().unwrap();
     assert_eq!(orders.len(), 2, "only this customer's orders");
     assert_eq!(orders[0]["delivery_instructions"], INSTRUCTIONS);
-    assert_eq!(orders[0]["items"][0]["name"], "Nakshi kantha");
+    assert_eq!(orders[0]["items"][0]["name"], "Nakshi kantha throw");
+    // Her orders joined her history when her phone was proven, and her
+    // own marketing choice spent the opt-in asked at the guest checkout.
+    assert_eq!(orders[0]["unconfirmed"], false);
+    assert_eq!(orders[0]["marketing_opt_in_pending"], false);
+    assert!(
+        data["profile"]["phone_proven_at"].is_string(),
+        "{}",
+        data["profile"]
+    );
     assert_eq!(orders[0]["history"][0]["to"], "placed");
     assert_eq!(data["payments"][1]["status"], "pending");
     assert_eq!(data["payments"][1]["method"], "cod");
@@ -147,12 +156,13 @@ async fn export_round_trip(engine: Engine) {
     assert_eq!(
         ledger,
         [
-            ("marketing_sms".into(), true, "checkout".into()),
+            // The guest checkout's tick was only asked for; her own
+            // choices on the account page are the ledger.
             ("marketing_email".into(), true, "account_page".into()),
             ("marketing_sms".into(), false, "account_page".into()),
         ]
     );
-    assert!(consents[0]["wording"].as_str().unwrap().contains("SMS"));
+    assert!(consents[1]["wording"].as_str().unwrap().contains("SMS"));
     assert_eq!(data["policy_acceptances"][0]["version"], 1);
     assert_eq!(data["policy_acceptances"][0]["channel"], "notice");
     let disclosures = data["disclosures"].as_array().unwrap();
@@ -386,7 +396,9 @@ async fn export_round_trip(engine: Engine) {
     );
     assert_eq!(entries[0].0, format!("customer:{}", s.me));
     assert_eq!(entries[0].2, format!("customer:{}", s.me));
-    assert_eq!(entries[5].0, "visitor");
+    // A download by the link alone is the one who asked for the copy's.
+    assert_eq!(entries[5].0, format!("customer:{}", s.me));
+    assert!(entries[5].3.ends_with("via=link"), "{:?}", entries[5]);
     for (actor, _, target, detail) in &entries {
         let all = format!("{actor} {target} {detail}");
         for secret in [NAME, "1719876543", IP, LINE_1, token.as_str()] {

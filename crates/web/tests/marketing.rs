@@ -72,17 +72,26 @@ impl Shop {
         self.app.sms.as_ref().unwrap()
     }
 
-    /// A customer from a checkout (`sms_opt_in`: the checkout's box ticked).
+    /// A customer from a checkout (`sms_opt_in`: the checkout's box ticked,
+    /// signed in: a guest's tick is not a consent until they confirm it).
     async fn customer(&self, name: &str, phone: &str, email: &str, sms_opt_in: bool) -> CustomerId {
         let mut body = common::order_body(name, phone);
         body["customer"]["email"] = json!(email);
-        body["marketing_opt_in"] = json!(sms_opt_in);
         let (status, order) = self.app.post("/api/v1/orders", None, &body).await;
         assert_eq!(status, 201, "{order}");
         let id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id DESC LIMIT 1")
             .fetch_one(&self.services.db.pool)
             .await
             .unwrap();
+        if sms_opt_in {
+            let (token, _) = self
+                .app
+                .customer_session(id, &chotomoni_services::auth::ClientInfo::default())
+                .await;
+            body["marketing_opt_in"] = json!(true);
+            let (status, order) = self.app.post("/api/v1/orders", Some(&token), &body).await;
+            assert_eq!(status, 201, "{order}");
+        }
         CustomerId(id)
     }
 

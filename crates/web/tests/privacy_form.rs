@@ -103,36 +103,51 @@ both_engines!(
 
 async fn public_request_by_email(engine: Engine) {
     let app = common::spawn(engine).await;
-    place(&app, "Moni Akter", "01711000901").await;
+    let (_, customer) = place(&app, "Moni Akter", "01711000901").await;
     let (smtp, mailer) = common::smtp_stand_in().await;
-    let services = app.services.clone().with_mail(mailer);
+    let services = app
+        .services
+        .clone()
+        .with_mail(mailer)
+        .with_public_url("https://shop.example");
     let client = chotomoni_services::auth::ClientInfo::default();
     let kind = chotomoni_domain::RequestKind::MarketingOptOut;
     services
         .start_public_request(kind, "nobody.here@example.com", &client)
         .await
         .unwrap();
+    // The email typed at the checkout is not on record until proven.
+    services
+        .start_public_request(kind, "shapla.test@example.com", &client)
+        .await
+        .unwrap();
     assert!(
         smtp.messages().is_empty(),
-        "a stranger's address gets nothing"
+        "a stranger's address, and an unproven one, get nothing"
     );
+    // The customer proves it with the link sent to it.
+    app.customer_session(customer, &client).await;
+    let me = chotomoni_services::Actor::Customer(chotomoni_domain::CustomerId(customer));
+    services.send_email_confirmation(&me).await.unwrap();
+    let link = smtp.messages().remove(0).body_text();
+    let token = common::privacy::email_link_token(&link);
+    services.confirm_email(&token).await.unwrap();
     // The address on record, typed in another case.
     services
         .start_public_request(kind, "Shapla.Test@Example.com", &client)
         .await
         .unwrap();
     let sent = smtp.messages();
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].rcpt_to, ["shapla.test@example.com"]);
-    let code = code_in(&sent[0].body_text());
-    assert_eq!(
-        disclosures(&app).await,
-        [(
-            "service_provider".into(),
-            "customers.email_enc".into(),
-            "security".into()
-        )]
+    assert_eq!(sent.len(), 2, "the confirmation link, then the code");
+    assert_eq!(sent[1].rcpt_to, ["shapla.test@example.com"]);
+    let code = code_in(&sent[1].body_text());
+    // Each message gave the address to the mail provider.
+    let to_provider = (
+        "service_provider".into(),
+        "customers.email_enc".into(),
+        "security".into(),
     );
+    assert_eq!(disclosures(&app).await, [to_provider.clone(), to_provider]);
     let logged = services
         .confirm_public_request(kind, "shapla.test@example.com", &code)
         .await
@@ -150,8 +165,11 @@ async fn public_request_by_email(engine: Engine) {
         .confirm_public_request(kind, "shapla.test@example.com", &code)
         .await
         .unwrap_err();
+    // Refused as used, or, since the unproven address was sent nothing,
+    // as not the code of the older unused row for it.
     assert!(
-        again.to_string().contains("expired or was already used"),
+        again.to_string().contains("expired or was already used")
+            || again.to_string().contains("not the code we sent"),
         "{again}"
     );
 }

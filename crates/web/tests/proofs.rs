@@ -6,9 +6,8 @@
 //! real video inspected by ffprobe, and the S3 media path.
 mod common;
 
-use chotomoni_domain::{CustomerId, Role};
+use chotomoni_domain::Role;
 use chotomoni_services::auth::ClientInfo;
-use chotomoni_services::Actor;
 use chotomoni_testkit::fake_mp4;
 use chotomoni_testkit::{both_engines, Engine};
 use common::tus::real_mp4;
@@ -60,14 +59,8 @@ async fn customer_token(app: &TestApp, phone_order: usize) -> String {
         .await
         .unwrap();
     let (token, _) = app
-        .services
-        .open_session(
-            Actor::Customer(CustomerId(ids[phone_order])),
-            "en",
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap();
+        .customer_session(ids[phone_order], &ClientInfo::default())
+        .await;
     token
 }
 

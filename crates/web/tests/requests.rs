@@ -90,7 +90,9 @@ async fn support_on_behalf(engine: Engine) {
     let (number, me) = place(&app, "Shapla Rani", "01711000201").await;
     let support = app.staff("support", Role::Support).await;
 
-    // Came by email from the address on record: verified, and an opt-out is carried out at once.
+    // Came by email from the address on record, which she proved is hers:
+    // verified, and an opt-out is carried out at once.
+    app.prove_email(me, "shapla.test@example.com").await;
     let (status, req) = ask(&app, Some(&support), json!({"kind": "marketing_opt_out", "phone": "01711000201", "email": "shapla.test@example.com"})).await;
     assert_eq!(status, 201, "{req}");
     assert_eq!(req["channel"], "support_email");
@@ -292,8 +294,14 @@ async fn legal_hold_keeps_proofs(engine: Engine) {
     )
     .await;
     let id = req["id"].as_i64().unwrap();
+    // The requester's status link, handed to them alone.
+    let status_path = req["status_path"].as_str().unwrap().to_owned();
     let (_, done) = act(&app, &admin, id, "complete").await;
     assert_eq!(done["status"], "completed", "{done}");
+    assert!(
+        done.get("status_path").is_none(),
+        "staff never see it: {done}"
+    );
     assert_eq!(done["outcome"]["proofs_deleted"], 1);
     let held = &done["outcome"]["held"][0];
     assert_eq!(held["order"], kept_order.as_str());
@@ -302,10 +310,7 @@ async fn legal_hold_keeps_proofs(engine: Engine) {
     // The person is told why and until when, on the request's status page.
     let page = app
         .http
-        .get(app.url(&format!(
-            "{}?lang=en",
-            done["status_path"].as_str().unwrap()
-        )))
+        .get(app.url(&format!("{status_path}?lang=en")))
         .send()
         .await
         .unwrap()

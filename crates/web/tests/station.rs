@@ -4,9 +4,8 @@
 //! sign-in's `next`, and the static files served from the binary.
 mod common;
 
-use chotomoni_domain::{CustomerId, Role};
+use chotomoni_domain::Role;
 use chotomoni_services::auth::ClientInfo;
-use chotomoni_services::Actor;
 use chotomoni_testkit::{both_engines, Engine};
 use common::TestApp;
 use regex::Regex;
@@ -98,15 +97,7 @@ async fn station_is_for_staff_who_record_proof(engine: Engine) {
         .fetch_one(&app.services.db.pool)
         .await
         .unwrap();
-    let (customer, _) = app
-        .services
-        .open_session(
-            Actor::Customer(CustomerId(customer)),
-            "en",
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap();
+    let (customer, _) = app.customer_session(customer, &ClientInfo::default()).await;
     let res = get(&app, "/station", Some(&customer)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/staff/sign-in?next=/station&lang=en");

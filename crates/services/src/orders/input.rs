@@ -27,6 +27,12 @@ pub struct AddressInput {
     pub district: String,
 }
 
+/// One line of a new order. In a shop order every line is a product of the
+/// shop's catalogue: `sku` is required, the name is the catalogue's, and
+/// `unit_price` must be the catalogue's price (a changed price is refused,
+/// so the customer never pays what they were not shown). Staff entering a
+/// phone or Facebook order may set any name and price; a price that
+/// differs from the catalogue's is in the audit log.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
@@ -36,6 +42,76 @@ pub struct ItemInput {
     pub quantity: i64,
     /// Price of one unit in poisha (1 taka = 100 poisha).
     pub unit_price: i64,
+}
+
+/// A catalogue product as pricing needs it.
+#[derive(Debug, Clone)]
+pub struct CatalogueItem {
+    pub sku: String,
+    pub name: String,
+    pub price: i64,
+}
+
+/// A line whose price staff set apart from the catalogue's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceOverride {
+    pub line: usize,
+    pub sku: String,
+    pub catalogue: i64,
+    pub entered: i64,
+}
+
+impl PriceOverride {
+    /// How the audit log records it: `items[0]:SAR-01:850000->800000`.
+    pub fn audit_text(&self) -> String {
+        format!(
+            "items[{}]:{}:{}->{}",
+            self.line, self.sku, self.catalogue, self.entered
+        )
+    }
+}
+
+/// Prices a shop order's lines from the catalogue (`find` looks a SKU up
+/// among active products); staff lines keep what was entered, with the
+/// differences from the catalogue returned for the audit log.
+pub fn price_lines(
+    lines: Vec<ItemLine>,
+    staff_entry: bool,
+    find: impl Fn(&str) -> Option<CatalogueItem>,
+) -> Result<(Vec<ItemLine>, Vec<PriceOverride>), FieldError> {
+    let mut overrides = Vec::new();
+    let mut priced = Vec::with_capacity(lines.len());
+    for (i, mut line) in lines.into_iter().enumerate() {
+        let at = |e: FieldError| e.within(&format!("items[{i}]"));
+        let product = line.sku.as_deref().and_then(&find);
+        match (staff_entry, product) {
+            (true, Some(p)) if p.price != line.unit_price => overrides.push(PriceOverride {
+                line: i,
+                sku: p.sku,
+                catalogue: p.price,
+                entered: line.unit_price,
+            }),
+            (true, _) => {}
+            (false, None) => {
+                return Err(at(FieldError::new(
+                    "sku",
+                    "must be the SKU of a product the shop sells",
+                )))
+            }
+            (false, Some(p)) if p.price != line.unit_price => {
+                return Err(at(FieldError::new(
+                    "unit_price",
+                    format!(
+                    "is not the shop's price of {}, which is {} poisha now; reload and try again",
+                    p.sku, p.price
+                ),
+                )))
+            }
+            (false, Some(p)) => line.name = p.name,
+        }
+        priced.push(line);
+    }
+    Ok((priced, overrides))
 }
 
 /// A new order, as the API and the checkout form send it.

@@ -57,6 +57,7 @@ impl Services {
     async fn customer_orders(&self, id: CustomerId, q: &OrderQuery) -> Result<OrderPage> {
         let mut filter = q.filter()?;
         filter.customer_id = Some(id.0);
+        filter.confirmed_only = true;
         self.page(&Actor::Customer(id), &filter, Visibility::Full)
             .await
     }
@@ -160,6 +161,7 @@ impl OrderQuery {
             created_to: day_start("to", self.to.as_deref(), 1)?,
             before: self.before,
             limit,
+            confirmed_only: false,
         })
     }
 }

@@ -72,6 +72,10 @@ pub struct OrderView {
     pub history: Vec<EventView>,
     /// True once the customer's data has been erased.
     pub erased: bool,
+    /// Placed without signing in and not yet confirmed by a code sent to
+    /// its phone: linked to the customer record of that phone, but not in
+    /// that customer's history.
+    pub unconfirmed: bool,
 }
 
 /// How much of an order an actor may see.
@@ -79,17 +83,23 @@ pub struct OrderView {
 enum Visibility {
     /// Name, phone, email, full address, instructions.
     Full,
+    /// The order itself (items, its delivery address and instructions) but
+    /// not the customer record its phone leads to: what a guest who placed
+    /// or tracks it already knows.
+    OrderOnly,
     /// What packing needs: items, instructions, area and district.
     Packing,
 }
 
-fn visibility(actor: &Actor, owner: i64) -> Result<Visibility> {
+/// `owner` is the customer whose own order it is, `None` for a guest order
+/// not yet confirmed (see `OrderRow::account_owner`).
+fn visibility(actor: &Actor, owner: Option<i64>) -> Result<Visibility> {
     match actor {
         Actor::Staff { role, .. } if role.may(Permission::ViewCustomerContact) => {
             Ok(Visibility::Full)
         }
         Actor::Staff { role, .. } if role.may(Permission::ViewOrders) => Ok(Visibility::Packing),
-        Actor::Customer(CustomerId(id)) if *id == owner => Ok(Visibility::Full),
+        Actor::Customer(CustomerId(id)) if Some(*id) == owner => Ok(Visibility::Full),
         Actor::System => Ok(Visibility::Full),
         // Someone else's order does not exist, as far as they can tell.
         _ => Err(ServiceError::NotFound("order")),
@@ -97,10 +107,11 @@ fn visibility(actor: &Actor, owner: i64) -> Result<Visibility> {
 }
 
 /// What a load brings for this actor: staff who may not see the customer's
-/// contact do not have it loaded either.
+/// contact do not have it loaded either, nor does a visitor.
 fn contact_to_load(actor: &Actor) -> Contact {
     match actor {
         Actor::Staff { role, .. } if !role.may(Permission::ViewCustomerContact) => Contact::Skip,
+        Actor::Visitor => Contact::Skip,
         _ => Contact::Load,
     }
 }
@@ -136,6 +147,13 @@ impl Services {
     /// Stores a new order in one transaction: the customer (found by phone or
     /// created with a new key), the order, its items, its first event, the
     /// marketing choice when given, and the audit entry.
+    ///
+    /// An order placed without signing in (`Actor::Visitor`) never shows or
+    /// changes anything of an existing customer: it is linked to the record
+    /// its phone leads to, but stays out of that customer's history until a
+    /// code sent to the phone confirms it (registration), its marketing
+    /// opt-in waits on the order until then, and the answer carries only
+    /// what the request itself sent.
     pub async fn create_order(&self, actor: &Actor, input: &OrderInput) -> Result<OrderView> {
         let v = input.validate()?;
         let source = match (actor, v.source) {
@@ -154,9 +172,13 @@ impl Services {
                 .into())
             }
         };
-        let total: i64 = v.items.iter().map(ItemLine::total).sum();
-        let at = now_ms();
+        let guest = matches!(actor, Actor::Visitor);
         let mut tx = self.db.begin().await?;
+        let (items, overrides) = self
+            .price(&mut tx, v.items.clone(), source != OrderSource::Shop)
+            .await?;
+        let total: i64 = items.iter().map(ItemLine::total).sum();
+        let at = now_ms();
         let (customer_id, key) = match actor {
             Actor::Customer(CustomerId(id)) => {
                 let row = customers::get(&mut tx, *id)
@@ -186,6 +208,8 @@ impl Services {
                 total,
                 created_by: actor.staff_id(),
                 at,
+                unconfirmed: guest,
+                marketing_opt_in: guest && v.marketing_opt_in,
             },
         )
         .await?;
@@ -195,8 +219,7 @@ impl Services {
             .as_deref()
             .map(|t| self.vault.seal_instructions(&key, id, t));
         repo::set_sealed(&mut tx, id, &address, instructions.as_deref()).await?;
-        let rows: Vec<ItemRow> = v
-            .items
+        let rows: Vec<ItemRow> = items
             .iter()
             .enumerate()
             .map(|(i, it)| ItemRow {
@@ -218,7 +241,7 @@ impl Services {
             at,
         )
         .await?;
-        if v.marketing_opt_in {
+        if v.marketing_opt_in && !guest {
             let channel = if source == OrderSource::Shop {
                 ConsentChannel::Checkout
             } else {
@@ -234,19 +257,54 @@ impl Services {
             .await?;
         }
         let number = OrderNumber::from_id(OrderId(id));
+        let mut detail = format!("customer:{customer_id}");
+        if guest {
+            detail.push_str(" guest=unconfirmed");
+        }
+        for o in &overrides {
+            detail.push_str(&format!(" price_override={}", o.audit_text()));
+        }
         audit::change(
             &mut tx,
             actor,
             "order.create",
             &format!("order:{number}"),
-            &format!("customer:{customer_id}"),
+            &detail,
         )
         .await?;
         tx.commit().await?;
         tracing::info!(order = %number, source = source.as_str(), total, "order placed");
+        if guest {
+            let full = self.load(id, Contact::Skip).await?;
+            let mut view = self.view(actor, full, Visibility::OrderOnly)?;
+            view.customer = Some(ContactView {
+                name: v.name.as_str().to_owned(),
+                phone: v.phone.as_e164().to_owned(),
+                email: v.email.as_ref().map(|e| e.normalized()),
+            });
+            return Ok(view);
+        }
         // The one who placed it sees it in full: it is what they just typed.
         let full = self.load(id, Contact::Load).await?;
         self.view(actor, full, Visibility::Full)
+    }
+
+    /// The lines as they will be stored: a shop order's from the catalogue.
+    async fn price(
+        &self,
+        conn: &mut chotomoni_storage::Conn,
+        lines: Vec<ItemLine>,
+        staff_entry: bool,
+    ) -> Result<(Vec<ItemLine>, Vec<PriceOverride>)> {
+        let skus: Vec<String> = lines.iter().filter_map(|l| l.sku.clone()).collect();
+        let found = chotomoni_storage::products::active_by_skus(conn, &skus).await?;
+        Ok(price_lines(lines, staff_entry, |sku| {
+            found.iter().find(|p| p.sku == sku).map(|p| CatalogueItem {
+                sku: p.sku.clone(),
+                name: p.name_en.clone(),
+                price: p.price,
+            })
+        })?)
     }
 
     /// An order with its lines and history, in one query.
@@ -259,11 +317,12 @@ impl Services {
     /// One order, as this actor may see it. Staff views are audited.
     pub async fn order(&self, actor: &Actor, number: OrderNumber) -> Result<OrderView> {
         let full = self.load(number.id().0, contact_to_load(actor)).await?;
-        let vis = visibility(actor, full.order.customer_id)?;
+        let vis = visibility(actor, full.order.account_owner())?;
         let view = self.view(actor, full, vis)?;
         if let Actor::Staff { .. } = actor {
             let fields = match vis {
                 Visibility::Full => "name,phone,email,address,instructions",
+                Visibility::OrderOnly => "address,instructions",
                 Visibility::Packing => "area,district,instructions",
             };
             self.audit
@@ -285,20 +344,20 @@ impl Services {
     }
 
     /// Public tracking: the order number and the phone it was placed with must
-    /// both match; otherwise it is simply not found.
+    /// both match; otherwise it is simply not found. It shows that one order
+    /// as it was placed, never the customer record behind the phone.
     pub async fn track(&self, number: &str, phone: &str) -> Result<OrderView> {
         let not_found = || ServiceError::NotFound("order");
         let number = OrderNumber::from_scan(number).map_err(|_| not_found())?;
         let phone = Phone::parse(phone).map_err(|_| not_found())?;
-        let full = self.load(number.id().0, Contact::Load).await?;
+        let full = self.load(number.id().0, Contact::Skip).await?;
         let mut conn = self.db.conn().await?;
         let owner =
             customers::find_by_phone_index(&mut conn, &self.vault.phone_index(&phone)).await?;
         if owner.map(|c| c.id) != Some(full.order.customer_id) {
             return Err(not_found());
         }
-        let actor = Actor::Customer(CustomerId(full.order.customer_id));
-        self.view(&actor, full, Visibility::Full)
+        self.view(&Actor::Visitor, full, Visibility::OrderOnly)
     }
 
     /// Moves an order along its lifecycle. Illegal moves are a conflict (409).
@@ -313,7 +372,7 @@ impl Services {
         let row = repo::get(&mut tx, id)
             .await?
             .ok_or(ServiceError::NotFound("order"))?;
-        let vis = visibility(actor, row.customer_id)?;
+        let vis = visibility(actor, row.account_owner())?;
         let from = parse_stored(&row.status, OrderStatus::parse)?;
         if !may_set(actor, from, to) {
             return Err(ServiceError::Forbidden);
@@ -375,7 +434,7 @@ impl Services {
                         row.phone_enc.as_deref(),
                         row.email_enc.as_deref(),
                     )?),
-                    Visibility::Packing => None,
+                    Visibility::OrderOnly | Visibility::Packing => None,
                 },
             ),
             None => (None, None, None),
@@ -417,6 +476,7 @@ impl Services {
                 })
                 .collect(),
             erased: key.is_none(),
+            unconfirmed: row.unconfirmed != 0,
         })
     }
 }
@@ -436,7 +496,7 @@ fn address_view(d: Option<Delivery>, vis: Visibility) -> AddressView {
         return AddressView::default();
     };
     match vis {
-        Visibility::Full => AddressView {
+        Visibility::Full | Visibility::OrderOnly => AddressView {
             recipient: Some(d.recipient),
             line: Some(d.line),
             area: Some(d.area),

@@ -32,6 +32,10 @@ pub struct Profile {
     pub email_fingerprint: Option<String>,
     pub has_password: bool,
     pub customer_since: String,
+    /// When a one-time code proved the phone is yours.
+    pub phone_proven_at: Option<String>,
+    /// When a link sent to the email proved it is yours.
+    pub email_proven_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -83,6 +87,12 @@ pub struct Order {
     pub address: Option<Address>,
     pub delivery_instructions: Option<String>,
     pub history: Vec<Event>,
+    /// Placed without signing in with your number, not yet confirmed by a
+    /// code sent to it.
+    pub unconfirmed: bool,
+    /// Its checkout asked for marketing messages; not a consent until you
+    /// turn marketing on yourself.
+    pub marketing_opt_in_pending: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -285,6 +295,8 @@ impl Services {
             email_fingerprint: email_index.map(hex::encode),
             has_password: customer.password_hash.is_some(),
             customer_since: when(customer.created_at),
+            phone_proven_at: customer.phone_verified_at.map(when),
+            email_proven_at: customer.email_verified_at.map(when),
         };
 
         let order_rows = repo::orders(conn, id).await?;
@@ -337,6 +349,8 @@ impl Services {
                     o.instructions_enc.as_deref(),
                 )?,
                 history: events.remove(&o.id).unwrap_or_default(),
+                unconfirmed: o.unconfirmed != 0,
+                marketing_opt_in_pending: o.marketing_opt_in != 0,
                 number,
             });
         }

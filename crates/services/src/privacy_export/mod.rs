@@ -188,7 +188,21 @@ impl Services {
         {
             return Ok(status_of(&running, None));
         }
-        let id = repo::insert(&mut tx, customer_id, request_id, "queued", now).await?;
+        // The link is handed to whoever asked, so downloads by it are theirs:
+        // the person behind a privacy request, or the signed-in caller.
+        let requested_by = match request_id {
+            Some(_) => Actor::Customer(CustomerId(customer_id)).audit_ref(),
+            None => actor.audit_ref(),
+        };
+        let id = repo::insert(
+            &mut tx,
+            customer_id,
+            request_id,
+            &requested_by,
+            "queued",
+            now,
+        )
+        .await?;
         audit::change(
             &mut tx,
             actor,
@@ -313,13 +327,18 @@ impl Services {
             0..size as u64,
         )
         .await?;
+        // A link holder is whoever the link was handed to.
+        let (by, via) = match actor {
+            Actor::Visitor => (row.requested_by.clone(), "link"),
+            _ => (actor.audit_ref(), "session"),
+        };
         chotomoni_storage::audit::append(
             &mut conn,
             now_ms(),
-            &actor.audit_ref(),
+            &by,
             "export.download",
             &format!("customer:{}", row.customer_id),
-            &format!("export={}", row.id),
+            &format!("export={} via={via}", row.id),
         )
         .await?;
         tracing::info!(export = row.id, "access export downloaded");

@@ -30,6 +30,8 @@ pub const SECTIONS: &[Section] = &[
             "customers.email_index",
             "customers.password_hash",
             "customers.created_at",
+            "customers.phone_verified_at",
+            "customers.email_verified_at",
         ],
     },
     Section {
@@ -50,6 +52,7 @@ pub const SECTIONS: &[Section] = &[
             "orders.total",
             "orders.address_enc",
             "orders.instructions_enc",
+            "orders.marketing_opt_in",
             "order_items.name",
             "order_items.quantity",
             "order_items.unit_price",

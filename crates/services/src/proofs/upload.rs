@@ -71,7 +71,7 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound("order"))?;
         if let Actor::Customer(CustomerId(me)) = actor {
-            if *me != order.customer_id {
+            if Some(*me) != order.account_owner() {
                 return Err(ServiceError::NotFound("order"));
             }
         }

@@ -68,11 +68,13 @@ impl ProofView {
     }
 }
 
-fn may_see(actor: &Actor, owner: i64, missing: &'static str) -> Result<()> {
+/// `owner`: the customer whose own order it is (`None` for a guest order
+/// not yet confirmed, which no customer sees as theirs).
+fn may_see(actor: &Actor, owner: Option<i64>, missing: &'static str) -> Result<()> {
     match actor {
         Actor::Staff { .. } | Actor::System if actor.staff_may(Permission::ViewProofs) => Ok(()),
         Actor::Staff { .. } => Err(ServiceError::Forbidden),
-        Actor::Customer(CustomerId(me)) if *me == owner => Ok(()),
+        Actor::Customer(CustomerId(me)) if Some(*me) == owner => Ok(()),
         Actor::Customer(_) => Err(ServiceError::NotFound(missing)),
         Actor::Visitor | Actor::System => Err(ServiceError::Unauthenticated),
     }
@@ -88,7 +90,7 @@ impl Services {
         let order = orders::get(&mut conn, number.id().0)
             .await?
             .ok_or(ServiceError::NotFound("order"))?;
-        may_see(actor, order.customer_id, "order")?;
+        may_see(actor, order.account_owner(), "order")?;
         let rows = proofs::for_order(&mut conn, order.id).await?;
         drop(conn);
         if matches!(actor, Actor::Staff { .. }) {
@@ -176,7 +178,15 @@ impl Services {
         let row = proofs::get(&mut conn, id.0)
             .await?
             .ok_or(ServiceError::NotFound("proof"))?;
-        may_see(actor, row.customer_id, "proof")?;
+        // A customer sees the proofs of their own orders only, not those of
+        // a guest order placed with their number and not yet confirmed.
+        let owner = match actor {
+            Actor::Customer(_) => orders::get(&mut conn, row.order_id)
+                .await?
+                .and_then(|o| o.account_owner()),
+            _ => Some(row.customer_id),
+        };
+        may_see(actor, owner, "proof")?;
         Ok(row)
     }
 

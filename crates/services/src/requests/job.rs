@@ -5,7 +5,7 @@ use crate::consents::ConsentChannel;
 use crate::erasure::ErasureResult;
 use crate::error::{Result, ServiceError};
 use crate::{now_ms, Actor, Services};
-use chotomoni_domain::{CustomerId, RequestKind, RequestStatus};
+use chotomoni_domain::{CustomerId, RequestChannel, RequestKind, RequestStatus};
 use chotomoni_storage::privacy_requests::{self as rows, RequestRow};
 
 const DAY_MS: i64 = 86_400_000;
@@ -76,7 +76,15 @@ impl Services {
                 {
                     ErasureResult::Done(report) => {
                         if !report.already_erased {
-                            self.tell_erased(reach, &report, &row.status_token).await;
+                            // The stored link is only a hash. A request support logged
+                            // gave its requester no link yet: the notice carries one.
+                            // Anyone else holds theirs, which must keep working.
+                            let link = if row.channel == RequestChannel::SupportEmail.as_str() {
+                                self.new_status_link(row.id).await.ok()
+                            } else {
+                                None
+                            };
+                            self.tell_erased(reach, &report, link.as_deref()).await;
                         }
                         let outcome = serde_json::to_string(&report).unwrap_or_default();
                         let note = if report.held.is_empty() {

@@ -49,8 +49,11 @@ pub struct RequestView {
     #[schema(value_type = Object)]
     pub outcome: Option<serde_json::Value>,
     pub completed_at: Option<i64>,
-    /// Shows this request's status without signing in.
-    pub status_path: String,
+    /// The status link, which shows this request without signing in. Only
+    /// the requester gets it, once, when they make or renew the request:
+    /// it is stored as a hash, and never shown to staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_path: Option<String>,
     pub export_id: Option<i64>,
     pub logged_by: Option<i64>,
     pub history: Vec<RequestEvent>,
@@ -67,6 +70,14 @@ fn random_token() -> String {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+pub(crate) const STATUS_PATH: &str = "/privacy/requests/status/";
+
+/// Whether the actor is the person the request is about, who may hold its
+/// status link (staff logging it on their behalf never see it).
+fn is_requester(actor: &Actor) -> bool {
+    matches!(actor, Actor::Customer(_) | Actor::Visitor)
 }
 
 impl Services {
@@ -114,10 +125,11 @@ impl Services {
                 let verified = match email.map(str::trim).filter(|e| !e.is_empty()) {
                     Some(e) => {
                         let e = Email::parse(e).map_err(|e| FieldError::new("email", e.message))?;
+                        // Only an email the customer proved is theirs verifies.
                         customer_rows::find_by_email_index(&mut conn, &self.vault.email_index(&e))
                             .await?
                             .iter()
-                            .any(|c| c.id == customer.id)
+                            .any(|c| c.id == customer.id && c.email_verified_at.is_some())
                     }
                     None => false,
                 };
@@ -156,10 +168,14 @@ impl Services {
                         |c| c.verified_by = verified_by.map(str::to_owned),
                     )
                     .await?;
-                return self.after_create(request, false).await;
+                let mut logged = self.after_create(request, false).await?;
+                logged.request.status_path = self.status_link_for(actor, existing.id).await?;
+                return Ok(logged);
             }
+            let mut request = self.request_view(existing).await?;
+            request.status_path = self.status_link_for(actor, request.id).await?;
             return Ok(Logged {
-                request: self.request_view(existing).await?,
+                request,
                 created: false,
             });
         }
@@ -180,7 +196,7 @@ impl Services {
                 verified_by,
                 received_at: now,
                 deadline_at: deadline(now),
-                status_token: &token,
+                status_token_hash: &crate::auth::token_hash(&token),
                 logged_by: actor.staff_id(),
             },
         )
@@ -208,7 +224,26 @@ impl Services {
         .await?;
         tx.commit().await?;
         let row = self.request_row(id).await?;
-        self.after_create(row, true).await
+        let mut logged = self.after_create(row, true).await?;
+        logged.request.status_path = is_requester(actor).then(|| format!("{STATUS_PATH}{token}"));
+        Ok(logged)
+    }
+
+    /// A new status link for the requester (the old one stops working);
+    /// `None` for staff, who never see one.
+    async fn status_link_for(&self, actor: &Actor, id: i64) -> Result<Option<String>> {
+        if !is_requester(actor) {
+            return Ok(None);
+        }
+        Ok(Some(self.new_status_link(id).await?))
+    }
+
+    /// Makes a new status link for a request and returns its path.
+    pub(crate) async fn new_status_link(&self, id: i64) -> Result<String> {
+        let token = random_token();
+        let mut conn = self.db.conn().await?;
+        rows::set_status_token_hash(&mut conn, id, &crate::auth::token_hash(&token)).await?;
+        Ok(format!("{STATUS_PATH}{token}"))
     }
 
     /// Opt-outs and access copies need no review: they are carried out at once.
@@ -262,7 +297,8 @@ impl Services {
             return Err(ServiceError::NotFound("request"));
         }
         let mut conn = self.db.conn().await?;
-        let row = rows::by_status_token(&mut conn, token).await?;
+        let row = rows::by_status_token_hash(&mut conn, &crate::auth::token_hash(token), now_ms())
+            .await?;
         drop(conn);
         self.request_view(row.ok_or(ServiceError::NotFound("request"))?)
             .await
@@ -463,7 +499,7 @@ fn view_of(row: RequestRow, history: Vec<RequestEvent>) -> RequestView {
             .as_deref()
             .and_then(|o| serde_json::from_str(o).ok()),
         completed_at: row.completed_at,
-        status_path: format!("/privacy/requests/status/{}", row.status_token),
+        status_path: None,
         export_id: row.export_id,
         logged_by: row.logged_by,
         history,

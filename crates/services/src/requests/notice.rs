@@ -28,8 +28,13 @@ impl Services {
             phone: open_text(&key, "customers.phone", row.id, row.phone_enc.as_deref())
                 .ok()
                 .flatten(),
-            email: open_text(&key, "customers.email", row.id, row.email_enc.as_deref())
-                .ok()
+            // An email nobody proved is theirs could be a stranger's: the
+            // notice (and its status link) never goes there.
+            email: row
+                .email_verified_at
+                .and_then(|_| {
+                    open_text(&key, "customers.email", row.id, row.email_enc.as_deref()).ok()
+                })
                 .flatten(),
         })
     }
@@ -38,10 +43,10 @@ impl Services {
         &self,
         reach: Option<Reach>,
         report: &ErasureReport,
-        token: &str,
+        status_path: Option<&str>,
     ) {
         let Some(reach) = reach else { return };
-        let text = erased_text(report, self.public_url.as_deref(), token);
+        let text = erased_text(report, self.public_url.as_deref(), status_path);
         let sent = match (&self.sms, &reach.phone, &self.mail, &reach.email) {
             (Some(sms), Some(phone), _, _) => {
                 sms.send(phone, &text).await.map_err(|e| e.to_string())
@@ -65,7 +70,11 @@ impl Services {
 }
 
 /// The message, Bangla then English, naming each kept order and its end.
-fn erased_text(report: &ErasureReport, public_url: Option<&str>, token: &str) -> String {
+fn erased_text(
+    report: &ErasureReport,
+    public_url: Option<&str>,
+    status_path: Option<&str>,
+) -> String {
     let mut bn = String::from("ছোটমনি: আপনার অনুরোধে আপনার তথ্য মুছে ফেলা হয়েছে।");
     let mut en = String::from("Chotomoni: your data has been deleted, as you asked.");
     for h in &report.held {
@@ -92,14 +101,10 @@ fn erased_text(report: &ErasureReport, public_url: Option<&str>, token: &str) ->
             h.order
         ));
     }
-    let link = public_url
-        .map(|u| {
-            format!(
-                " {}/privacy/requests/status/{token}",
-                u.trim_end_matches('/')
-            )
-        })
-        .unwrap_or_default();
+    let link = match (public_url, status_path) {
+        (Some(u), Some(path)) => format!(" {}{path}", u.trim_end_matches('/')),
+        _ => String::new(),
+    };
     format!("{bn} {en}{link}")
 }
 
@@ -123,7 +128,11 @@ mod tests {
                 proofs: 1,
             }],
         };
-        let text = erased_text(&report, Some("https://shop.example/"), "ab12");
+        let text = erased_text(
+            &report,
+            Some("https://shop.example/"),
+            Some("/privacy/requests/status/ab12"),
+        );
         assert!(text.contains("your data has been deleted"), "{text}");
         assert!(
             text.contains(
@@ -142,7 +151,7 @@ mod tests {
                 ..report
             },
             None,
-            "ab12",
+            Some("/privacy/requests/status/ab12"),
         );
         assert!(
             !plain.contains("kept") && !plain.contains("http"),

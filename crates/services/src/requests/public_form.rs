@@ -80,11 +80,13 @@ impl Services {
                     .filter(|c| c.erased_at.is_none())
                     .map(|c| c.id)
             }
+            // Only an email its owner proved (a code sent to it) is on
+            // record: one typed at a checkout could be anyone's.
             Address::Email(e) => {
                 customer_rows::find_by_email_index(conn, &self.vault.email_index(e))
                     .await?
                     .into_iter()
-                    .find(|c| c.erased_at.is_none())
+                    .find(|c| c.erased_at.is_none() && c.email_verified_at.is_some())
                     .map(|c| c.id)
             }
         })
@@ -178,6 +180,9 @@ impl Services {
         };
         if !rows::use_code(&mut tx, row.id).await? {
             return Err(FieldError::new("code", CODE_EXPIRED).into());
+        }
+        if let Address::Phone(_) = address {
+            customer_rows::mark_phone_verified(&mut tx, customer, now_ms()).await?;
         }
         tx.commit().await?;
         let how = match address {

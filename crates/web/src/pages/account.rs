@@ -262,6 +262,8 @@ pub struct OrdersQuery {
     before: Option<i64>,
     #[serde(default)]
     signed_in: Option<String>,
+    #[serde(default)]
+    email_sent: Option<String>,
 }
 
 pub async fn orders(
@@ -298,9 +300,15 @@ pub async fn orders(
         .my_privacy_requests(&actor)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let contact = state
+        .services
+        .my_contact(&actor)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     ctx.render(
         "account_orders.html",
-        json!({ "orders": page.orders, "next": page.next_before, "marketing": consents, "requests": requests }),
+        json!({ "orders": page.orders, "next": page.next_before, "marketing": consents,
+                "requests": requests, "contact": contact, "email_sent": q.email_sent.is_some() }),
     )
 }
 
@@ -387,4 +395,62 @@ pub async fn stop_marketing(
         .await
         .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to("/account#marketing").into_response())
+}
+
+/// Sends a link to the customer's email to prove it is theirs.
+pub async fn send_email_confirmation(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.customer_actor()?;
+    state
+        .services
+        .send_email_confirmation(&actor)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to("/account?email_sent=1#contact").into_response())
+}
+
+/// The link from the confirmation email. Opening it changes nothing (mail
+/// scanners open links); its button confirms.
+pub async fn email_link(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    let valid = state.services.email_link_is_valid(&token).await;
+    let status = if valid {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    ctx.render_status(
+        status,
+        "account_email.html",
+        json!({ "state": if valid { "ask" } else { "bad" }, "token": token }),
+    )
+}
+
+/// The link's button: the token is the authority, as for unsubscribing,
+/// so it works whether or not the person is signed in on this browser.
+pub async fn confirm_email(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    if ctx.caller.session.is_some() {
+        ctx.check_csrf(&form.csrf)?;
+    }
+    match state.services.confirm_email(&token).await {
+        Ok(()) => ctx.render("account_email.html", json!({ "state": "done" })),
+        Err(ServiceError::NotFound(_)) => ctx.render_status(
+            StatusCode::NOT_FOUND,
+            "account_email.html",
+            json!({ "state": "bad" }),
+        ),
+        Err(e) => Err(ctx.fail(e)),
+    }
 }

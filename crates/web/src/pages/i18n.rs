@@ -154,6 +154,7 @@ pub fn env() -> &'static Environment<'static> {
             "account_orders.html",
             "account_order.html",
             "account_export.html",
+            "account_email.html",
             "proof_list.html",
             "share.html",
             "unsubscribe.html",

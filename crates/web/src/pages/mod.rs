@@ -74,7 +74,20 @@ pub fn router() -> Router<AppState> {
             "/privacy/requests/status/{token}/export-link",
             post(requests::status_new_link),
         )
+        .route(
+            "/account/email/confirm",
+            post(account::send_email_confirmation),
+        )
+        .route(
+            "/account/email/confirm/{token}",
+            get(account::email_link).post(account::confirm_email),
+        )
         .route("/account/requests", post(requests::for_self))
+        .route("/account/requests/{id}", get(requests::mine))
+        .route(
+            "/account/requests/{id}/export-link",
+            post(requests::mine_new_link),
+        )
         .route("/staff/requests", get(requests::queue).post(requests::log))
         .route("/staff/requests/{id}", get(requests::detail))
         .route("/staff/requests/{id}/{action}", post(requests::act))

@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chotomoni_domain::staff::Permission;
-use chotomoni_domain::RequestKind;
+use chotomoni_domain::{CustomerId, RequestKind};
 use chotomoni_services::accounts;
-use chotomoni_services::requests::RequestView;
+use chotomoni_services::requests::{Logged, RequestView};
 use chotomoni_services::{Actor, ServiceError};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -87,12 +87,7 @@ pub async fn public_submit(
             "privacy_request_form.html",
             json!({ "step": 2, "values": values, "errors": {} }),
         ),
-        Ok(Some(logged)) => Ok(Redirect::to(&format!(
-            "{}?lang={}",
-            logged.request.status_path,
-            ctx.lang.code()
-        ))
-        .into_response()),
+        Ok(Some(logged)) => Ok(to_status_page(&ctx, &logged)),
         Err(ServiceError::RateLimited { .. }) => ctx.render_status(
             StatusCode::TOO_MANY_REQUESTS,
             "privacy_request_form.html",
@@ -143,22 +138,75 @@ async fn render_status(
     token: &str,
     new_link: bool,
 ) -> Result<Response, PageError> {
-    let services = &state.services;
-    let r = services
+    let r = state
+        .services
         .privacy_request_by_token(token)
         .await
         .map_err(|e| ctx.fail(e))?;
-    // The page acts for the holder of its link, as the system would.
+    // The link was handed only to the person the request is about: the page
+    // acts, and the audit log records it, as them.
+    let holder = Actor::Customer(CustomerId(r.customer_id));
+    let base = format!("/privacy/requests/status/{token}");
+    render_request(ctx, state, r, &holder, &base, new_link).await
+}
+
+/// One of the signed-in customer's own requests (from the account page).
+pub async fn mine(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    own_request(&ctx, &state, id, false).await
+}
+
+/// A new download link for one of the signed-in customer's requests.
+pub async fn mine_new_link(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<super::CsrfForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    own_request(&ctx, &state, id, true).await
+}
+
+async fn own_request(
+    ctx: &Ctx,
+    state: &AppState,
+    id: i64,
+    new_link: bool,
+) -> Result<Response, PageError> {
+    let actor = ctx.customer_actor()?;
+    let r = state
+        .services
+        .privacy_request(&actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let base = format!("/account/requests/{id}");
+    render_request(ctx, state, r, &actor, &base, new_link).await
+}
+
+/// The requester's view of a request, with its access export's progress
+/// or download link; `base` is this page's own path.
+async fn render_request(
+    ctx: &Ctx,
+    state: &AppState,
+    r: RequestView,
+    holder: &Actor,
+    base: &str,
+    new_link: bool,
+) -> Result<Response, PageError> {
+    let services = &state.services;
     let export = match r.export_id {
-        Some(id) if new_link => Some(services.new_export_link(&Actor::System, id).await),
-        Some(id) => Some(services.export_status(&Actor::System, id).await),
+        Some(id) if new_link => Some(services.new_export_link(holder, id).await),
+        Some(id) => Some(services.export_status(holder, id).await),
         None => None,
     }
     .transpose()
     .map_err(|e| ctx.fail(e))?;
     ctx.render(
         "privacy_request_status.html",
-        json!({ "r": request_json(&r), "staff": false, "export": export, "token": token }),
+        json!({ "r": request_json(&r), "staff": false, "export": export, "base": base }),
     )
 }
 
@@ -184,12 +232,18 @@ pub async fn for_self(
         .request_for_self(&actor, kind)
         .await
         .map_err(|e| ctx.fail(e))?;
-    Ok(Redirect::to(&format!(
-        "{}?lang={}",
-        logged.request.status_path,
-        ctx.lang.code()
-    ))
-    .into_response())
+    Ok(to_status_page(&ctx, &logged))
+}
+
+/// The requester's way on from a request just made: its status page, whose
+/// link they keep (it is handed out only now).
+fn to_status_page(ctx: &Ctx, logged: &Logged) -> Response {
+    let path = logged
+        .request
+        .status_path
+        .as_deref()
+        .unwrap_or("/privacy/requests");
+    Redirect::to(&format!("{path}?lang={}", ctx.lang.code())).into_response()
 }
 
 /// The back-office queue.

@@ -198,15 +198,44 @@ impl TestApp {
             .await
             .unwrap();
         let (token, session) = self
-            .services
-            .open_session(
-                chotomoni_services::Actor::Customer(chotomoni_domain::CustomerId(id)),
-                "en",
-                &chotomoni_services::auth::ClientInfo::default(),
-            )
-            .await
-            .unwrap();
+            .customer_session(id, &chotomoni_services::auth::ClientInfo::default())
+            .await;
         (id, token, session)
+    }
+
+    /// Signs a customer in as a registered one is: their phone proven by a
+    /// one-time code (so the guest orders placed with it are theirs), then
+    /// a session. Returns the bearer token and the session.
+    pub async fn customer_session(
+        &self,
+        id: i64,
+        client: &chotomoni_services::auth::ClientInfo,
+    ) -> (String, chotomoni_services::auth::Session) {
+        let me = chotomoni_domain::CustomerId(id);
+        self.services.phone_proven(me).await.unwrap();
+        self.services
+            .open_session(chotomoni_services::Actor::Customer(me), "en", client)
+            .await
+            .unwrap()
+    }
+
+    /// Records that the customer proved `email` is theirs (what the link
+    /// of `Services::send_email_confirmation` does; tested in `attacks.rs`).
+    pub async fn prove_email(&self, customer: i64, email: &str) {
+        let index = self
+            .services
+            .vault
+            .email_index(&chotomoni_domain::Email::parse(email).unwrap());
+        let mut conn = self.services.db.conn().await.unwrap();
+        let proven = chotomoni_storage::customers::mark_email_verified(
+            &mut conn,
+            customer,
+            &index,
+            chotomoni_services::now_ms(),
+        )
+        .await
+        .unwrap();
+        assert!(proven, "{email} is the customer's email");
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -268,8 +297,8 @@ pub fn order_body(name: &str, phone: &str) -> Value {
     json!({
         "customer": {"name": name, "phone": phone, "email": "shapla.test@example.com"},
         "address": {"line": "House 12, Road 7, Block C", "area": "Mirpur", "district": "Dhaka"},
-        "items": [{"name": "Jamdani saree", "sku": "SAR-JAM-01", "quantity": 1, "unit_price": 850000},
-                  {"name": "Sylhet tea", "quantity": 2, "unit_price": 45000}],
+        "items": [{"name": "Jamdani saree, Dhakai", "sku": "SAR-JAM-01", "quantity": 1, "unit_price": 850000},
+                  {"name": "Sylhet tea, 500 g", "sku": "TEA-SYL-05", "quantity": 2, "unit_price": 45000}],
         "delivery_instructions": "Ring the bell twice",
         "payment_method": "cod"
     })

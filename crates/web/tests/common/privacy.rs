@@ -42,14 +42,8 @@ pub async fn disclosures(app: &TestApp) -> Vec<(String, String, String)> {
 }
 
 pub async fn customer_token(app: &TestApp, id: i64) -> String {
-    app.services
-        .open_session(
-            chotomoni_services::Actor::Customer(chotomoni_domain::CustomerId(id)),
-            "en",
-            &chotomoni_services::auth::ClientInfo::default(),
-        )
+    app.customer_session(id, &chotomoni_services::auth::ClientInfo::default())
         .await
-        .unwrap()
         .0
 }
 
@@ -62,6 +56,15 @@ pub async fn set_status(app: &TestApp, token: &str, number: &str, to: &str) {
         )
         .await;
     assert_eq!(status, 200, "{to}: {body}");
+}
+
+/// The token of the email confirmation link in a message's text.
+pub fn email_link_token(body: &str) -> String {
+    body.split("/account/email/confirm/")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .expect("a confirmation link")
+        .to_owned()
 }
 
 pub fn code_in(body: &str) -> String {

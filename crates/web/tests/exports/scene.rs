@@ -25,7 +25,7 @@ pub fn order(line: &str, area: &str, marketing: bool) -> Value {
     json!({
         "customer": {"name": NAME, "phone": PHONE, "email": EMAIL},
         "address": {"line": line, "area": area, "district": "Dhaka"},
-        "items": [{"name": "Nakshi kantha", "sku": "KAN-01", "quantity": 2, "unit_price": 120000}],
+        "items": [{"name": "Nakshi kantha throw", "sku": "NAK-KAN-04", "quantity": 2, "unit_price": 320000}],
         "delivery_instructions": INSTRUCTIONS,
         "payment_method": "cod",
         "marketing_opt_in": marketing,
@@ -70,20 +70,8 @@ pub async fn scene(app: &TestApp) -> Scene {
         ip: Some(IP.into()),
         user_agent: Some(AGENT.into()),
     };
-    let (token, _) = app
-        .services
-        .open_session(Actor::Customer(CustomerId(me)), "en", &client)
-        .await
-        .unwrap();
-    let (other, _) = app
-        .services
-        .open_session(
-            Actor::Customer(CustomerId(them)),
-            "en",
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap();
+    let (token, _) = app.customer_session(me, &client).await;
+    let (other, _) = app.customer_session(them, &ClientInfo::default()).await;
     let actor = Actor::Customer(CustomerId(me));
     app.services
         .set_consent(

@@ -102,6 +102,8 @@ mod tests {
                 email_fingerprint: None,
                 has_password: true,
                 customer_since: "2026-11-25T10:05:00Z".into(),
+                phone_proven_at: Some("2026-11-25T10:06:00Z".into()),
+                email_proven_at: None,
             },
             addresses: vec![AddressUse {
                 address: Address {

@@ -35,6 +35,20 @@ pub(super) fn profile(out: &mut String, d: &ExportData) {
                 ("প্রথম অর্ডার বা রেজিস্ট্রেশন", "First order or registration"),
                 esc(&local(&p.customer_since)),
             ),
+            (
+                ("ফোন নম্বর প্রমাণিত (কোড)", "Phone number proven (a code)"),
+                p.phone_proven_at
+                    .as_deref()
+                    .map(|t| esc(&local(t)))
+                    .unwrap_or_else(|| "—".into()),
+            ),
+            (
+                ("ইমেইল প্রমাণিত (লিংক)", "Email proven (a link)"),
+                p.email_proven_at
+                    .as_deref()
+                    .map(|t| esc(&local(t)))
+                    .unwrap_or_else(|| "—".into()),
+            ),
         ],
     );
 }
@@ -96,6 +110,20 @@ pub(super) fn orders(out: &mut String, d: &ExportData) {
                 (
                     ("ডেলিভারি নির্দেশনা", "Delivery instructions"),
                     opt(&o.delivery_instructions),
+                ),
+                (
+                    (
+                        "সাইন ইন ছাড়া, এখনো নিশ্চিত নয়",
+                        "Placed without signing in, not yet confirmed",
+                    ),
+                    yes(o.unconfirmed),
+                ),
+                (
+                    (
+                        "চেকআউটে মার্কেটিং চাওয়া হয়েছে (সম্মতি নয়)",
+                        "Marketing asked for at checkout (not a consent)",
+                    ),
+                    yes(o.marketing_opt_in_pending),
                 ),
             ],
         );
