@@ -80,6 +80,7 @@ impl Services {
             return Err(ServiceError::Forbidden);
         };
         let (Some(mail), Some(base)) = (&self.mail, &self.public_url) else {
+            // The page offers no button then; an API caller learns why.
             return Err(ServiceError::Conflict(
                 "confirming an email needs mail sending and public_url to be configured; ask the shop"
                     .into(),
@@ -121,6 +122,12 @@ impl Services {
     /// asks for a click before confirming: mail scanners open links).
     pub async fn email_link_is_valid(&self, token: &str) -> bool {
         self.email_link_customer(token).await.is_ok()
+    }
+
+    /// Whether confirmation links can be sent here (mail and `public_url`
+    /// are configured).
+    pub fn email_confirmation_available(&self) -> bool {
+        self.mail.is_some() && self.public_url.is_some()
     }
 
     /// The link came back: the email it was sent to is proven.

@@ -308,7 +308,8 @@ pub async fn orders(
     ctx.render(
         "account_orders.html",
         json!({ "orders": page.orders, "next": page.next_before, "marketing": consents,
-                "requests": requests, "contact": contact, "email_sent": q.email_sent.is_some() }),
+                "requests": requests, "contact": contact, "email_sent": q.email_sent.is_some(),
+                "can_confirm_email": state.services.email_confirmation_available() }),
     )
 }
 
