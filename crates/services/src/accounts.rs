@@ -80,10 +80,11 @@ impl Services {
                 "must be a Bangladeshi mobile number such as 01712345678",
             )
         })?;
-        let keys = self.rate_keys(&format!("register:{}", phone.as_e164()), client);
-        self.check_rate(&keys).await?;
         // Every code sent counts against the number and the address.
-        self.record_attempt(&keys, false).await?;
+        let attempt = crate::rate_limit::Attempt::RegistrationCode {
+            phone: phone.as_e164(),
+        };
+        self.attempt(attempt, client).await?;
         let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
         let at = now_ms();
         verifications::insert(

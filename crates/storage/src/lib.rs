@@ -5,6 +5,7 @@
 //! layer never sees a key. [`blobs`] is the media blob store (a local folder
 //! or S3-compatible storage), beside the database.
 
+pub mod attempts;
 pub mod audit;
 pub mod backup;
 pub mod blobs;

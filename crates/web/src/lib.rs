@@ -9,6 +9,7 @@ pub mod error;
 pub mod json;
 pub mod logging;
 pub mod pages;
+pub mod proxies;
 
 use axum::Router;
 use chotomoni_services::Services;
@@ -19,8 +20,11 @@ use tower_http::trace::TraceLayer;
 pub struct WebConfig {
     /// Mark cookies Secure (the server is reached over TLS).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    /// Take the client address from `X-Forwarded-For` and TLS from
+    /// `X-Forwarded-Proto`, when the connection comes from `trusted_proxies`.
     pub trust_forwarded: bool,
+    /// The proxies whose forwarding headers count (default: loopback).
+    pub trusted_proxies: proxies::TrustedProxies,
     /// Size and bit rate of the station's recordings.
     pub station_video: pages::station::StationVideo,
     /// Checks the signatures of Twilio's webhooks (SMS STOP); `None`

@@ -99,9 +99,11 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<()> {
         let address = Address::parse(address)?;
-        let keys = self.rate_keys(&format!("privacy-request:{}", address.normalized()), client);
-        self.check_rate(&keys).await?;
-        self.record_attempt(&keys, false).await?;
+        let normalized = address.normalized();
+        let attempt = crate::rate_limit::Attempt::PrivacyRequestCode {
+            address: &normalized,
+        };
+        self.attempt(attempt, client).await?;
         let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
         let at = now_ms();
         let mut conn = self.db.conn().await?;

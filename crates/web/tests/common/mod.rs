@@ -66,6 +66,16 @@ pub async fn spawn_with_sms(engine: Engine) -> TestApp {
     spawn_inner(engine, Settings::default(), true, WebConfig::default()).await
 }
 
+/// The server with these settings and web configuration.
+pub async fn spawn_configured(
+    engine: Engine,
+    settings: Settings,
+    web: WebConfig,
+    with_sms: bool,
+) -> TestApp {
+    spawn_inner(engine, settings, with_sms, web).await
+}
+
 async fn spawn_inner(
     engine: Engine,
     settings: Settings,
