@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, StatusCode};
 use chotomoni_services::auth::{ClientInfo, Session};
 use chotomoni_services::Actor;
 use std::net::SocketAddr;
@@ -89,32 +89,6 @@ fn client_info(parts: &Parts, config: &crate::WebConfig) -> ClientInfo {
     }
 }
 
-/// A cookie-authenticated request that changes something must come from our
-/// own pages: browsers send `Origin` (and `Sec-Fetch-Site`) on such requests.
-fn same_origin(parts: &Parts) -> bool {
-    if let Some(site) = parts
-        .headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
-        return matches!(site, "same-origin" | "none");
-    }
-    match (
-        parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok()),
-        parts
-            .headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
-        (None, _) => true,
-        _ => false,
-    }
-}
-
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -140,14 +114,7 @@ impl FromRequestParts<AppState> for Caller {
                 "the bearer token is not valid or has expired",
             ));
         }
-        let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if session.is_some() && by_cookie && changes && !same_origin(parts) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "cross_site",
-                "cross-site request refused",
-            ));
-        }
+        // Cross-site writes were already refused (`origin::same_origin_only`).
         let proxied_https = trusted_peer(parts, &state.config).is_some()
             && parts
                 .headers

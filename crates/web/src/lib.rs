@@ -8,6 +8,7 @@ pub mod caller;
 pub mod error;
 pub mod json;
 pub mod logging;
+pub mod origin;
 pub mod pages;
 pub mod proxies;
 
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        .layer(axum::middleware::from_fn(origin::same_origin_only))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
