@@ -212,6 +212,26 @@ impl Services {
         Ok(Recorded(id))
     }
 
+    /// Public tracking (`Services::track`) behind its limits: failed
+    /// look-ups count per address and per order number, so neither phone
+    /// numbers for one order nor orders for one phone can be run through.
+    pub async fn track_limited(
+        &self,
+        number: &str,
+        phone: &str,
+        client: &ClientInfo,
+    ) -> Result<crate::orders::OrderView> {
+        let order = chotomoni_domain::OrderNumber::from_scan(number)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| number.trim().to_owned());
+        let attempt = self
+            .attempt(Attempt::Track { order: &order }, client)
+            .await?;
+        let view = self.track(number, phone).await?;
+        self.attempt_succeeded(attempt).await?;
+        Ok(view)
+    }
+
     pub(crate) async fn attempt_succeeded(&self, r: Recorded) -> Result<()> {
         attempts::mark_succeeded(&mut *self.db.conn().await?, r.0).await?;
         Ok(())

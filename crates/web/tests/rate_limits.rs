@@ -224,3 +224,69 @@ both_engines!(
     a_flood_of_password_checks_is_refused_at_once,
     super::saturated
 );
+
+/// A `/track` look-up as the proxy forwards it for `from`.
+async fn track(app: &App, number: &str, phone: &str, from: &str) -> (u16, Option<String>, String) {
+    let res = app
+        .http
+        .post(app.url("/track?lang=en"))
+        .header("x-forwarded-for", from)
+        .form(&[("number", number), ("phone", phone)])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, retry, res.text().await.unwrap())
+}
+
+async fn tracking(engine: Engine) {
+    let settings = limits(RateLimits {
+        track_per_order: 3,
+        track_per_address: 5,
+        ..Default::default()
+    });
+    let app = common::spawn_configured(engine, settings, behind_local_proxy(), false).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/orders",
+            None,
+            &common::order_body("Rahima Begum", "01712345678"),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mine = body["number"].as_str().unwrap().to_owned();
+    assert_eq!(
+        track(&app, &mine, "01712345678", "198.51.100.1").await.0,
+        200
+    );
+
+    // Guessing phone numbers for one order, from several addresses.
+    for i in 0..3 {
+        let guess = format!("0181234560{i}");
+        let from = format!("203.0.113.{i}");
+        assert_eq!(track(&app, &mine, &guess, &from).await.0, 404);
+    }
+    let (status, retry, page) = track(&app, &mine, "01712345678", "203.0.113.9").await;
+    assert_eq!(status, 429, "the order is closed to look-ups for a while");
+    assert!(retry.is_some());
+    assert!(page.contains("Too many attempts"));
+
+    // Running order numbers from one address.
+    for n in 2..7 {
+        let number = format!("CM-{n:06}");
+        assert_eq!(
+            track(&app, &number, "01912345678", "192.0.2.1").await.0,
+            404
+        );
+    }
+    let (status, _, _) = track(&app, "CM-000009", "01912345678", "192.0.2.1").await;
+    assert_eq!(status, 429, "the address is closed to look-ups for a while");
+}
+both_engines!(
+    tracking_cannot_be_used_to_guess_phones_or_orders,
+    super::tracking
+);

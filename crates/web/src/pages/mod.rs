@@ -330,6 +330,13 @@ pub fn with_cookie(mut res: Response, cookie: &str) -> Response {
     res
 }
 
+/// Tells the browser (and scripts) when to try again after a 429.
+pub fn with_retry_after(mut res: Response, secs: u64) -> Response {
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+    res
+}
+
 fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
