@@ -323,13 +323,14 @@ impl Services {
     }
 
     /// Purges technical data past its retention, expired sessions and
-    /// expired phone verification codes.
+    /// phone verification codes once their wrong tries no longer count.
     pub async fn sweep(&self) -> Result<(u64, u64)> {
         let now = now_ms();
         let cutoff = now - i64::from(self.settings.technical_retention_days) * 86_400_000;
         let mut conn = self.db.conn().await?;
         let swept = sessions::sweep(&mut conn, cutoff, now).await?;
-        chotomoni_storage::verifications::sweep(&mut conn, now).await?;
+        let codes_before = now - crate::accounts::CODE_TRIES_WINDOW_MS;
+        chotomoni_storage::verifications::sweep(&mut conn, codes_before).await?;
         chotomoni_storage::consents::sweep_cookie_choices(&mut conn, cutoff).await?;
         drop(conn);
         // Purged rows must not live on in the SQLite write-ahead log either.

@@ -159,6 +159,7 @@ account-sms-missing = Creating an account needs SMS sending, which this shop has
 account-err-code-wrong = That is not the code we sent. Check the SMS and try again.
 account-err-code-expired = This code has expired or was already used. Ask for a new code.
 account-err-code-too-many = This code was tried too many times. Ask for a new code.
+account-err-code-day = Codes for this number or email were tried wrongly too many times today. Please try again tomorrow.
 account-err-password = The password must be at least 8 characters.
 account-err-already = This number already has an account. Please sign in.
 account-err-bad-credentials = Wrong mobile number or password.

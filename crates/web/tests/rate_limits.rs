@@ -30,6 +30,14 @@ fn behind_local_proxy() -> WebConfig {
     }
 }
 
+fn status_and_retry(res: &reqwest::Response) -> (u16, Option<String>) {
+    let retry = res.headers().get("retry-after");
+    (
+        res.status().as_u16(),
+        retry.map(|v| v.to_str().unwrap().to_owned()),
+    )
+}
+
 /// A staff sign-in as the proxy forwards it for `forwarded_for`.
 async fn sign_in(app: &App, password: &str, forwarded_for: &str) -> (u16, Option<String>, Value) {
     let res = app
@@ -40,11 +48,7 @@ async fn sign_in(app: &App, password: &str, forwarded_for: &str) -> (u16, Option
         .send()
         .await
         .unwrap();
-    let status = res.status().as_u16();
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, retry) = status_and_retry(&res);
     (status, retry, res.json().await.unwrap_or(Value::Null))
 }
 
@@ -235,11 +239,7 @@ async fn track(app: &App, number: &str, phone: &str, from: &str) -> (u16, Option
         .send()
         .await
         .unwrap();
-    let status = res.status().as_u16();
-    let retry = res
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, retry) = status_and_retry(&res);
     (status, retry, res.text().await.unwrap())
 }
 

@@ -2,9 +2,7 @@
 //! record confirms who asks, and the answers never tell whether an address
 //! belongs to a customer.
 use super::Logged;
-use crate::accounts::{
-    code_matches, CODE_EXPIRED, CODE_TOO_MANY, CODE_VALID_MS, CODE_WRONG, MAX_CODE_ATTEMPTS,
-};
+use crate::accounts::{code_matches, CODE_EXPIRED, CODE_VALID_MS, CODE_WRONG};
 use crate::auth::ClientInfo;
 use crate::error::{Result, ServiceError};
 use crate::{now_ms, Actor, Services};
@@ -159,13 +157,12 @@ impl Services {
         let index = self.address_index(&address);
         let mut tx = self.db.begin().await?;
         let row = rows::latest_code(&mut tx, &index, kind.as_str()).await?;
-        let Some(row) = row.filter(|r| r.expires_at > now_ms()) else {
+        let now = now_ms();
+        let Some(row) = row.filter(|r| r.expires_at > now) else {
             return Err(FieldError::new("code", CODE_EXPIRED).into());
         };
-        if row.attempts >= MAX_CODE_ATTEMPTS {
-            return Err(FieldError::new("code", CODE_TOO_MANY).into());
-        }
-        rows::count_code_attempt(&mut tx, row.id).await?;
+        let table = chotomoni_storage::code_tries::CodeTable::RequestCodes;
+        self.count_try(&mut tx, table, row.id, &index).await?;
         let right = code_matches(code, &row.code_hash, |c| {
             self.request_code_hash(&address, kind, c)
         });

@@ -103,3 +103,22 @@ pub async fn submit(app: &TestApp, fields: &[(&str, &str)]) -> (u16, String, Opt
         .map(|l| l.to_str().unwrap().to_owned());
     (status, html::unescape(&res.text().await.unwrap()), location)
 }
+
+/// How many SMS the stand-in has received for `e164`.
+pub fn sms_count(app: &TestApp, e164: &str) -> usize {
+    let sms = app.sms.as_ref().expect("an SMS stand-in");
+    sms.messages().iter().filter(|m| m.to == e164).count()
+}
+
+/// The newest SMS to `e164` once there are `count` of them (codes are sent
+/// in the background, after the page has answered).
+pub async fn wait_for_sms(app: &TestApp, e164: &str, count: usize) -> String {
+    for _ in 0..500 {
+        if sms_count(app, e164) >= count {
+            let sms = app.sms.as_ref().expect("an SMS stand-in");
+            return sms.last_to(e164).expect("an SMS").body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no SMS to {e164}")
+}
