@@ -4,6 +4,8 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+mod limits;
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
@@ -41,6 +43,9 @@ pub struct FileConfig {
     pub key_vault_s3_bucket: Option<String>,
     pub erasure_review_days: Option<u32>,
     pub export_link_days: Option<u32>,
+    /// Addresses or networks of the proxies whose `X-Forwarded-*` count.
+    pub trusted_proxies: Option<Vec<String>>,
+    pub rate_limits: Option<limits::LimitsFile>,
 }
 
 #[derive(Clone)]
@@ -103,6 +108,10 @@ pub struct Config {
     pub erasure_review_days: u32,
     /// Days an access export's download link works.
     pub export_link_days: u32,
+    /// With `trust_forwarded`: only connections from these may say who the
+    /// client is (default: loopback).
+    pub trusted_proxies: chotomoni_web::proxies::TrustedProxies,
+    pub rate_limits: chotomoni_services::rate_limit::RateLimits,
 }
 
 impl std::fmt::Debug for Config {
@@ -358,121 +367,12 @@ pub fn load(
         export_link_days: num("CHOTOMONI_EXPORT_LINK_DAYS")?
             .or(f.export_link_days)
             .unwrap_or(7),
+        trusted_proxies: limits::trusted_proxies(f.trusted_proxies, env)?,
+        rate_limits: limits::rate_limits(f.rate_limits, env)?,
         database_url,
         data_dir,
     })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    #[test]
-    fn layers_in_order() {
-        let dir = tempfile_dir();
-        let file = dir.join("c.toml");
-        std::fs::write(
-            &file,
-            "listen = \"0.0.0.0:1\"\nsession_days = 3\ntechnical_retention_days = 30\n\
-             station_video_width = 640\nstation_video_height = 480\ns3_bucket = \"proofs\"\n\
-             s3_access_key_id = \"AKID\"\n",
-        )
-        .unwrap();
-        let env: HashMap<&str, &str> = [
-            ("CHOTOMONI_TECHNICAL_RETENTION_DAYS", "60"),
-            ("DATABASE_URL", "postgres://u:secret@h/db"),
-            ("CHOTOMONI_SMS_AUTH_TOKEN", "sms-token-secret"),
-            ("CHOTOMONI_STATION_VIDEO_HEIGHT", "360"),
-            ("CHOTOMONI_S3_SECRET_ACCESS_KEY", "s3-secret"),
-        ]
-        .into();
-        let get = |k: &str| env.get(k).map(|v| v.to_string());
-        let c = load(Some(&file), &Overrides::default(), &get).unwrap();
-        assert_eq!(
-            (
-                c.listen.as_str(),
-                c.session_days,
-                c.technical_retention_days
-            ),
-            ("0.0.0.0:1", 3, 60)
-        );
-        let c = load(
-            Some(&file),
-            &Overrides {
-                listen: Some("127.0.0.1:2".into()),
-                data_dir: None,
-            },
-            &get,
-        )
-        .unwrap();
-        assert_eq!(c.listen, "127.0.0.1:2");
-        assert_eq!(
-            (
-                c.station_video_width,
-                c.station_video_height,
-                c.station_video_bits_per_second
-            ),
-            (640, 360, 1_000_000)
-        );
-        match c.blob_config().unwrap() {
-            chotomoni_storage::blobs::BlobConfig::S3 {
-                bucket,
-                secret_access_key,
-                ..
-            } => {
-                assert_eq!(
-                    (bucket.as_str(), secret_access_key.as_str()),
-                    ("proofs", "s3-secret")
-                )
-            }
-            other => panic!("expected S3, got {other:?}"),
-        }
-        assert!(!format!("{c:?}").contains("secret"));
-        assert_eq!(c.sms_auth_token.as_deref(), Some("sms-token-secret"));
-        let c = load(None, &Overrides::default(), &|_| None).unwrap();
-        assert_eq!(c.database_url, "sqlite://./chotomoni-data/chotomoni.db");
-        assert!(matches!(
-            c.blob_config().unwrap(),
-            chotomoni_storage::blobs::BlobConfig::Local { root } if root.ends_with("chotomoni-data/media")
-        ));
-        std::fs::write(&file, "lisen = 1").unwrap();
-        assert!(load(Some(&file), &Overrides::default(), &|_| None).is_err());
-    }
-
-    #[test]
-    fn mail_settings_layer_and_the_smtp_password_comes_only_from_the_environment() {
-        let dir = tempfile_dir();
-        let file = dir.join("mail.toml");
-        std::fs::write(
-            &file,
-            "public_url = \"https://shop.example/\"\nmail_transport = \"smtp\"\n\
-             smtp_url = \"smtps://shop@mail.example\"\nmail_from = \"Chotomoni <shop@example.com>\"\n",
-        )
-        .unwrap();
-        let env: HashMap<&str, &str> = [
-            ("CHOTOMONI_SMTP_PASSWORD", "smtp-pass-secret"),
-            ("CHOTOMONI_MAIL_FROM", "shop@chotomoni.test"),
-        ]
-        .into();
-        let get = |k: &str| env.get(k).map(|v| v.to_string());
-        let c = load(Some(&file), &Overrides::default(), &get).unwrap();
-        assert_eq!(c.public_url.as_deref(), Some("https://shop.example"));
-        assert_eq!(c.mail_transport.as_deref(), Some("smtp"));
-        assert_eq!(c.smtp_url.as_deref(), Some("smtps://shop@mail.example"));
-        assert_eq!(c.mail_from.as_deref(), Some("shop@chotomoni.test"));
-        assert_eq!(c.smtp_password.as_deref(), Some("smtp-pass-secret"));
-        assert!(!format!("{c:?}").contains("smtp-pass-secret"));
-        std::fs::write(&file, "smtp_password = \"in the file\"\n").unwrap();
-        assert!(
-            load(Some(&file), &Overrides::default(), &|_| None).is_err(),
-            "no password in the configuration file"
-        );
-    }
-
-    fn tempfile_dir() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("cm-config-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
-}
+mod tests;

@@ -201,6 +201,7 @@ async fn open(config: &Config) -> Result<Services> {
         session_days: config.session_days,
         erasure_review_days: config.erasure_review_days,
         export_link_days: config.export_link_days,
+        limits: config.rate_limits.clone(),
     };
     let blobs = chotomoni_storage::blobs::BlobStore::open(&config.blob_config()?)
         .context("opening the media store")?;
@@ -475,6 +476,7 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
         config: WebConfig {
             secure_cookies: config.secure_cookies,
             trust_forwarded: config.trust_forwarded,
+            trusted_proxies: config.trusted_proxies.clone(),
             station_video: chotomoni_web::pages::station::StationVideo {
                 width: config.station_video_width,
                 height: config.station_video_height,

@@ -7,6 +7,7 @@ use crate::auth::{check_new_password, hash_password, ClientInfo, Session};
 use crate::error::{Result, ServiceError};
 use crate::{audit, customers, now_ms, Actor, Services};
 use chotomoni_domain::{CustomerId, CustomerName, Email, FieldError, Phone};
+use chotomoni_storage::code_tries::{self, CodeTable};
 use chotomoni_storage::{customers as customer_rows, verifications};
 use rand::Rng;
 
@@ -14,6 +15,9 @@ use rand::Rng;
 pub const CODE_VALID_MS: i64 = 10 * 60 * 1000;
 /// Tries allowed per code.
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
+/// Wrong tries are summed per phone or email over this long, across all
+/// its codes: asking for a new code must not reset the count.
+pub const CODE_TRIES_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// Shortest customer password.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -21,6 +25,8 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const CODE_WRONG: &str = "is not the code we sent";
 pub const CODE_EXPIRED: &str = "has expired or was already used; ask for a new code";
 pub const CODE_TOO_MANY: &str = "was tried too many times; ask for a new code";
+pub const CODE_TOO_MANY_TODAY: &str =
+    "codes for this number or email were tried wrongly too many times today; try again tomorrow";
 /// The refusal when no SMS transport is configured.
 pub const NEEDS_SMS: &str =
     "registration needs SMS sending to be configured (sms_provider); ask the shop";
@@ -53,6 +59,35 @@ pub(crate) fn code_matches(code: &str, stored: &[u8], hash_of: impl Fn(&str) -> 
             hash_of(code).as_slice(),
             stored,
         ))
+}
+
+/// Judges a try that is already counted: `tries` at this code and
+/// `wrong_today` at all the target's codes, both including this one. A
+/// refused try is rolled back with its transaction, so it does not count.
+pub(crate) fn judge_tries(tries: i64, wrong_today: i64, per_day: u32) -> Result<()> {
+    if tries > MAX_CODE_ATTEMPTS {
+        return Err(FieldError::new("code", CODE_TOO_MANY).into());
+    }
+    if wrong_today > i64::from(per_day) {
+        return Err(FieldError::new("code", CODE_TOO_MANY_TODAY).into());
+    }
+    Ok(())
+}
+
+impl Services {
+    /// Counts a try at a code and judges it (see `judge_tries`).
+    pub(crate) async fn count_try(
+        &self,
+        conn: &mut chotomoni_storage::Conn,
+        table: CodeTable,
+        id: i64,
+        target_index: &[u8],
+    ) -> Result<()> {
+        let tries = code_tries::count_try(conn, table, id).await?;
+        let since = now_ms() - CODE_TRIES_WINDOW_MS;
+        let wrong = code_tries::wrong_since(conn, table, target_index, since).await?;
+        judge_tries(tries, wrong, self.settings.limits.code_wrong_tries_per_day)
+    }
 }
 
 fn sms_text(code: &str) -> String {
@@ -100,10 +135,11 @@ impl Services {
                 "must be a Bangladeshi mobile number such as 01712345678",
             )
         })?;
-        let keys = self.rate_keys(&format!("register:{}", phone.as_e164()), client);
-        self.check_rate(&keys).await?;
         // Every code sent counts against the number and the address.
-        self.record_attempt(&keys, false).await?;
+        let attempt = crate::rate_limit::Attempt::RegistrationCode {
+            phone: phone.as_e164(),
+        };
+        self.attempt(attempt, client).await?;
         let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
         let at = now_ms();
         verifications::insert(
@@ -135,14 +171,14 @@ impl Services {
     async fn use_code(&self, phone: &Phone, code: &str) -> Result<()> {
         let code = code.trim();
         let mut tx = self.db.begin().await?;
-        let row = verifications::latest_unused(&mut tx, &self.vault.phone_index(phone)).await?;
-        let Some(row) = row.filter(|r| r.expires_at > now_ms()) else {
+        let index = self.vault.phone_index(phone);
+        let row = verifications::latest_unused(&mut tx, &index).await?;
+        let now = now_ms();
+        let Some(row) = row.filter(|r| r.expires_at > now) else {
             return Err(FieldError::new("code", CODE_EXPIRED).into());
         };
-        if row.attempts >= MAX_CODE_ATTEMPTS {
-            return Err(FieldError::new("code", CODE_TOO_MANY).into());
-        }
-        verifications::count_attempt(&mut tx, row.id).await?;
+        self.count_try(&mut tx, CodeTable::PhoneVerifications, row.id, &index)
+            .await?;
         let right = code_matches(code, &row.code_hash, |c| code_hash(self, phone, c));
         if !right {
             tx.commit().await?;

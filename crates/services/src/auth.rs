@@ -1,5 +1,6 @@
 //! Staff and customer sign-in, sessions and the sign-in rate limit.
 use crate::error::{Result, ServiceError};
+use crate::rate_limit::Attempt;
 use crate::{audit, now_ms, Actor, Services};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -10,11 +11,6 @@ use chotomoni_domain::{CustomerId, FieldError, Phone, Role, StaffId};
 use chotomoni_storage::{customers, sessions, staff};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-
-/// Failed sign-ins allowed per account, and per address, in the window.
-const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-const MAX_FAILURES_PER_ADDRESS: i64 = 30;
-const WINDOW_MS: i64 = 15 * 60 * 1000;
 
 /// A live session, resolved from its cookie or bearer token.
 #[derive(Debug, Clone)]
@@ -141,40 +137,14 @@ impl Services {
         Ok(StaffId(id))
     }
 
-    /// Refuses when this account or this address has failed too often lately.
-    pub(crate) async fn check_rate(&self, keys: &[(String, i64)]) -> Result<()> {
-        let mut conn = self.db.conn().await?;
-        for (key, max) in keys {
-            if sessions::failures_since(&mut conn, key, now_ms() - WINDOW_MS).await? >= *max {
-                return Err(ServiceError::RateLimited {
-                    retry_after_secs: (WINDOW_MS / 1000) as u64,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn rate_keys(&self, account: &str, client: &ClientInfo) -> Vec<(String, i64)> {
-        let ring = self.vault.keyring();
-        let mut keys = vec![(
-            hex::encode(ring.blind_index("sign-in", account)),
-            MAX_FAILURES_PER_ACCOUNT,
-        )];
-        if let Some(ip) = &client.ip {
-            keys.push((
-                hex::encode(ring.blind_index("sign-in-ip", ip)),
-                MAX_FAILURES_PER_ADDRESS,
-            ));
-        }
-        keys
-    }
-
-    pub(crate) async fn record_attempt(&self, keys: &[(String, i64)], ok: bool) -> Result<()> {
-        let mut conn = self.db.conn().await?;
-        for (key, _) in keys {
-            sessions::record_attempt(&mut conn, key, now_ms(), ok).await?;
-        }
-        Ok(())
+    /// A permit to run one password check, or `Busy` at once.
+    fn password_check_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        self.password_checks
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ServiceError::Busy {
+                retry_after_secs: 1,
+            })
     }
 
     /// Staff sign-in. Returns the bearer token (also the cookie's value).
@@ -185,17 +155,25 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<(String, Session)> {
         let username = username.trim().to_lowercase();
-        let keys = self.rate_keys(&format!("staff:{username}"), client);
-        self.check_rate(&keys).await?;
+        let _permit = self.password_check_permit()?;
+        let attempt = self
+            .attempt(
+                Attempt::StaffSignIn {
+                    username: &username,
+                },
+                client,
+            )
+            .await?;
         let row = staff::by_username(&mut *self.db.conn().await?, &username).await?;
         let ok = verify_off_thread(
             password.to_owned(),
             row.as_ref().map(|r| r.password_hash.clone()),
         )
         .await;
-        let row = row.filter(|r| ok && r.disabled_at.is_none());
-        self.record_attempt(&keys, row.is_some()).await?;
-        let row = row.ok_or(ServiceError::BadCredentials)?;
+        let row = row
+            .filter(|r| ok && r.disabled_at.is_none())
+            .ok_or(ServiceError::BadCredentials)?;
+        self.attempt_succeeded(attempt).await?;
         let role =
             Role::parse(&row.role).ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
         let actor = Actor::Staff {
@@ -213,8 +191,15 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<(String, Session)> {
         let phone = Phone::parse(phone)?;
-        let keys = self.rate_keys(&format!("customer:{}", phone.as_e164()), client);
-        self.check_rate(&keys).await?;
+        let _permit = self.password_check_permit()?;
+        let attempt = self
+            .attempt(
+                Attempt::CustomerSignIn {
+                    phone: phone.as_e164(),
+                },
+                client,
+            )
+            .await?;
         let row = customers::find_by_phone_index(
             &mut *self.db.conn().await?,
             &self.vault.phone_index(&phone),
@@ -225,9 +210,10 @@ impl Services {
             row.as_ref().and_then(|r| r.password_hash.clone()),
         )
         .await;
-        let row = row.filter(|r| ok && r.erased_at.is_none());
-        self.record_attempt(&keys, row.is_some()).await?;
-        let row = row.ok_or(ServiceError::BadCredentials)?;
+        let row = row
+            .filter(|r| ok && r.erased_at.is_none())
+            .ok_or(ServiceError::BadCredentials)?;
+        self.attempt_succeeded(attempt).await?;
         self.open_session(Actor::Customer(CustomerId(row.id)), "bn", client)
             .await
     }
@@ -337,13 +323,14 @@ impl Services {
     }
 
     /// Purges technical data past its retention, expired sessions and
-    /// expired phone verification codes.
+    /// phone verification codes once their wrong tries no longer count.
     pub async fn sweep(&self) -> Result<(u64, u64)> {
         let now = now_ms();
         let cutoff = now - i64::from(self.settings.technical_retention_days) * 86_400_000;
         let mut conn = self.db.conn().await?;
         let swept = sessions::sweep(&mut conn, cutoff, now).await?;
-        chotomoni_storage::verifications::sweep(&mut conn, now).await?;
+        let codes_before = now - crate::accounts::CODE_TRIES_WINDOW_MS;
+        chotomoni_storage::verifications::sweep(&mut conn, codes_before).await?;
         chotomoni_storage::consents::sweep_cookie_choices(&mut conn, cutoff).await?;
         drop(conn);
         // Purged rows must not live on in the SQLite write-ahead log either.

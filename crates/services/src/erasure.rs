@@ -210,7 +210,7 @@ impl Services {
     }
 
     /// The fingerprints rate limiting kept of the person's number and
-    /// address (see `rate_keys`); none when their key is already gone.
+    /// address (see `rate_limit::fingerprints_of`); none when their key is already gone.
     fn sign_in_fingerprints(&self, c: &chotomoni_storage::customers::CustomerRow) -> Vec<String> {
         let Ok(key) = self.vault.customer_key(c.id, c.wrapped_key.as_deref()) else {
             return Vec::new();
@@ -220,20 +220,10 @@ impl Services {
                 .ok()
                 .flatten()
         };
-        let mut accounts = Vec::new();
-        if let Some(phone) = open("customers.phone", c.phone_enc.as_deref()) {
-            for kind in ["register", "customer", "privacy-request"] {
-                accounts.push(format!("{kind}:{phone}"));
-            }
-        }
-        if let Some(email) = open("customers.email", c.email_enc.as_deref()) {
-            accounts.push(format!("privacy-request:{}", email.trim().to_lowercase()));
-        }
-        let ring = self.vault.keyring();
-        accounts
-            .iter()
-            .map(|a| hex::encode(ring.blind_index("sign-in", a)))
-            .collect()
+        let phone = open("customers.phone", c.phone_enc.as_deref());
+        let email =
+            open("customers.email", c.email_enc.as_deref()).map(|e| e.trim().to_lowercase());
+        crate::rate_limit::fingerprints_of(self.vault.keyring(), phone.as_deref(), email.as_deref())
     }
 
     /// The key vault's part: the key goes, the journal entry is written.

@@ -17,6 +17,9 @@ pub enum ServiceError {
     Forbidden,
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
+    /// Too many password checks at once: refused now rather than queued.
+    #[error("the server is busy; try again in {retry_after_secs} seconds")]
+    Busy { retry_after_secs: u64 },
     #[error("wrong user name or password")]
     BadCredentials,
     /// More bytes than allowed (413).

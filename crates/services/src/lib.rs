@@ -17,6 +17,7 @@ pub mod orders;
 pub mod policies;
 pub mod privacy_export;
 pub mod proofs;
+pub mod rate_limit;
 pub mod requests;
 pub mod restore;
 pub mod seed;
@@ -40,6 +41,7 @@ pub struct Settings {
     pub erasure_review_days: u32,
     /// Days an access export's download link works; then the file is deleted.
     pub export_link_days: u32,
+    pub limits: rate_limit::RateLimits,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             session_days: 14,
             erasure_review_days: 7,
             export_link_days: 7,
+            limits: Default::default(),
         }
     }
 }
@@ -71,6 +74,9 @@ pub struct Services {
     pub public_url: Option<String>,
     pub(crate) session_cache: std::sync::Arc<session_cache::SessionCache>,
     pub(crate) proofs: proofs::ProofStore,
+    /// Password checks running now (Argon2 is slow and memory-hungry on
+    /// purpose, so a burst must not queue without bound).
+    pub password_checks: std::sync::Arc<tokio::sync::Semaphore>,
     /// Customers' keys and the erasure journal, apart from the database.
     pub key_vault: Option<chotomoni_storage::key_vault::KeyVault>,
 }
@@ -98,7 +104,9 @@ impl Services {
         let proofs =
             proofs::ProofStore::new(media.blobs, media.staging_dir, media.settings, &keys)?;
         let audit = audit::AuditWriter::start(db.clone());
+        let checks = settings.limits.password_checks.max(1) as usize;
         Ok(Services {
+            password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(checks)),
             vault: vault::Vault::new(keys),
             db,
             settings,

@@ -5,10 +5,12 @@
 //! layer never sees a key. [`blobs`] is the media blob store (a local folder
 //! or S3-compatible storage), beside the database.
 
+pub mod attempts;
 pub mod audit;
 pub mod backup;
 pub mod blobs;
 pub mod bulk;
+pub mod code_tries;
 pub mod consents;
 pub mod customers;
 pub mod disclosures;

@@ -295,14 +295,6 @@ pub async fn latest_code(
     .await?)
 }
 
-pub async fn count_code_attempt(conn: &mut AnyConnection, id: i64) -> Result<()> {
-    sqlx::query("UPDATE request_codes SET attempts = attempts + 1 WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Marks the code used; false when it already was (a replay racing this one).
 pub async fn use_code(conn: &mut AnyConnection, id: i64) -> Result<bool> {
     let done = sqlx::query("UPDATE request_codes SET used = $1 WHERE id = $2 AND used = $3")
@@ -314,10 +306,11 @@ pub async fn use_code(conn: &mut AnyConnection, id: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn sweep_codes(conn: &mut AnyConnection, now: i64) -> Result<u64> {
+/// Deletes codes sent before `sent_before`.
+pub async fn sweep_codes(conn: &mut AnyConnection, sent_before: i64) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM request_codes WHERE expires_at < $1")
-            .bind(now - 86_400_000)
+        sqlx::query("DELETE FROM request_codes WHERE created_at < $1")
+            .bind(sent_before)
             .execute(conn)
             .await?
             .rows_affected(),

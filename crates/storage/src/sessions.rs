@@ -1,4 +1,4 @@
-//! Sessions (the one strictly necessary cookie) and sign-in attempts. The
+//! Sessions (the one strictly necessary cookie). The
 //! technical data kept with a session (IP address, user agent, device kind)
 //! is purged by the sweeper after the configured period.
 use crate::Result;
@@ -121,10 +121,7 @@ pub async fn sweep(
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    sqlx::query("DELETE FROM sign_in_attempts WHERE at < $1")
-        .bind(now - 24 * 3600 * 1000)
-        .execute(&mut *conn)
-        .await?;
+    crate::attempts::sweep(conn, now).await?;
     Ok((purged, deleted))
 }
 
@@ -145,31 +142,5 @@ pub async fn technical_for_customer(
     )
     .bind(customer_id)
     .fetch_all(conn)
-    .await?)
-}
-
-pub async fn record_attempt(
-    conn: &mut AnyConnection,
-    key_hash: &str,
-    at: i64,
-    succeeded: bool,
-) -> Result<()> {
-    sqlx::query("INSERT INTO sign_in_attempts (key_hash, at, succeeded) VALUES ($1, $2, $3)")
-        .bind(key_hash)
-        .bind(at)
-        .bind(i64::from(succeeded))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-pub async fn failures_since(conn: &mut AnyConnection, key_hash: &str, since: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sign_in_attempts WHERE key_hash = $1 AND at >= $2 AND succeeded = $3",
-    )
-    .bind(key_hash)
-    .bind(since)
-    .bind(0_i64)
-    .fetch_one(conn)
     .await?)
 }

@@ -1,6 +1,6 @@
 //! One-time phone verification codes. Rows hold the phone's blind index and
-//! a keyed hash of the code, never either in clear; the sweeper deletes them
-//! once expired.
+//! a keyed hash of the code, never either in clear. They are kept a day,
+//! past their ten minutes, so wrong tries add up per phone over all its codes.
 use crate::Result;
 use sqlx::{AnyConnection, FromRow};
 
@@ -48,14 +48,6 @@ pub async fn latest_unused(
     .await?)
 }
 
-pub async fn count_attempt(conn: &mut AnyConnection, id: i64) -> Result<()> {
-    sqlx::query("UPDATE phone_verifications SET attempts = attempts + 1 WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Marks the code used; false when it already was (a concurrent use).
 pub async fn mark_used(conn: &mut AnyConnection, id: i64) -> Result<bool> {
     Ok(
@@ -70,11 +62,11 @@ pub async fn mark_used(conn: &mut AnyConnection, id: i64) -> Result<bool> {
     )
 }
 
-/// Deletes expired codes; returns how many.
-pub async fn sweep(conn: &mut AnyConnection, now: i64) -> Result<u64> {
+/// Deletes codes sent before `sent_before`; returns how many.
+pub async fn sweep(conn: &mut AnyConnection, sent_before: i64) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM phone_verifications WHERE expires_at <= $1")
-            .bind(now)
+        sqlx::query("DELETE FROM phone_verifications WHERE created_at < $1")
+            .bind(sent_before)
             .execute(conn)
             .await?
             .rows_affected(),

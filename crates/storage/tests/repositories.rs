@@ -2,7 +2,7 @@
 use chotomoni_storage::orders::{Contact, ItemRow, NewOrder, OrderFilter};
 use chotomoni_storage::sessions::NewSession;
 use chotomoni_storage::{
-    audit, consents, customers, orders, pg_reads, products, schema, sessions, staff, Db,
+    attempts, audit, consents, customers, orders, pg_reads, products, schema, sessions, staff, Db,
     StorageError,
 };
 use chotomoni_testkit::{both_engines, Engine, TestDb};
@@ -438,16 +438,44 @@ async fn staff_session_audit_queries(engine: Engine) {
     assert_eq!(sessions::sweep(&mut c, 101, 20_000).await.unwrap(), (0, 1));
     sessions::delete(&mut c, "t1").await.unwrap();
 
-    sessions::record_attempt(&mut c, "k", 1_000, false)
-        .await
-        .unwrap();
-    sessions::record_attempt(&mut c, "k", 2_000, true)
-        .await
-        .unwrap();
-    assert_eq!(sessions::failures_since(&mut c, "k", 0).await.unwrap(), 1);
+    let attempt = |at| attempts::NewAttempt {
+        kind: "sign_in",
+        key_hash: "k",
+        address_hash: Some("ip"),
+        at,
+    };
+    attempts::insert(&mut c, &attempt(1_000)).await.unwrap();
+    let second = attempts::insert(&mut c, &attempt(2_000)).await.unwrap();
+    attempts::mark_succeeded(&mut c, second).await.unwrap();
+    let third = attempts::insert(&mut c, &attempt(3_000)).await.unwrap();
+    let pair = attempts::Scope::Pair("k", "ip");
     assert_eq!(
-        sessions::failures_since(&mut c, "k", 1_500).await.unwrap(),
-        0
+        attempts::failures(&mut c, "sign_in", pair, 0, third)
+            .await
+            .unwrap(),
+        (2, Some(1_000)),
+        "the succeeded one does not count; the newest other than the asker's"
+    );
+    attempts::withdraw(&mut c, third).await.unwrap();
+    for scope in [
+        attempts::Scope::Key("k"),
+        attempts::Scope::Address("ip"),
+        pair,
+    ] {
+        assert_eq!(
+            attempts::failures(&mut c, "sign_in", scope, 500, 0)
+                .await
+                .unwrap(),
+            (1, Some(1_000))
+        );
+    }
+    assert_eq!(
+        attempts::failures(&mut c, "track", attempts::Scope::Key("k"), 0, 0)
+            .await
+            .unwrap()
+            .0,
+        0,
+        "kinds are counted apart"
     );
 
     audit::append(

@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, StatusCode};
 use chotomoni_services::auth::{ClientInfo, Session};
 use chotomoni_services::Actor;
 use std::net::SocketAddr;
@@ -57,54 +57,35 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn client_info(parts: &Parts, trust_forwarded: bool) -> ClientInfo {
-    let forwarded = trust_forwarded
-        .then(|| {
-            parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-        })
-        .flatten()
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned());
+/// The peer, when forwarding headers are to be believed from it.
+fn trusted_peer(parts: &Parts, config: &crate::WebConfig) -> Option<std::net::IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    (config.trust_forwarded && config.trusted_proxies.contains(peer)).then_some(peer)
+}
+
+fn client_info(parts: &Parts, config: &crate::WebConfig) -> ClientInfo {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .map(|c| c.0.ip());
+    let ip = match trusted_peer(parts, config) {
+        Some(proxy) => {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok());
+            Some(config.trusted_proxies.client(proxy, forwarded))
+        }
+        None => peer,
+    };
     ClientInfo {
-        ip: forwarded.or(peer),
+        ip: ip.map(|ip| ip.to_string()),
         user_agent: parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-    }
-}
-
-/// A cookie-authenticated request that changes something must come from our
-/// own pages: browsers send `Origin` (and `Sec-Fetch-Site`) on such requests.
-fn same_origin(parts: &Parts) -> bool {
-    if let Some(site) = parts
-        .headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
-        return matches!(site, "same-origin" | "none");
-    }
-    match (
-        parts
-            .headers
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok()),
-        parts
-            .headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        (Some(origin), Some(host)) => origin.split("://").nth(1) == Some(host),
-        (None, _) => true,
-        _ => false,
     }
 }
 
@@ -133,15 +114,8 @@ impl FromRequestParts<AppState> for Caller {
                 "the bearer token is not valid or has expired",
             ));
         }
-        let changes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if session.is_some() && by_cookie && changes && !same_origin(parts) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "cross_site",
-                "cross-site request refused",
-            ));
-        }
-        let proxied_https = state.config.trust_forwarded
+        // Cross-site writes were already refused (`origin::same_origin_only`).
+        let proxied_https = trusted_peer(parts, &state.config).is_some()
             && parts
                 .headers
                 .get("x-forwarded-proto")
@@ -149,7 +123,7 @@ impl FromRequestParts<AppState> for Caller {
                 .is_some_and(|p| p.eq_ignore_ascii_case("https"));
         Ok(Caller {
             session,
-            client: client_info(parts, state.config.trust_forwarded),
+            client: client_info(parts, &state.config),
             by_cookie,
             tls: state.config.secure_cookies || proxied_https,
         })

@@ -79,6 +79,10 @@ impl From<ServiceError> for ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
             },
+            ServiceError::Busy { retry_after_secs } => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
+            },
             ServiceError::Storage(chotomoni_storage::StorageError::Duplicate(f)) => ApiError::new(
                 StatusCode::CONFLICT,
                 "duplicate",

@@ -8,7 +8,9 @@ pub mod caller;
 pub mod error;
 pub mod json;
 pub mod logging;
+pub mod origin;
 pub mod pages;
+pub mod proxies;
 
 use axum::Router;
 use chotomoni_services::Services;
@@ -19,8 +21,11 @@ use tower_http::trace::TraceLayer;
 pub struct WebConfig {
     /// Mark cookies Secure (the server is reached over TLS).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    /// Take the client address from `X-Forwarded-For` and TLS from
+    /// `X-Forwarded-Proto`, when the connection comes from `trusted_proxies`.
     pub trust_forwarded: bool,
+    /// The proxies whose forwarding headers count (default: loopback).
+    pub trusted_proxies: proxies::TrustedProxies,
     /// Size and bit rate of the station's recordings.
     pub station_video: pages::station::StationVideo,
     /// Checks the signatures of Twilio's webhooks (SMS STOP); `None`
@@ -48,6 +53,7 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        .layer(axum::middleware::from_fn(origin::same_origin_only))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -255,6 +255,16 @@ async fn wrong_expired_reused_and_too_many_codes(engine: Engine) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("expired or was already used"));
     app.services.sweep().await.unwrap();
+    assert_eq!(
+        app.count("phone_verifications").await,
+        before,
+        "kept a day after it expired: its wrong tries still count"
+    );
+    sqlx::query("UPDATE phone_verifications SET created_at = 1 WHERE expires_at = 1")
+        .execute(&app.services.db.pool)
+        .await
+        .unwrap();
+    app.services.sweep().await.unwrap();
     assert_eq!(app.count("phone_verifications").await, before - 1, "swept");
 
     // Five wrong tries, then even the right code is refused.

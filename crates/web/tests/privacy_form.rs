@@ -6,7 +6,9 @@
 mod common;
 
 use chotomoni_testkit::{both_engines, Engine};
-use common::privacy::{code_in, confirm, disclosures, place, submit};
+use common::privacy::{
+    code_in, confirm, disclosures, place, settled_disclosures, submit, wait_for_sms,
+};
 
 async fn public_form(engine: Engine) {
     let app = common::spawn_with_sms(engine).await;
@@ -23,10 +25,10 @@ async fn public_form(engine: Engine) {
         known.replace("01711000601", "N")
     );
     assert!(sms.last_to("+8801711000699").is_none());
-    let code = code_in(&sms.last_to("+8801711000601").expect("a code").body);
+    let code = code_in(&wait_for_sms(&app, "+8801711000601", 1).await);
     // Sending it gave the number to the SMS provider: in the disclosure log.
     assert_eq!(
-        disclosures(&app).await,
+        settled_disclosures(&app, 1).await,
         [(
             "service_provider".into(),
             "customers.phone_enc".into(),
@@ -79,7 +81,7 @@ async fn public_form(engine: Engine) {
         &[("kind", "marketing_opt_out"), ("address", "01711000601")],
     )
     .await;
-    let code = code_in(&sms.last_to("+8801711000601").unwrap().body);
+    let code = code_in(&wait_for_sms(&app, "+8801711000601", 2).await);
     sqlx::query("UPDATE request_codes SET expires_at = 1")
         .execute(&app.services.db.pool)
         .await
@@ -137,7 +139,12 @@ async fn public_request_by_email(engine: Engine) {
         .start_public_request(kind, "Shapla.Test@Example.com", &client)
         .await
         .unwrap();
-    let sent = smtp.messages();
+    settled_disclosures(&app, 1).await;
+    let sent = common::privacy::eventually(|| async {
+        let sent = smtp.messages();
+        (sent.len() >= 2).then_some(sent)
+    })
+    .await;
     assert_eq!(sent.len(), 2, "the confirmation link, then the code");
     assert_eq!(sent[1].rcpt_to, ["shapla.test@example.com"]);
     let code = code_in(&sent[1].body_text());
@@ -147,7 +154,10 @@ async fn public_request_by_email(engine: Engine) {
         "customers.email_enc".into(),
         "security".into(),
     );
-    assert_eq!(disclosures(&app).await, [to_provider.clone(), to_provider]);
+    assert_eq!(
+        common::privacy::settled_disclosures(&app, 2).await,
+        [to_provider.clone(), to_provider]
+    );
     let logged = services
         .confirm_public_request(kind, "shapla.test@example.com", &code)
         .await
@@ -184,14 +194,7 @@ async fn guest_export(engine: Engine) {
     let app = common::spawn_with_sms(engine).await;
     place(&app, "Guest Shirin", "01711001101").await;
     submit(&app, &[("kind", "access"), ("address", "01711001101")]).await;
-    let code = code_in(
-        &app.sms
-            .as_ref()
-            .unwrap()
-            .last_to("+8801711001101")
-            .unwrap()
-            .body,
-    );
+    let code = code_in(&wait_for_sms(&app, "+8801711001101", 1).await);
     let (status, _, location) = confirm(&app, "access", "01711001101", &code).await;
     assert_eq!(status, 303);
     let status_page = location.unwrap();
@@ -253,4 +256,65 @@ async fn guest_export(engine: Engine) {
 both_engines!(
     a_guest_downloads_the_copy_from_the_status_page,
     super::guest_export
+);
+
+/// An SMS transport that holds every message until the test lets it go, as
+/// a slow provider would.
+struct HeldSms {
+    release: tokio::sync::Semaphore,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+impl chotomoni_sms::SmsSender for HeldSms {
+    fn send<'a>(&'a self, to_e164: &'a str, _text: &'a str) -> chotomoni_sms::SendFuture<'a> {
+        Box::pin(async move {
+            self.release.acquire().await.expect("open").forget();
+            self.sent.lock().unwrap().push(to_e164.to_owned());
+            Ok(())
+        })
+    }
+}
+
+async fn answer_does_not_wait(engine: Engine) {
+    let held = std::sync::Arc::new(HeldSms {
+        release: tokio::sync::Semaphore::new(0),
+        sent: Default::default(),
+    });
+    let app = common::spawn_with_sender(engine, held.clone()).await;
+    place(&app, "Tania Sultana", "01711000801").await;
+    // A deadlock guard, not a speed test: waiting for the SMS would hang.
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let mut pages = vec![];
+    for address in ["01711000801", "01711000899"] {
+        let res = http
+            .post(app.url("/privacy/requests?lang=en"))
+            .form(&[("kind", "access"), ("address", address)])
+            .send()
+            .await
+            .expect("answered while the customer's SMS is still held");
+        assert_eq!(res.status(), 200);
+        pages.push(res.text().await.unwrap().replace(address, "N"));
+    }
+    assert_eq!(
+        pages[0], pages[1],
+        "a customer's number and a stranger's look alike"
+    );
+    assert!(held.sent.lock().unwrap().is_empty(), "nothing was sent yet");
+    assert!(disclosures(&app).await.is_empty());
+
+    held.release.add_permits(10);
+    let disclosed = settled_disclosures(&app, 1).await;
+    assert_eq!(disclosed.len(), 1);
+    assert_eq!(
+        *held.sent.lock().unwrap(),
+        ["+8801711000801"],
+        "only the customer's"
+    );
+}
+both_engines!(
+    the_public_form_answers_before_the_code_is_sent,
+    super::answer_does_not_wait
 );

@@ -19,7 +19,7 @@ impl Services {
     pub async fn run_privacy_requests(&self) -> Result<usize> {
         self.release_ended_holds().await?;
         let mut conn = self.db.conn().await?;
-        rows::sweep_codes(&mut conn, now_ms()).await?;
+        rows::sweep_codes(&mut conn, now_ms() - crate::accounts::CODE_TRIES_WINDOW_MS).await?;
         let due = rows::unfinished_verified(&mut conn).await?;
         drop(conn);
         let now = now_ms();

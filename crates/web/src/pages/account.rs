@@ -87,6 +87,7 @@ fn register_error(e: &ServiceError) -> Option<Json> {
     };
     let (field, key) = match (f.field.as_str(), f.message.as_str()) {
         ("code", accounts::CODE_WRONG) => ("code", "account-err-code-wrong"),
+        ("code", accounts::CODE_TOO_MANY_TODAY) => ("code", "account-err-code-day"),
         ("code", accounts::CODE_TOO_MANY) => ("code", "account-err-code-too-many"),
         ("code", _) => ("code", "account-err-code-expired"),
         ("phone", _) => ("phone", "err-field-phone"),

@@ -261,6 +261,7 @@ impl Ctx {
             BadCredentials => (StatusCode::UNAUTHORIZED, "err-bad-credentials"),
             Forbidden => (StatusCode::FORBIDDEN, "err-forbidden"),
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "err-rate-limited"),
+            Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "err-busy"),
             TooLarge(_) | UnsupportedMedia(_) | ChecksumMismatch => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "err-invalid")
             }
@@ -339,6 +340,13 @@ pub async fn end_session(
 pub fn with_cookie(mut res: Response, cookie: &str) -> Response {
     res.headers_mut()
         .insert(header::SET_COOKIE, cookie.parse().expect("cookie is ASCII"));
+    res
+}
+
+/// Tells the browser (and scripts) when to try again after a 429.
+pub fn with_retry_after(mut res: Response, secs: u64) -> Response {
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
     res
 }
 

@@ -43,6 +43,7 @@ fn field_error(e: &ServiceError) -> Option<Json> {
     };
     let key = match (f.field.as_str(), f.message.as_str()) {
         ("code", accounts::CODE_WRONG) => "account-err-code-wrong",
+        ("code", accounts::CODE_TOO_MANY_TODAY) => "account-err-code-day",
         ("code", accounts::CODE_TOO_MANY) => "account-err-code-too-many",
         ("code", _) => "account-err-code-expired",
         ("address", _) => "request-err-address",

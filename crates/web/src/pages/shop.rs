@@ -227,7 +227,11 @@ pub async fn track(
     State(state): State<AppState>,
     Form(form): Form<TrackForm>,
 ) -> Result<Response, PageError> {
-    match state.services.track(&form.number, &form.phone).await {
+    let asked = state
+        .services
+        .track_limited(&form.number, &form.phone, &ctx.caller.client)
+        .await;
+    match asked {
         Ok(view) => ctx.render(
             "track.html",
             json!({ "number": form.number, "order": view }),
@@ -237,6 +241,13 @@ pub async fn track(
             "track.html",
             json!({ "number": form.number, "not_found": true }),
         ),
+        Err(ServiceError::RateLimited { retry_after_secs }) => ctx
+            .render_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                "track.html",
+                json!({ "number": form.number, "rate_limited": true }),
+            )
+            .map(|page| super::with_retry_after(page, retry_after_secs)),
         Err(e) => Err(ctx.fail(e)),
     }
 }

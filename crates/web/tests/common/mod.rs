@@ -46,6 +46,7 @@ pub async fn spawn_with_media(engine: Engine, media: Media) -> TestApp {
         false,
         WebConfig::default(),
         media,
+        None,
     )
     .await
 }
@@ -66,13 +67,40 @@ pub async fn spawn_with_sms(engine: Engine) -> TestApp {
     spawn_inner(engine, Settings::default(), true, WebConfig::default()).await
 }
 
+/// The server with these settings and web configuration.
+pub async fn spawn_configured(
+    engine: Engine,
+    settings: Settings,
+    web: WebConfig,
+    with_sms: bool,
+) -> TestApp {
+    spawn_inner(engine, settings, with_sms, web).await
+}
+
+/// The server sending SMS through `sender`.
+pub async fn spawn_with_sender(
+    engine: Engine,
+    sender: std::sync::Arc<dyn chotomoni_sms::SmsSender>,
+) -> TestApp {
+    let web = WebConfig::default();
+    spawn_full(
+        engine,
+        Settings::default(),
+        false,
+        web,
+        Media::Local,
+        Some(sender),
+    )
+    .await
+}
+
 async fn spawn_inner(
     engine: Engine,
     settings: Settings,
     with_sms: bool,
     web: WebConfig,
 ) -> TestApp {
-    spawn_full(engine, settings, with_sms, web, Media::Local).await
+    spawn_full(engine, settings, with_sms, web, Media::Local, None).await
 }
 
 async fn spawn_full(
@@ -81,6 +109,7 @@ async fn spawn_full(
     with_sms: bool,
     web: WebConfig,
     media: Media,
+    sender: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
 ) -> TestApp {
     let t = std::sync::Arc::new(TestDb::fresh(engine).await);
     let blob_config = match media {
@@ -102,6 +131,9 @@ async fn spawn_full(
         let client = chotomoni_sms::Twilio::new(stand_in.config("+15005550006")).expect("client");
         services = services.with_sms(std::sync::Arc::new(client));
         sms = Some(stand_in);
+    }
+    if let Some(sender) = sender {
+        services = services.with_sms(sender);
     }
     chotomoni_services::seed::seed_products(&services)
         .await

@@ -106,3 +106,46 @@ pub async fn submit(app: &TestApp, fields: &[(&str, &str)]) -> (u16, String, Opt
         .map(|l| l.to_str().unwrap().to_owned());
     (status, html::unescape(&res.text().await.unwrap()), location)
 }
+
+/// Polls `check` until it gives a value: codes are sent in the
+/// background, after the page has answered.
+pub async fn eventually<T, Fut>(mut check: impl FnMut() -> Fut) -> T
+where
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..500 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("it never happened")
+}
+
+/// How many SMS the stand-in has received for `e164`.
+pub fn sms_count(app: &TestApp, e164: &str) -> usize {
+    let sms = app.sms.as_ref().expect("an SMS stand-in");
+    sms.messages().iter().filter(|m| m.to == e164).count()
+}
+
+/// The newest SMS to `e164` once there are `count` of them.
+pub async fn wait_for_sms(app: &TestApp, e164: &str, count: usize) -> String {
+    let sms = app.sms.as_ref().expect("an SMS stand-in");
+    eventually(|| async {
+        (sms_count(app, e164) >= count)
+            .then(|| sms.last_to(e164))
+            .flatten()
+    })
+    .await
+    .body
+}
+
+/// The disclosure log once it has `count` entries (the background send
+/// writes it last).
+pub async fn settled_disclosures(app: &TestApp, count: usize) -> Vec<(String, String, String)> {
+    eventually(|| async {
+        let all = disclosures(app).await;
+        (all.len() >= count).then_some(all)
+    })
+    .await
+}

@@ -1,0 +1,144 @@
+use super::*;
+use std::collections::HashMap;
+
+#[test]
+fn layers_in_order() {
+    let dir = tempfile_dir();
+    let file = dir.join("c.toml");
+    std::fs::write(
+        &file,
+        "listen = \"0.0.0.0:1\"\nsession_days = 3\ntechnical_retention_days = 30\n\
+         station_video_width = 640\nstation_video_height = 480\ns3_bucket = \"proofs\"\n\
+         s3_access_key_id = \"AKID\"\n",
+    )
+    .unwrap();
+    let env: HashMap<&str, &str> = [
+        ("CHOTOMONI_TECHNICAL_RETENTION_DAYS", "60"),
+        ("DATABASE_URL", "postgres://u:secret@h/db"),
+        ("CHOTOMONI_SMS_AUTH_TOKEN", "sms-token-secret"),
+        ("CHOTOMONI_STATION_VIDEO_HEIGHT", "360"),
+        ("CHOTOMONI_S3_SECRET_ACCESS_KEY", "s3-secret"),
+    ]
+    .into();
+    let get = |k: &str| env.get(k).map(|v| v.to_string());
+    let c = load(Some(&file), &Overrides::default(), &get).unwrap();
+    assert_eq!(
+        (
+            c.listen.as_str(),
+            c.session_days,
+            c.technical_retention_days
+        ),
+        ("0.0.0.0:1", 3, 60)
+    );
+    let c = load(
+        Some(&file),
+        &Overrides {
+            listen: Some("127.0.0.1:2".into()),
+            data_dir: None,
+        },
+        &get,
+    )
+    .unwrap();
+    assert_eq!(c.listen, "127.0.0.1:2");
+    assert_eq!(
+        (
+            c.station_video_width,
+            c.station_video_height,
+            c.station_video_bits_per_second
+        ),
+        (640, 360, 1_000_000)
+    );
+    match c.blob_config().unwrap() {
+        chotomoni_storage::blobs::BlobConfig::S3 {
+            bucket,
+            secret_access_key,
+            ..
+        } => {
+            assert_eq!(
+                (bucket.as_str(), secret_access_key.as_str()),
+                ("proofs", "s3-secret")
+            )
+        }
+        other => panic!("expected S3, got {other:?}"),
+    }
+    assert!(!format!("{c:?}").contains("secret"));
+    assert_eq!(c.sms_auth_token.as_deref(), Some("sms-token-secret"));
+    let c = load(None, &Overrides::default(), &|_| None).unwrap();
+    assert_eq!(c.database_url, "sqlite://./chotomoni-data/chotomoni.db");
+    assert!(matches!(
+        c.blob_config().unwrap(),
+        chotomoni_storage::blobs::BlobConfig::Local { root } if root.ends_with("chotomoni-data/media")
+    ));
+    std::fs::write(&file, "lisen = 1").unwrap();
+    assert!(load(Some(&file), &Overrides::default(), &|_| None).is_err());
+}
+
+#[test]
+fn mail_settings_layer_and_the_smtp_password_comes_only_from_the_environment() {
+    let dir = tempfile_dir();
+    let file = dir.join("mail.toml");
+    std::fs::write(
+        &file,
+        "public_url = \"https://shop.example/\"\nmail_transport = \"smtp\"\n\
+         smtp_url = \"smtps://shop@mail.example\"\nmail_from = \"Chotomoni <shop@example.com>\"\n",
+    )
+    .unwrap();
+    let env: HashMap<&str, &str> = [
+        ("CHOTOMONI_SMTP_PASSWORD", "smtp-pass-secret"),
+        ("CHOTOMONI_MAIL_FROM", "shop@chotomoni.test"),
+    ]
+    .into();
+    let get = |k: &str| env.get(k).map(|v| v.to_string());
+    let c = load(Some(&file), &Overrides::default(), &get).unwrap();
+    assert_eq!(c.public_url.as_deref(), Some("https://shop.example"));
+    assert_eq!(c.mail_transport.as_deref(), Some("smtp"));
+    assert_eq!(c.smtp_url.as_deref(), Some("smtps://shop@mail.example"));
+    assert_eq!(c.mail_from.as_deref(), Some("shop@chotomoni.test"));
+    assert_eq!(c.smtp_password.as_deref(), Some("smtp-pass-secret"));
+    assert!(!format!("{c:?}").contains("smtp-pass-secret"));
+    std::fs::write(&file, "smtp_password = \"in the file\"\n").unwrap();
+    assert!(
+        load(Some(&file), &Overrides::default(), &|_| None).is_err(),
+        "no password in the configuration file"
+    );
+}
+
+fn tempfile_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cm-config-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn rate_limits_and_trusted_proxies_layer() {
+    let dir = tempfile_dir();
+    let file = dir.join("limits.toml");
+    std::fs::write(
+        &file,
+        "trusted_proxies = [\"10.0.0.0/8\"]\n[rate_limits]\nsign_in_per_address = 50\ntrack_per_order = 3\n",
+    )
+    .unwrap();
+    let env: HashMap<&str, &str> = [("CHOTOMONI_RATE_LIMIT_TRACK_PER_ORDER", "4")].into();
+    let get = |k: &str| env.get(k).map(|v| v.to_string());
+    let c = load(Some(&file), &Overrides::default(), &get).unwrap();
+    assert_eq!(
+        (
+            c.rate_limits.sign_in_per_address,
+            c.rate_limits.track_per_order
+        ),
+        (50, 4)
+    );
+    assert_eq!(c.rate_limits.sign_in_per_account_address, 5, "default");
+    let ip = |s: &str| s.parse().unwrap();
+    assert!(c.trusted_proxies.contains(ip("10.2.3.4")));
+    assert!(
+        !c.trusted_proxies.contains(ip("127.0.0.1")),
+        "the list replaces loopback"
+    );
+    let c = load(None, &Overrides::default(), &|_| None).unwrap();
+    assert!(c.trusted_proxies.contains(ip("127.0.0.1")));
+    let bad = |k: &str| (k == "CHOTOMONI_TRUSTED_PROXIES").then(|| "10.0.0.0/40".to_owned());
+    assert!(load(None, &Overrides::default(), &bad).is_err());
+    std::fs::write(&file, "[rate_limits]\nsign_in_per_adress = 1\n").unwrap();
+    assert!(load(Some(&file), &Overrides::default(), &|_| None).is_err());
+}

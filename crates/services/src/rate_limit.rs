@@ -1,0 +1,271 @@
+//! Rate limits on what can be guessed or abused from outside: passwords,
+//! one-time code requests, order look-ups. Each kind counts apart, so
+//! customers behind one carrier NAT asking for codes do not use up each
+//! other's sign-in allowance. Subjects and addresses are stored only as
+//! keyed fingerprints.
+use crate::auth::ClientInfo;
+use crate::error::{Result, ServiceError};
+use crate::{now_ms, Services};
+use chotomoni_crypto::Keyring;
+use chotomoni_storage::attempts::{self, NewAttempt, Scope};
+
+/// The limits, all configurable; windows are in minutes.
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    pub window_minutes: u32,
+    /// Failed sign-ins per account from one address in the window.
+    pub sign_in_per_account_address: u32,
+    /// Failed sign-ins per address, whatever the account, in the window.
+    pub sign_in_per_address: u32,
+    /// Failed sign-ins per account from anywhere in 24 hours after which each
+    /// further try waits twice as long as the one before (1 s, 2 s, 4 s, …),
+    /// up to the window. A backoff rather than a lock, so strangers cannot
+    /// lock the owner out for long.
+    pub sign_in_backoff_after: u32,
+    /// Codes sent per phone or email in the window.
+    pub codes_per_target: u32,
+    /// Codes asked for from one address in the window.
+    pub codes_per_address: u32,
+    /// Wrong code tries per phone or email in 24 hours, over all its codes.
+    pub code_wrong_tries_per_day: u32,
+    /// Failed order look-ups (`/track`) per address, and per order number.
+    pub track_per_address: u32,
+    pub track_per_order: u32,
+    /// Password checks (Argon2) running at once; more are refused at once
+    /// with 503 instead of queueing.
+    pub password_checks: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            window_minutes: 15,
+            sign_in_per_account_address: 5,
+            sign_in_per_address: 30,
+            sign_in_backoff_after: 20,
+            codes_per_target: 5,
+            codes_per_address: 60,
+            code_wrong_tries_per_day: 10,
+            track_per_address: 20,
+            track_per_order: 10,
+            password_checks: 4,
+        }
+    }
+}
+
+impl RateLimits {
+    pub(crate) fn window_ms(&self) -> i64 {
+        i64::from(self.window_minutes) * 60_000
+    }
+}
+
+/// What is being attempted, and on what.
+#[derive(Debug, Clone, Copy)]
+pub enum Attempt<'a> {
+    StaffSignIn {
+        username: &'a str,
+    },
+    /// By the phone number in E.164.
+    CustomerSignIn {
+        phone: &'a str,
+    },
+    RegistrationCode {
+        phone: &'a str,
+    },
+    /// By the normalized phone number or email.
+    PrivacyRequestCode {
+        address: &'a str,
+    },
+    Track {
+        order: &'a str,
+    },
+}
+
+/// The kinds that count apart (the table's `kind` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    SignIn,
+    CodeRequest,
+    Track,
+}
+
+impl LimitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitKind::SignIn => "sign_in",
+            LimitKind::CodeRequest => "code_request",
+            LimitKind::Track => "track",
+        }
+    }
+}
+
+impl Attempt<'_> {
+    pub fn kind(&self) -> LimitKind {
+        match self {
+            Attempt::StaffSignIn { .. } | Attempt::CustomerSignIn { .. } => LimitKind::SignIn,
+            Attempt::RegistrationCode { .. } | Attempt::PrivacyRequestCode { .. } => {
+                LimitKind::CodeRequest
+            }
+            Attempt::Track { .. } => LimitKind::Track,
+        }
+    }
+
+    /// The subject's keyed fingerprint. The derivation is what erasure
+    /// recomputes from a person's number and email to delete their rows.
+    pub fn fingerprint(&self, ring: &Keyring) -> String {
+        let subject = match self {
+            Attempt::StaffSignIn { username } => format!("staff:{username}"),
+            Attempt::CustomerSignIn { phone } => format!("customer:{phone}"),
+            Attempt::RegistrationCode { phone } => format!("register:{phone}"),
+            Attempt::PrivacyRequestCode { address } => format!("privacy-request:{address}"),
+            Attempt::Track { order } => format!("order:{order}"),
+        };
+        hex::encode(ring.blind_index("sign-in", &subject))
+    }
+}
+
+/// Every fingerprint rate limiting makes of a person's phone (E.164) and email.
+pub fn fingerprints_of(ring: &Keyring, phone: Option<&str>, email: Option<&str>) -> Vec<String> {
+    let mut made = Vec::new();
+    if let Some(phone) = phone {
+        made.push(Attempt::RegistrationCode { phone });
+        made.push(Attempt::CustomerSignIn { phone });
+        made.push(Attempt::PrivacyRequestCode { address: phone });
+    }
+    if let Some(address) = email {
+        made.push(Attempt::PrivacyRequestCode { address });
+    }
+    made.iter().map(|a| a.fingerprint(ring)).collect()
+}
+
+/// A recorded attempt, to be marked succeeded when it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded(i64);
+
+impl Services {
+    /// Records the attempt, then counts it with the others; refused (and
+    /// taken back) when over a limit.
+    pub(crate) async fn attempt(&self, a: Attempt<'_>, client: &ClientInfo) -> Result<Recorded> {
+        let ring = self.vault.keyring();
+        let key = a.fingerprint(ring);
+        let address = client
+            .ip
+            .as_deref()
+            .map(|ip| hex::encode(ring.blind_index("sign-in-ip", ip)));
+        let kind = a.kind();
+        let now = now_ms();
+        let mut conn = self.db.conn().await?;
+        let id = attempts::insert(
+            &mut conn,
+            &NewAttempt {
+                kind: kind.as_str(),
+                key_hash: &key,
+                address_hash: address.as_deref(),
+                at: now,
+            },
+        )
+        .await?;
+        let l = &self.settings.limits;
+        let window = l.window_ms();
+        let mut rules = Vec::new();
+        match kind {
+            LimitKind::SignIn => {
+                if let Some(ip) = &address {
+                    rules.push((Scope::Pair(&key, ip), l.sign_in_per_account_address));
+                    rules.push((Scope::Address(ip), l.sign_in_per_address));
+                }
+            }
+            LimitKind::CodeRequest => {
+                rules.push((Scope::Key(&key), l.codes_per_target));
+                if let Some(ip) = &address {
+                    rules.push((Scope::Address(ip), l.codes_per_address));
+                }
+            }
+            LimitKind::Track => {
+                rules.push((Scope::Key(&key), l.track_per_order));
+                if let Some(ip) = &address {
+                    rules.push((Scope::Address(ip), l.track_per_address));
+                }
+            }
+        }
+        let mut wait_ms = 0;
+        for (scope, max) in rules {
+            let (n, _) =
+                attempts::failures(&mut conn, kind.as_str(), scope, now - window, id).await?;
+            if n > i64::from(max) {
+                wait_ms = window;
+                break;
+            }
+        }
+        if wait_ms == 0 && kind == LimitKind::SignIn {
+            let since = now - attempts::KEPT_MS;
+            let (n, newest) =
+                attempts::failures(&mut conn, kind.as_str(), Scope::Key(&key), since, id).await?;
+            wait_ms = backoff_left(n - 1, newest, now, l);
+        }
+        if wait_ms > 0 {
+            attempts::withdraw(&mut conn, id).await?;
+            return Err(ServiceError::RateLimited {
+                retry_after_secs: (wait_ms as u64).div_ceil(1000),
+            });
+        }
+        Ok(Recorded(id))
+    }
+
+    /// Public tracking (`Services::track`) behind its limits: failed
+    /// look-ups count per address and per order number, so neither phone
+    /// numbers for one order nor orders for one phone can be run through.
+    pub async fn track_limited(
+        &self,
+        number: &str,
+        phone: &str,
+        client: &ClientInfo,
+    ) -> Result<crate::orders::OrderView> {
+        let order = chotomoni_domain::OrderNumber::from_scan(number)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| number.trim().to_owned());
+        let attempt = self
+            .attempt(Attempt::Track { order: &order }, client)
+            .await?;
+        let view = self.track(number, phone).await?;
+        self.attempt_succeeded(attempt).await?;
+        Ok(view)
+    }
+
+    pub(crate) async fn attempt_succeeded(&self, r: Recorded) -> Result<()> {
+        attempts::mark_succeeded(&mut *self.db.conn().await?, r.0).await?;
+        Ok(())
+    }
+}
+
+/// How much longer an account must wait after `prior` failures, the newest
+/// at `newest`: nothing up to the threshold, then doubling from a second.
+fn backoff_left(prior: i64, newest: Option<i64>, now: i64, l: &RateLimits) -> i64 {
+    let over = prior - i64::from(l.sign_in_backoff_after);
+    let Some(newest) = newest.filter(|_| over >= 0) else {
+        return 0;
+    };
+    let wait = 1000_i64
+        .saturating_mul(1 << over.min(40))
+        .min(l.window_ms());
+    (newest + wait - now).max(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_past_the_threshold_and_stops_at_the_window() {
+        let l = RateLimits {
+            sign_in_backoff_after: 3,
+            ..Default::default()
+        };
+        assert_eq!(backoff_left(2, Some(0), 0, &l), 0);
+        assert_eq!(backoff_left(3, Some(0), 0, &l), 1000);
+        assert_eq!(backoff_left(5, Some(0), 0, &l), 4000);
+        assert_eq!(backoff_left(5, Some(0), 3000, &l), 1000);
+        assert_eq!(backoff_left(5, Some(0), 9000, &l), 0);
+        assert_eq!(backoff_left(60, Some(0), 0, &l), l.window_ms());
+    }
+}
