@@ -226,6 +226,11 @@ impl Services {
         lang: &str,
         client: &ClientInfo,
     ) -> Result<(String, Session)> {
+        if let Actor::Visitor = actor {
+            // Anyone can ask for one: each address gets a quota.
+            self.attempt(crate::rate_limit::Attempt::VisitorSession, client)
+                .await?;
+        }
         let token = random_token();
         let hash = token_hash(&token);
         let csrf = random_token();

@@ -34,6 +34,13 @@ pub struct RateLimits {
     /// Password checks (Argon2) running at once; more are refused at once
     /// with 503 instead of queueing.
     pub password_checks: u32,
+    /// Orders placed without signing in from one address, per window.
+    pub guest_orders_per_address: u32,
+    /// Orders placed without signing in with one phone number in 24 hours,
+    /// so nobody can bury a number under junk orders.
+    pub guest_orders_per_phone_per_day: u32,
+    /// Visitor sessions (a cart, a language) opened from one address, per window.
+    pub visitor_sessions_per_address: u32,
 }
 
 impl Default for RateLimits {
@@ -49,6 +56,9 @@ impl Default for RateLimits {
             track_per_address: 20,
             track_per_order: 10,
             password_checks: 4,
+            guest_orders_per_address: 10,
+            guest_orders_per_phone_per_day: 5,
+            visitor_sessions_per_address: 30,
         }
     }
 }
@@ -79,6 +89,12 @@ pub enum Attempt<'a> {
     Track {
         order: &'a str,
     },
+    /// An order placed without signing in, by its phone number in E.164.
+    GuestOrder {
+        phone: &'a str,
+    },
+    /// A visitor's session being opened.
+    VisitorSession,
 }
 
 /// The kinds that count apart (the table's `kind` column).
@@ -87,6 +103,9 @@ pub enum LimitKind {
     SignIn,
     CodeRequest,
     Track,
+    /// Quotas on what visitors create: every attempt counts, none succeeds.
+    GuestOrder,
+    VisitorSession,
 }
 
 impl LimitKind {
@@ -95,6 +114,8 @@ impl LimitKind {
             LimitKind::SignIn => "sign_in",
             LimitKind::CodeRequest => "code_request",
             LimitKind::Track => "track",
+            LimitKind::GuestOrder => "guest_order",
+            LimitKind::VisitorSession => "visitor_session",
         }
     }
 }
@@ -107,6 +128,8 @@ impl Attempt<'_> {
                 LimitKind::CodeRequest
             }
             Attempt::Track { .. } => LimitKind::Track,
+            Attempt::GuestOrder { .. } => LimitKind::GuestOrder,
+            Attempt::VisitorSession => LimitKind::VisitorSession,
         }
     }
 
@@ -119,6 +142,8 @@ impl Attempt<'_> {
             Attempt::RegistrationCode { phone } => format!("register:{phone}"),
             Attempt::PrivacyRequestCode { address } => format!("privacy-request:{address}"),
             Attempt::Track { order } => format!("order:{order}"),
+            Attempt::GuestOrder { phone } => format!("guest-order:{phone}"),
+            Attempt::VisitorSession => "visitor-session".to_owned(),
         };
         hex::encode(ring.blind_index("sign-in", &subject))
     }
@@ -131,6 +156,7 @@ pub fn fingerprints_of(ring: &Keyring, phone: Option<&str>, email: Option<&str>)
         made.push(Attempt::RegistrationCode { phone });
         made.push(Attempt::CustomerSignIn { phone });
         made.push(Attempt::PrivacyRequestCode { address: phone });
+        made.push(Attempt::GuestOrder { phone });
     }
     if let Some(address) = email {
         made.push(Attempt::PrivacyRequestCode { address });
@@ -167,33 +193,46 @@ impl Services {
         .await?;
         let l = &self.settings.limits;
         let window = l.window_ms();
+        let day = attempts::KEPT_MS;
+        // (what is counted, how many may pass, over how long)
         let mut rules = Vec::new();
         match kind {
             LimitKind::SignIn => {
                 if let Some(ip) = &address {
-                    rules.push((Scope::Pair(&key, ip), l.sign_in_per_account_address));
-                    rules.push((Scope::Address(ip), l.sign_in_per_address));
+                    rules.push((Scope::Pair(&key, ip), l.sign_in_per_account_address, window));
+                    rules.push((Scope::Address(ip), l.sign_in_per_address, window));
                 }
             }
             LimitKind::CodeRequest => {
-                rules.push((Scope::Key(&key), l.codes_per_target));
+                rules.push((Scope::Key(&key), l.codes_per_target, window));
                 if let Some(ip) = &address {
-                    rules.push((Scope::Address(ip), l.codes_per_address));
+                    rules.push((Scope::Address(ip), l.codes_per_address, window));
                 }
             }
             LimitKind::Track => {
-                rules.push((Scope::Key(&key), l.track_per_order));
+                rules.push((Scope::Key(&key), l.track_per_order, window));
                 if let Some(ip) = &address {
-                    rules.push((Scope::Address(ip), l.track_per_address));
+                    rules.push((Scope::Address(ip), l.track_per_address, window));
+                }
+            }
+            LimitKind::GuestOrder => {
+                rules.push((Scope::Key(&key), l.guest_orders_per_phone_per_day, day));
+                if let Some(ip) = &address {
+                    rules.push((Scope::Address(ip), l.guest_orders_per_address, window));
+                }
+            }
+            LimitKind::VisitorSession => {
+                if let Some(ip) = &address {
+                    rules.push((Scope::Address(ip), l.visitor_sessions_per_address, window));
                 }
             }
         }
         let mut wait_ms = 0;
-        for (scope, max) in rules {
+        for (scope, max, over) in rules {
             let (n, _) =
-                attempts::failures(&mut conn, kind.as_str(), scope, now - window, id).await?;
+                attempts::failures(&mut conn, kind.as_str(), scope, now - over, id).await?;
             if n > i64::from(max) {
-                wait_ms = window;
+                wait_ms = over;
                 break;
             }
         }
@@ -230,6 +269,37 @@ impl Services {
         let view = self.track(number, phone).await?;
         self.attempt_succeeded(attempt).await?;
         Ok(view)
+    }
+
+    /// A new order behind the quotas of orders placed without signing in
+    /// (per address, and per phone number a day); signed-in customers and
+    /// staff are not counted.
+    pub async fn create_order_limited(
+        &self,
+        actor: &crate::Actor,
+        input: &crate::orders::OrderInput,
+        client: &ClientInfo,
+    ) -> Result<crate::orders::OrderView> {
+        let counted = match (actor, chotomoni_domain::Phone::parse(&input.customer.phone)) {
+            (crate::Actor::Visitor, Ok(phone)) => Some(
+                self.attempt(
+                    Attempt::GuestOrder {
+                        phone: phone.as_e164(),
+                    },
+                    client,
+                )
+                .await?,
+            ),
+            // Signed in, or a number the order's own checks refuse.
+            _ => None,
+        };
+        let placed = self.create_order(actor, input).await;
+        if let (Err(_), Some(attempt)) = (&placed, counted) {
+            // Only orders placed count: a refused one takes its place back.
+            let mut conn = self.db.conn().await?;
+            attempts::withdraw(&mut conn, attempt.0).await?;
+        }
+        placed
     }
 
     pub(crate) async fn attempt_succeeded(&self, r: Recorded) -> Result<()> {

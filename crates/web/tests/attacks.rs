@@ -548,3 +548,97 @@ both_engines!(
     back_links_stay_on_this_site,
     super::back_links_stay_on_this_site
 );
+
+/// Medium 6: a visitor cannot create orders, customers or sessions without
+/// end; each quota answers 429 in the one envelope, writing nothing.
+async fn visitors_have_quotas(engine: Engine) {
+    let settings = chotomoni_services::Settings {
+        limits: chotomoni_services::rate_limit::RateLimits {
+            guest_orders_per_address: 8,
+            guest_orders_per_phone_per_day: 3,
+            visitor_sessions_per_address: 4,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let app = common::spawn_with(engine, settings).await;
+    // One number buried under junk orders: three a day, then 429.
+    for _ in 0..3 {
+        place(
+            &app,
+            None,
+            &order_as(ATTACKER, VICTIM_PHONE, ATTACKER_EMAIL, false),
+        )
+        .await;
+    }
+    let res = app
+        .http
+        .post(app.url("/api/v1/orders"))
+        .json(&order_as(ATTACKER, VICTIM_PHONE, ATTACKER_EMAIL, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 15 * 60, "a day's quota: {wait}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert_eq!(
+        app.count("orders").await,
+        3,
+        "the refused order wrote nothing"
+    );
+    // Other numbers from this address, until the address's own quota.
+    for n in 0..5 {
+        let phone = format!("0171200030{n}");
+        place(
+            &app,
+            None,
+            &order_as("Shapla", &phone, "s@example.com", false),
+        )
+        .await;
+    }
+    let (status, body) = app
+        .post(
+            "/api/v1/orders",
+            None,
+            &order_as("Shapla", "01712000399", "s@example.com", false),
+        )
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(app.count("customers").await, 6, "no customer made either");
+    // Signed in, the owner of the number still orders.
+    let victim = customer_of(&app, "CM-000001").await;
+    let token = customer_token(&app, victim).await;
+    place(
+        &app,
+        Some(&token),
+        &order_as(VICTIM, VICTIM_PHONE, VICTIM_EMAIL, false),
+    )
+    .await;
+
+    // Visitor sessions: each cart started anew opens one, up to the quota.
+    let mut statuses = vec![];
+    for _ in 0..6 {
+        let res = app
+            .http
+            .post(app.url("/cart/add"))
+            .form(&[("sku", "TEA-SYL-05"), ("quantity", "1")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, [303, 303, 303, 303, 429, 429]);
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE kind = 'visitor'")
+        .fetch_one(&app.services.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 4);
+}
+
+both_engines!(visitors_have_quotas, super::visitors_have_quotas);

@@ -18,6 +18,9 @@ pub struct LimitsFile {
     pub track_per_address: Option<u32>,
     pub track_per_order: Option<u32>,
     pub password_checks: Option<u32>,
+    pub guest_orders_per_address: Option<u32>,
+    pub guest_orders_per_phone_per_day: Option<u32>,
+    pub visitor_sessions_per_address: Option<u32>,
 }
 
 pub fn rate_limits(
@@ -26,7 +29,7 @@ pub fn rate_limits(
 ) -> Result<RateLimits> {
     let f = file.unwrap_or_default();
     let mut l = RateLimits::default();
-    let fields: [(&str, Option<u32>, &mut u32); 10] = [
+    let fields: [(&str, Option<u32>, &mut u32); 13] = [
         ("WINDOW_MINUTES", f.window_minutes, &mut l.window_minutes),
         (
             "SIGN_IN_PER_ACCOUNT_ADDRESS",
@@ -65,6 +68,21 @@ pub fn rate_limits(
         ),
         ("TRACK_PER_ORDER", f.track_per_order, &mut l.track_per_order),
         ("PASSWORD_CHECKS", f.password_checks, &mut l.password_checks),
+        (
+            "GUEST_ORDERS_PER_ADDRESS",
+            f.guest_orders_per_address,
+            &mut l.guest_orders_per_address,
+        ),
+        (
+            "GUEST_ORDERS_PER_PHONE_PER_DAY",
+            f.guest_orders_per_phone_per_day,
+            &mut l.guest_orders_per_phone_per_day,
+        ),
+        (
+            "VISITOR_SESSIONS_PER_ADDRESS",
+            f.visitor_sessions_per_address,
+            &mut l.visitor_sessions_per_address,
+        ),
     ];
     for (suffix, from_file, field) in fields {
         let name = format!("CHOTOMONI_RATE_LIMIT_{suffix}");

@@ -12,13 +12,17 @@ use utoipa::ToSchema;
 /// Places an order. Staff (bearer) enter phone or Facebook orders; without a
 /// session it is a shop order.
 #[utoipa::path(post, path = "/api/v1/orders", request_body = OrderInput,
-    responses((status = 201, body = OrderView), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = OrderView), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "too many orders without signing in from this address, or with this phone number today", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(input): Json<OrderInput>,
 ) -> ApiResult<(StatusCode, axum::Json<OrderView>)> {
-    let view = state.services.create_order(&caller.actor(), &input).await?;
+    let view = state
+        .services
+        .create_order_limited(&caller.actor(), &input, &caller.client)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(view)))
 }
 

@@ -186,7 +186,11 @@ pub async fn checkout(
     }
     match state
         .services
-        .create_order(&ctx.caller.actor(), &form.input(items, None))
+        .create_order_limited(
+            &ctx.caller.actor(),
+            &form.input(items, None),
+            &ctx.caller.client,
+        )
         .await
     {
         Ok(view) => {
