@@ -94,6 +94,9 @@ pub struct ProofStore {
     pub staging_dir: PathBuf,
     pub settings: ProofSettings,
     pub tools: Arc<FfmpegTools>,
+    /// Turns to run ffprobe/ffmpeg: each run is a process and a blocking
+    /// pipe feeder, so finishing many uploads at once must not start as many.
+    pub(crate) inspections: Arc<tokio::sync::Semaphore>,
     pub(crate) log_key: Arc<SigningKey>,
     pub(crate) locks: Arc<UploadLocks>,
     /// The running SHA-256 of uploads this server is receiving, by id and
@@ -114,11 +117,15 @@ impl ProofStore {
         })?;
         let log_key = SigningKey::from_seed(&settings.log_origin, keys.log_seed())
             .map_err(|e| ServiceError::Internal(format!("proof log key: {e}")))?;
+        let inspections = Arc::new(tokio::sync::Semaphore::new(
+            settings.inspections_at_once.max(1),
+        ));
         Ok(ProofStore {
             blobs,
             staging_dir,
             settings,
             tools: Arc::new(FfmpegTools::default()),
+            inspections,
             log_key: Arc::new(log_key),
             locks: Default::default(),
             hashes: Default::default(),
