@@ -41,6 +41,16 @@ pub struct FileConfig {
     pub key_vault_s3_bucket: Option<String>,
     pub erasure_review_days: Option<u32>,
     pub export_link_days: Option<u32>,
+    // Read by `limits`.
+    pub header_read_timeout_secs: Option<u64>,
+    pub send_idle_timeout_secs: Option<u64>,
+    pub upload_idle_timeout_secs: Option<u64>,
+    pub max_unfinished_uploads: Option<u32>,
+    pub max_unfinished_upload_bytes: Option<u64>,
+    pub claim_uploads_per_day: Option<u32>,
+    pub exports_per_day: Option<u32>,
+    pub exports_running: Option<u32>,
+    pub inspections_at_once: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -103,6 +113,7 @@ pub struct Config {
     pub erasure_review_days: u32,
     /// Days an access export's download link works.
     pub export_link_days: u32,
+    pub limits: crate::limits::Limits,
 }
 
 impl std::fmt::Debug for Config {
@@ -226,6 +237,7 @@ pub fn load(
         .with_context(|| format!("parsing {}", p.display()))?,
         None => FileConfig::default(),
     };
+    let limits = crate::limits::load(&f, env)?;
     let big = |name: &str| -> Result<Option<u64>> {
         env(name)
             .map(|v| {
@@ -358,6 +370,7 @@ pub fn load(
         export_link_days: num("CHOTOMONI_EXPORT_LINK_DAYS")?
             .or(f.export_link_days)
             .unwrap_or(7),
+        limits,
         database_url,
         data_dir,
     })

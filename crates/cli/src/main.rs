@@ -1,6 +1,7 @@
 //! `chotomoni`: serve, migrate, staff, seed.
 mod backup;
 mod config;
+mod limits;
 mod verify;
 
 use anyhow::{Context, Result};
@@ -201,6 +202,7 @@ async fn open(config: &Config) -> Result<Services> {
         session_days: config.session_days,
         erasure_review_days: config.erasure_review_days,
         export_link_days: config.export_link_days,
+        export_quotas: config.limits.exports.clone(),
     };
     let blobs = chotomoni_storage::blobs::BlobStore::open(&config.blob_config()?)
         .context("opening the media store")?;
@@ -210,6 +212,9 @@ async fn open(config: &Config) -> Result<Services> {
         settings: chotomoni_services::proofs::ProofSettings {
             max_upload_bytes: config.max_upload_bytes,
             upload_expiry_hours: config.upload_expiry_hours,
+            body_idle_timeout: config.limits.upload_idle,
+            quotas: config.limits.uploads.clone(),
+            inspections_at_once: config.limits.inspections_at_once,
             ..Default::default()
         },
         key_vault: Some(
@@ -451,6 +456,7 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
         config: WebConfig {
             secure_cookies: config.secure_cookies,
             trust_forwarded: config.trust_forwarded,
+            timeouts: config.limits.connections,
             station_video: chotomoni_web::pages::station::StationVideo {
                 width: config.station_video_width,
                 height: config.station_video_height,

@@ -17,6 +17,13 @@ pub enum ServiceError {
     Forbidden,
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
+    /// A per-person quota is used up (429); `code` names which.
+    #[error("{message}")]
+    QuotaExceeded {
+        code: &'static str,
+        message: String,
+        retry_after_secs: Option<u64>,
+    },
     #[error("wrong user name or password")]
     BadCredentials,
     /// More bytes than allowed (413).

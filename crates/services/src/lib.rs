@@ -16,6 +16,7 @@ pub mod orders;
 pub mod policies;
 pub mod privacy_export;
 pub mod proofs;
+pub(crate) mod quota;
 pub mod requests;
 pub mod restore;
 pub mod seed;
@@ -39,6 +40,28 @@ pub struct Settings {
     pub erasure_review_days: u32,
     /// Days an access export's download link works; then the file is deleted.
     pub export_link_days: u32,
+    /// Access exports a customer may start themselves.
+    pub export_quotas: ExportQuotas,
+}
+
+/// Limits on the access exports a customer starts themselves (staff and
+/// privacy requests, which staff verify, are not limited: the law's
+/// deadline is theirs to keep).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportQuotas {
+    /// Exports started per 24 hours.
+    pub per_day: u32,
+    /// Exports of theirs being built at once, whoever started them.
+    pub running: u32,
+}
+
+impl Default for ExportQuotas {
+    fn default() -> Self {
+        ExportQuotas {
+            per_day: 3,
+            running: 1,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -48,6 +71,7 @@ impl Default for Settings {
             session_days: 14,
             erasure_review_days: 7,
             export_link_days: 7,
+            export_quotas: ExportQuotas::default(),
         }
     }
 }

@@ -248,6 +248,7 @@ impl Ctx {
             BadCredentials => (StatusCode::UNAUTHORIZED, "err-bad-credentials"),
             Forbidden => (StatusCode::FORBIDDEN, "err-forbidden"),
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "err-rate-limited"),
+            QuotaExceeded { .. } => (StatusCode::TOO_MANY_REQUESTS, "err-quota"),
             TooLarge(_) | UnsupportedMedia(_) | ChecksumMismatch => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "err-invalid")
             }
