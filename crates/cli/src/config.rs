@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-mod limits;
+mod rate_limits;
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -45,7 +45,17 @@ pub struct FileConfig {
     pub export_link_days: Option<u32>,
     /// Addresses or networks of the proxies whose `X-Forwarded-*` count.
     pub trusted_proxies: Option<Vec<String>>,
-    pub rate_limits: Option<limits::LimitsFile>,
+    pub rate_limits: Option<rate_limits::LimitsFile>,
+    // Read by `limits`.
+    pub header_read_timeout_secs: Option<u64>,
+    pub send_idle_timeout_secs: Option<u64>,
+    pub upload_idle_timeout_secs: Option<u64>,
+    pub max_unfinished_uploads: Option<u32>,
+    pub max_unfinished_upload_bytes: Option<u64>,
+    pub claim_uploads_per_day: Option<u32>,
+    pub exports_per_day: Option<u32>,
+    pub exports_running: Option<u32>,
+    pub inspections_at_once: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -112,6 +122,7 @@ pub struct Config {
     /// client is (default: loopback).
     pub trusted_proxies: chotomoni_web::proxies::TrustedProxies,
     pub rate_limits: chotomoni_services::rate_limit::RateLimits,
+    pub limits: crate::limits::Limits,
 }
 
 impl std::fmt::Debug for Config {
@@ -235,6 +246,7 @@ pub fn load(
         .with_context(|| format!("parsing {}", p.display()))?,
         None => FileConfig::default(),
     };
+    let limits = crate::limits::load(&f, env)?;
     let big = |name: &str| -> Result<Option<u64>> {
         env(name)
             .map(|v| {
@@ -367,8 +379,9 @@ pub fn load(
         export_link_days: num("CHOTOMONI_EXPORT_LINK_DAYS")?
             .or(f.export_link_days)
             .unwrap_or(7),
-        trusted_proxies: limits::trusted_proxies(f.trusted_proxies, env)?,
-        rate_limits: limits::rate_limits(f.rate_limits, env)?,
+        trusted_proxies: rate_limits::trusted_proxies(f.trusted_proxies, env)?,
+        rate_limits: rate_limits::rate_limits(f.rate_limits, env)?,
+        limits,
         database_url,
         data_dir,
     })

@@ -1,6 +1,7 @@
 //! `chotomoni`: serve, migrate, staff, seed.
 mod backup;
 mod config;
+mod limits;
 mod verify;
 
 use anyhow::{Context, Result};
@@ -202,6 +203,7 @@ async fn open(config: &Config) -> Result<Services> {
         erasure_review_days: config.erasure_review_days,
         export_link_days: config.export_link_days,
         limits: config.rate_limits.clone(),
+        export_quotas: config.limits.exports.clone(),
     };
     let blobs = chotomoni_storage::blobs::BlobStore::open(&config.blob_config()?)
         .context("opening the media store")?;
@@ -211,6 +213,9 @@ async fn open(config: &Config) -> Result<Services> {
         settings: chotomoni_services::proofs::ProofSettings {
             max_upload_bytes: config.max_upload_bytes,
             upload_expiry_hours: config.upload_expiry_hours,
+            body_idle_timeout: config.limits.upload_idle,
+            quotas: config.limits.uploads.clone(),
+            inspections_at_once: config.limits.inspections_at_once,
             ..Default::default()
         },
         key_vault: Some(
@@ -477,6 +482,7 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
             secure_cookies: config.secure_cookies,
             trust_forwarded: config.trust_forwarded,
             trusted_proxies: config.trusted_proxies.clone(),
+            timeouts: config.limits.connections,
             station_video: chotomoni_web::pages::station::StationVideo {
                 width: config.station_video_width,
                 height: config.station_video_height,

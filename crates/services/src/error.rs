@@ -20,6 +20,13 @@ pub enum ServiceError {
     /// Too many password checks at once: refused now rather than queued.
     #[error("the server is busy; try again in {retry_after_secs} seconds")]
     Busy { retry_after_secs: u64 },
+    /// A per-person quota is used up (429); `code` names which.
+    #[error("{message}")]
+    QuotaExceeded {
+        code: &'static str,
+        message: String,
+        retry_after_secs: Option<u64>,
+    },
     #[error("wrong user name or password")]
     BadCredentials,
     /// More bytes than allowed (413).

@@ -17,6 +17,7 @@ pub mod orders;
 pub mod policies;
 pub mod privacy_export;
 pub mod proofs;
+pub(crate) mod quota;
 pub mod rate_limit;
 pub mod requests;
 pub mod restore;
@@ -42,6 +43,28 @@ pub struct Settings {
     /// Days an access export's download link works; then the file is deleted.
     pub export_link_days: u32,
     pub limits: rate_limit::RateLimits,
+    /// Access exports a customer may start themselves.
+    pub export_quotas: ExportQuotas,
+}
+
+/// Limits on the access exports a customer starts themselves (staff and
+/// privacy requests, which staff verify, are not limited: the law's
+/// deadline is theirs to keep).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportQuotas {
+    /// Exports started per 24 hours.
+    pub per_day: u32,
+    /// Exports of theirs being built at once, whoever started them.
+    pub running: u32,
+}
+
+impl Default for ExportQuotas {
+    fn default() -> Self {
+        ExportQuotas {
+            per_day: 3,
+            running: 1,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -52,6 +75,7 @@ impl Default for Settings {
             erasure_review_days: 7,
             export_link_days: 7,
             limits: Default::default(),
+            export_quotas: ExportQuotas::default(),
         }
     }
 }

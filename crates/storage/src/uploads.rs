@@ -106,3 +106,40 @@ pub async fn expired(conn: &mut AnyConnection, now: i64) -> Result<Vec<String>> 
             .await?,
     )
 }
+
+/// One uploader's unfinished (unexpired) uploads: how many, and the bytes
+/// they declared.
+pub async fn unfinished_of(
+    conn: &mut AnyConnection,
+    uploader: &str,
+    now: i64,
+) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(length), 0) AS BIGINT) FROM uploads \
+         WHERE uploader = $1 AND expires_at > $2",
+    )
+    .bind(uploader)
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// When (Unix ms) the claim uploads `uploader` started since `since`
+/// began: unfinished ones at creation, finished ones at receipt.
+pub async fn claims_since(
+    conn: &mut AnyConnection,
+    uploader: &str,
+    since: i64,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT created_at FROM uploads WHERE uploader = $1 AND kind = 'claim' AND created_at > $2 \
+         UNION ALL \
+         SELECT received_at FROM proofs WHERE uploader = $3 AND kind = 'claim' AND received_at > $4",
+    )
+    .bind(uploader)
+    .bind(since)
+    .bind(uploader)
+    .bind(since)
+    .fetch_all(conn)
+    .await?)
+}

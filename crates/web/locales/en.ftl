@@ -137,6 +137,7 @@ err-bad-credentials = Wrong user name or password.
 err-forbidden = Your role does not allow this.
 err-rate-limited = Too many attempts. Please wait a few minutes and try again.
 err-busy = The server is busy. Please try again in a moment.
+err-quota = You have reached the limit for this for now. Please try again later.
 err-cookie-needed = The cart and sign-in need one strictly necessary cookie, and your browser did not send it. Please allow cookies for this site and try again. Browsing works without cookies.
 err-csrf = This form has expired or did not come from our site. Please go back, reload the page and try again.
 err-quantity = The quantity must be from 1 to 99.

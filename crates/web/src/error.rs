@@ -83,6 +83,14 @@ impl From<ServiceError> for ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
             },
+            ServiceError::QuotaExceeded {
+                code,
+                message,
+                retry_after_secs,
+            } => ApiError {
+                retry_after: retry_after_secs,
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+            },
             ServiceError::Storage(chotomoni_storage::StorageError::Duplicate(f)) => ApiError::new(
                 StatusCode::CONFLICT,
                 "duplicate",

@@ -11,10 +11,10 @@ pub mod logging;
 pub mod origin;
 pub mod pages;
 pub mod proxies;
+pub mod serve;
 
 use axum::Router;
 use chotomoni_services::Services;
-use std::net::SocketAddr;
 use tower_http::trace::TraceLayer;
 
 #[derive(Debug, Clone, Default)]
@@ -31,6 +31,8 @@ pub struct WebConfig {
     /// Checks the signatures of Twilio's webhooks (SMS STOP); `None`
     /// refuses them.
     pub twilio_auth_token: Option<api::webhooks::TwilioAuthToken>,
+    /// Header read and send idle timeouts of every connection.
+    pub timeouts: serve::ConnectionTimeouts,
 }
 
 #[derive(Clone)]
@@ -64,8 +66,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let timeouts = state.config.timeouts;
+    serve::accept_loop(listener, router(state), timeouts, shutdown).await
 }

@@ -239,15 +239,7 @@ async fn refusals(engine: Engine) {
         404
     );
     // Termination deletes it and its bytes.
-    let del = app
-        .http
-        .delete(app.url(&path))
-        .bearer_auth(&packer)
-        .header("Tus-Resumable", "1.0.0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(del.status(), 204);
+    assert_eq!(app.tus_delete(&packer, &path).await.status, 204);
     assert_eq!(app.tus_head(&packer, &path).await.status, 404);
 
     // Not a photo or video: 415 as soon as the first bytes arrive; the upload is gone.

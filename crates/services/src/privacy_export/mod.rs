@@ -188,6 +188,9 @@ impl Services {
         {
             return Ok(status_of(&running, None));
         }
+        if let Actor::Customer(_) = actor {
+            self.check_export_quota(&repo::for_customer(&mut tx, customer_id).await?, now)?;
+        }
         // The link is handed to whoever asked, so downloads by it are theirs:
         // the person behind a privacy request, or the signed-in caller.
         let requested_by = match request_id {
@@ -222,6 +225,35 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound("export"))?;
         Ok(status_of(&row, None))
+    }
+
+    /// Refuses a customer's export past their quotas (`exports`: all of theirs).
+    fn check_export_quota(&self, exports: &[ExportRow], now: i64) -> Result<()> {
+        let quotas = &self.settings.export_quotas;
+        let running = exports
+            .iter()
+            .filter(|r| r.status == "building" && r.updated_at > now - STALLED_MS)
+            .count();
+        if running >= quotas.running as usize {
+            return Err(ServiceError::QuotaExceeded {
+                code: "export_running",
+                message: "an export of your data is being built; wait until it is ready".into(),
+                // Most exports are built within a minute.
+                retry_after_secs: Some(60),
+            });
+        }
+        let started: Vec<i64> = exports
+            .iter()
+            .map(|r| r.created_at)
+            .filter(|&t| t > now - crate::quota::DAY_MS)
+            .collect();
+        crate::quota::per_day(
+            "exports_per_day",
+            "exports of your data",
+            &started,
+            quotas.per_day,
+            now,
+        )
     }
 
     /// An export's status and progress. The first answer after it is ready

@@ -35,6 +35,11 @@ impl Services {
         };
         let ckey = self.customer_key_of(&mut conn, row.customer_id).await?;
         drop(conn);
+        let _turn = store
+            .inspections
+            .acquire()
+            .await
+            .map_err(|_| crate::error::ServiceError::Internal("inspections closed".into()))?;
         let key_ctx = proof_ctx("proof_key", &row.blob_key);
         let open = || async {
             let key = super::open_proof_key(&ckey, &key_ctx, sealed_key)?;

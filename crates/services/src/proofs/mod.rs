@@ -39,6 +39,36 @@ pub struct ProofSettings {
     pub share_link_days: u32,
     /// The transparency log's name (the checkpoint origin and key name).
     pub log_origin: String,
+    /// An upload body that sends nothing for this long is ended, keeping
+    /// what arrived (tus lets the client ask for the offset and go on).
+    pub body_idle_timeout: std::time::Duration,
+    /// What one uploader (a staff member or a customer) may hold unfinished.
+    pub quotas: UploadQuotas,
+    /// ffprobe/ffmpeg runs at once on this server; more wait their turn.
+    pub inspections_at_once: usize,
+}
+
+/// Limits on what one uploader may start, so that no one account can fill
+/// the staging disk or the blob store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadQuotas {
+    /// Unfinished (unexpired) uploads per uploader.
+    pub unfinished_uploads: u32,
+    /// Declared bytes of all unfinished uploads per uploader.
+    pub unfinished_bytes: u64,
+    /// Claim uploads a customer may start per 24 hours (finished and
+    /// unfinished; a cancelled one is gone with its bytes and not counted).
+    pub claims_per_day: u32,
+}
+
+impl Default for UploadQuotas {
+    fn default() -> Self {
+        UploadQuotas {
+            unfinished_uploads: 20,
+            unfinished_bytes: 8 * 1024 * 1024 * 1024,
+            claims_per_day: 10,
+        }
+    }
 }
 
 impl Default for ProofSettings {
@@ -49,6 +79,9 @@ impl Default for ProofSettings {
             upload_expiry_hours: 24,
             share_link_days: 14,
             log_origin: "chotomoni-proof-log".into(),
+            body_idle_timeout: std::time::Duration::from_secs(60),
+            quotas: UploadQuotas::default(),
+            inspections_at_once: 2,
         }
     }
 }
@@ -61,6 +94,9 @@ pub struct ProofStore {
     pub staging_dir: PathBuf,
     pub settings: ProofSettings,
     pub tools: Arc<FfmpegTools>,
+    /// Turns to run ffprobe/ffmpeg: each run is a process and a blocking
+    /// pipe feeder, so finishing many uploads at once must not start as many.
+    pub(crate) inspections: Arc<tokio::sync::Semaphore>,
     pub(crate) log_key: Arc<SigningKey>,
     pub(crate) locks: Arc<UploadLocks>,
     /// The running SHA-256 of uploads this server is receiving, by id and
@@ -81,11 +117,15 @@ impl ProofStore {
         })?;
         let log_key = SigningKey::from_seed(&settings.log_origin, keys.log_seed())
             .map_err(|e| ServiceError::Internal(format!("proof log key: {e}")))?;
+        let inspections = Arc::new(tokio::sync::Semaphore::new(
+            settings.inspections_at_once.max(1),
+        ));
         Ok(ProofStore {
             blobs,
             staging_dir,
             settings,
             tools: Arc::new(FfmpegTools::default()),
+            inspections,
             log_key: Arc::new(log_key),
             locks: Default::default(),
             hashes: Default::default(),

@@ -1,6 +1,7 @@
 //! Reading a proof back: a seekable reader over the blob store (whole
-//! blocks fetched with ranged GETs) under age's checking decryptor, run on a
-//! blocking thread and handed out as a stream of plaintext pieces. A changed
+//! blocks fetched with ranged GETs) under age's checking decryptor, stepped
+//! on a blocking thread one piece at a time as the consumer asks, and
+//! handed out as a stream of plaintext pieces. A changed
 //! or damaged blob ends the stream with an error: not one unchecked byte is
 //! passed on.
 use crate::error::{Result, ServiceError};
@@ -16,10 +17,9 @@ use tokio::runtime::Handle;
 /// sixteen uploads finishing together took the server from about 105 to
 /// 140–160 MB. From S3 this means four times the ranged GETs of 1 MiB.
 const FETCH: u64 = 256 * 1024;
-/// Plaintext bytes per piece handed to the caller.
-const PIECE: usize = 64 * 1024;
-/// Pieces waiting for a slow reader; bounds memory per reader.
-const QUEUED: usize = 4;
+/// Plaintext bytes per piece handed to the caller: one fetch's worth, so a
+/// step on a blocking thread costs at most one ranged GET.
+const PIECE: usize = FETCH as usize;
 
 /// A blob read as `Read + Seek`, for age's seekable decryptor.
 struct BlobReader {
@@ -84,6 +84,13 @@ pub const TO_END: u64 = u64::MAX;
 /// Streams plaintext bytes `range` of the age blob at `key` (`stored_size`
 /// bytes long). Fails before the first byte if the header does not open
 /// with `proof_key`; later damage ends the stream with an error.
+///
+/// Each piece is fetched and decrypted on a blocking thread only when the
+/// consumer asks for it, and the thread is given back in between: a reader
+/// that stops reading (a slow phone, a share link left open) holds the
+/// decryptor's state and one piece of memory, never a thread. Holding one
+/// thread per reader let a few hundred idle downloads exhaust the blocking
+/// pool that sign-in's password hashing and every other read share.
 pub async fn plaintext(
     blobs: &BlobStore,
     key: &str,
@@ -91,8 +98,6 @@ pub async fn plaintext(
     proof_key: ProofKey,
     range: Range<u64>,
 ) -> Result<PlainStream> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(QUEUED);
-    let (opened_tx, opened_rx) = tokio::sync::oneshot::channel::<Result<()>>();
     let source = BlobReader {
         blobs: blobs.clone(),
         key: key.to_owned(),
@@ -102,54 +107,72 @@ pub async fn plaintext(
         buffer_start: 0,
         runtime: Handle::current(),
     };
-    tokio::task::spawn_blocking(move || {
-        let mut reader = match proof_key.open(source) {
-            Ok(r) => r,
-            Err(_) => {
-                let _ = opened_tx.send(Err(ServiceError::Tampered(
-                    "the stored proof does not open with its key: it was changed or damaged".into(),
-                )));
-                return;
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut reader = proof_key.open(source).map_err(|_| {
+            ServiceError::Tampered(
+                "the stored proof does not open with its key: it was changed or damaged".into(),
+            )
+        })?;
+        reader
+            .seek(SeekFrom::Start(range.start))
+            .map_err(tampered)?;
+        Ok::<_, ServiceError>(reader)
+    })
+    .await
+    .map_err(|_| ServiceError::Internal("the proof reader stopped".into()))??;
+    let left = range.end - range.start;
+    let to_end = range.end == TO_END;
+    Ok(Box::pin(futures::stream::unfold(
+        Some((reader, left)),
+        move |state| async move {
+            let (reader, left) = state?;
+            if left == 0 {
+                return None;
             }
-        };
-        if let Err(e) = reader.seek(SeekFrom::Start(range.start)) {
-            let _ = opened_tx.send(Err(tampered(e)));
-            return;
-        }
-        let _ = opened_tx.send(Ok(()));
-        let mut left = range.end - range.start;
-        while left > 0 {
-            let mut buf = vec![0u8; PIECE.min(left as usize)];
-            match reader.read(&mut buf) {
-                Ok(0) if range.end == TO_END => return,
-                Ok(0) => {
-                    let _ = tx.blocking_send(Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "the stored proof ended early",
-                    )));
-                    return;
+            let step = tokio::task::spawn_blocking(move || next_piece(reader, left, to_end)).await;
+            match step {
+                Ok(Ok(None)) => None,
+                Ok(Ok(Some((piece, reader)))) => {
+                    let left = left - piece.len() as u64;
+                    Some((Ok(piece), Some((reader, left))))
                 }
-                Ok(n) => {
-                    buf.truncate(n);
-                    left -= n as u64;
-                    if tx.blocking_send(Ok(Bytes::from(buf))).is_err() {
-                        return; // the reader went away
-                    }
-                }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::error!(error = %e, "a stored proof failed its check while being read");
-                    let _ = tx.blocking_send(Err(e));
-                    return;
+                    Some((Err(e), None))
                 }
+                Err(e) => Some((Err(std::io::Error::other(e)), None)),
             }
+        },
+    )))
+}
+
+/// Reads the next piece (at most [`PIECE`] bytes, and at most `left`);
+/// `None` at the end of a [`TO_END`] range.
+fn next_piece<R: Read>(
+    mut reader: R,
+    left: u64,
+    to_end: bool,
+) -> std::io::Result<Option<(Bytes, R)>> {
+    let mut buf = vec![0u8; PIECE.min(usize::try_from(left).unwrap_or(usize::MAX))];
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
         }
-    });
-    opened_rx
-        .await
-        .map_err(|_| ServiceError::Internal("the proof reader stopped".into()))??;
-    Ok(Box::pin(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|piece| (piece, rx))
-    })))
+    }
+    if filled == 0 {
+        return if to_end {
+            Ok(None)
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the stored proof ended early",
+            ))
+        };
+    }
+    buf.truncate(filled);
+    Ok(Some((Bytes::from(buf), reader)))
 }
 
 fn tampered(e: std::io::Error) -> ServiceError {

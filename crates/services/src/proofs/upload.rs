@@ -75,6 +75,7 @@ impl Services {
                 return Err(ServiceError::NotFound("order"));
             }
         }
+        self.check_upload_quota(&mut conn, actor, &new).await?;
         let ckey = self.customer_key_of(&mut conn, order.customer_id).await?;
         let id = new_upload_id();
         let proof_key = ProofKey::generate();
@@ -107,6 +108,51 @@ impl Services {
             return Err(e.into());
         }
         Ok(UploadState::of(&row))
+    }
+
+    /// Refuses an upload that would take the uploader past their quotas.
+    async fn check_upload_quota(
+        &self,
+        conn: &mut Conn,
+        actor: &Actor,
+        new: &NewUpload,
+    ) -> Result<()> {
+        let quotas = &self.proofs.settings.quotas;
+        let uploader = actor.audit_ref();
+        let now = now_ms();
+        let (count, bytes) = uploads::unfinished_of(conn, &uploader, now).await?;
+        if count >= i64::from(quotas.unfinished_uploads) {
+            return Err(ServiceError::QuotaExceeded {
+                code: "too_many_unfinished_uploads",
+                message: format!(
+                    "you have {count} unfinished uploads (at most {}); finish or cancel one first",
+                    quotas.unfinished_uploads
+                ),
+                retry_after_secs: None,
+            });
+        }
+        if bytes as u64 + new.length > quotas.unfinished_bytes {
+            return Err(ServiceError::QuotaExceeded {
+                code: "unfinished_upload_bytes",
+                message: format!(
+                    "your unfinished uploads already declare {bytes} bytes; with this one they would pass {} bytes; finish or cancel one first",
+                    quotas.unfinished_bytes
+                ),
+                retry_after_secs: None,
+            });
+        }
+        if new.kind == ProofKind::Claim && matches!(actor, Actor::Customer(_)) {
+            let started =
+                uploads::claims_since(conn, &uploader, now - crate::quota::DAY_MS).await?;
+            crate::quota::per_day(
+                "claim_uploads_per_day",
+                "claim uploads",
+                &started,
+                quotas.claims_per_day,
+                now,
+            )?;
+        }
+        Ok(())
     }
 
     pub async fn upload_state(&self, actor: &Actor, id: &str) -> Result<UploadState> {

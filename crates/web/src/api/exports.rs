@@ -27,7 +27,8 @@ pub struct NewExport {
 /// `GET /api/v1/privacy/exports/{id}`.
 #[utoipa::path(post, path = "/api/v1/privacy/exports", request_body(content = NewExport, description = "Optional for a customer exporting their own data"),
     responses((status = 202, body = ExportStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "The customer's export quota is used up (`exports_per_day`, with Retry-After; `export_running`)")))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,

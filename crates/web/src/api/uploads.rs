@@ -48,7 +48,8 @@ pub async fn discover(State(state): State<AppState>) -> Response {
 #[utoipa::path(post, path = "/api/v1/uploads/",
     params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header), ("Tus-Resumable" = String, Header)),
     responses((status = 201, description = "Created; Location names the upload"), (status = 404, body = ErrorBody, description = "Unknown order"),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "An upload quota is used up: `too_many_unfinished_uploads`, `unfinished_upload_bytes`, `claim_uploads_per_day` (with Retry-After)")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -102,7 +103,9 @@ pub async fn status(
 
 /// Appends bytes at `Upload-Offset`. An `Upload-Checksum: sha256 <base64>`
 /// that does not match answers 460 and keeps nothing. The request that
-/// completes the file answers with `Chotomoni-Proof-Id`.
+/// completes the file answers with `Chotomoni-Proof-Id`. A body that sends
+/// nothing for the upload idle timeout is ended: 204 with the offset of what
+/// arrived (460 with a checksum), and the client resumes from there.
 #[utoipa::path(patch, path = "/api/v1/uploads/{id}", params(("id" = String, Path), ("Upload-Offset" = u64, Header), ("Upload-Checksum" = Option<String>, Header)),
     responses((status = 204, description = "Stored; Upload-Offset is the new offset"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "Wrong offset"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 460, body = ErrorBody, description = "Checksum mismatch")))]

@@ -262,6 +262,7 @@ impl Ctx {
             Forbidden => (StatusCode::FORBIDDEN, "err-forbidden"),
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "err-rate-limited"),
             Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "err-busy"),
+            QuotaExceeded { .. } => (StatusCode::TOO_MANY_REQUESTS, "err-quota"),
             TooLarge(_) | UnsupportedMedia(_) | ChecksumMismatch => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "err-invalid")
             }

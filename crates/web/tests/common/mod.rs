@@ -18,6 +18,7 @@ pub struct TestApp {
     /// Where this server keeps proof media, for a restarted twin.
     pub blob_config: chotomoni_storage::blobs::BlobConfig,
     pub settings: Settings,
+    pub proof_settings: chotomoni_services::proofs::ProofSettings,
     /// The SMS stand-in the server sends through (`spawn_with_sms`).
     pub sms: Option<chotomoni_sms::stand_in::StandIn>,
 }
@@ -42,13 +43,23 @@ pub enum Media {
 pub async fn spawn_with_media(engine: Engine, media: Media) -> TestApp {
     spawn_full(
         engine,
-        Settings::default(),
+        (Settings::default(), Default::default()),
         false,
         WebConfig::default(),
         media,
         None,
     )
     .await
+}
+
+/// The server with its limits (quotas, timeouts) as given.
+pub async fn spawn_with_limits(
+    engine: Engine,
+    settings: Settings,
+    proofs: chotomoni_services::proofs::ProofSettings,
+    web: WebConfig,
+) -> TestApp {
+    spawn_full(engine, (settings, proofs), false, web, Media::Local, None).await
 }
 
 /// The server behind a trusted TLS-terminating proxy.
@@ -85,7 +96,7 @@ pub async fn spawn_with_sender(
     let web = WebConfig::default();
     spawn_full(
         engine,
-        Settings::default(),
+        (Settings::default(), Default::default()),
         false,
         web,
         Media::Local,
@@ -100,12 +111,20 @@ async fn spawn_inner(
     with_sms: bool,
     web: WebConfig,
 ) -> TestApp {
-    spawn_full(engine, settings, with_sms, web, Media::Local, None).await
+    spawn_full(
+        engine,
+        (settings, Default::default()),
+        with_sms,
+        web,
+        Media::Local,
+        None,
+    )
+    .await
 }
 
 async fn spawn_full(
     engine: Engine,
-    settings: Settings,
+    (settings, proof_settings): (Settings, chotomoni_services::proofs::ProofSettings),
     with_sms: bool,
     web: WebConfig,
     media: Media,
@@ -122,7 +141,7 @@ async fn spawn_full(
         &t,
         &blob_config,
         MasterKey::generate().keyring(),
-        settings.clone(),
+        (settings.clone(), proof_settings.clone()),
     )
     .await;
     let mut sms = None;
@@ -138,21 +157,29 @@ async fn spawn_full(
     chotomoni_services::seed::seed_products(&services)
         .await
         .expect("products");
-    serve_app(services, t, blob_config, settings, web, sms).await
+    serve_app(
+        services,
+        t,
+        blob_config,
+        (settings, proof_settings),
+        web,
+        sms,
+    )
+    .await
 }
 
 async fn services_over(
     t: &TestDb,
     blob_config: &chotomoni_storage::blobs::BlobConfig,
     keys: chotomoni_crypto::Keyring,
-    settings: Settings,
+    (settings, proof_settings): (Settings, chotomoni_services::proofs::ProofSettings),
 ) -> Services {
     let db = Db::connect(&t.url, 8).await.expect("connect");
     db.migrate().await.expect("migrate");
     let media = chotomoni_services::MediaConfig {
         blobs: chotomoni_storage::blobs::BlobStore::open(blob_config).expect("media store"),
         staging_dir: t.dir.path().join("uploads"),
-        settings: Default::default(),
+        settings: proof_settings,
         key_vault: Some(
             chotomoni_storage::blobs::BlobStore::open(
                 &chotomoni_storage::blobs::BlobConfig::Local {
@@ -174,7 +201,7 @@ async fn serve_app(
     services: Services,
     t: std::sync::Arc<TestDb>,
     blob_config: chotomoni_storage::blobs::BlobConfig,
-    settings: Settings,
+    (settings, proof_settings): (Settings, chotomoni_services::proofs::ProofSettings),
     web: WebConfig,
     sms: Option<chotomoni_sms::stand_in::StandIn>,
 ) -> TestApp {
@@ -200,6 +227,7 @@ async fn serve_app(
         db: t,
         blob_config,
         settings,
+        proof_settings,
         sms,
     }
 }
@@ -210,13 +238,13 @@ impl TestApp {
     /// balancer) sees.
     pub async fn restart(&self) -> TestApp {
         let keys = self.services.vault.keyring().clone();
-        let services =
-            services_over(&self.db, &self.blob_config, keys, self.settings.clone()).await;
+        let settings = (self.settings.clone(), self.proof_settings.clone());
+        let services = services_over(&self.db, &self.blob_config, keys, settings.clone()).await;
         serve_app(
             services,
             self.db.clone(),
             self.blob_config.clone(),
-            self.settings.clone(),
+            settings,
             WebConfig::default(),
             None,
         )

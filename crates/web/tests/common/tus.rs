@@ -126,10 +126,20 @@ impl TestApp {
         answer(req.send().await.unwrap()).await
     }
 
+    /// Cancels an upload (termination).
+    pub async fn tus_delete(&self, token: &str, path: &str) -> Answer {
+        self.tus_bodiless(reqwest::Method::DELETE, token, path)
+            .await
+    }
+
     pub async fn tus_head(&self, token: &str, path: &str) -> Answer {
+        self.tus_bodiless(reqwest::Method::HEAD, token, path).await
+    }
+
+    async fn tus_bodiless(&self, method: reqwest::Method, token: &str, path: &str) -> Answer {
         let res = self
             .http
-            .head(self.url(path))
+            .request(method, self.url(path))
             .bearer_auth(token)
             .header("Tus-Resumable", "1.0.0")
             .send()

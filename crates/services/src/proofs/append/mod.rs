@@ -4,6 +4,7 @@
 //! the file size. The piece is durable (fsync) before the new offset is
 //! recorded, and the offset and the sealed partial chunk are recorded in one
 //! statement: a crash at any point leaves either the old state or the new one.
+mod feed;
 mod threads;
 
 use super::open_proof_key;
@@ -15,10 +16,12 @@ use chotomoni_crypto::proof_stream::{PayloadKey, ProofKey, CHUNK_SIZE, SEALED_CH
 use chotomoni_crypto::SealKey;
 use chotomoni_media::{sniff, MediaType, SNIFF_LEN};
 use chotomoni_storage::uploads::{self, UploadRow};
-use futures::{Stream, StreamExt};
+use feed::Next;
+use futures::Stream;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::sync::mpsc;
+use std::time::Duration;
 use threads::{Job, JobError, Piece};
 use zeroize::Zeroizing;
 
@@ -35,6 +38,33 @@ const SEALED_BLOCK: usize = BLOCK / CHUNK_SIZE * SEALED_CHUNK_SIZE;
 /// Left to the fsync at the end, a large piece's writing to the disk only
 /// began after its last byte arrived (a quarter of a second per GB here).
 const SYNC_EVERY: usize = 64 * 1024 * 1024;
+
+/// How long a running segment waits for the next block before it ends
+/// and gives its thread back (see [`Services::receive`]).
+const SEGMENT_IDLE: Duration = Duration::from_secs(1);
+
+/// The threads receiving part of a body, and the blocks going to them.
+struct Segment {
+    blocks: tokio::sync::mpsc::Sender<Vec<u8>>,
+    worker: tokio::task::JoinHandle<std::result::Result<Piece, JobError>>,
+}
+
+impl Segment {
+    /// Lets the threads finish what they were given (durably) and end.
+    async fn finish(self) -> Result<Piece> {
+        drop(self.blocks);
+        self.worker
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .map_err(|e| match e {
+                JobError::TooLong => ServiceError::TooLarge(
+                    "the body goes past the Upload-Length declared at creation; nothing was stored"
+                        .into(),
+                ),
+                JobError::Io(e) => ServiceError::Internal(format!("writing an upload: {e}")),
+            })
+    }
+}
 
 /// A checksum the client sent with the piece (tus checksum extension).
 #[derive(Debug, Clone)]
@@ -75,7 +105,8 @@ impl Services {
             .receive(&row, &keys, hasher, checksum.is_some(), body)
             .await?;
         if let Some(expected) = &checksum {
-            if piece.interrupted || piece.checksum != Some(expected.0) {
+            let sent: Option<[u8; 32]> = piece.checksum.clone().map(|c| c.finalize().into());
+            if piece.interrupted || sent != Some(expected.0) {
                 self.roll_back(&row).await?;
                 return Err(ServiceError::ChecksumMismatch);
             }
@@ -157,84 +188,102 @@ impl Services {
     }
 
     /// Streams the body into the staging file; returns what arrived.
+    ///
+    /// The threads run in segments: one starts when a block is full and
+    /// ends (its piece made durable, its thread given back) once no further
+    /// block comes within [`SEGMENT_IDLE`]. A fast body is one segment, as
+    /// before; a trickling one holds no thread while it trickles.
     async fn receive<S, E>(
         &self,
         row: &UploadRow,
         keys: &UploadKeys,
         hasher: Sha256,
         with_checksum: bool,
-        mut body: S,
+        body: S,
     ) -> Result<Piece>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin + Send,
         E: std::fmt::Display,
     {
-        // One block waiting for the sealing thread; emptied blocks come back
-        // from the hashing thread to be filled again, so an upload holds at
-        // most four blocks and two sealed buffers, all allocated here.
-        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
-        let (emptied, spare) = mpsc::channel::<Vec<u8>>();
-        let job = Job {
-            path: self.proofs.staging_path(&row.id),
-            sealed_len: sealed_len(row.header.len(), row.upload_offset as u64),
-            payload: keys.payload.clone(),
-            length: row.length as u64,
-            offset: row.upload_offset as u64,
-            tail: keys.tail.to_vec(),
+        let mut got = Piece {
+            received: 0,
             hasher,
             checksum: with_checksum.then(Sha256::new),
-            emptied,
+            head: vec![],
+            tail: keys.tail.clone(),
+            interrupted: false,
+        };
+        // Emptied blocks come back from the hashing thread to be filled
+        // again, so an upload holds at most four blocks and two sealed
+        // buffers whatever its size.
+        let (emptied, spare) = mpsc::channel::<Vec<u8>>();
+        let mut feed = feed::Feed::new(body, self.proofs.settings.body_idle_timeout, &row.id);
+        let mut segment: Option<Segment> = None;
+        loop {
+            let wait = segment.as_ref().map(|_| SEGMENT_IDLE);
+            match feed.next(wait, spare.try_recv().ok()).await {
+                Next::Full(block) => {
+                    let running = segment
+                        .get_or_insert_with(|| self.start_segment(row, keys, &mut got, &emptied));
+                    // A closed channel means the worker stopped on an
+                    // error, which joining it reports.
+                    if running.blocks.send(block).await.is_err() {
+                        got.merge(segment.take().expect("running").finish().await?);
+                        break;
+                    }
+                }
+                Next::Quiet => {
+                    if let Some(done) = segment.take() {
+                        got.merge(done.finish().await?);
+                    }
+                }
+                Next::Ended { rest, interrupted } => {
+                    if !rest.is_empty() {
+                        let running = segment.get_or_insert_with(|| {
+                            self.start_segment(row, keys, &mut got, &emptied)
+                        });
+                        let _ = running.blocks.send(rest).await;
+                    }
+                    if let Some(done) = segment.take() {
+                        got.merge(done.finish().await?);
+                    }
+                    got.interrupted = interrupted;
+                    break;
+                }
+            }
+        }
+        Ok(got)
+    }
+
+    /// Starts the threads for the bytes after what `got` holds so far.
+    fn start_segment(
+        &self,
+        row: &UploadRow,
+        keys: &UploadKeys,
+        got: &mut Piece,
+        emptied: &mpsc::Sender<Vec<u8>>,
+    ) -> Segment {
+        let offset = row.upload_offset as u64 + got.received;
+        let (blocks, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
+        let job = Job {
+            path: self.proofs.staging_path(&row.id),
+            sealed_len: sealed_len(row.header.len(), offset),
+            payload: keys.payload.clone(),
+            length: row.length as u64,
+            offset,
+            tail: got.tail.to_vec(),
+            hasher: std::mem::take(&mut got.hasher),
+            checksum: got.checksum.take(),
+            emptied: emptied.clone(),
             sealed_buffers: [
                 Vec::with_capacity(SEALED_BLOCK),
                 Vec::with_capacity(SEALED_BLOCK),
             ],
         };
-        let worker = tokio::task::spawn_blocking(move || job.run(rx));
-        let mut interrupted = false;
-        let mut block = Vec::with_capacity(BLOCK);
-        'body: while let Some(frame) = body.next().await {
-            match frame {
-                Ok(bytes) => {
-                    let mut data = &bytes[..];
-                    while !data.is_empty() {
-                        let take = (BLOCK - block.len()).min(data.len());
-                        block.extend_from_slice(&data[..take]);
-                        data = &data[take..];
-                        if block.len() == BLOCK {
-                            let next = spare
-                                .try_recv()
-                                .unwrap_or_else(|_| Vec::with_capacity(BLOCK));
-                            // A closed channel means the worker stopped on
-                            // an error, which joining it reports.
-                            if tx.send(std::mem::replace(&mut block, next)).await.is_err() {
-                                break 'body;
-                            }
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::info!(upload = %row.id, error = %e, "upload body ended early; keeping what arrived");
-                    interrupted = true;
-                    break;
-                }
-            }
+        Segment {
+            blocks,
+            worker: tokio::task::spawn_blocking(move || job.run(rx)),
         }
-        if !block.is_empty() {
-            let _ = tx.send(block).await;
-        }
-        drop(tx);
-        let mut piece = worker
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?
-            .map_err(|e| match e {
-                JobError::TooLong => ServiceError::TooLarge(
-                    "the body goes past the Upload-Length declared at creation; nothing was stored"
-                        .into(),
-                ),
-                JobError::Io(e) => ServiceError::Internal(format!("writing an upload: {e}")),
-            })?;
-        piece.interrupted = interrupted;
-        Ok(piece)
     }
 
     /// Cuts the staging file back to what the database says was received.

@@ -6,7 +6,7 @@ pub(super) struct Piece {
     pub(super) received: u64,
     pub(super) hasher: Sha256,
     /// The SHA-256 of this piece alone, when the client sent one to compare.
-    pub(super) checksum: Option<[u8; 32]>,
+    pub(super) checksum: Option<Sha256>,
     /// The file's first bytes (up to [`SNIFF_LEN`]), for sniffing.
     pub(super) head: Vec<u8>,
     pub(super) tail: Zeroizing<Vec<u8>>,
@@ -21,6 +21,20 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use zeroize::Zeroizing;
+
+impl Piece {
+    /// Takes in what the next segment of the same body delivered.
+    pub(super) fn merge(&mut self, next: Piece) {
+        self.received += next.received;
+        self.hasher = next.hasher;
+        self.checksum = next.checksum;
+        // Only the first segment can start before the sniffed bytes end.
+        if self.head.is_empty() {
+            self.head = next.head;
+        }
+        self.tail = next.tail;
+    }
+}
 
 pub(super) struct Job {
     pub(super) path: PathBuf,
@@ -128,7 +142,7 @@ impl Job {
         Ok(Piece {
             received: sealed.received,
             hasher,
-            checksum: checksum.map(|c| c.finalize().into()),
+            checksum,
             head: sealed.head,
             tail: sealed.tail,
             interrupted: false,
