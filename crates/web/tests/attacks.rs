@@ -9,7 +9,7 @@ use chotomoni_domain::{CustomerId, RequestKind, Role};
 use chotomoni_services::auth::ClientInfo;
 use chotomoni_services::Actor;
 use chotomoni_testkit::{both_engines, Engine};
-use common::privacy::{code_in, confirm, customer_token, submit};
+use common::privacy::{code_in, confirm, customer_token};
 use common::{html, order_body, TestApp};
 use serde_json::{json, Value};
 
@@ -419,11 +419,8 @@ async fn status_links_belong_to_the_requester(engine: Engine) {
     )
     .await;
     let victim = customer_of(&app, hers["number"].as_str().unwrap()).await;
-    submit(&app, &[("kind", "access"), ("address", VICTIM_PHONE)]).await;
-    let code = code_in(&common::privacy::wait_for_sms(&app, "+8801712000111", 1).await);
-    let (status, _, location) = confirm(&app, "access", VICTIM_PHONE, &code).await;
-    assert_eq!(status, 303);
-    let path = location.unwrap();
+    let path =
+        common::privacy::public_request(&app, "access", VICTIM_PHONE, "+8801712000111").await;
     let path = path.split('?').next().unwrap().to_owned();
     let token = path.rsplit('/').next().unwrap().to_owned();
 
@@ -452,20 +449,7 @@ async fn status_links_belong_to_the_requester(engine: Engine) {
     assert!(!page.contains(&token));
 
     // The requester's page shows the export; its download is theirs.
-    let mut link = None;
-    for _ in 0..100 {
-        let page = html::text(app.http.get(app.url(&path)).send().await.unwrap()).await;
-        if let Some(href) = page
-            .split("id=\"download\" href=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-        {
-            link = Some(href.to_owned());
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let link = link.expect("the export became ready on the status page");
+    let (_, link) = common::privacy::wait_for_download(&app, &path).await;
     let res = app.http.get(app.url(&link)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let by: Vec<(String, String)> = sqlx::query_as(

@@ -193,11 +193,8 @@ both_engines!(
 async fn guest_export(engine: Engine) {
     let app = common::spawn_with_sms(engine).await;
     place(&app, "Guest Shirin", "01711001101").await;
-    submit(&app, &[("kind", "access"), ("address", "01711001101")]).await;
-    let code = code_in(&wait_for_sms(&app, "+8801711001101", 1).await);
-    let (status, _, location) = confirm(&app, "access", "01711001101", &code).await;
-    assert_eq!(status, 303);
-    let status_page = location.unwrap();
+    let status_page =
+        common::privacy::public_request(&app, "access", "01711001101", "+8801711001101").await;
     let get = |path: String| {
         let req = app.http.get(app.url(&path));
         async move {
@@ -208,20 +205,7 @@ async fn guest_export(engine: Engine) {
             )
         }
     };
-    let mut page = String::new();
-    for _ in 0..100 {
-        app.services.run_privacy_requests().await.unwrap();
-        page = get(status_page.clone()).await.1;
-        if page.contains("id=\"download\"") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let link = regex::Regex::new(r#"id="download" href="([^"]+)""#)
-        .unwrap()
-        .captures(&page)
-        .unwrap_or_else(|| panic!("{page}"))[1]
-        .to_owned();
+    let (_, link) = common::privacy::wait_for_download(&app, &status_page).await;
     let res = app.http.get(app.url(&link)).send().await.unwrap();
     assert_eq!(res.status(), 200, "the link alone is enough");
     assert_eq!(&res.bytes().await.unwrap()[..2], b"PK");

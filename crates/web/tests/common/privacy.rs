@@ -149,3 +149,34 @@ pub async fn settled_disclosures(app: &TestApp, count: usize) -> Vec<(String, St
     })
     .await
 }
+
+/// A request made through the public form by the holder of `phone` (local
+/// form; `e164` is where the stand-in receives its code). Returns where the
+/// form sends them: the request's status page.
+pub async fn public_request(app: &TestApp, kind: &str, phone: &str, e164: &str) -> String {
+    let before = sms_count(app, e164);
+    submit(app, &[("kind", kind), ("address", phone)]).await;
+    let code = code_in(&wait_for_sms(app, e164, before + 1).await);
+    let (status, _, location) = confirm(app, kind, phone, &code).await;
+    assert_eq!(status, 303);
+    location.expect("a status page")
+}
+
+/// The status page once it shows the export's download link, and the link
+/// (the privacy request job is run meanwhile, as the server's loop would).
+pub async fn wait_for_download(app: &TestApp, status_page: &str) -> (String, String) {
+    for _ in 0..100 {
+        app.services.run_privacy_requests().await.unwrap();
+        let res = app.http.get(app.url(status_page)).send().await.unwrap();
+        let page = html::unescape(&res.text().await.unwrap());
+        if let Some(link) = regex::Regex::new(r#"id="download" href="([^"]+)""#)
+            .unwrap()
+            .captures(&page)
+            .map(|c| c[1].to_owned())
+        {
+            return (page, link);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the status page never offered the download")
+}
