@@ -8,6 +8,9 @@
 mod job;
 mod notice;
 mod public_form;
+mod status_link;
+
+use status_link::{is_requester, random_token, STATUS_PATH};
 
 use crate::error::{Result, ServiceError};
 use crate::{audit, now_ms, Actor, Services};
@@ -16,7 +19,6 @@ use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{Email, FieldError, Phone, RequestChannel, RequestKind, RequestStatus};
 use chotomoni_storage::customers as customer_rows;
 use chotomoni_storage::privacy_requests::{self as rows, NewRequest, RequestRow, StatusChange};
-use rand::RngCore;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -64,20 +66,6 @@ pub struct RequestView {
 pub struct Logged {
     pub request: RequestView,
     pub created: bool,
-}
-
-fn random_token() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-pub(crate) const STATUS_PATH: &str = "/privacy/requests/status/";
-
-/// Whether the actor is the person the request is about, who may hold its
-/// status link (staff logging it on their behalf never see it).
-fn is_requester(actor: &Actor) -> bool {
-    matches!(actor, Actor::Customer(_) | Actor::Visitor)
 }
 
 impl Services {
@@ -229,23 +217,6 @@ impl Services {
         Ok(logged)
     }
 
-    /// A new status link for the requester (the old one stops working);
-    /// `None` for staff, who never see one.
-    async fn status_link_for(&self, actor: &Actor, id: i64) -> Result<Option<String>> {
-        if !is_requester(actor) {
-            return Ok(None);
-        }
-        Ok(Some(self.new_status_link(id).await?))
-    }
-
-    /// Makes a new status link for a request and returns its path.
-    pub(crate) async fn new_status_link(&self, id: i64) -> Result<String> {
-        let token = random_token();
-        let mut conn = self.db.conn().await?;
-        rows::set_status_token_hash(&mut conn, id, &crate::auth::token_hash(&token)).await?;
-        Ok(format!("{STATUS_PATH}{token}"))
-    }
-
     /// Opt-outs and access copies need no review: they are carried out at once.
     async fn after_create(&self, row: RequestRow, created: bool) -> Result<Logged> {
         let kind = RequestKind::parse(&row.kind).unwrap_or(RequestKind::Access);
@@ -289,19 +260,6 @@ impl Services {
                 .await;
         }
         self.request_view(row).await
-    }
-
-    /// The status page reached by the link given when the request was made.
-    pub async fn privacy_request_by_token(&self, token: &str) -> Result<RequestView> {
-        if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ServiceError::NotFound("request"));
-        }
-        let mut conn = self.db.conn().await?;
-        let row = rows::by_status_token_hash(&mut conn, &crate::auth::token_hash(token), now_ms())
-            .await?;
-        drop(conn);
-        self.request_view(row.ok_or(ServiceError::NotFound("request"))?)
-            .await
     }
 
     pub async fn my_privacy_requests(&self, actor: &Actor) -> Result<Vec<RequestView>> {
