@@ -156,6 +156,10 @@ pub async fn check_empty(db: &Db) -> Result<()> {
     sqlx::query("DELETE FROM policy_versions")
         .execute(&db.pool)
         .await?;
+    // The key's canary is written anew at the first start after the restore.
+    sqlx::query("DELETE FROM installation")
+        .execute(&db.pool)
+        .await?;
     Ok(())
 }
 

@@ -2,10 +2,10 @@
 mod backup;
 mod config;
 mod limits;
+mod master_key;
 mod verify;
 
 use anyhow::{Context, Result};
-use chotomoni_crypto::MasterKey;
 use chotomoni_domain::Role;
 use chotomoni_services::{seed, Services, Settings};
 use chotomoni_sms::{FileOutbox, SmsSender, Twilio, TwilioConfig};
@@ -192,11 +192,12 @@ async fn run(command: Command, config: Config) -> Result<()> {
 }
 
 async fn open(config: &Config) -> Result<Services> {
-    let master = master_key(config)?;
     let db = Db::connect(&config.database_url, config.max_connections)
         .await
         .with_context(|| format!("connecting to {}", config::redact_url(&config.database_url)))?;
     db.migrate().await.context("migrating the database")?;
+    let populated = chotomoni_storage::installation::is_populated(&mut *db.conn().await?).await?;
+    let master = master_key::load(config, populated)?;
     let settings = Settings {
         technical_retention_days: config.technical_retention_days,
         session_days: config.session_days,
@@ -224,6 +225,7 @@ async fn open(config: &Config) -> Result<Services> {
         ),
     };
     let services = Services::new(db, master.keyring(), settings, media)?;
+    services.check_master_key().await?;
     services.ensure_first_policy().await?;
     let mut services = match sms_sender(config)? {
         Some(sms) => services.with_sms(sms),
@@ -304,64 +306,6 @@ fn sms_sender(config: &Config) -> Result<Option<Arc<dyn SmsSender>>> {
 
 fn outbox_path(config: &Config) -> PathBuf {
     config.data_dir.join("sms-outbox.txt")
-}
-
-/// The master key from CHOTOMONI_MASTER_KEY, else its file, made (0600) on first run.
-fn master_key(config: &Config) -> Result<MasterKey> {
-    if let Some(hex) = &config.master_key_hex {
-        return MasterKey::from_hex(hex).context("CHOTOMONI_MASTER_KEY");
-    }
-    let path = &config.master_key_file;
-    if path.exists() {
-        refuse_loose_permissions(path)?;
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        return MasterKey::from_hex(&text)
-            .with_context(|| format!("master key in {}", path.display()));
-    }
-    let key = MasterKey::generate();
-    write_private(path, &key.to_hex())?;
-    tracing::warn!(path = %path.display(), "generated a new master key; back it up separately from the database");
-    Ok(key)
-}
-
-/// Whoever can read the master key can read every customer: a key file
-/// that other users may read (or write) is refused, not used.
-fn refuse_loose_permissions(path: &std::path::Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .with_context(|| format!("reading {}", path.display()))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            anyhow::bail!(
-                "the master key file {} can be read or changed by other users (mode {:o}); \
-                 make it private with `chmod 600 {}` and start again",
-                path.display(),
-                mode & 0o777,
-                path.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut f = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
 }
 
 /// Loads a backup into the configured (empty) database, then re-applies
@@ -530,7 +474,7 @@ async fn demo_shop(services: &Services, data_dir: &std::path::Path) -> Result<()
                 .collect()
         };
         services.add_staff("admin", &password, Role::Admin).await?;
-        write_private(&marker, &format!("username: admin\npassword: {password}\n"))?;
+        master_key::write_private(&marker, &format!("username: admin\npassword: {password}\n"))?;
     }
     print!(
         "Demo staff login ({}):\n{}",

@@ -269,3 +269,59 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The master key is checked against the database: another key, or a key
+/// file gone missing (which would make a new key), is refused with what to
+/// do, before anything is written; a database made before the canary is
+/// checked by opening a customer's key, and gets its canary then.
+async fn master_key_is_checked(engine: Engine) {
+    let db = TestDb::fresh(engine).await;
+    let (ok, out) = run(&db, &["seed", "--orders", "20"], "");
+    assert!(ok, "{out}");
+    let key_file = db.dir.path().join("data/master.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    let other = "ab".repeat(32);
+    let with_key = |k: &str| {
+        let mut c = chotomoni(&db, &["migrate"]);
+        c.env("CHOTOMONI_MASTER_KEY", k);
+        let out = c.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = with_key(&other);
+    assert!(!ok, "another key was accepted");
+    assert!(err.contains("does not match this database"), "{err}");
+    assert!(with_key(key.trim()).0, "the right key works");
+
+    // The key file gone: refused, and no new key is made in its place.
+    std::fs::rename(&key_file, db.dir.path().join("key.saved")).unwrap();
+    let (ok, out) = run(&db, &["migrate"], "");
+    assert!(!ok && out.contains("is missing"), "{out}");
+    assert!(!key_file.exists(), "a new key was generated");
+    std::fs::rename(db.dir.path().join("key.saved"), &key_file).unwrap();
+
+    // A database from before the canary: a customer's key decides.
+    let store = chotomoni_storage::Db::connect(&db.url, 2).await.unwrap();
+    sqlx::query("DELETE FROM installation")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let (ok, err) = with_key(&other);
+    assert!(!ok && err.contains("does not match this database"), "{err}");
+    let canaries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM installation")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(canaries, 0, "the wrong key wrote nothing");
+    let (ok, out) = run(&db, &["migrate"], "");
+    assert!(ok, "{out}");
+    let canaries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM installation")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(canaries, 1);
+}
+
+both_engines!(the_master_key_is_checked, super::master_key_is_checked);

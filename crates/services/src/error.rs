@@ -43,6 +43,13 @@ pub enum ServiceError {
     Tampered(String),
     #[error("stored personal data could not be opened")]
     Sealed,
+    /// The master key is not the one this database was made with.
+    #[error(
+        "the master key does not match this database: it was made with another key. \
+         Start with the key it was made with (CHOTOMONI_MASTER_KEY or master_key_file); \
+         a new key cannot read any customer's data"
+    )]
+    WrongMasterKey,
     #[error(transparent)]
     Storage(StorageError),
     #[error("{0}")]

@@ -12,6 +12,7 @@ pub mod customers;
 pub mod disclosures;
 pub mod erasure;
 pub mod error;
+pub mod key_check;
 pub mod marketing;
 pub mod orders;
 pub mod policies;

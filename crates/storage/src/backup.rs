@@ -45,6 +45,10 @@ pub const TABLES: &[&str] = &[
 /// Tables a backup leaves out, and why.
 pub const LEFT_OUT: &[(&str, &str)] = &[
     (
+        "installation",
+        "the master key's canary, written anew at the first start after a restore",
+    ),
+    (
         "customer_keys",
         "kept only in the live database and the key vault, so an erasure reaches every backup at once",
     ),

@@ -16,6 +16,7 @@ pub mod customers;
 pub mod disclosures;
 pub mod erasure;
 pub mod exports;
+pub mod installation;
 pub mod key_vault;
 pub mod orders;
 pub mod pg_reads;

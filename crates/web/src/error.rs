@@ -117,7 +117,10 @@ impl From<ServiceError> for ApiError {
                     m,
                 )
             }
-            ServiceError::Sealed | ServiceError::Storage(_) | ServiceError::Internal(_) => {
+            ServiceError::Sealed
+            | ServiceError::WrongMasterKey
+            | ServiceError::Storage(_)
+            | ServiceError::Internal(_) => {
                 tracing::error!(error = %e, "request failed");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -266,7 +266,7 @@ impl Ctx {
             TooLarge(_) | UnsupportedMedia(_) | ChecksumMismatch => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "err-invalid")
             }
-            Sealed | Storage(_) | Internal(_) | Tampered(_) => {
+            Sealed | WrongMasterKey | Storage(_) | Internal(_) | Tampered(_) => {
                 tracing::error!(error = %e, "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "err-generic")
             }
