@@ -61,6 +61,7 @@ impl MasterKey {
             log_seed: self.derive("transparency-log-ed25519"),
             links: self.derive("share-links"),
             unsubscribe: self.derive("unsubscribe-links"),
+            jobs: SealKey(self.derive("job-payloads")),
         }
     }
 }
@@ -143,6 +144,7 @@ pub struct Keyring {
     log_seed: [u8; 32],
     links: [u8; 32],
     unsubscribe: [u8; 32],
+    jobs: SealKey,
 }
 
 impl Keyring {
@@ -158,6 +160,17 @@ impl Keyring {
         let key: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Open)?;
         raw.zeroize();
         Ok(SealKey(key))
+    }
+
+    /// Seals what a background job must carry past the person's own key
+    /// (the contact an erasure's last message goes to), under a sub-key of
+    /// the installation's: no person's key opens it, and it is bound to the job.
+    pub fn seal_for_job(&self, job: &str, plain: &[u8]) -> Vec<u8> {
+        self.jobs.seal(&format!("job:{job}"), plain)
+    }
+
+    pub fn open_for_job(&self, job: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.jobs.open(&format!("job:{job}"), sealed)
     }
 
     /// The seed of the Ed25519 key that signs the proof log's tree heads:

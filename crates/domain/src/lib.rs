@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod consent;
 pub mod customer;
 pub mod error;
+pub mod job;
 pub mod order;
 pub mod phone;
 pub mod policy;
@@ -16,6 +17,7 @@ pub mod staff;
 pub use consent::ConsentPurpose;
 pub use customer::{Address, CustomerId, CustomerName, Email};
 pub use error::FieldError;
+pub use job::{JobKind, JobState};
 pub use order::{
     ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Poisha,
 };

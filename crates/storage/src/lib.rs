@@ -17,6 +17,7 @@ pub mod disclosures;
 pub mod erasure;
 pub mod exports;
 pub mod installation;
+pub mod jobs;
 pub mod key_vault;
 pub mod orders;
 pub mod pg_reads;
