@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+mod jobs;
 mod rate_limits;
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -46,6 +47,7 @@ pub struct FileConfig {
     /// Addresses or networks of the proxies whose `X-Forwarded-*` count.
     pub trusted_proxies: Option<Vec<String>>,
     pub rate_limits: Option<rate_limits::LimitsFile>,
+    pub jobs: Option<jobs::JobsFile>,
     // Read by `limits`.
     pub header_read_timeout_secs: Option<u64>,
     pub send_idle_timeout_secs: Option<u64>,
@@ -123,6 +125,7 @@ pub struct Config {
     pub trusted_proxies: chotomoni_web::proxies::TrustedProxies,
     pub rate_limits: chotomoni_services::rate_limit::RateLimits,
     pub limits: crate::limits::Limits,
+    pub jobs: chotomoni_services::jobs::JobSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -381,6 +384,7 @@ pub fn load(
             .unwrap_or(7),
         trusted_proxies: rate_limits::trusted_proxies(f.trusted_proxies, env)?,
         rate_limits: rate_limits::rate_limits(f.rate_limits, env)?,
+        jobs: jobs::jobs(f.jobs.clone(), env)?,
         limits,
         database_url,
         data_dir,

@@ -205,6 +205,7 @@ async fn open(config: &Config) -> Result<Services> {
         export_link_days: config.export_link_days,
         limits: config.rate_limits.clone(),
         export_quotas: config.limits.exports.clone(),
+        jobs: config.jobs.clone(),
     };
     let blobs = chotomoni_storage::blobs::BlobStore::open(&config.blob_config()?)
         .context("opening the media store")?;
@@ -380,44 +381,21 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
     if services.public_url.is_none() && (services.mail.is_some() || services.sms.is_some()) {
         println!("No public_url configured: marketing messages cannot be sent (their opt-out links need it).");
     }
-    let sweeper = services.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            match sweeper.sweep().await {
-                Ok((purged, deleted)) => {
-                    tracing::info!(purged, deleted, "swept technical data and expired sessions")
-                }
-                Err(e) => tracing::error!(error = %e, "sweep failed"),
-            }
-            match sweeper.sweep_expired_uploads().await {
-                Ok(n) => tracing::info!(uploads = n, "deleted expired unfinished uploads"),
-                Err(e) => tracing::error!(error = %e, "sweeping uploads failed"),
-            }
-            match sweeper.sweep_expired_exports().await {
-                Ok(n) => tracing::info!(exports = n, "deleted expired access exports"),
-                Err(e) => tracing::error!(error = %e, "sweeping access exports failed"),
-            }
-            if let Err(e) = sweeper.inspect_pending().await {
-                tracing::error!(error = %e, "inspecting pending proofs failed");
-            }
-        }
-    });
-    let requests = services.clone();
-    tokio::spawn(async move {
-        // Privacy requests: due ones carried out, held ones retried, exports
-        // followed to completion, proofs released from their holds.
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            match requests.run_privacy_requests().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(requests = n, "privacy requests moved on"),
-                Err(e) => tracing::error!(error = %e, "the privacy request job failed"),
-            }
-        }
-    });
+    // Background work: the recurring jobs declared, then this server's
+    // workers claim whatever is due, from here or from other servers.
+    services
+        .declare_schedule()
+        .await
+        .context("declaring the recurring jobs")?;
+    let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+    let mut workers = Vec::new();
+    for _ in 0..config.jobs.workers {
+        let mut stopped = workers_stopped.clone();
+        let worker = services.worker();
+        workers.push(tokio::spawn(worker.run(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })));
+    }
     println!("Chotomoni is running at http://{addr}/");
     let audit = services.audit.clone();
     let state = AppState {
@@ -439,6 +417,12 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
         },
     };
     chotomoni_web::serve(listener, state, shutdown_signal()).await?;
+    // A job still running is dropped; its lease runs out and another
+    // server (or this one, restarted) takes it over.
+    let _ = stop_workers.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
     // Views recorded in the last moments are still waiting to be written.
     audit.flush().await;
     Ok(())

@@ -5,7 +5,7 @@
 //! ever logged.
 use crate::auth::{check_new_password, hash_password, ClientInfo, Session};
 use crate::error::{Result, ServiceError};
-use crate::{audit, customers, now_ms, Actor, Services};
+use crate::{audit, customers, Actor, Services};
 use chotomoni_domain::{CustomerId, CustomerName, Email, FieldError, Phone};
 use chotomoni_storage::code_tries::{self, CodeTable};
 use chotomoni_storage::{customers as customer_rows, verifications};
@@ -84,7 +84,7 @@ impl Services {
         target_index: &[u8],
     ) -> Result<()> {
         let tries = code_tries::count_try(conn, table, id).await?;
-        let since = now_ms() - CODE_TRIES_WINDOW_MS;
+        let since = self.now_ms() - CODE_TRIES_WINDOW_MS;
         let wrong = code_tries::wrong_since(conn, table, target_index, since).await?;
         judge_tries(tries, wrong, self.settings.limits.code_wrong_tries_per_day)
     }
@@ -104,7 +104,7 @@ impl Services {
     /// transaction.)
     pub async fn phone_proven(&self, customer: CustomerId) -> Result<u64> {
         let mut tx = self.db.begin().await?;
-        customer_rows::mark_phone_verified(&mut tx, customer.0, now_ms()).await?;
+        customer_rows::mark_phone_verified(&mut tx, customer.0, self.now_ms()).await?;
         let joined = chotomoni_storage::orders::confirm_guest_orders(&mut tx, customer.0).await?;
         audit::change(
             &mut tx,
@@ -141,7 +141,7 @@ impl Services {
         };
         self.attempt(attempt, client).await?;
         let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
-        let at = now_ms();
+        let at = self.now_ms();
         verifications::insert(
             &mut *self.db.conn().await?,
             &self.vault.phone_index(&phone),
@@ -173,7 +173,7 @@ impl Services {
         let mut tx = self.db.begin().await?;
         let index = self.vault.phone_index(phone);
         let row = verifications::latest_unused(&mut tx, &index).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let Some(row) = row.filter(|r| r.expires_at > now) else {
             return Err(FieldError::new("code", CODE_EXPIRED).into());
         };
@@ -234,14 +234,14 @@ impl Services {
                 let contact = self
                     .vault
                     .seal_contact(&key, row.id, &name, &phone, email.as_ref());
-                customer_rows::replace_contact(&mut tx, row.id, &contact, now_ms()).await?;
+                customer_rows::replace_contact(&mut tx, row.id, &contact, self.now_ms()).await?;
                 (row.id, "existing-customer")
             }
             None => {
                 let (id, _, _) =
                     customers::find_or_create(&mut tx, &self.vault, &name, &phone, email.as_ref())
                         .await?;
-                customer_rows::mark_phone_verified(&mut tx, id, now_ms()).await?;
+                customer_rows::mark_phone_verified(&mut tx, id, self.now_ms()).await?;
                 (id, "new-customer")
             }
         };
@@ -256,7 +256,7 @@ impl Services {
                 id,
                 current.version,
                 "registration",
-                crate::now_ms(),
+                self.now_ms(),
             )
             .await?;
         }

@@ -8,7 +8,7 @@
 use chotomoni_storage::{audit, Db};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{now_ms, Actor};
+use crate::Actor;
 
 enum Msg {
     Entry {
@@ -37,7 +37,7 @@ impl AuditWriter {
     /// Records a view; waits only if the writer is far behind.
     pub async fn view(&self, actor: &Actor, action: &'static str, target: String, detail: String) {
         let msg = Msg::Entry {
-            at: now_ms(),
+            at: crate::now_ms(),
             actor: actor.audit_ref(),
             action,
             target,
@@ -125,5 +125,13 @@ pub async fn change(
     target: &str,
     detail: &str,
 ) -> chotomoni_storage::Result<()> {
-    audit::append(conn, now_ms(), &actor.audit_ref(), action, target, detail).await
+    audit::append(
+        conn,
+        crate::now_ms(),
+        &actor.audit_ref(),
+        action,
+        target,
+        detail,
+    )
+    .await
 }

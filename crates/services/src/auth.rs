@@ -1,7 +1,7 @@
 //! Staff and customer sign-in, sessions and the sign-in rate limit.
 use crate::error::{Result, ServiceError};
 use crate::rate_limit::Attempt;
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -117,7 +117,7 @@ impl Services {
         check_new_password(password, 10)?;
         let hash = hash_password(password)?;
         let mut tx = self.db.begin().await?;
-        let id = staff::insert(&mut tx, &username, &hash, role.as_str(), now_ms())
+        let id = staff::insert(&mut tx, &username, &hash, role.as_str(), self.now_ms())
             .await
             .map_err(|e| match e {
                 chotomoni_storage::StorageError::Duplicate(_) => {
@@ -234,7 +234,7 @@ impl Services {
         let token = random_token();
         let hash = token_hash(&token);
         let csrf = random_token();
-        let at = now_ms();
+        let at = self.now_ms();
         let (kind, staff_id, customer_id) = match actor {
             Actor::Staff { id, .. } => ("staff", Some(id.0), None),
             Actor::Customer(id) => ("customer", None, Some(id.0)),
@@ -280,7 +280,7 @@ impl Services {
         if let Some(s) = self.session_cache.get(&hash) {
             return Ok(Some(s));
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let Some(row) = sessions::get(&mut *self.db.conn().await?, &hash, now).await? else {
             return Ok(None);
         };
@@ -330,7 +330,7 @@ impl Services {
     /// Purges technical data past its retention, expired sessions and
     /// phone verification codes once their wrong tries no longer count.
     pub async fn sweep(&self) -> Result<(u64, u64)> {
-        let now = now_ms();
+        let now = self.now_ms();
         let cutoff = now - i64::from(self.settings.technical_retention_days) * 86_400_000;
         let mut conn = self.db.conn().await?;
         let swept = sessions::sweep(&mut conn, cutoff, now).await?;

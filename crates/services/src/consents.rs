@@ -6,7 +6,7 @@
 //! marketing send asks [`Services::may_send_marketing`] at send time.
 use crate::error::{Result, ServiceError};
 use crate::vault::open_text;
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use chotomoni_domain::{ConsentPurpose, CustomerId};
 use chotomoni_storage::consents::{self, ConsentRow};
 use chotomoni_storage::{customers as customer_rows, policies, Conn};
@@ -91,7 +91,7 @@ impl Services {
                 if granted {
                     consents::unsuppress(&mut tx, &hash).await?;
                 } else {
-                    consents::suppress(&mut tx, &hash, kind, now_ms()).await?;
+                    consents::suppress(&mut tx, &hash, kind, self.now_ms()).await?;
                 }
             }
         }
@@ -233,7 +233,7 @@ impl Services {
                 functional: choice.functional,
                 analytics: choice.analytics,
                 policy_version: version,
-                at: now_ms(),
+                at: self.now_ms(),
             },
         )
         .await?;
@@ -281,7 +281,7 @@ pub(crate) async fn record(
             channel: channel.as_str().into(),
             policy_version: version,
             wording: purpose.wording().into(),
-            at: now_ms(),
+            at: crate::now_ms(),
         },
     )
     .await?;

@@ -7,7 +7,7 @@
 //! email changes, when it expires, or when the customer is erased.
 use crate::error::{Result, ServiceError};
 use crate::vault::open_text;
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use base64::Engine as _;
 use chotomoni_domain::{CustomerId, OrderId, OrderNumber};
 use chotomoni_storage::{customers as customer_rows, orders as order_rows};
@@ -99,7 +99,7 @@ impl Services {
         let index = self
             .vault
             .email_index(&chotomoni_domain::Email::parse(&to)?);
-        let token = self.email_token(row.id, now_ms() + EMAIL_LINK_VALID_MS, &index);
+        let token = self.email_token(row.id, self.now_ms() + EMAIL_LINK_VALID_MS, &index);
         let link = format!("{base}{EMAIL_CONFIRM_PATH}{token}");
         let message = chotomoni_mail::OutgoingMail {
             to,
@@ -134,7 +134,7 @@ impl Services {
     pub async fn confirm_email(&self, token: &str) -> Result<()> {
         let (customer, index) = self.email_link_customer(token).await?;
         let mut tx = self.db.begin().await?;
-        if !customer_rows::mark_email_verified(&mut tx, customer, &index, now_ms()).await? {
+        if !customer_rows::mark_email_verified(&mut tx, customer, &index, self.now_ms()).await? {
             return Err(ServiceError::NotFound("confirmation link"));
         }
         audit::change(
@@ -159,7 +159,7 @@ impl Services {
         }
         let customer = i64::from_be_bytes(raw[..8].try_into().expect("8 bytes"));
         let expires_at = i64::from_be_bytes(raw[8..16].try_into().expect("8 bytes"));
-        if expires_at <= now_ms() {
+        if expires_at <= self.now_ms() {
             return Err(not_found());
         }
         let mut conn = self.db.conn().await?;

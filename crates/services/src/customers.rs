@@ -1,6 +1,5 @@
 //! Customers: found by the blind index of their phone, created with their own key.
 use crate::error::Result;
-use crate::now_ms;
 use crate::vault::{open_text, Vault};
 use chotomoni_crypto::SealKey;
 use chotomoni_domain::{CustomerName, Email, Phone};
@@ -31,7 +30,7 @@ pub async fn find_or_create(
         let key = vault.customer_key(row.id, row.wrapped_key.as_deref())?;
         return Ok((row.id, key, false));
     }
-    let at = now_ms();
+    let at = crate::now_ms();
     let id = customers::insert_empty(conn, at).await?;
     let (key, wrapped) = vault.new_customer_key(id);
     customers::insert_key(conn, id, &wrapped, at).await?;

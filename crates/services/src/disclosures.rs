@@ -3,7 +3,7 @@
 //! [`disclose`]; it refuses a field the catalog does not allow to go to that
 //! recipient, so the log and the catalog cannot disagree.
 use crate::error::{Result, ServiceError};
-use crate::{now_ms, Services};
+use crate::Services;
 use chotomoni_domain::catalog::{self, Purpose, Recipient};
 use chotomoni_storage::disclosures::{self, DisclosureRow};
 use chotomoni_storage::Conn;
@@ -40,7 +40,7 @@ pub async fn disclose(
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
-            at: now_ms(),
+            at: crate::now_ms(),
         },
     )
     .await?;

@@ -8,7 +8,8 @@
 //! their sealed data is unreadable at once (crypto-shredding).
 use crate::error::{Result, ServiceError};
 use crate::proofs::finish::proof_ctx;
-use crate::{audit, now_ms, Actor, Services};
+use crate::requests::ForRequest;
+use crate::{audit, Actor, Services};
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{CustomerId, HoldReason, OrderId, OrderNumber, OrderStatus};
 use chotomoni_storage::erasure as rows;
@@ -68,6 +69,20 @@ impl Services {
         customer: CustomerId,
         request_id: Option<i64>,
     ) -> Result<ErasureResult> {
+        self.erase_customer_for(actor, customer, request_id, None)
+            .await
+    }
+
+    /// Erases one customer; with `request`, that privacy request is
+    /// completed (and its last message queued) in the erasure's own
+    /// transaction, so the two happen together or not at all.
+    pub(crate) async fn erase_customer_for(
+        &self,
+        actor: &Actor,
+        customer: CustomerId,
+        request_id: Option<i64>,
+        request: Option<ForRequest<'_>>,
+    ) -> Result<ErasureResult> {
         if !actor.staff_may(Permission::HandlePrivacyRequests) {
             return Err(ServiceError::Forbidden);
         }
@@ -78,10 +93,32 @@ impl Services {
                 .await;
             return Ok(ErasureResult::Done(ErasureReport::already(done.erased_at)));
         }
+        drop(conn);
+        self.erase_now(actor, customer.0, (request_id, request), true)
+            .await
+    }
+
+    /// `wait_for_couriers`: postpone while an order is out for delivery
+    /// (not when a restore re-applies an erasure that was already made).
+    pub(crate) async fn erase_now(
+        &self,
+        actor: &Actor,
+        customer_id: i64,
+        (request_id, request): (Option<i64>, Option<ForRequest<'_>>),
+        wait_for_couriers: bool,
+    ) -> Result<ErasureResult> {
+        let now = self.now_ms();
+        let mut tx = self.db.begin().await?;
+        if let Some(done) = rows::journal_entry(&mut tx, customer_id).await? {
+            // Another server's job got there first.
+            return Ok(ErasureResult::Done(ErasureReport::already(done.erased_at)));
+        }
+        // Checked here, in the transaction that erases, so an order handed
+        // over meanwhile cannot slip through.
         let on_the_way =
-            rows::orders_in_status(&mut conn, customer.0, OrderStatus::HandedToCourier.as_str())
+            rows::orders_in_status(&mut tx, customer_id, OrderStatus::HandedToCourier.as_str())
                 .await?;
-        if !on_the_way.is_empty() {
+        if wait_for_couriers && !on_the_way.is_empty() {
             let numbers: Vec<String> = on_the_way
                 .iter()
                 .map(|id| OrderNumber::from_id(OrderId(*id)).to_string())
@@ -92,26 +129,6 @@ impl Services {
                     numbers.join(", ")
                 ),
             });
-        }
-        drop(conn);
-        self.erase_now(actor, customer.0, request_id).await
-    }
-
-    pub(crate) async fn erase_now(
-        &self,
-        actor: &Actor,
-        customer_id: i64,
-        request_id: Option<i64>,
-    ) -> Result<ErasureResult> {
-        // Their ZIPs are unreadable once the key goes; deleted all the same.
-        if let Err(e) = self.erase_exports(customer_id).await {
-            tracing::warn!(error = %e, "access exports of an erased customer could not all be deleted");
-        }
-        let now = now_ms();
-        let mut tx = self.db.begin().await?;
-        if let Some(done) = rows::journal_entry(&mut tx, customer_id).await? {
-            // Another server's job got there first.
-            return Ok(ErasureResult::Done(ErasureReport::already(done.erased_at)));
         }
         let customer = chotomoni_storage::customers::get(&mut tx, customer_id)
             .await?
@@ -184,8 +201,23 @@ impl Services {
             ),
         )
         .await?;
+        let report = ErasureReport {
+            already_erased: false,
+            erased_at: now,
+            orders_pseudonymised: orders,
+            proofs_deleted: gone.len(),
+            held: describe_holds(&holds, &held),
+        };
+        if let Some(request) = request {
+            self.complete_erasure_request(&mut tx, request, &report)
+                .await?;
+        }
         tx.commit().await?;
 
+        // Their ZIPs are unreadable now the key is gone; deleted all the same.
+        if let Err(e) = self.erase_exports(customer_id).await {
+            tracing::warn!(error = %e, "access exports of an erased customer could not all be deleted");
+        }
         for p in &gone {
             self.delete_proof_media(p).await;
         }
@@ -200,13 +232,7 @@ impl Services {
             Err(e) => tracing::error!(error = %e, "the write-ahead log could not be truncated"),
         }
         self.finish_erasure_outside_db(customer_id, now).await;
-        Ok(ErasureResult::Done(ErasureReport {
-            already_erased: false,
-            erased_at: now,
-            orders_pseudonymised: orders,
-            proofs_deleted: gone.len(),
-            held: describe_holds(&holds, &held),
-        }))
+        Ok(ErasureResult::Done(report))
     }
 
     /// The fingerprints rate limiting kept of the person's number and
@@ -259,7 +285,7 @@ impl Services {
     /// stand-in keys that no longer seal anything. Run by the request job.
     pub async fn release_ended_holds(&self) -> Result<usize> {
         let mut conn = self.db.conn().await?;
-        let ended = rows::proofs_no_longer_held(&mut conn, now_ms()).await?;
+        let ended = rows::proofs_no_longer_held(&mut conn, self.now_ms()).await?;
         drop(conn);
         if ended.is_empty() {
             return Ok(0);
@@ -296,7 +322,7 @@ impl Services {
             return Err(ServiceError::Forbidden);
         }
         let note = chotomoni_domain::error::optional_text("note", note, 200)?.unwrap_or_default();
-        let now = now_ms();
+        let now = self.now_ms();
         if until.is_some_and(|u| u <= now) {
             return Err(chotomoni_domain::FieldError::new("until", "must be in the future").into());
         }
@@ -339,7 +365,7 @@ impl Services {
         let hold = rows::get_hold(&mut tx, hold_id)
             .await?
             .ok_or(ServiceError::NotFound("hold"))?;
-        if !rows::release_hold(&mut tx, hold_id, actor.staff_id(), now_ms()).await? {
+        if !rows::release_hold(&mut tx, hold_id, actor.staff_id(), self.now_ms()).await? {
             return Err(ServiceError::Conflict(
                 "the hold was already released".into(),
             ));

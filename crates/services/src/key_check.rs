@@ -5,7 +5,7 @@
 //! every later start compares; a database made before the canary existed is
 //! checked by opening one customer's key instead.
 use crate::error::{Result, ServiceError};
-use crate::{now_ms, Services};
+use crate::Services;
 use chotomoni_storage::installation;
 
 /// What the canary is a keyed hash of; only the same master key gives the
@@ -32,7 +32,7 @@ impl Services {
                 return Err(ServiceError::WrongMasterKey);
             }
         }
-        installation::set_key_canary(&mut conn, &mine, now_ms()).await?;
+        installation::set_key_canary(&mut conn, &mine, self.now_ms()).await?;
         Ok(())
     }
 }

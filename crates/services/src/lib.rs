@@ -6,12 +6,14 @@ pub mod accounts;
 pub mod actor;
 pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod consents;
 pub mod contact_proof;
 pub mod customers;
 pub mod disclosures;
 pub mod erasure;
 pub mod error;
+pub mod jobs;
 pub mod key_check;
 pub mod marketing;
 pub mod orders;
@@ -46,6 +48,8 @@ pub struct Settings {
     pub limits: rate_limit::RateLimits,
     /// Access exports a customer may start themselves.
     pub export_quotas: ExportQuotas,
+    /// The background job queue on this server.
+    pub jobs: jobs::JobSettings,
 }
 
 /// Limits on the access exports a customer starts themselves (staff and
@@ -77,6 +81,7 @@ impl Default for Settings {
             export_link_days: 7,
             limits: Default::default(),
             export_quotas: ExportQuotas::default(),
+            jobs: Default::default(),
         }
     }
 }
@@ -104,6 +109,10 @@ pub struct Services {
     pub password_checks: std::sync::Arc<tokio::sync::Semaphore>,
     /// Customers' keys and the erasure journal, apart from the database.
     pub key_vault: Option<chotomoni_storage::key_vault::KeyVault>,
+    /// The time every rule goes by (tests move it on).
+    pub clock: clock::Clock,
+    /// Wakes this server's idle workers when a job is queued here.
+    pub(crate) job_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// Where proof media lives.
@@ -140,6 +149,8 @@ impl Services {
             mail: None,
             public_url: None,
             session_cache: Default::default(),
+            job_signal: Default::default(),
+            clock: Default::default(),
             proofs,
             key_vault: media
                 .key_vault
@@ -166,6 +177,14 @@ impl Services {
     }
 }
 
+impl Services {
+    /// Now, by this installation's clock (Unix ms).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+/// The system's time (Unix ms); rules go by [`Services::now_ms`].
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -16,7 +16,7 @@
 use crate::consents::ConsentChannel;
 use crate::customers::{open_contact, ContactView};
 use crate::error::{Result, ServiceError};
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use base64::Engine as _;
 use chotomoni_domain::{ConsentPurpose, CustomerId, FieldError, Phone};
 use chotomoni_storage::{consents, customers as customer_rows};
@@ -256,7 +256,7 @@ impl Services {
                 SmsStopOutcome::NotACustomer
             }
         };
-        consents::suppress(&mut tx, &hash, "sms", now_ms()).await?;
+        consents::suppress(&mut tx, &hash, "sms", self.now_ms()).await?;
         tx.commit().await?;
         tracing::info!("marketing opt-out by SMS STOP");
         Ok(outcome)

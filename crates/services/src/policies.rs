@@ -4,7 +4,7 @@
 //! and when, is recorded, and a signed-in customer is told once of a change.
 use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::policy::{self, PolicyDraft};
 use chotomoni_domain::staff::Permission;
@@ -68,7 +68,7 @@ impl Services {
             version: 1,
             text_bn: policy::v1(Lang::Bn).to_owned(),
             text_en: policy::v1(Lang::En).to_owned(),
-            published_at: now_ms(),
+            published_at: self.now_ms(),
             published_by: None,
         };
         match policies::insert(&mut conn, &row).await {
@@ -116,7 +116,7 @@ impl Services {
             version,
             text_bn: draft.bn.clone(),
             text_en: draft.en.clone(),
-            published_at: now_ms(),
+            published_at: self.now_ms(),
             published_by: actor.staff_id(),
         };
         policies::insert(&mut tx, &row).await?;
@@ -157,7 +157,7 @@ impl Services {
                 "a newer policy version was published; read that one".into(),
             ));
         }
-        policies::accept(&mut tx, customer.0, version, how.as_str(), now_ms()).await?;
+        policies::accept(&mut tx, customer.0, version, how.as_str(), self.now_ms()).await?;
         audit::change(
             &mut tx,
             actor,

@@ -5,7 +5,7 @@
 //! keyed fingerprints.
 use crate::auth::ClientInfo;
 use crate::error::{Result, ServiceError};
-use crate::{now_ms, Services};
+use crate::Services;
 use chotomoni_crypto::Keyring;
 use chotomoni_storage::attempts::{self, NewAttempt, Scope};
 
@@ -179,7 +179,7 @@ impl Services {
             .as_deref()
             .map(|ip| hex::encode(ring.blind_index("sign-in-ip", ip)));
         let kind = a.kind();
-        let now = now_ms();
+        let now = self.now_ms();
         let mut conn = self.db.conn().await?;
         let id = attempts::insert(
             &mut conn,

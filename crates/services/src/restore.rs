@@ -41,7 +41,7 @@ impl Services {
             if exists {
                 // No postponement here: the order that was on its way at backup
                 // time has long since been erased in the live system.
-                self.erase_now(&Actor::System, entry.customer_id, None)
+                self.erase_now(&Actor::System, entry.customer_id, (None, None), false)
                     .await?;
                 applied += 1;
             }

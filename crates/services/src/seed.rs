@@ -176,8 +176,7 @@ pub async fn seed_demo(s: &Services, customers: usize, orders: usize) -> Result<
         walk_to(s, number, target_status(n, orders)).await?;
         // Spread over the last 60 days, oldest first, the newest still open.
         let age_ms = (orders - n) as i64 * (60 * 86_400_000 / orders as i64);
-        chotomoni_storage::bulk::backdate_order(&s.db, number.id().0, crate::now_ms() - age_ms)
-            .await?;
+        chotomoni_storage::bulk::backdate_order(&s.db, number.id().0, s.now_ms() - age_ms).await?;
     }
     Ok(())
 }
@@ -244,7 +243,7 @@ pub async fn seed_bulk(s: &Services, orders: usize, mut progress: impl FnMut(usi
         keys.push((key, name));
     }
     bulk::insert_customers(&s.db, rows).await?;
-    let now = crate::now_ms();
+    let now = s.now_ms();
     let statuses = OrderStatus::ALL;
     let mut done = 0;
     while done < orders {

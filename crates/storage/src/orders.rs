@@ -26,6 +26,9 @@ pub struct OrderRow {
     /// 1 for a guest order not yet confirmed by a code sent to its phone:
     /// linked to the customer record, but not in that customer's history.
     pub unconfirmed: i64,
+    /// When the order's customer was erased (the order then belongs to a
+    /// stand-in): the journal's word for it, never a key that fails to open.
+    pub erased_at: Option<i64>,
 }
 
 impl OrderRow {
@@ -81,11 +84,14 @@ pub struct OrderFilter {
     pub limit: i64,
     /// Leave out unconfirmed guest orders (a customer's own list).
     pub confirmed_only: bool,
+    /// Whether the sealed contact is read at all (not for a packer).
+    pub contact: Contact,
 }
 
 const SELECT: &str = "SELECT o.id, o.customer_id, o.status, o.payment_method, o.payment_status, \
      o.source, o.total, o.address_enc, o.instructions_enc, o.created_by, o.created_at, \
-     o.updated_at, c.name_enc, c.phone_enc, c.email_enc, k.wrapped_key, o.unconfirmed \
+     o.updated_at, c.name_enc, c.phone_enc, c.email_enc, k.wrapped_key, o.unconfirmed, \
+     (SELECT ce.erased_at FROM customers ce WHERE ce.id = o.customer_id) AS erased_at \
      FROM orders o JOIN customers c ON c.id = o.customer_id \
      LEFT JOIN customer_keys k ON k.customer_id = o.customer_id";
 
@@ -204,8 +210,9 @@ impl FullRow {
 
 /// Whether a load brings the customer's sealed contact (name, phone, email)
 /// with the order. A packing view never shows it, so it does not load it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Contact {
+    #[default]
     Load,
     Skip,
 }
@@ -314,7 +321,7 @@ fn full_select(engine: Engine, contact: Contact) -> &'static str {
 }
 
 /// How many columns [`SELECT`] has; the aggregated lines and history follow.
-const ORDER_COLUMNS: usize = 17;
+const ORDER_COLUMNS: usize = 18;
 
 /// An order row read in place. Columns are taken by position, in
 /// [`SELECT`]'s order: looking each name up costs on every lookup, and the
@@ -338,6 +345,7 @@ fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
         email_enc: r.get(14)?,
         wrapped_key: r.get(15)?,
         unconfirmed: r.get(16)?,
+        erased_at: r.get(17)?,
     })
 }
 
@@ -374,7 +382,17 @@ fn assemble(order: OrderRow, items_json: &str, events_json: &str) -> Result<Full
 }
 
 pub async fn list(conn: &mut AnyConnection, f: &OrderFilter) -> Result<Vec<OrderRow>> {
-    let mut q = Sql::new(SELECT);
+    let mut q = match f.contact {
+        Contact::Load => Sql::new(SELECT),
+        // Typed empty columns: the sealed contact never leaves the database.
+        Contact::Skip => Sql::new(&SELECT.replacen(
+            "c.name_enc, c.phone_enc, c.email_enc",
+            "CASE WHEN 1 = 0 THEN c.name_enc END AS name_enc, \
+             CASE WHEN 1 = 0 THEN c.phone_enc END AS phone_enc, \
+             CASE WHEN 1 = 0 THEN c.email_enc END AS email_enc",
+            1,
+        )),
+    };
     q.push(" WHERE 1 = 1");
     if let Some(s) = &f.status {
         q.push(" AND o.status = ").bind(s.clone());

@@ -290,3 +290,19 @@ email-confirm-button = Confirm my email
 email-confirm-done = Thank you: your email is confirmed.
 email-confirm-bad-link = This link is not valid, has expired, or your email has changed since it was sent. Ask for a new one from your account.
 order-unconfirmed = Placed without signing in: the phone number has not been confirmed by a code, so this order is not in that customer's history, and the name and email typed with it may not be theirs.
+
+# The background job queue (admins).
+jobs-title = Background jobs
+jobs-intro = Work the servers do in the background: sweeps, export builds, proof inspections, privacy requests and messages. Each job runs on one server at a time; a failed one is tried again later, and after its last attempt it waits here for a retry.
+jobs-state-queued = queued
+jobs-state-running = running
+jobs-state-done = done
+jobs-state-failed = failed
+jobs-all = all
+jobs-kind = Job
+jobs-attempts = Attempts
+jobs-due = Due
+jobs-server = Server
+jobs-error = Last error
+jobs-retry = Retry
+jobs-none = No jobs.

@@ -329,12 +329,10 @@ async fn export_round_trip(engine: Engine) {
     assert_eq!(app.get_bytes(&new_path, None, None).await.0, 200);
 
     // Expired: a clear refusal, and the sweeper deletes the file.
-    sqlx::query("UPDATE exports SET expires_at = $1 WHERE id = $2")
-        .bind(1_i64)
-        .bind(id)
-        .execute(&app.services.db.pool)
-        .await
-        .unwrap();
+    let days = u64::from(app.settings.export_link_days) + 1;
+    app.services
+        .clock
+        .advance(std::time::Duration::from_secs(days * 86_400));
     let (status, _, body) = app.get_bytes(&new_path, Some(&s.token), None).await;
     assert_eq!(status, 410);
     let body: Value = serde_json::from_slice(&body.unwrap()).unwrap();

@@ -142,3 +142,62 @@ fn rate_limits_and_trusted_proxies_layer() {
     std::fs::write(&file, "[rate_limits]\nsign_in_per_adress = 1\n").unwrap();
     assert!(load(Some(&file), &Overrides::default(), &|_| None).is_err());
 }
+
+#[test]
+fn the_job_schedule_is_configured_by_name() {
+    use chotomoni_domain::JobKind;
+    use std::time::Duration;
+    let dir = tempfile_dir();
+    let file = dir.join("jobs.toml");
+    std::fs::write(
+        &file,
+        "[jobs]\nworkers = 3\nlease_seconds = 30\noff = [\"sweep.uploads\"]\n\
+         [jobs.every_seconds]\n\"privacy.scan\" = 15\n",
+    )
+    .unwrap();
+    let none = |_: &str| None;
+    let c = load(Some(&file), &Overrides::default(), &none).unwrap();
+    assert_eq!(c.jobs.workers, 3);
+    assert_eq!(c.jobs.lease, Duration::from_secs(30));
+    let of = |k: JobKind| {
+        c.jobs
+            .schedule
+            .iter()
+            .find(|r| r.kind == k)
+            .unwrap()
+            .clone()
+    };
+    assert!(!of(JobKind::SweepUploads).enabled);
+    assert!(of(JobKind::SweepTechnical).enabled);
+    assert_eq!(of(JobKind::PrivacyScan).period, Duration::from_secs(15));
+    // The environment's off switch replaces the file's list.
+    let env = |k: &str| (k == "CHOTOMONI_JOBS_OFF").then(|| "sweep.jobs, privacy.scan".to_owned());
+    let c = load(Some(&file), &Overrides::default(), &env).unwrap();
+    let off: Vec<_> = c
+        .jobs
+        .schedule
+        .iter()
+        .filter(|r| !r.enabled)
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(off, [JobKind::PrivacyScan, JobKind::SweepJobs]);
+
+    // A name that is not a recurring job, no workers, a period of 0: refused, saying why.
+    for (toml, says) in [
+        (
+            "[jobs]\noff = [\"export.build\"]\n",
+            "is not a recurring job",
+        ),
+        ("[jobs]\noff = [\"sweep.everything\"]\n", "sweep.technical"),
+        ("[jobs]\nworkers = 0\n", "at least 1"),
+        ("[jobs.every_seconds]\n\"sweep.jobs\" = 0\n", "jobs.off"),
+        ("[jobs]\nlease_seconds = 1\n", "at least 3"),
+    ] {
+        std::fs::write(&file, toml).unwrap();
+        let err = match load(Some(&file), &Overrides::default(), &none) {
+            Ok(_) => panic!("{toml} was accepted"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains(says), "{toml}: {err}");
+    }
+}

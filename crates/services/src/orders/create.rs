@@ -40,7 +40,7 @@ impl Services {
             .price(&mut tx, v.items.clone(), source != OrderSource::Shop)
             .await?;
         let total: i64 = items.iter().map(ItemLine::total).sum();
-        let at = now_ms();
+        let at = self.now_ms();
         let (customer_id, key) = match actor {
             Actor::Customer(CustomerId(id)) => {
                 let row = customers::get(&mut tx, *id)

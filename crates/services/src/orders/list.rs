@@ -68,6 +68,10 @@ impl Services {
         filter: &OrderFilter,
         floor: Visibility,
     ) -> Result<OrderPage> {
+        let filter = &OrderFilter {
+            contact: super::contact_to_load(actor),
+            ..filter.clone()
+        };
         let mut conn = self.db.conn().await?;
         let rows = repo::list(&mut conn, filter).await?;
         let next_before = (rows.len() as i64 == filter.limit)
@@ -89,10 +93,11 @@ impl Services {
     }
 
     fn summary(&self, row: OrderRow, vis: Visibility) -> Result<OrderSummary> {
-        let key = self
-            .vault
-            .customer_key(row.customer_id, row.wrapped_key.as_deref())
-            .ok();
+        // No key: erased. A key that does not open is an error, not an erasure.
+        let key = match row.wrapped_key.as_deref() {
+            Some(wrapped) => Some(self.vault.customer_key(row.customer_id, Some(wrapped))?),
+            None => None,
+        };
         let delivery = key
             .as_ref()
             .map(|k| open_delivery(k, row.id, row.address_enc.as_deref()))
@@ -162,6 +167,7 @@ impl OrderQuery {
             before: self.before,
             limit,
             confirmed_only: false,
+            contact: Default::default(),
         })
     }
 }

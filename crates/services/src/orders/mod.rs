@@ -3,7 +3,7 @@
 use crate::customers::{open_contact, ContactView};
 use crate::error::{Result, ServiceError};
 use crate::vault::{open_delivery, open_text, Delivery};
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use chotomoni_domain::catalog::bangla_digits;
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{
@@ -213,7 +213,7 @@ impl Services {
             return Err(ServiceError::Forbidden);
         }
         from.transition(to).map_err(ServiceError::Conflict)?;
-        let at = now_ms();
+        let at = self.now_ms();
         if !repo::compare_and_set_status(&mut tx, id, from.as_str(), to.as_str(), at).await? {
             return Err(ServiceError::Conflict(
                 "the order changed meanwhile; reload and try again".into(),
@@ -248,10 +248,12 @@ impl Services {
             items,
             events,
         } = full;
-        let key = self
-            .vault
-            .customer_key(row.customer_id, row.wrapped_key.as_deref())
-            .ok();
+        // No key: erased (erasure destroys it). A key that does not open is
+        // an error (the wrong master key), never taken for an erasure.
+        let key = match row.wrapped_key.as_deref() {
+            Some(wrapped) => Some(self.vault.customer_key(row.customer_id, Some(wrapped))?),
+            None => None,
+        };
         let (delivery, instructions, contact) = match &key {
             Some(k) => (
                 open_delivery(k, row.id, row.address_enc.as_deref())?,
@@ -310,7 +312,7 @@ impl Services {
                     by: e.staff_id.map(|s| format!("staff:{s}")),
                 })
                 .collect(),
-            erased: key.is_none(),
+            erased: row.erased_at.is_some(),
             unconfirmed: row.unconfirmed != 0,
         })
     }

@@ -9,7 +9,7 @@ use super::{file_key_ctx, html};
 use crate::error::{Result, ServiceError};
 use crate::proofs::finish::proof_ctx;
 use crate::proofs::read::{plaintext, read_all, TO_END};
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use chotomoni_crypto::proof_stream::ProofKey;
 use chotomoni_storage::exports as repo;
 use chotomoni_storage::proofs::ProofRow;
@@ -46,18 +46,16 @@ impl Services {
         self.proofs.staging_dir.join(format!("export-{id}.age"))
     }
 
-    pub(crate) fn spawn_export_build(&self, id: i64) {
-        let services = self.clone();
-        tokio::spawn(async move { services.build_export(id).await });
-    }
-
     async fn export_progress(&self, id: i64, progress: i64, stage: &str) -> Result<()> {
         let mut conn = self.db.conn().await?;
-        repo::set_progress(&mut conn, id, progress, stage, now_ms()).await?;
+        repo::set_progress(&mut conn, id, progress, stage, self.now_ms()).await?;
         Ok(())
     }
 
-    async fn build_export(&self, id: i64) {
+    /// Builds export `id`, run by its job. A failure is recorded on the
+    /// export (the person sees it; a privacy request starts a new one), so
+    /// the job itself ends either way. Run again after a crash, it starts over.
+    pub(crate) async fn build_export(&self, id: i64) {
         let started = std::time::Instant::now();
         let Err(e) = self.try_build_export(id).await else {
             tracing::info!(
@@ -78,7 +76,7 @@ impl Services {
         let recorded = async {
             let mut tx = self.db.begin().await?;
             let row = repo::get(&mut tx, id).await?;
-            if repo::set_failed(&mut tx, id, reason, now_ms()).await? {
+            if repo::set_failed(&mut tx, id, reason, self.now_ms()).await? {
                 let target = row.map_or("-".into(), |r| format!("customer:{}", r.customer_id));
                 audit::change(
                     &mut tx,
@@ -102,7 +100,11 @@ impl Services {
         let row = repo::get(&mut conn, id)
             .await?
             .ok_or(ServiceError::NotFound("export"))?;
-        repo::set_progress(&mut conn, id, 2, "collecting", now_ms()).await?;
+        if row.status != "building" {
+            // Finished by an earlier run whose server stopped before its job ended.
+            return Ok(());
+        }
+        repo::set_progress(&mut conn, id, 2, "collecting", self.now_ms()).await?;
         let customer = chotomoni_storage::customers::get(&mut conn, row.customer_id)
             .await?
             .ok_or(ServiceError::NotFound("customer"))?;
@@ -148,7 +150,7 @@ impl Services {
             .put_file(&blob_key, &staging)
             .await
             .map_err(|e| ServiceError::Internal(format!("storing an export: {e}")))?;
-        let now = now_ms();
+        let now = self.now_ms();
         let expires_at = now + i64::from(self.settings.export_link_days) * 86_400_000;
         let mut tx = self.db.begin().await?;
         let ready = repo::set_ready(
@@ -282,7 +284,7 @@ impl Services {
             }
         }
         rt.block_on(self.export_progress(id, 92, "writing_documents"))?;
-        let now = now_ms();
+        let now = self.now_ms();
         let json =
             serde_json::to_vec_pretty(&data).map_err(|e| ServiceError::Internal(e.to_string()))?;
         add_bytes(&mut zip, "data.json", &json, true, now).map_err(io)?;

@@ -499,7 +499,7 @@ impl Services {
         Ok(Collected {
             data: ExportData {
                 format: FORMAT.into(),
-                generated_at: when(crate::now_ms()),
+                generated_at: when(self.now_ms()),
                 export_id,
                 request_id,
                 sections: section_docs(self.settings.technical_retention_days),

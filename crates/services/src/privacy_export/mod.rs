@@ -17,15 +17,17 @@ pub mod html;
 pub mod sections;
 
 use crate::error::{Result, ServiceError};
+use crate::jobs::Job;
 use crate::orders::millis_to_rfc3339;
 use crate::proofs::read::{plaintext, PlainStream};
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use base64::Engine;
 use chotomoni_crypto::proof_stream::ProofKey;
 use chotomoni_domain::staff::Permission;
-use chotomoni_domain::CustomerId;
+use chotomoni_domain::{CustomerId, JobKind};
 use chotomoni_storage::customers;
 use chotomoni_storage::exports::{self as repo, ExportRow};
+use chotomoni_storage::Conn;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -119,7 +121,7 @@ fn may_export(actor: &Actor, customer_id: i64, missing: &'static str) -> Result<
     }
 }
 
-fn state_of(row: &ExportRow, now: i64) -> ExportState {
+pub(crate) fn state_of(row: &ExportRow, now: i64) -> ExportState {
     match row.status.as_str() {
         "ready" if row.expires_at.is_some_and(|e| e <= now) => ExportState::Expired,
         "ready" => ExportState::Ready,
@@ -135,8 +137,8 @@ pub(crate) fn file_key_ctx(blob_key: &str) -> String {
     format!("exports.file_key:{blob_key}")
 }
 
-fn status_of(row: &ExportRow, download: Option<DownloadLink>) -> ExportStatus {
-    let state = state_of(row, now_ms());
+fn status_of(row: &ExportRow, download: Option<DownloadLink>, now: i64) -> ExportStatus {
+    let state = state_of(row, now);
     ExportStatus {
         id: row.id,
         customer_id: row.customer_id,
@@ -168,16 +170,36 @@ impl Services {
         customer_id: i64,
         request_id: Option<i64>,
     ) -> Result<ExportStatus> {
-        may_export(actor, customer_id, "customer")?;
-        let now = now_ms();
         let mut tx = self.db.begin().await?;
-        let customer = customers::get(&mut tx, customer_id)
+        let id = self
+            .begin_export(&mut tx, actor, customer_id, request_id)
+            .await?;
+        tx.commit().await?;
+        let mut conn = self.db.conn().await?;
+        let row = repo::get(&mut conn, id)
+            .await?
+            .ok_or(ServiceError::NotFound("export"))?;
+        Ok(status_of(&row, None, self.now_ms()))
+    }
+
+    /// The export's row and its build job, in the caller's transaction;
+    /// returns its id (the one already being built, if there is one).
+    pub(crate) async fn begin_export(
+        &self,
+        tx: &mut Conn,
+        actor: &Actor,
+        customer_id: i64,
+        request_id: Option<i64>,
+    ) -> Result<i64> {
+        may_export(actor, customer_id, "customer")?;
+        let now = self.now_ms();
+        let customer = customers::get(tx, customer_id)
             .await?
             .ok_or(ServiceError::NotFound("customer"))?;
         if customer.erased_at.is_some() {
             return Err(ServiceError::NotFound("customer"));
         }
-        if let Some(running) = repo::for_customer(&mut tx, customer_id)
+        if let Some(running) = repo::for_customer(tx, customer_id)
             .await?
             .into_iter()
             .find(|r| {
@@ -186,10 +208,10 @@ impl Services {
                     && r.updated_at > now - STALLED_MS
             })
         {
-            return Ok(status_of(&running, None));
+            return Ok(running.id);
         }
         if let Actor::Customer(_) = actor {
-            self.check_export_quota(&repo::for_customer(&mut tx, customer_id).await?, now)?;
+            self.check_export_quota(&repo::for_customer(tx, customer_id).await?, now)?;
         }
         // The link is handed to whoever asked, so downloads by it are theirs:
         // the person behind a privacy request, or the signed-in caller.
@@ -197,17 +219,9 @@ impl Services {
             Some(_) => Actor::Customer(CustomerId(customer_id)).audit_ref(),
             None => actor.audit_ref(),
         };
-        let id = repo::insert(
-            &mut tx,
-            customer_id,
-            request_id,
-            &requested_by,
-            "queued",
-            now,
-        )
-        .await?;
+        let id = repo::insert(tx, customer_id, request_id, &requested_by, "queued", now).await?;
         audit::change(
-            &mut tx,
+            tx,
             actor,
             "export.start",
             &format!("customer:{customer_id}"),
@@ -217,14 +231,10 @@ impl Services {
             ),
         )
         .await?;
-        tx.commit().await?;
+        self.enqueue(tx, Job::about(JobKind::ExportBuild, id))
+            .await?;
         tracing::info!(export = id, "access export started");
-        self.spawn_export_build(id);
-        let mut conn = self.db.conn().await?;
-        let row = repo::get(&mut conn, id)
-            .await?
-            .ok_or(ServiceError::NotFound("export"))?;
-        Ok(status_of(&row, None))
+        Ok(id)
     }
 
     /// Refuses a customer's export past their quotas (`exports`: all of theirs).
@@ -260,22 +270,22 @@ impl Services {
     /// carries its download link; no later one does (see [`Services::new_export_link`]).
     pub async fn export_status(&self, actor: &Actor, export_id: i64) -> Result<ExportStatus> {
         let row = self.visible_export(actor, export_id).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         if state_of(&row, now) == ExportState::Ready && row.token_hash.is_none() {
             if let Some(link) = self.issue_link(actor, &row, true).await? {
-                return Ok(status_of(&row, Some(link)));
+                return Ok(status_of(&row, Some(link), self.now_ms()));
             }
             // Someone else was shown the link meanwhile.
             let row = self.visible_export(actor, export_id).await?;
-            return Ok(status_of(&row, None));
+            return Ok(status_of(&row, None, self.now_ms()));
         }
-        Ok(status_of(&row, None))
+        Ok(status_of(&row, None, self.now_ms()))
     }
 
     /// A new download link for a ready export; the previous link stops working.
     pub async fn new_export_link(&self, actor: &Actor, export_id: i64) -> Result<ExportStatus> {
         let row = self.visible_export(actor, export_id).await?;
-        match state_of(&row, now_ms()) {
+        match state_of(&row, self.now_ms()) {
             ExportState::Ready => {}
             ExportState::Expired => {
                 return Err(ServiceError::Conflict(
@@ -288,7 +298,7 @@ impl Services {
             .issue_link(actor, &row, false)
             .await?
             .ok_or_else(|| ServiceError::Conflict("this export is not ready".into()))?;
-        Ok(status_of(&row, Some(link)))
+        Ok(status_of(&row, Some(link), self.now_ms()))
     }
 
     /// The customer's exports, newest first (without links).
@@ -299,10 +309,11 @@ impl Services {
     ) -> Result<Vec<ExportStatus>> {
         may_export(actor, customer_id, "customer")?;
         let mut conn = self.db.conn().await?;
+        let now = self.now_ms();
         Ok(repo::for_customer(&mut conn, customer_id)
             .await?
             .iter()
-            .map(|r| status_of(r, None))
+            .map(|r| status_of(r, None, now))
             .collect())
     }
 
@@ -325,7 +336,7 @@ impl Services {
             Actor::Visitor | Actor::System => {}
             _ => may_export(actor, row.customer_id, "export")?,
         }
-        match state_of(&row, now_ms()) {
+        match state_of(&row, self.now_ms()) {
             ExportState::Ready => {}
             ExportState::Expired => {
                 return Ok(Download::Expired {
@@ -366,7 +377,7 @@ impl Services {
         };
         chotomoni_storage::audit::append(
             &mut conn,
-            now_ms(),
+            self.now_ms(),
             &by,
             "export.download",
             &format!("customer:{}", row.customer_id),
@@ -389,7 +400,7 @@ impl Services {
     /// Deletes the files of exports whose link expired, and marks builds
     /// whose server stopped as failed. Returns how many files were deleted.
     pub async fn sweep_expired_exports(&self) -> Result<u64> {
-        let now = now_ms();
+        let now = self.now_ms();
         let mut conn = self.db.conn().await?;
         let expired = repo::expired(&mut conn, now).await?;
         for row in &expired {
@@ -464,7 +475,7 @@ impl Services {
         let mut raw = [0u8; TOKEN_BYTES];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let token = B64.encode(raw);
-        let now = now_ms();
+        let now = self.now_ms();
         let mut tx = self.db.begin().await?;
         if !repo::set_token_hash(&mut tx, row.id, &self.token_hash(&token), only_first, now).await?
         {

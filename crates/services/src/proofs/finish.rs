@@ -4,10 +4,11 @@
 //! new signed tree head are written in one transaction.
 use super::upload::ctx;
 use crate::error::{Result, ServiceError};
+use crate::jobs::Job;
 use crate::orders::millis_to_rfc3339;
-use crate::{now_ms, Services};
+use crate::Services;
 use chotomoni_crypto::proof_stream::ProofKey;
-use chotomoni_domain::{OrderId, OrderNumber, ProofId};
+use chotomoni_domain::{JobKind, OrderId, OrderNumber, ProofId};
 use chotomoni_media::{strip_location, MediaType};
 use chotomoni_storage::proofs::{self, ProofRow};
 use chotomoni_storage::uploads::{self, UploadRow};
@@ -51,10 +52,7 @@ impl Services {
             }
         };
         match self.record_proof(row, media, &blob_key, &stored).await {
-            Ok(id) => {
-                self.spawn_inspection(id);
-                Ok(id)
-            }
+            Ok(id) => Ok(id),
             Err(e) => {
                 let _ = store.blobs.delete(&blob_key).await;
                 Err(e)
@@ -116,7 +114,7 @@ impl Services {
     ) -> Result<ProofId> {
         let store = &self.proofs;
         let number = OrderNumber::from_id(OrderId(row.order_id));
-        let received_at = now_ms();
+        let received_at = self.now_ms();
         let leaf = ProofLeaf {
             v: chotomoni_translog::leaf::LEAF_VERSION,
             sha256: hex::encode(stored.sha256),
@@ -189,6 +187,9 @@ impl Services {
             &format!("proof={id} kind={} sha256={}", row.kind, leaf.sha256),
         )
         .await?;
+        // Inspected in the background, by whichever server claims it.
+        self.enqueue(&mut tx, Job::about(JobKind::ProofInspect, id))
+            .await?;
         tx.commit().await?;
         store.hashes.lock().expect("not poisoned").remove(&row.id);
         Ok(ProofId(id))

@@ -1,11 +1,13 @@
 //! Inspecting a stored proof after it was logged: duration, picture size,
 //! sound, and a poster frame (also the thumbnail of a photo), stored
-//! encrypted under the proof's key. Runs in the background after an upload
-//! completes; the sweeper retries proofs a crash left uninspected.
+//! encrypted under the proof's key. A job queued with the proof runs it;
+//! a recurring job queues proofs an error left uninspected.
 use super::finish::proof_ctx;
 use super::read::{plaintext, read_all};
 use crate::error::Result;
-use crate::{now_ms, Services};
+use crate::jobs::Job;
+use crate::Services;
+use chotomoni_domain::JobKind;
 use chotomoni_domain::ProofId;
 use chotomoni_storage::proofs::{self, Probed};
 use tokio_util::io::StreamReader;
@@ -14,15 +16,6 @@ use tokio_util::io::StreamReader;
 const POSTER_WIDTH: u32 = 640;
 
 impl Services {
-    pub(crate) fn spawn_inspection(&self, id: ProofId) {
-        let services = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = services.inspect_proof(id).await {
-                tracing::warn!(proof = id.0, error = %e, "inspecting a proof failed; the sweeper will retry");
-            }
-        });
-    }
-
     /// Probes proof `id` and stores its poster; records why if it cannot.
     pub async fn inspect_proof(&self, id: ProofId) -> Result<()> {
         let store = &self.proofs;
@@ -81,21 +74,24 @@ impl Services {
             Err(_) => {}
         }
         let mut conn = self.db.conn().await?;
-        proofs::set_probed(&mut conn, id.0, &probed, now_ms()).await?;
+        proofs::set_probed(&mut conn, id.0, &probed, self.now_ms()).await?;
         Ok(())
     }
 
-    /// Inspects proofs a crash or an error left uninspected; returns how many.
-    pub async fn inspect_pending(&self) -> Result<usize> {
+    /// Queues an inspection of proofs an error left uninspected (one
+    /// already queued or running is not queued twice); returns how many.
+    pub async fn queue_pending_inspections(&self) -> Result<usize> {
         let mut conn = self.db.conn().await?;
-        let ids = proofs::unprobed(&mut conn, 20).await?;
-        drop(conn);
-        for id in &ids {
-            if let Err(e) = self.inspect_proof(ProofId(*id)).await {
-                tracing::warn!(proof = id, error = %e, "inspecting a proof failed");
+        let mut queued = 0;
+        for id in proofs::unprobed(&mut conn, 100).await? {
+            if self
+                .enqueue(&mut conn, Job::about(JobKind::ProofInspect, id))
+                .await?
+            {
+                queued += 1;
             }
         }
-        Ok(ids.len())
+        Ok(queued)
     }
 
     /// The poster frame of a proof, decrypted (JPEG).

@@ -2,7 +2,6 @@
 //! transaction that stores the proof), receipts, signed tree heads and
 //! consistency proofs, all from the stored perfect subtrees.
 use crate::error::{Result, ServiceError};
-use crate::now_ms;
 use chotomoni_storage::translog::{self as store, HeadRow};
 use chotomoni_storage::{Conn, Engine};
 use chotomoni_translog::merkle::{self, Hash, NodeId};
@@ -68,7 +67,7 @@ pub async fn append(
             size: new_size as i64,
             root: root.to_vec(),
             signed_note: note,
-            at: now_ms(),
+            at: crate::now_ms(),
         },
     )
     .await?;

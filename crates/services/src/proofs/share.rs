@@ -5,7 +5,7 @@
 use super::read::PlainStream;
 use super::view::ProofView;
 use crate::error::{Result, ServiceError};
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use base64::Engine;
 use chotomoni_domain::catalog::{Purpose, Recipient};
 use chotomoni_domain::staff::Permission;
@@ -44,7 +44,7 @@ impl Services {
             return Err(ServiceError::Forbidden);
         };
         let view = self.proof(actor, proof).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let expires = now + i64::from(self.proofs.settings.share_link_days) * 86_400_000;
         let mut tx = self.db.begin().await?;
         let id = shares::insert(&mut tx, proof.0, staff, purpose.as_str(), now, expires).await?;
@@ -114,7 +114,7 @@ impl Services {
             return Err(ServiceError::Forbidden);
         };
         let mut tx = self.db.begin().await?;
-        if !shares::revoke(&mut tx, link, staff, now_ms()).await? {
+        if !shares::revoke(&mut tx, link, staff, self.now_ms()).await? {
             return Err(ServiceError::NotFound("live share link"));
         }
         audit::change(
@@ -166,7 +166,7 @@ impl Services {
         let expected = self.link_mac(&link);
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&raw[8..], &expected[..16]))
             || link.revoked_at.is_some()
-            || link.expires_at <= now_ms()
+            || link.expires_at <= self.now_ms()
         {
             return Err(not_found());
         }

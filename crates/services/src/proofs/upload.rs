@@ -3,7 +3,7 @@
 //! arrive through [`super::append`].
 use super::ProofStore;
 use crate::error::{Result, ServiceError};
-use crate::{now_ms, Actor, Services};
+use crate::{Actor, Services};
 use chotomoni_crypto::proof_stream::ProofKey;
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{CustomerId, FieldError, OrderNumber, ProofId, ProofKind};
@@ -80,7 +80,7 @@ impl Services {
         let id = new_upload_id();
         let proof_key = ProofKey::generate();
         let (header, payload) = proof_key.begin();
-        let now = now_ms();
+        let now = self.now_ms();
         let row = UploadRow {
             id: id.clone(),
             order_id: order.id,
@@ -119,7 +119,7 @@ impl Services {
     ) -> Result<()> {
         let quotas = &self.proofs.settings.quotas;
         let uploader = actor.audit_ref();
-        let now = now_ms();
+        let now = self.now_ms();
         let (count, bytes) = uploads::unfinished_of(conn, &uploader, now).await?;
         if count >= i64::from(quotas.unfinished_uploads) {
             return Err(ServiceError::QuotaExceeded {
@@ -173,7 +173,7 @@ impl Services {
     /// Deletes uploads whose time ran out, with their staging files.
     pub async fn sweep_expired_uploads(&self) -> Result<u64> {
         let mut conn = self.db.conn().await?;
-        let expired = uploads::expired(&mut conn, now_ms()).await?;
+        let expired = uploads::expired(&mut conn, self.now_ms()).await?;
         for id in &expired {
             let _turn = self.proofs.locks.lock(id).await;
             self.discard_upload(&mut conn, id).await?;
@@ -204,7 +204,7 @@ impl Services {
         let row = uploads::get(conn, id)
             .await?
             .ok_or(ServiceError::NotFound("upload"))?;
-        if row.uploader != actor.audit_ref() || row.expires_at <= now_ms() {
+        if row.uploader != actor.audit_ref() || row.expires_at <= self.now_ms() {
             return Err(ServiceError::NotFound("upload"));
         }
         Ok(row)

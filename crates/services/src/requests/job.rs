@@ -1,51 +1,124 @@
-//! Carrying requests out: at once for support, or by the background job
-//! before their deadline; held erasures resumed, exports followed until
-//! ready, proofs released from ended holds.
+//! Carrying requests out: at once for support, or by their jobs before
+//! their deadline; held erasures resumed, exports followed until ready,
+//! proofs released from ended holds. A recurring scan queues one job per
+//! request that is due, so each runs on one server at a time, and every
+//! step moves the request in the same transaction as its effect.
+use super::{status_of, ForRequest};
 use crate::consents::ConsentChannel;
 use crate::erasure::ErasureResult;
 use crate::error::{Result, ServiceError};
-use crate::{now_ms, Actor, Services};
-use chotomoni_domain::{CustomerId, RequestChannel, RequestKind, RequestStatus};
+use crate::jobs::Job;
+use crate::privacy_export::ExportState;
+use crate::{Actor, Services};
+use chotomoni_domain::{CustomerId, JobKind, RequestKind, RequestStatus};
 use chotomoni_storage::privacy_requests::{self as rows, RequestRow};
+use std::collections::HashMap;
+use std::time::Duration;
 
 const DAY_MS: i64 = 86_400_000;
 /// A request this close to its deadline is carried out whatever the review period.
 const DEADLINE_MARGIN_MS: i64 = 7 * DAY_MS;
 
 impl Services {
-    /// The background job: carries out verified requests that are due,
-    /// resumes held ones, finishes exports, and deletes proofs whose holds
-    /// ended. Returns how many requests moved.
-    pub async fn run_privacy_requests(&self) -> Result<usize> {
+    /// The recurring scan: deletes proofs whose holds ended, forgets old
+    /// code tries, and queues a job for each verified request that is due
+    /// (one already queued is not queued twice). Returns how many it queued.
+    pub async fn scan_privacy_requests(&self) -> Result<usize> {
         self.release_ended_holds().await?;
         let mut conn = self.db.conn().await?;
-        rows::sweep_codes(&mut conn, now_ms() - crate::accounts::CODE_TRIES_WINDOW_MS).await?;
-        let due = rows::unfinished_verified(&mut conn).await?;
-        drop(conn);
-        let now = now_ms();
+        rows::sweep_codes(
+            &mut conn,
+            self.now_ms() - crate::accounts::CODE_TRIES_WINDOW_MS,
+        )
+        .await?;
+        let now = self.now_ms();
+        let mut queued = 0;
+        for row in rows::unfinished_verified(&mut conn).await? {
+            if self.is_due(&row, now)?
+                && self
+                    .enqueue(&mut conn, Job::about(JobKind::PrivacyRequest, row.id))
+                    .await?
+            {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Whether the job has something to do for `row` now.
+    fn is_due(&self, row: &RequestRow, now: i64) -> Result<bool> {
         let review = i64::from(self.settings.erasure_review_days) * DAY_MS;
+        Ok(match status_of(row)? {
+            RequestStatus::InProgress | RequestStatus::Held => true,
+            RequestStatus::Open => {
+                row.kind != RequestKind::Erasure.as_str()
+                    || row.received_at + review <= now
+                    || row.deadline_at - DEADLINE_MARGIN_MS <= now
+            }
+            _ => false,
+        })
+    }
+
+    /// One request's job: carries it out, resumes it or follows its export,
+    /// whichever is due (nothing if another server's run got there first).
+    pub(crate) async fn run_privacy_request(&self, id: i64) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        let Some(row) = rows::get(&mut conn, id).await? else {
+            return Ok(());
+        };
+        drop(conn);
+        if !self.is_due(&row, self.now_ms())? {
+            return Ok(());
+        }
+        match status_of(&row)? {
+            RequestStatus::InProgress => self.check_progress(row).await?,
+            _ => self.carry_out(&Actor::System, row).await?,
+        };
+        Ok(())
+    }
+
+    /// Runs the scan and the jobs it queued here and now (what the worker
+    /// does within a minute), waiting for any that another worker holds.
+    /// Returns how many requests changed status.
+    pub async fn run_privacy_requests(&self) -> Result<usize> {
+        let before = self.unfinished_statuses().await?;
+        self.scan_privacy_requests().await?;
+        self.run_jobs_of(JobKind::PrivacyRequest).await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut conn = self.db.conn().await?;
+            let mut busy = false;
+            for id in before.keys() {
+                let key = Job::about(JobKind::PrivacyRequest, *id).key();
+                busy |= chotomoni_storage::jobs::active_by_key(&mut conn, &key)
+                    .await?
+                    .is_some();
+            }
+            drop(conn);
+            if !busy || tokio::time::Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.run_jobs_of(JobKind::PrivacyRequest).await?;
+        }
+        let mut conn = self.db.conn().await?;
         let mut moved = 0;
-        for row in due {
-            let before = row.status.clone();
-            let after = match RequestStatus::parse(&row.status) {
-                Some(RequestStatus::InProgress) => self.check_progress(row).await,
-                Some(RequestStatus::Held) => self.carry_out(&Actor::System, row).await,
-                Some(RequestStatus::Open)
-                    if row.kind != RequestKind::Erasure.as_str()
-                        || row.received_at + review <= now
-                        || row.deadline_at - DEADLINE_MARGIN_MS <= now =>
-                {
-                    self.carry_out(&Actor::System, row).await
-                }
-                _ => continue,
-            };
-            match after {
-                Ok(r) if r.status != before => moved += 1,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "a privacy request could not be carried out"),
+        for (id, status) in before {
+            let now = rows::get(&mut conn, id).await?.map(|r| r.status);
+            if now.as_deref() != Some(status.as_str()) {
+                moved += 1;
             }
         }
         Ok(moved)
+    }
+
+    async fn unfinished_statuses(&self) -> Result<HashMap<i64, String>> {
+        let mut conn = self.db.conn().await?;
+        Ok(rows::unfinished_verified(&mut conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.status))
+            .collect())
     }
 
     pub(super) async fn carry_out(&self, actor: &Actor, row: RequestRow) -> Result<RequestRow> {
@@ -62,7 +135,7 @@ impl Services {
                     RequestStatus::Completed,
                     "marketing stopped",
                     |c| {
-                        c.completed_at = Some(now_ms());
+                        c.completed_at = Some(self.now_ms());
                         c.outcome = Some(outcome.to_string());
                     },
                 )
@@ -70,33 +143,23 @@ impl Services {
             }
             Some(RequestKind::Erasure) => {
                 let reach = self.reach_of(customer).await;
+                let completes = ForRequest {
+                    row: &row,
+                    actor,
+                    reach,
+                };
                 match self
-                    .erase_customer(&acting_as(actor), customer, Some(row.id))
+                    .erase_customer_for(&acting_as(actor), customer, Some(row.id), Some(completes))
                     .await?
                 {
+                    // Erased now: the request was completed in the same transaction.
+                    ErasureResult::Done(report) if !report.already_erased => {
+                        self.reload(&row).await
+                    }
                     ErasureResult::Done(report) => {
-                        if !report.already_erased {
-                            // The stored link is only a hash. A request support logged
-                            // gave its requester no link yet: the notice carries one.
-                            // Anyone else holds theirs, which must keep working.
-                            let link = if row.channel == RequestChannel::SupportEmail.as_str() {
-                                self.new_status_link(row.id).await.ok()
-                            } else {
-                                None
-                            };
-                            self.tell_erased(reach, &report, link.as_deref()).await;
-                        }
                         let outcome = serde_json::to_string(&report).unwrap_or_default();
-                        let note = if report.held.is_empty() {
-                            "erased".to_owned()
-                        } else {
-                            format!(
-                                "erased; proofs of {} kept under a hold",
-                                held_orders(&report)
-                            )
-                        };
-                        self.move_request(actor, &row, RequestStatus::Completed, &note, |c| {
-                            c.completed_at = Some(now_ms());
+                        self.move_request(actor, &row, RequestStatus::Completed, "erased", |c| {
+                            c.completed_at = Some(self.now_ms());
                             c.outcome = Some(outcome);
                         })
                         .await
@@ -115,15 +178,22 @@ impl Services {
                 }
             }
             Some(RequestKind::Access) => {
-                let export_id = self.start_access_export(actor, customer, row.id).await?;
-                self.move_request(
+                // The export, its build job and the request's move commit together.
+                let mut tx = self.db.begin().await?;
+                let export_id = self
+                    .begin_export(&mut tx, &acting_as(actor), customer.0, Some(row.id))
+                    .await?;
+                self.move_request_in(
+                    &mut tx,
                     actor,
                     &row,
                     RequestStatus::InProgress,
                     "export started",
                     |c| c.export_id = Some(export_id),
                 )
-                .await
+                .await?;
+                tx.commit().await?;
+                self.reload(&row).await
             }
             None => Err(ServiceError::Internal(format!(
                 "unknown request kind {}",
@@ -138,14 +208,15 @@ impl Services {
         };
         match self.access_export_state(export_id).await? {
             ExportState::Building => Ok(row),
-            ExportState::Ready => {
+            // Expired: it was ready, and the person had their copy's link.
+            ExportState::Ready | ExportState::Expired => {
                 self.move_request(
                     &Actor::System,
                     &row,
                     RequestStatus::Completed,
                     "export ready",
                     |c| {
-                        c.completed_at = Some(now_ms());
+                        c.completed_at = Some(self.now_ms());
                         c.outcome = Some(serde_json::json!({"export_id": export_id}).to_string());
                     },
                 )
@@ -164,16 +235,11 @@ impl Services {
         }
     }
 
-    async fn start_access_export(
-        &self,
-        actor: &Actor,
-        customer: CustomerId,
-        request: i64,
-    ) -> Result<i64> {
-        Ok(self
-            .start_export(&acting_as(actor), customer.0, Some(request))
+    async fn reload(&self, row: &RequestRow) -> Result<RequestRow> {
+        let mut conn = self.db.conn().await?;
+        rows::get(&mut conn, row.id)
             .await?
-            .id)
+            .ok_or(ServiceError::NotFound("request"))
     }
 
     /// Read without an actor: asking `export_status` would hand out the
@@ -183,19 +249,8 @@ impl Services {
         let row = chotomoni_storage::exports::get(&mut conn, export_id)
             .await?
             .ok_or(ServiceError::NotFound("export"))?;
-        Ok(match row.status.as_str() {
-            "ready" | "expired" => ExportState::Ready,
-            "failed" => ExportState::Failed,
-            _ => ExportState::Building,
-        })
+        Ok(crate::privacy_export::state_of(&row, self.now_ms()))
     }
-}
-
-/// Where an access export stands, for the request that asked for it.
-pub(crate) enum ExportState {
-    Building,
-    Ready,
-    Failed,
 }
 
 /// Who carries a request out: a staff member as themselves; the job, or a
@@ -205,13 +260,4 @@ fn acting_as(actor: &Actor) -> Actor {
         Actor::Staff { .. } => *actor,
         _ => Actor::System,
     }
-}
-
-fn held_orders(report: &crate::erasure::ErasureReport) -> String {
-    report
-        .held
-        .iter()
-        .map(|h| h.order.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -7,13 +7,15 @@
 //! carry one out at once.
 mod job;
 mod notice;
+
+pub(crate) use notice::ForRequest;
 mod public_form;
 mod status_link;
 
 use status_link::{is_requester, random_token, STATUS_PATH};
 
 use crate::error::{Result, ServiceError};
-use crate::{audit, now_ms, Actor, Services};
+use crate::{audit, Actor, Services};
 use chotomoni_domain::privacy_request::{deadline, is_overdue};
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{Email, FieldError, Phone, RequestChannel, RequestKind, RequestStatus};
@@ -167,7 +169,7 @@ impl Services {
                 created: false,
             });
         }
-        let now = now_ms();
+        let now = self.now_ms();
         let status = if verified_by.is_some() {
             RequestStatus::Open
         } else {
@@ -332,7 +334,7 @@ impl Services {
         let row = self.request_row(id).await?;
         let row = self
             .move_request(actor, &row, RequestStatus::Rejected, &reason, |c| {
-                c.completed_at = Some(now_ms())
+                c.completed_at = Some(self.now_ms())
             })
             .await?;
         self.request_view(row).await
@@ -344,7 +346,7 @@ impl Services {
             return Err(ServiceError::Forbidden);
         }
         let row = self.request_row(id).await?;
-        let status = RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Open);
+        let status = status_of(&row)?;
         let row = match status {
             RequestStatus::Unverified => {
                 return Err(ServiceError::Conflict(
@@ -368,7 +370,28 @@ impl Services {
         note: &str,
         fill: impl FnOnce(&mut StatusChange),
     ) -> Result<RequestRow> {
-        let from = RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Open);
+        let mut tx = self.db.begin().await?;
+        self.move_request_in(&mut tx, actor, row, to, note, fill)
+            .await?;
+        let row = rows::get(&mut tx, row.id)
+            .await?
+            .ok_or(ServiceError::NotFound("request"))?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// Moves a request in the caller's transaction, if it is still as
+    /// `row` says (someone else's change in between is a conflict).
+    async fn move_request_in(
+        &self,
+        tx: &mut chotomoni_storage::Conn,
+        actor: &Actor,
+        row: &RequestRow,
+        to: RequestStatus,
+        note: &str,
+        fill: impl FnOnce(&mut StatusChange),
+    ) -> Result<()> {
+        let from = status_of(row)?;
         if from != to && !from.may_become(to) {
             return Err(ServiceError::Conflict(format!(
                 "a request that is {} cannot become {}",
@@ -381,34 +404,29 @@ impl Services {
             ..Default::default()
         };
         fill(&mut change);
-        let mut tx = self.db.begin().await?;
-        if !rows::change_status(&mut tx, row.id, &row.status, &change).await? {
+        if !rows::change_status(tx, row.id, &row.status, &change).await? {
             return Err(ServiceError::Conflict(
                 "the request was changed by someone else; reload it".into(),
             ));
         }
         rows::add_event(
-            &mut tx,
+            tx,
             row.id,
-            now_ms(),
+            self.now_ms(),
             to.as_str(),
             &actor.audit_ref(),
             note,
         )
         .await?;
         audit::change(
-            &mut tx,
+            tx,
             actor,
             "privacy_request.status",
             &format!("privacy_request:{}", row.id),
             &format!("{}->{}", from.as_str(), to.as_str()),
         )
         .await?;
-        let row = rows::get(&mut tx, row.id)
-            .await?
-            .ok_or(ServiceError::NotFound("request"))?;
-        tx.commit().await?;
-        Ok(row)
+        Ok(())
     }
 
     async fn request_view(&self, row: RequestRow) -> Result<RequestView> {
@@ -420,6 +438,7 @@ impl Services {
     async fn request_views(&self, found: Vec<RequestRow>) -> Result<Vec<RequestView>> {
         let ids: Vec<i64> = found.iter().map(|r| r.id).collect();
         let mut events = rows::events_of(&mut *self.db.conn().await?, &ids).await?;
+        let now = self.now_ms();
         Ok(found
             .into_iter()
             .map(|row| {
@@ -433,13 +452,13 @@ impl Services {
                         note: std::mem::take(&mut e.note),
                     })
                     .collect();
-                view_of(row, history)
+                view_of(row, history, now)
             })
             .collect())
     }
 }
 
-fn view_of(row: RequestRow, history: Vec<RequestEvent>) -> RequestView {
+fn view_of(row: RequestRow, history: Vec<RequestEvent>, now: i64) -> RequestView {
     let status = RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Open);
     RequestView {
         id: row.id,
@@ -450,7 +469,7 @@ fn view_of(row: RequestRow, history: Vec<RequestEvent>) -> RequestView {
         verified_by: row.verified_by,
         received_at: row.received_at,
         deadline: row.deadline_at,
-        overdue: is_overdue(status, row.deadline_at, now_ms()),
+        overdue: is_overdue(status, row.deadline_at, now),
         hold_reason: row.hold_reason,
         outcome: row
             .outcome
@@ -462,4 +481,15 @@ fn view_of(row: RequestRow, history: Vec<RequestEvent>) -> RequestView {
         logged_by: row.logged_by,
         history,
     }
+}
+
+/// A request's stored status; a value that is not one is an error here,
+/// never taken for `open`.
+pub(crate) fn status_of(row: &RequestRow) -> Result<RequestStatus> {
+    RequestStatus::parse(&row.status).ok_or_else(|| {
+        ServiceError::Internal(format!(
+            "privacy request {} has an unknown status {:?}",
+            row.id, row.status
+        ))
+    })
 }

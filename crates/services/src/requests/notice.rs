@@ -1,17 +1,42 @@
 //! Telling the person their erasure is done: what was kept, why and until
 //! when, by SMS (or email) to the contact they had, read just before it was
-//! deleted. Held only in memory for the one message; a failure is logged and
-//! never undoes the erasure.
+//! deleted. The erasure's transaction completes the request and queues the
+//! message as a job, its contact sealed under the installation's key (no
+//! person's key remains to seal it), so the message goes once even if the
+//! server stops right after; the job clears it once sent. A failure to
+//! send never undoes the erasure.
+use super::status_link::{random_token, STATUS_PATH};
 use crate::erasure::ErasureReport;
+use crate::error::{Result, ServiceError};
+use crate::jobs::Job;
 use crate::orders::local_time;
 use crate::vault::open_text;
-use crate::Services;
-use chotomoni_domain::CustomerId;
+use crate::{Actor, Services};
+use chotomoni_domain::{CustomerId, JobKind, RequestChannel, RequestStatus};
+use chotomoni_storage::jobs::JobRow;
+use chotomoni_storage::privacy_requests::{self as rows, RequestRow};
+use chotomoni_storage::Conn;
+use serde::{Deserialize, Serialize};
 
 /// Where the person can be told, opened before erasure deletes it.
-pub(super) struct Reach {
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Reach {
     phone: Option<String>,
     email: Option<String>,
+}
+
+/// The privacy request an erasure completes, and where to tell the person.
+pub(crate) struct ForRequest<'a> {
+    pub row: &'a RequestRow,
+    pub actor: &'a Actor,
+    pub reach: Option<Reach>,
+}
+
+/// What the notice job carries, sealed.
+#[derive(Serialize, Deserialize)]
+struct Notice {
+    reach: Reach,
+    text: String,
 }
 
 impl Services {
@@ -39,18 +64,89 @@ impl Services {
         })
     }
 
-    pub(super) async fn tell_erased(
+    /// In the erasure's transaction: the request is completed with its
+    /// report and the last message queued.
+    pub(crate) async fn complete_erasure_request(
         &self,
-        reach: Option<Reach>,
+        tx: &mut Conn,
+        request: ForRequest<'_>,
         report: &ErasureReport,
-        status_path: Option<&str>,
-    ) {
-        let Some(reach) = reach else { return };
-        let text = erased_text(report, self.public_url.as_deref(), status_path);
-        let sent = match (&self.sms, &reach.phone, &self.mail, &reach.email) {
-            (Some(sms), Some(phone), _, _) => {
-                sms.send(phone, &text).await.map_err(|e| e.to_string())
-            }
+    ) -> Result<()> {
+        let row = request.row;
+        if let Some(reach) = request.reach.filter(|_| self.can_tell()) {
+            // The stored link is only a hash. A request support logged gave
+            // its requester no link yet: the notice carries one. Anyone else
+            // holds theirs, which must keep working.
+            let link = if row.channel == RequestChannel::SupportEmail.as_str() {
+                let token = random_token();
+                rows::set_status_token_hash(tx, row.id, &crate::auth::token_hash(&token)).await?;
+                Some(format!("{STATUS_PATH}{token}"))
+            } else {
+                None
+            };
+            let notice = Notice {
+                reach,
+                text: erased_text(report, self.public_url.as_deref(), link.as_deref()),
+            };
+            let job = Job::about(JobKind::ErasureNotice, row.id);
+            let plain = serde_json::to_vec(&notice).expect("a notice serialises");
+            let sealed = self.vault.keyring().seal_for_job(&job.key(), &plain);
+            self.enqueue(
+                tx,
+                Job {
+                    sealed: Some(&sealed),
+                    ..job
+                },
+            )
+            .await?;
+        }
+        let outcome = serde_json::to_string(report).unwrap_or_default();
+        let note = if report.held.is_empty() {
+            "erased".to_owned()
+        } else {
+            format!(
+                "erased; proofs of {} kept under a hold",
+                held_orders(report)
+            )
+        };
+        self.move_request_in(
+            tx,
+            request.actor,
+            row,
+            RequestStatus::Completed,
+            &note,
+            |c| {
+                c.completed_at = Some(self.now_ms());
+                c.outcome = Some(outcome);
+            },
+        )
+        .await
+    }
+
+    fn can_tell(&self) -> bool {
+        self.sms.is_some() || self.mail.is_some()
+    }
+
+    /// The notice job: opens its sealed message and sends it once.
+    pub(crate) async fn send_erasure_notice(&self, job: &JobRow) -> Result<()> {
+        let Some(sealed) = &job.sealed else {
+            return Err(ServiceError::Internal(
+                "the notice's contact is gone (kept a day at most)".into(),
+            ));
+        };
+        let plain = self
+            .vault
+            .keyring()
+            .open_for_job(&job.dedupe_key, sealed)
+            .map_err(|_| ServiceError::Sealed)?;
+        let notice: Notice = serde_json::from_slice(&plain)
+            .map_err(|e| ServiceError::Internal(format!("a notice that does not read: {e}")))?;
+        let Notice { reach, text } = notice;
+        match (&self.sms, &reach.phone, &self.mail, &reach.email) {
+            (Some(sms), Some(phone), _, _) => sms
+                .send(phone, &text)
+                .await
+                .map_err(|e| ServiceError::Internal(format!("sending the SMS: {e}"))),
             (_, _, Some(mail), Some(email)) => {
                 let message = chotomoni_mail::OutgoingMail {
                     to: email.clone(),
@@ -59,14 +155,23 @@ impl Services {
                     text,
                     headers: Vec::new(),
                 };
-                mail.send(&message).await.map_err(|e| e.to_string())
+                mail.send(&message)
+                    .await
+                    .map_err(|e| ServiceError::Internal(format!("sending the email: {e}")))
             }
-            _ => return,
-        };
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, "the erasure notice could not be sent");
+            // No way to reach them on this server's transports.
+            _ => Ok(()),
         }
     }
+}
+
+fn held_orders(report: &ErasureReport) -> String {
+    report
+        .held
+        .iter()
+        .map(|h| h.order.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The message, Bangla then English, naming each kept order and its end.

@@ -5,7 +5,7 @@ use super::Logged;
 use crate::accounts::{code_matches, CODE_EXPIRED, CODE_VALID_MS, CODE_WRONG};
 use crate::auth::ClientInfo;
 use crate::error::{Result, ServiceError};
-use crate::{now_ms, Actor, Services};
+use crate::{Actor, Services};
 use chotomoni_domain::{Email, FieldError, Phone, RequestChannel, RequestKind};
 use chotomoni_storage::privacy_requests as rows;
 use chotomoni_storage::{customers as customer_rows, Conn};
@@ -105,7 +105,7 @@ impl Services {
         };
         self.attempt(attempt, client).await?;
         let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
-        let at = now_ms();
+        let at = self.now_ms();
         let mut conn = self.db.conn().await?;
         rows::insert_code(
             &mut conn,
@@ -173,7 +173,7 @@ impl Services {
         let index = self.address_index(&address);
         let mut tx = self.db.begin().await?;
         let row = rows::latest_code(&mut tx, &index, kind.as_str()).await?;
-        let now = now_ms();
+        let now = self.now_ms();
         let Some(row) = row.filter(|r| r.expires_at > now) else {
             return Err(FieldError::new("code", CODE_EXPIRED).into());
         };
@@ -195,7 +195,7 @@ impl Services {
             return Err(FieldError::new("code", CODE_EXPIRED).into());
         }
         if let Address::Phone(_) = address {
-            customer_rows::mark_phone_verified(&mut tx, customer, now_ms()).await?;
+            customer_rows::mark_phone_verified(&mut tx, customer, self.now_ms()).await?;
         }
         tx.commit().await?;
         let how = match address {

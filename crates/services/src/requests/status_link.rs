@@ -5,7 +5,7 @@
 //! request ended.
 use super::RequestView;
 use crate::error::{Result, ServiceError};
-use crate::{now_ms, Actor, Services};
+use crate::{Actor, Services};
 use chotomoni_storage::privacy_requests as rows;
 use rand::RngCore;
 
@@ -47,8 +47,9 @@ impl Services {
             return Err(ServiceError::NotFound("request"));
         }
         let mut conn = self.db.conn().await?;
-        let row = rows::by_status_token_hash(&mut conn, &crate::auth::token_hash(token), now_ms())
-            .await?;
+        let row =
+            rows::by_status_token_hash(&mut conn, &crate::auth::token_hash(token), self.now_ms())
+                .await?;
         drop(conn);
         self.request_view(row.ok_or(ServiceError::NotFound("request"))?)
             .await

@@ -1,6 +1,7 @@
 //! The JSON API. Each route is registered with its OpenAPI description, so
 //! `/api/openapi.json` is generated from the router itself.
 pub mod exports;
+mod jobs;
 mod orders;
 mod policies;
 mod privacy;
@@ -70,6 +71,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(proofs::checkpoint))
         .routes(routes!(proofs::consistency))
         .routes(routes!(proofs::log_key))
+        .routes(routes!(jobs::queue))
+        .routes(routes!(jobs::retry))
         .merge(tus_router())
 }
 

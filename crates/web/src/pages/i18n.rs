@@ -164,6 +164,7 @@ pub fn env() -> &'static Environment<'static> {
             "privacy_request_form.html",
             "privacy_request_status.html",
             "staff_requests.html",
+            "staff_jobs.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

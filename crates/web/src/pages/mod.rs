@@ -6,6 +6,7 @@ mod entry;
 mod exports;
 mod form;
 mod i18n;
+mod jobs;
 mod privacy;
 mod proofs;
 mod requests;
@@ -88,6 +89,8 @@ pub fn router() -> Router<AppState> {
             "/account/requests/{id}/export-link",
             post(requests::mine_new_link),
         )
+        .route("/staff/jobs", get(jobs::page))
+        .route("/staff/jobs/{id}/retry", post(jobs::retry))
         .route("/staff/requests", get(requests::queue).post(requests::log))
         .route("/staff/requests/{id}", get(requests::detail))
         .route("/staff/requests/{id}/{action}", post(requests::act))

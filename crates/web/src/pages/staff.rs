@@ -152,7 +152,8 @@ pub async fn orders(
                 "staff_orders.html",
                 json!({ "orders": page.orders, "next": next, "filters": filters,
                         "statuses": statuses,
-                        "may_enter": actor.staff_may(Permission::EnterOrders) }),
+                        "may_enter": actor.staff_may(Permission::EnterOrders),
+                        "may_administer": actor.staff_may(Permission::Administer) }),
             )
         }
         Err(ServiceError::Invalid(_) | ServiceError::Forbidden) => ctx.render_status(

@@ -216,6 +216,11 @@ async fn serve_app(
         state,
         std::future::pending(),
     ));
+    // Workers, as `serve` runs them: export builds, inspections, notices.
+    // Recurring jobs are not declared: tests run sweeps themselves.
+    for _ in 0..settings.jobs.workers {
+        tokio::spawn(services.worker().run(std::future::pending()));
+    }
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -239,7 +244,11 @@ impl TestApp {
     pub async fn restart(&self) -> TestApp {
         let keys = self.services.vault.keyring().clone();
         let settings = (self.settings.clone(), self.proof_settings.clone());
-        let services = services_over(&self.db, &self.blob_config, keys, settings.clone()).await;
+        let mut services = services_over(&self.db, &self.blob_config, keys, settings.clone()).await;
+        // Another server of the same shop sends through the same providers.
+        services.sms = self.services.sms.clone();
+        services.clock = self.services.clock.clone();
+        services.mail = self.services.mail.clone();
         serve_app(
             services,
             self.db.clone(),

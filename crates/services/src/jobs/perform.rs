@@ -1,0 +1,71 @@
+//! What each kind of job does. Handlers are written to be run again: a job
+//! whose server died mid-run is run again by another, so each handler
+//! makes its state transition before its side effect, or its side effect
+//! is one that may be repeated (deleting what is already deleted).
+use super::{rows, JobRow, SEALED_KEPT_DAYS};
+use crate::error::{Result, ServiceError};
+use crate::Services;
+use chotomoni_domain::{JobKind, ProofId};
+
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(serde::Deserialize)]
+struct Payload {
+    subject: Option<i64>,
+}
+
+fn subject(job: &JobRow) -> Result<i64> {
+    serde_json::from_str::<Payload>(&job.payload)
+        .ok()
+        .and_then(|p| p.subject)
+        .ok_or_else(|| {
+            ServiceError::Internal(format!("job {} ({}) names no subject", job.id, job.kind))
+        })
+}
+
+impl Services {
+    pub(crate) async fn perform(&self, job: &JobRow) -> Result<()> {
+        if self.recurring(job.kind).is_some_and(|r| !r.enabled) {
+            tracing::info!(kind = %job.kind, "a recurring job switched off here was removed");
+            return Ok(());
+        }
+        match job.kind {
+            JobKind::SweepTechnical => {
+                let (purged, deleted) = self.sweep().await?;
+                tracing::info!(purged, deleted, "swept technical data and expired sessions");
+            }
+            JobKind::SweepUploads => {
+                let n = self.sweep_expired_uploads().await?;
+                tracing::info!(uploads = n, "deleted expired unfinished uploads");
+            }
+            JobKind::SweepExports => {
+                let n = self.sweep_expired_exports().await?;
+                tracing::info!(exports = n, "deleted expired access exports");
+            }
+            JobKind::InspectPending => {
+                let n = self.queue_pending_inspections().await?;
+                tracing::info!(proofs = n, "queued inspections of uninspected proofs");
+            }
+            JobKind::PrivacyScan => {
+                let n = self.scan_privacy_requests().await?;
+                if n > 0 {
+                    tracing::info!(requests = n, "privacy requests queued");
+                }
+            }
+            JobKind::SweepJobs => {
+                let now = self.now_ms();
+                let keep = i64::from(self.settings.jobs.keep_done_days) * DAY_MS;
+                let mut conn = self.db.conn().await?;
+                let n = rows::sweep(&mut conn, now - keep, now - SEALED_KEPT_DAYS * DAY_MS).await?;
+                tracing::info!(jobs = n, "deleted finished jobs");
+            }
+            JobKind::ExportBuild => self.build_export(subject(job)?).await,
+            JobKind::ProofInspect => self.inspect_proof(ProofId(subject(job)?)).await?,
+            JobKind::PrivacyRequest => {
+                self.run_privacy_request(subject(job)?).await?;
+            }
+            JobKind::ErasureNotice => self.send_erasure_notice(job).await?,
+        }
+        Ok(())
+    }
+}
