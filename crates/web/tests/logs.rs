@@ -1,5 +1,6 @@
 //! The logs of a full order flow, captured through the production logging
 //! layer at debug level, hold none of the customer's personal data.
+#[path = "app/common/mod.rs"]
 mod common;
 
 use chotomoni_domain::Role;

@@ -4,6 +4,7 @@
 //! reading a proof or asking `/healthz`. Also: an upload body that falls
 //! silent is ended keeping what arrived, and headers that never finish
 //! lose their connection.
+#[path = "app/common/mod.rs"]
 mod common;
 
 use chotomoni_domain::Role;

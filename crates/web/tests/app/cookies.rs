@@ -2,7 +2,7 @@
 //! otherwise; the choice is recorded and can be changed from every page's
 //! footer; the one optional cookie (the remembered language) is set only
 //! when functional cookies are allowed.
-mod common;
+use crate::common;
 
 use chotomoni_testkit::{both_engines, Engine};
 use common::TestApp;

@@ -1,7 +1,7 @@
 //! Customer accounts through the real server, on both engines: registration
 //! proves the phone with a one-time code that the server sends through the
 //! real Twilio client to a local stand-in of Twilio's Messages API.
-mod common;
+use crate::common;
 
 use chotomoni_services::accounts::NEEDS_SMS;
 use chotomoni_services::auth::ClientInfo;

@@ -1,7 +1,7 @@
 //! Guessing one-time codes: wrong tries add up per phone over a day across
 //! all its codes, for registration and for the public privacy form, on
 //! both engines. Asking for a fresh code does not buy fresh guesses.
-mod common;
+use crate::common;
 
 use chotomoni_testkit::{both_engines, Engine};
 use common::privacy::{code_in, confirm, place, submit};

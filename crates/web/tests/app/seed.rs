@@ -1,5 +1,5 @@
 //! Demo and bulk seeding produce real, readable data on both engines.
-mod common;
+use crate::common;
 
 use chotomoni_domain::{OrderId, OrderNumber, OrderStatus};
 use chotomoni_services::{seed, Actor};

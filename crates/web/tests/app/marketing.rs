@@ -6,7 +6,7 @@
 //! not found; Twilio's signed inbound-message webhook with STOP suppresses
 //! the number (a keyed hash, customer or not), unsigned or wrongly signed
 //! ones change nothing.
-mod common;
+use crate::common;
 
 use chotomoni_domain::{ConsentPurpose, CustomerId};
 use chotomoni_services::consents::ConsentChannel;

@@ -6,8 +6,7 @@
 //! verifies. The file at rest is encrypted; other customers, wrong tokens
 //! and expired links are refused; the audit log has every step and no
 //! personal data.
-mod common;
-#[path = "exports/scene.rs"]
+use crate::common;
 mod scene;
 
 use chotomoni_domain::Role;

@@ -3,7 +3,7 @@
 //! number), the same answer whether or not an address is a customer's, the
 //! disclosure of the address to the provider, and the guest who gets their
 //! copy of their data from the request's status page.
-mod common;
+use crate::common;
 
 use chotomoni_testkit::{both_engines, Engine};
 use common::privacy::{

@@ -2,7 +2,7 @@
 //! grants and withdrawals are appended with time, channel, policy version
 //! and wording; opting out puts a keyed hash (never the number) on the
 //! suppression list; sending asks the ledger at send time.
-mod common;
+use crate::common;
 
 use chotomoni_domain::{ConsentPurpose, CustomerId, Role};
 use chotomoni_services::auth::ClientInfo;

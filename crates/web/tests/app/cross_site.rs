@@ -2,7 +2,7 @@
 //! registration and privacy forms with no session yet. The server refuses
 //! what the browser marks as cross-site and serves the same forms from our
 //! own pages, on both engines.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_testkit::{both_engines, Engine};

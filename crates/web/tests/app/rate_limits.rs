@@ -2,7 +2,7 @@
 //! engines: forged forwarding headers, parallel bursts, locking the owner
 //! out from elsewhere, code requests crowding out sign-ins, and a flood of
 //! password checks.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_services::rate_limit::RateLimits;

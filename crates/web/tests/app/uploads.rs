@@ -2,7 +2,7 @@
 //! protocol's headers, pieces across chunk boundaries, every refusal the
 //! issue lists (and that nothing is kept after one), disconnects, and a
 //! server that died mid-upload.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_testkit::fake_mp4;

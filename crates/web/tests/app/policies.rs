@@ -2,7 +2,7 @@
 //! text; admins publish new versions in both languages; every version stays
 //! readable at its own address, with a readable diff; a signed-in customer
 //! is told of a change once, and what they accepted and when is recorded.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_testkit::{both_engines, Engine};

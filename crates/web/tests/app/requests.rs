@@ -5,7 +5,7 @@
 //! overdue-first queue, erasure held while an order is out for delivery and
 //! resumed by the job, legal holds keeping proof media past an erasure, and
 //! crypto-shredding of the person's key in the database and the key vault.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_testkit::fake_mp4;

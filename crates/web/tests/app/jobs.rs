@@ -4,7 +4,7 @@
 //! whose server died is taken over by the other when its lease runs out,
 //! except a message, which is given up rather than risk sending it twice;
 //! admins see the queue and retry a failed job, and nobody else does.
-mod common;
+use crate::common;
 
 use chotomoni_domain::{JobKind, Role};
 use chotomoni_services::{now_ms, Settings};

@@ -3,7 +3,7 @@
 //! or change a customer, an email typed at a checkout must not unlock
 //! anyone's data, prices come from the catalogue, status links are secrets
 //! only their requester holds, and redirects stay on this site.
-mod common;
+use crate::common;
 
 use chotomoni_domain::{CustomerId, RequestKind, Role};
 use chotomoni_services::auth::ClientInfo;

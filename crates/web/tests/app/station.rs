@@ -2,7 +2,7 @@
 //! and customers go to the staff sign-in and come back), its config block
 //! in both languages with every message the page's script uses, the staff
 //! sign-in's `next`, and the static files served from the binary.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_services::auth::ClientInfo;

@@ -1,5 +1,5 @@
 //! The JSON API against the real server, on SQLite and on PostgreSQL.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_testkit::{both_engines, Engine};

@@ -4,7 +4,7 @@
 //! verify offline and fail on a changed byte, consistency between signed
 //! tree heads, share links, a tampered blob, photos cleaned of location,
 //! real video inspected by ffprobe, and the S3 media path.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_services::auth::ClientInfo;

@@ -2,7 +2,7 @@
 //! both engines: unfinished uploads (count and bytes), claim uploads per
 //! day, access exports per day; 429 in the one envelope, with Retry-After
 //! where waiting helps.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_services::proofs::{ProofSettings, UploadQuotas};

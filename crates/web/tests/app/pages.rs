@@ -1,6 +1,6 @@
 //! The server-rendered pages, through a real server on a random port, on
 //! both engines.
-mod common;
+use crate::common;
 
 use chotomoni_domain::catalog::FIELDS;
 use chotomoni_domain::Role;

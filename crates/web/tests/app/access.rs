@@ -1,6 +1,6 @@
 //! Access control as a matrix: each role, a customer, and a stranger against
 //! each order endpoint, on both engines.
-mod common;
+use crate::common;
 
 use chotomoni_domain::Role;
 use chotomoni_services::auth::ClientInfo;

@@ -1,0 +1,29 @@
+//! The web crate's integration tests, in one binary: each module spawns the
+//! real application (see `common`) over fresh SQLite and PostgreSQL
+//! databases. One binary links the application once instead of once per
+//! file. `logs.rs` (it installs the process's log subscriber) and
+//! `slow_clients.rs` (it sizes its own runtime's blocking pool and times
+//! it) keep binaries of their own.
+mod common;
+
+mod access;
+mod accounts;
+mod api;
+mod attacks;
+mod code_guessing;
+mod consents;
+mod cookies;
+mod cross_site;
+mod exports;
+mod jobs;
+mod limits;
+mod marketing;
+mod pages;
+mod policies;
+mod privacy_form;
+mod proofs;
+mod rate_limits;
+mod requests;
+mod seed;
+mod station;
+mod uploads;
