@@ -67,7 +67,8 @@ pub struct JobView {
     /// `queued`, `running`, `done` or `failed`.
     pub state: String,
     pub attempts: i64,
-    pub max_attempts: i64,
+    /// When it is given up; `None` for a recurring job, which never is.
+    pub max_attempts: Option<i64>,
     /// Unix ms when it is due (queued) or was last due.
     pub run_at: i64,
     /// Which server holds it while it runs.
@@ -88,7 +89,7 @@ impl From<JobRow> for JobView {
             key: r.dedupe_key,
             state: r.state.as_str().into(),
             attempts: r.attempts,
-            max_attempts: r.max_attempts,
+            max_attempts: (!schedule::is_recurring(r.kind)).then_some(r.max_attempts),
             run_at: r.run_at,
             lease_owner: r.lease_owner,
             lease_until: r.lease_until,

@@ -315,6 +315,9 @@ async fn queue_is_for_admins(engine: Engine) {
         .execute(&app.services.db.pool)
         .await
         .unwrap();
+    let (_, failed) = app.get("/api/v1/jobs?state=failed", &admin).await;
+    assert_eq!(failed["jobs"][0]["max_attempts"], 1, "{failed}");
+    assert_eq!(failed["jobs"][0]["last_error"], "probe: no such proof");
     let page = app
         .http
         .get(app.url("/staff/jobs"))
