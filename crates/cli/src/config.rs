@@ -300,9 +300,7 @@ pub fn load(
         technical_retention_days: num("CHOTOMONI_TECHNICAL_RETENTION_DAYS")?
             .or(f.technical_retention_days)
             .unwrap_or(90),
-        session_days: num("CHOTOMONI_SESSION_DAYS")?
-            .or(f.session_days)
-            .unwrap_or(14),
+        session_days: session_days(num("CHOTOMONI_SESSION_DAYS")?.or(f.session_days))?,
         secure_cookies: flag("CHOTOMONI_SECURE_COOKIES")?
             .or(f.secure_cookies)
             .unwrap_or(false),
@@ -389,6 +387,19 @@ pub fn load(
         database_url,
         data_dir,
     })
+}
+
+/// A sign-in lasts at most as long as the privacy page says sessions are
+/// kept (the catalog's period for them); the sweep deletes it then anyway.
+fn session_days(days: Option<u32>) -> Result<u32> {
+    let most = chotomoni_domain::catalog::kept_days("sessions").unwrap_or(u32::MAX);
+    match days.unwrap_or(14) {
+        0 => anyhow::bail!("session_days must be at least 1"),
+        d if d > most => anyhow::bail!(
+            "session_days must be at most {most}: the privacy policy's data page says sessions are kept {most} days"
+        ),
+        d => Ok(d),
+    }
 }
 
 #[cfg(test)]

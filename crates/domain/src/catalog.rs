@@ -550,6 +550,27 @@ pub fn field(table: &str, column: &str) -> Option<&'static Field> {
         .find(|f| f.table == table && f.column == column)
 }
 
+/// How many days rows of `table` are kept, as the catalog states it: the
+/// longest fixed period of its fields. The sweeps delete by this, so what
+/// the privacy page says is what happens. `None`: the table has no fixed
+/// period (kept until erasure, or only its technical fields are purged).
+pub fn kept_days(table: &str) -> Option<u32> {
+    FIELDS
+        .iter()
+        .filter(|f| f.table == table)
+        .filter_map(|f| match f.retention {
+            Retention::Days(d) => Some(d),
+            _ => None,
+        })
+        .max()
+}
+
+/// [`kept_days`] in milliseconds, for a table that must have one.
+pub fn kept_ms(table: &str) -> i64 {
+    let days = kept_days(table).unwrap_or_else(|| panic!("the catalog gives {table} no period"));
+    i64::from(days) * 86_400_000
+}
+
 pub fn is_classified(table: &str, column: &str) -> bool {
     field(table, column).is_some()
         || NOT_PERSONAL
@@ -559,6 +580,18 @@ pub fn is_classified(table: &str, column: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn swept_tables_have_the_periods_the_privacy_page_states() {
+        assert_eq!(kept_days("sessions"), Some(30));
+        assert_eq!(kept_days("sign_in_attempts"), Some(1));
+        assert_eq!(kept_days("phone_verifications"), Some(1));
+        assert_eq!(kept_days("request_codes"), Some(1));
+        assert_eq!(kept_days("jobs"), Some(1));
+        assert_eq!(kept_days("customers"), None);
+        assert_eq!(kept_ms("jobs"), 86_400_000);
+    }
+
     use super::*;
 
     const POLICY: &str = crate::policy::V1;

@@ -272,3 +272,16 @@ impl Services {
         self.open_session(actor, lang, client).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chotomoni_domain::catalog::kept_ms;
+
+    /// Codes are swept after the catalog's period: a window longer than
+    /// that would count tries that are no longer there.
+    #[test]
+    fn wrong_tries_are_counted_no_longer_than_codes_are_kept() {
+        assert!(super::CODE_TRIES_WINDOW_MS <= kept_ms("phone_verifications"));
+        assert!(super::CODE_TRIES_WINDOW_MS <= kept_ms("request_codes"));
+    }
+}

@@ -7,7 +7,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use base64::Engine as _;
-use chotomoni_domain::{CustomerId, FieldError, Phone, Role, StaffId};
+use chotomoni_domain::{catalog, CustomerId, FieldError, Phone, Role, StaffId};
 use chotomoni_storage::{customers, sessions, staff};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -334,7 +334,7 @@ impl Services {
         let cutoff = now - i64::from(self.settings.technical_retention_days) * 86_400_000;
         let mut conn = self.db.conn().await?;
         let swept = sessions::sweep(&mut conn, cutoff, now).await?;
-        let codes_before = now - crate::accounts::CODE_TRIES_WINDOW_MS;
+        let codes_before = now - catalog::kept_ms("phone_verifications");
         chotomoni_storage::verifications::sweep(&mut conn, codes_before).await?;
         chotomoni_storage::consents::sweep_cookie_choices(&mut conn, cutoff).await?;
         drop(conn);

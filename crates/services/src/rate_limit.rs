@@ -193,7 +193,7 @@ impl Services {
         .await?;
         let l = &self.settings.limits;
         let window = l.window_ms();
-        let day = attempts::KEPT_MS;
+        let day = attempts::kept_ms();
         // (what is counted, how many may pass, over how long)
         let mut rules = Vec::new();
         match kind {
@@ -237,7 +237,7 @@ impl Services {
             }
         }
         if wait_ms == 0 && kind == LimitKind::SignIn {
-            let since = now - attempts::KEPT_MS;
+            let since = now - attempts::kept_ms();
             let (n, newest) =
                 attempts::failures(&mut conn, kind.as_str(), Scope::Key(&key), since, id).await?;
             wait_ms = backoff_left(n - 1, newest, now, l);

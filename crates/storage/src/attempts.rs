@@ -7,8 +7,11 @@
 use crate::Result;
 use sqlx::AnyConnection;
 
-/// How long rows are kept: the longest window any limit looks back over.
-pub const KEPT_MS: i64 = 24 * 3600 * 1000;
+/// How long rows are kept: the catalog's period for them, which is also
+/// the longest window any limit may look back over.
+pub fn kept_ms() -> i64 {
+    chotomoni_domain::catalog::kept_ms("sign_in_attempts")
+}
 
 pub struct NewAttempt<'a> {
     pub kind: &'a str,
@@ -92,10 +95,10 @@ pub async fn failures(
     Ok((count, newest))
 }
 
-/// Deletes attempts older than any limit looks at.
+/// Deletes attempts older than the catalog's period for them.
 pub async fn sweep(conn: &mut AnyConnection, now: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM sign_in_attempts WHERE at < $1")
-        .bind(now - KEPT_MS)
+        .bind(now - kept_ms())
         .execute(conn)
         .await?
         .rows_affected())

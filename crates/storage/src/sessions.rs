@@ -116,8 +116,11 @@ pub async fn sweep(
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    let deleted = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+    // Expired, or older than the catalog's period for sessions (a sign-in
+    // made to last longer still goes then).
+    let deleted = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR created_at < $2")
         .bind(now)
+        .bind(now - chotomoni_domain::catalog::kept_ms("sessions"))
         .execute(&mut *conn)
         .await?
         .rows_affected();

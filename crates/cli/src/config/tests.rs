@@ -201,3 +201,17 @@ fn the_job_schedule_is_configured_by_name() {
         assert!(err.contains(says), "{toml}: {err}");
     }
 }
+
+#[test]
+fn a_sign_in_lasts_no_longer_than_the_catalog_keeps_sessions() {
+    let get =
+        |v: &'static str| move |k: &str| (k == "CHOTOMONI_SESSION_DAYS").then(|| v.to_owned());
+    let c = load(None, &Overrides::default(), &get("30")).unwrap();
+    assert_eq!(c.session_days, 30);
+    for bad in ["31", "0"] {
+        match load(None, &Overrides::default(), &get(bad)) {
+            Ok(_) => panic!("session_days = {bad} was accepted"),
+            Err(e) => assert!(format!("{e:#}").contains("session_days"), "{e:#}"),
+        }
+    }
+}

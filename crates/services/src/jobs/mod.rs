@@ -52,10 +52,6 @@ impl Default for JobSettings {
     }
 }
 
-/// Days a job's sealed contact is kept when its message could not be sent
-/// (the catalog's retention for `jobs.sealed`).
-pub const SEALED_KEPT_DAYS: i64 = 1;
-
 /// A job as an admin sees it; no payload (ids only, but not theirs to read).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobView {

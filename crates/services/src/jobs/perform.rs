@@ -2,7 +2,7 @@
 //! whose server died mid-run is run again by another, so each handler
 //! makes its state transition before its side effect, or its side effect
 //! is one that may be repeated (deleting what is already deleted).
-use super::{rows, JobRow, SEALED_KEPT_DAYS};
+use super::{rows, JobRow};
 use crate::error::{Result, ServiceError};
 use crate::Services;
 use chotomoni_domain::{JobKind, ProofId};
@@ -56,7 +56,12 @@ impl Services {
                 let now = self.now_ms();
                 let keep = i64::from(self.settings.jobs.keep_done_days) * DAY_MS;
                 let mut conn = self.db.conn().await?;
-                let n = rows::sweep(&mut conn, now - keep, now - SEALED_KEPT_DAYS * DAY_MS).await?;
+                let n = rows::sweep(
+                    &mut conn,
+                    now - keep,
+                    now - chotomoni_domain::catalog::kept_ms("jobs"),
+                )
+                .await?;
                 tracing::info!(jobs = n, "deleted finished jobs");
             }
             JobKind::ExportBuild => self.build_export(subject(job)?).await,

@@ -28,7 +28,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         rows::sweep_codes(
             &mut conn,
-            self.now_ms() - crate::accounts::CODE_TRIES_WINDOW_MS,
+            self.now_ms() - chotomoni_domain::catalog::kept_ms("request_codes"),
         )
         .await?;
         let now = self.now_ms();
