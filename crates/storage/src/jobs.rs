@@ -5,7 +5,7 @@
 //! and counts the attempt. Every later change is made only by the lease's
 //! owner, so a server whose lease ran out (and whose job another server
 //! took over) can no longer finish or fail it.
-use crate::{duplicate_as, Db, Engine, Result, StorageError};
+use crate::{duplicate_as, stored, Db, Engine, Result, StorageError};
 use chotomoni_domain::{JobKind, JobState};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
@@ -34,26 +34,15 @@ pub struct JobRow {
 const COLUMNS: &str = "id, kind, dedupe_key, payload, sealed, state, run_at, attempts, \
     max_attempts, lease_owner, lease_until, last_error, created_at, updated_at, finished_at";
 
-/// A stored name that is not one of ours fails here, where it is read,
-/// instead of being taken for some default further on.
-fn corrupt(column: &str, value: &str) -> sqlx::Error {
-    sqlx::Error::ColumnDecode {
-        index: column.to_owned(),
-        source: format!("jobs.{column} holds {value:?}, which is not a known value").into(),
-    }
-}
-
 impl FromRow<'_, AnyRow> for JobRow {
     fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
-        let kind: String = row.try_get("kind")?;
-        let state: String = row.try_get("state")?;
         Ok(JobRow {
             id: row.try_get("id")?,
-            kind: JobKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+            kind: stored(row, "jobs", "kind", JobKind::parse)?,
             dedupe_key: row.try_get("dedupe_key")?,
             payload: row.try_get("payload")?,
             sealed: row.try_get("sealed")?,
-            state: JobState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+            state: stored(row, "jobs", "state", JobState::parse)?,
             run_at: row.try_get("run_at")?,
             attempts: row.try_get("attempts")?,
             max_attempts: row.try_get("max_attempts")?,
@@ -275,17 +264,19 @@ pub async fn list(
 
 /// How many jobs are in each state.
 pub async fn counts(conn: &mut AnyConnection) -> Result<Vec<(JobState, i64)>> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
+    let rows: Vec<AnyRow> =
+        sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
             .fetch_all(conn)
             .await?;
-    rows.into_iter()
-        .map(|(s, n)| {
-            JobState::parse(&s)
-                .map(|state| (state, n))
-                .ok_or_else(|| StorageError::Database(corrupt("state", &s)))
+    rows.iter()
+        .map(|r| {
+            Ok((
+                stored(r, "jobs", "state", JobState::parse)?,
+                r.try_get("n")?,
+            ))
         })
-        .collect()
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(StorageError::Database)
 }
 
 /// Queues a failed job again with its attempts reset; `false` if it is not

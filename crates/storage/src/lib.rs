@@ -229,6 +229,23 @@ fn sqlite_pragmas(
     })
 }
 
+/// Reads a column that holds one of a domain enum's names: a value that is
+/// not one fails here, where it is read, instead of being taken for some
+/// default further on.
+pub(crate) fn stored<T>(
+    row: &sqlx::any::AnyRow,
+    table: &str,
+    column: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> std::result::Result<T, sqlx::Error> {
+    use sqlx::Row;
+    let value: String = row.try_get(column)?;
+    parse(&value).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: format!("{table}.{column} holds {value:?}, which is not a known value").into(),
+    })
+}
+
 /// Maps a unique-constraint violation to `Duplicate`, anything else to `Database`.
 pub(crate) fn duplicate_as(what: &str) -> impl FnOnce(sqlx::Error) -> StorageError + '_ {
     move |e| match &e {

@@ -1,15 +1,19 @@
 //! Privacy requests, their status history and the public form's one-time
 //! codes. No row holds personal data in clear.
-use crate::Result;
-use sqlx::{AnyConnection, FromRow};
+use crate::{stored, Result};
+use chotomoni_domain::{RequestChannel, RequestKind, RequestStatus};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+/// A request as stored; its kind, channel and status are read as the
+/// domain's enums, and a value that is not one fails where it is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRow {
     pub id: i64,
     pub customer_id: i64,
-    pub kind: String,
-    pub channel: String,
-    pub status: String,
+    pub kind: RequestKind,
+    pub channel: RequestChannel,
+    pub status: RequestStatus,
     pub verified_by: Option<String>,
     pub received_at: i64,
     pub deadline_at: i64,
@@ -22,6 +26,29 @@ pub struct RequestRow {
     pub export_id: Option<i64>,
     pub logged_by: Option<i64>,
     pub completed_at: Option<i64>,
+}
+
+impl FromRow<'_, AnyRow> for RequestRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        let t = "privacy_requests";
+        Ok(RequestRow {
+            id: row.try_get("id")?,
+            customer_id: row.try_get("customer_id")?,
+            kind: stored(row, t, "kind", RequestKind::parse)?,
+            channel: stored(row, t, "channel", RequestChannel::parse)?,
+            status: stored(row, t, "status", RequestStatus::parse)?,
+            verified_by: row.try_get("verified_by")?,
+            received_at: row.try_get("received_at")?,
+            deadline_at: row.try_get("deadline_at")?,
+            status_token_hash: row.try_get("status_token_hash")?,
+            status_expires_at: row.try_get("status_expires_at")?,
+            hold_reason: row.try_get("hold_reason")?,
+            outcome: row.try_get("outcome")?,
+            export_id: row.try_get("export_id")?,
+            logged_by: row.try_get("logged_by")?,
+            completed_at: row.try_get("completed_at")?,
+        })
+    }
 }
 
 pub struct NewRequest<'a> {

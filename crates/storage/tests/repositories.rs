@@ -578,3 +578,65 @@ async fn catalog_covers_schema(engine: Engine) {
     }
 }
 both_engines!(catalog_covers_the_live_schema, super::catalog_covers_schema);
+
+/// A privacy request whose stored status is not one (a bad migration, a
+/// hand edit) fails where it is read, instead of being taken for `open`
+/// and moved on.
+async fn corrupt_request_status(engine: Engine) {
+    use chotomoni_storage::privacy_requests::{self as requests, NewRequest};
+    let (_t, db) = open(engine).await;
+    let id = customer(&db, b"idx-req").await;
+    let mut c = db.conn().await.unwrap();
+    let request = requests::insert(
+        &mut c,
+        &NewRequest {
+            customer_id: id,
+            kind: "erasure",
+            channel: "api",
+            status: "open",
+            verified_by: Some("signed_in"),
+            received_at: 1_000,
+            deadline_at: 2_000,
+            status_token_hash: "h",
+            logged_by: None,
+        },
+    )
+    .await
+    .unwrap();
+    let row = requests::get(&mut c, request).await.unwrap().unwrap();
+    assert_eq!(row.status, chotomoni_domain::RequestStatus::Open);
+    assert_eq!(row.kind, chotomoni_domain::RequestKind::Erasure);
+    // The table's own check refuses such a value; a newer version's status
+    // read by an older server is what gets past it, so the check is set aside.
+    let unchecked = match engine {
+        Engine::Sqlite => "PRAGMA ignore_check_constraints = ON",
+        Engine::Postgres => {
+            "ALTER TABLE privacy_requests DROP CONSTRAINT privacy_requests_status_check"
+        }
+    };
+    sqlx::query(unchecked).execute(&mut *c).await.unwrap();
+    sqlx::query("UPDATE privacy_requests SET status = 'opened' WHERE id = $1")
+        .bind(request)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    let err = requests::get(&mut c, request)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("privacy_requests.status") && err.contains("opened"),
+        "{err}"
+    );
+    assert!(
+        requests::unfinished_verified(&mut c)
+            .await
+            .unwrap()
+            .is_empty(),
+        "never taken for an open request and moved on"
+    );
+}
+both_engines!(
+    a_corrupt_request_status_fails_where_it_is_read,
+    super::corrupt_request_status
+);

@@ -3,7 +3,7 @@
 //! proofs released from ended holds. A recurring scan queues one job per
 //! request that is due, so each runs on one server at a time, and every
 //! step moves the request in the same transaction as its effect.
-use super::{status_of, ForRequest};
+use super::ForRequest;
 use crate::consents::ConsentChannel;
 use crate::erasure::ErasureResult;
 use crate::error::{Result, ServiceError};
@@ -48,10 +48,10 @@ impl Services {
     /// Whether the job has something to do for `row` now.
     fn is_due(&self, row: &RequestRow, now: i64) -> Result<bool> {
         let review = i64::from(self.settings.erasure_review_days) * DAY_MS;
-        Ok(match status_of(row)? {
+        Ok(match row.status {
             RequestStatus::InProgress | RequestStatus::Held => true,
             RequestStatus::Open => {
-                row.kind != RequestKind::Erasure.as_str()
+                row.kind != RequestKind::Erasure
                     || row.received_at + review <= now
                     || row.deadline_at - DEADLINE_MARGIN_MS <= now
             }
@@ -70,7 +70,7 @@ impl Services {
         if !self.is_due(&row, self.now_ms())? {
             return Ok(());
         }
-        match status_of(&row)? {
+        match row.status {
             RequestStatus::InProgress => self.check_progress(row).await?,
             _ => self.carry_out(&Actor::System, row).await?,
         };
@@ -105,14 +105,14 @@ impl Services {
         let mut moved = 0;
         for (id, status) in before {
             let now = rows::get(&mut conn, id).await?.map(|r| r.status);
-            if now.as_deref() != Some(status.as_str()) {
+            if now != Some(status) {
                 moved += 1;
             }
         }
         Ok(moved)
     }
 
-    async fn unfinished_statuses(&self) -> Result<HashMap<i64, String>> {
+    async fn unfinished_statuses(&self) -> Result<HashMap<i64, RequestStatus>> {
         let mut conn = self.db.conn().await?;
         Ok(rows::unfinished_verified(&mut conn)
             .await?
@@ -123,8 +123,8 @@ impl Services {
 
     pub(super) async fn carry_out(&self, actor: &Actor, row: RequestRow) -> Result<RequestRow> {
         let customer = CustomerId(row.customer_id);
-        match RequestKind::parse(&row.kind) {
-            Some(RequestKind::MarketingOptOut) => {
+        match row.kind {
+            RequestKind::MarketingOptOut => {
                 self.withdraw_marketing_of(actor, customer, ConsentChannel::PrivacyRequest)
                     .await?;
                 let outcome =
@@ -141,7 +141,7 @@ impl Services {
                 )
                 .await
             }
-            Some(RequestKind::Erasure) => {
+            RequestKind::Erasure => {
                 let reach = self.reach_of(customer).await;
                 let completes = ForRequest {
                     row: &row,
@@ -165,7 +165,7 @@ impl Services {
                         .await
                     }
                     ErasureResult::Postponed { reason } => {
-                        if row.status == RequestStatus::Held.as_str()
+                        if row.status == RequestStatus::Held
                             && row.hold_reason.as_deref() == Some(reason.as_str())
                         {
                             return Ok(row);
@@ -177,7 +177,7 @@ impl Services {
                     }
                 }
             }
-            Some(RequestKind::Access) => {
+            RequestKind::Access => {
                 // The export, its build job and the request's move commit together.
                 let mut tx = self.db.begin().await?;
                 let export_id = self
@@ -195,10 +195,6 @@ impl Services {
                 tx.commit().await?;
                 self.reload(&row).await
             }
-            None => Err(ServiceError::Internal(format!(
-                "unknown request kind {}",
-                row.kind
-            ))),
         }
     }
 

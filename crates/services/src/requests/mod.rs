@@ -148,7 +148,7 @@ impl Services {
         let mut tx = self.db.begin().await?;
         if let Some(existing) = rows::pending_of_kind(&mut tx, customer_id, kind.as_str()).await? {
             drop(tx);
-            if existing.status == RequestStatus::Unverified.as_str() && verified_by.is_some() {
+            if existing.status == RequestStatus::Unverified && verified_by.is_some() {
                 let request = self
                     .move_request(
                         actor,
@@ -221,8 +221,7 @@ impl Services {
 
     /// Opt-outs and access copies need no review: they are carried out at once.
     async fn after_create(&self, row: RequestRow, created: bool) -> Result<Logged> {
-        let kind = RequestKind::parse(&row.kind).unwrap_or(RequestKind::Access);
-        let row = if row.status == RequestStatus::Open.as_str() && kind != RequestKind::Erasure {
+        let row = if row.status == RequestStatus::Open && row.kind != RequestKind::Erasure {
             self.carry_out(&Actor::System, row).await?
         } else {
             row
@@ -303,10 +302,10 @@ impl Services {
             Actor::Customer(_) => return Err(ServiceError::NotFound("request")),
             _ => return Err(ServiceError::Forbidden),
         };
-        if row.status != RequestStatus::Unverified.as_str() {
+        if row.status != RequestStatus::Unverified {
             return Err(ServiceError::Conflict(format!(
                 "the request is {}, not unverified",
-                row.status
+                row.status.as_str()
             )));
         }
         let row = self
@@ -346,7 +345,7 @@ impl Services {
             return Err(ServiceError::Forbidden);
         }
         let row = self.request_row(id).await?;
-        let status = status_of(&row)?;
+        let status = row.status;
         let row = match status {
             RequestStatus::Unverified => {
                 return Err(ServiceError::Conflict(
@@ -391,7 +390,7 @@ impl Services {
         note: &str,
         fill: impl FnOnce(&mut StatusChange),
     ) -> Result<()> {
-        let from = status_of(row)?;
+        let from = row.status;
         if from != to && !from.may_become(to) {
             return Err(ServiceError::Conflict(format!(
                 "a request that is {} cannot become {}",
@@ -404,7 +403,7 @@ impl Services {
             ..Default::default()
         };
         fill(&mut change);
-        if !rows::change_status(tx, row.id, &row.status, &change).await? {
+        if !rows::change_status(tx, row.id, row.status.as_str(), &change).await? {
             return Err(ServiceError::Conflict(
                 "the request was changed by someone else; reload it".into(),
             ));
@@ -459,12 +458,12 @@ impl Services {
 }
 
 fn view_of(row: RequestRow, history: Vec<RequestEvent>, now: i64) -> RequestView {
-    let status = RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Open);
+    let status = row.status;
     RequestView {
         id: row.id,
         customer_id: row.customer_id,
-        kind: RequestKind::parse(&row.kind).unwrap_or(RequestKind::Access),
-        channel: RequestChannel::parse(&row.channel).unwrap_or(RequestChannel::Api),
+        kind: row.kind,
+        channel: row.channel,
         status,
         verified_by: row.verified_by,
         received_at: row.received_at,
@@ -481,15 +480,4 @@ fn view_of(row: RequestRow, history: Vec<RequestEvent>, now: i64) -> RequestView
         logged_by: row.logged_by,
         history,
     }
-}
-
-/// A request's stored status; a value that is not one is an error here,
-/// never taken for `open`.
-pub(crate) fn status_of(row: &RequestRow) -> Result<RequestStatus> {
-    RequestStatus::parse(&row.status).ok_or_else(|| {
-        ServiceError::Internal(format!(
-            "privacy request {} has an unknown status {:?}",
-            row.id, row.status
-        ))
-    })
 }

@@ -77,7 +77,7 @@ impl Services {
             // The stored link is only a hash. A request support logged gave
             // its requester no link yet: the notice carries one. Anyone else
             // holds theirs, which must keep working.
-            let link = if row.channel == RequestChannel::SupportEmail.as_str() {
+            let link = if row.channel == RequestChannel::SupportEmail {
                 let token = random_token();
                 rows::set_status_token_hash(tx, row.id, &crate::auth::token_hash(&token)).await?;
                 Some(format!("{STATUS_PATH}{token}"))
