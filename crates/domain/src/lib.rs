@@ -22,6 +22,8 @@ pub use order::{
     ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Poisha,
 };
 pub use phone::Phone;
-pub use privacy_request::{HoldReason, RequestChannel, RequestKind, RequestStatus};
+pub use privacy_request::{
+    HoldReason, RequestChannel, RequestKind, RequestStatus, StoredExportStatus,
+};
 pub use proof::{ProofId, ProofKind, SharePurpose};
 pub use staff::{Role, StaffId};

@@ -47,6 +47,17 @@ string_enum! {
 }
 
 string_enum! {
+    /// Where an access export stands as stored: being built, ready to
+    /// download, failed, or expired (its file deleted).
+    StoredExportStatus {
+        Building = "building",
+        Ready = "ready",
+        Failed = "failed",
+        Expired = "expired",
+    }
+}
+
+string_enum! {
     /// Why an order's proof media is kept past an erasure.
     HoldReason {
         OpenClaim = "open_claim",

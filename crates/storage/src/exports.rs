@@ -3,16 +3,17 @@
 //! everything kept about one customer in a fixed number of queries (never
 //! one per order or per proof). Sealed fields arrive as bytes, as elsewhere.
 use crate::proofs::ProofRow;
-use crate::Result;
-use sqlx::{AnyConnection, FromRow};
+use crate::{stored, Result};
+use chotomoni_domain::StoredExportStatus;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ExportRow {
     pub id: i64,
     pub customer_id: i64,
     pub request_id: Option<i64>,
-    /// `building`, `ready`, `failed` or `expired`.
-    pub status: String,
+    pub status: StoredExportStatus,
     pub progress: i64,
     pub stage: String,
     pub blob_key: Option<String>,
@@ -27,6 +28,30 @@ pub struct ExportRow {
     pub error: Option<String>,
     /// Who asked for it (`customer:9`, `staff:3`, `system`).
     pub requested_by: String,
+}
+
+impl FromRow<'_, AnyRow> for ExportRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(ExportRow {
+            id: row.try_get("id")?,
+            customer_id: row.try_get("customer_id")?,
+            request_id: row.try_get("request_id")?,
+            status: stored(row, "exports", "status", StoredExportStatus::parse)?,
+            progress: row.try_get("progress")?,
+            stage: row.try_get("stage")?,
+            blob_key: row.try_get("blob_key")?,
+            file_key_enc: row.try_get("file_key_enc")?,
+            token_hash: row.try_get("token_hash")?,
+            size: row.try_get("size")?,
+            stored_size: row.try_get("stored_size")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            ready_at: row.try_get("ready_at")?,
+            expires_at: row.try_get("expires_at")?,
+            error: row.try_get("error")?,
+            requested_by: row.try_get("requested_by")?,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, customer_id, request_id, status, progress, stage, blob_key, \

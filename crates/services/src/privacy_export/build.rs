@@ -100,7 +100,7 @@ impl Services {
         let row = repo::get(&mut conn, id)
             .await?
             .ok_or(ServiceError::NotFound("export"))?;
-        if row.status != "building" {
+        if row.status != chotomoni_domain::StoredExportStatus::Building {
             // Finished by an earlier run whose server stopped before its job ended.
             return Ok(());
         }

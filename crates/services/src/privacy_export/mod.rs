@@ -24,7 +24,7 @@ use crate::{audit, Actor, Services};
 use base64::Engine;
 use chotomoni_crypto::proof_stream::ProofKey;
 use chotomoni_domain::staff::Permission;
-use chotomoni_domain::{CustomerId, JobKind};
+use chotomoni_domain::{CustomerId, JobKind, StoredExportStatus as Stored};
 use chotomoni_storage::customers;
 use chotomoni_storage::exports::{self as repo, ExportRow};
 use chotomoni_storage::Conn;
@@ -122,12 +122,12 @@ fn may_export(actor: &Actor, customer_id: i64, missing: &'static str) -> Result<
 }
 
 pub(crate) fn state_of(row: &ExportRow, now: i64) -> ExportState {
-    match row.status.as_str() {
-        "ready" if row.expires_at.is_some_and(|e| e <= now) => ExportState::Expired,
-        "ready" => ExportState::Ready,
-        "failed" => ExportState::Failed,
-        "expired" => ExportState::Expired,
-        _ => ExportState::Building,
+    match row.status {
+        Stored::Ready if row.expires_at.is_some_and(|e| e <= now) => ExportState::Expired,
+        Stored::Ready => ExportState::Ready,
+        Stored::Failed => ExportState::Failed,
+        Stored::Expired => ExportState::Expired,
+        Stored::Building => ExportState::Building,
     }
 }
 
@@ -203,7 +203,7 @@ impl Services {
             .await?
             .into_iter()
             .find(|r| {
-                r.status == "building"
+                r.status == Stored::Building
                     && r.request_id == request_id
                     && r.updated_at > now - STALLED_MS
             })
@@ -242,7 +242,7 @@ impl Services {
         let quotas = &self.settings.export_quotas;
         let running = exports
             .iter()
-            .filter(|r| r.status == "building" && r.updated_at > now - STALLED_MS)
+            .filter(|r| r.status == Stored::Building && r.updated_at > now - STALLED_MS)
             .count();
         if running >= quotas.running as usize {
             return Err(ServiceError::QuotaExceeded {
