@@ -94,7 +94,8 @@ fn tus_router() -> OpenApiRouter<AppState> {
 }
 
 /// Liveness and database reachability.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Up"), (status = 503, description = "Database unreachable")))]
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Up"),
+        (status = 503, description = "Database unreachable")))]
 async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::response::Response {
