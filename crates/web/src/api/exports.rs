@@ -26,7 +26,8 @@ pub struct NewExport {
 /// Starts building an access export in the background (the customer
 /// themself, support or admin). The answer is `building`; follow it at
 /// `GET /api/v1/privacy/exports/{id}`.
-#[utoipa::path(post, path = "/api/v1/privacy/exports", request_body(content = NewExport, description = "Optional for a customer exporting their own data"),
+#[utoipa::path(post, path = "/api/v1/privacy/exports",
+    security(("bearer" = []), ("session_cookie" = [])), request_body(content = NewExport, description = "Optional for a customer exporting their own data"),
     responses((status = 202, body = ExportStatus), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
@@ -69,7 +70,8 @@ pub async fn start(
 /// An export's status and progress. The first answer once it is ready
 /// carries `download` (its link, shown once); later answers say
 /// `link_shown`, and `POST …/link` makes a new link.
-#[utoipa::path(get, path = "/api/v1/privacy/exports/{id}", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/privacy/exports/{id}",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ExportStatus), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn status(
@@ -82,7 +84,8 @@ pub async fn status(
 }
 
 /// A new download link for a ready export; the previous one stops working.
-#[utoipa::path(post, path = "/api/v1/privacy/exports/{id}/link", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/privacy/exports/{id}/link",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ExportStatus), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "Not ready, or expired"),
         (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),

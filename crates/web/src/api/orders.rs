@@ -52,7 +52,8 @@ pub async fn create(
 
 /// Orders, newest first, with filters. Staff see all (packers without contact
 /// details); a signed-in customer sees their own.
-#[utoipa::path(get, path = "/api/v1/orders", params(OrderQuery),
+#[utoipa::path(get, path = "/api/v1/orders",
+    security(("bearer" = []), ("session_cookie" = [])), params(OrderQuery),
     responses((status = 200, body = OrderPage), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "Filtering by phone needs a role that may see contact details")))]
 pub async fn list(
@@ -82,7 +83,8 @@ pub async fn get_one(
 
 /// What a barcode or QR scan resolves to; tolerant of whitespace, control
 /// characters and prefixes the scanner adds.
-#[utoipa::path(get, path = "/api/v1/orders/by-code/{scanned}", params(ScanPath),
+#[utoipa::path(get, path = "/api/v1/orders/by-code/{scanned}",
+    security(("bearer" = []), ("session_cookie" = [])), params(ScanPath),
     responses((status = 200, body = OrderView), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 401, body = ErrorBody, description = "Staff only")))]
 pub async fn by_code(
@@ -103,7 +105,8 @@ pub struct StatusChange {
 }
 
 /// Moves an order along its lifecycle; an illegal change is 409 with what is allowed.
-#[utoipa::path(post, path = "/api/v1/orders/{number}/status", request_body = StatusChange, params(OrderPath),
+#[utoipa::path(post, path = "/api/v1/orders/{number}/status",
+    security(("bearer" = []), ("session_cookie" = [])), request_body = StatusChange, params(OrderPath),
     responses((status = 200, body = OrderView), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]

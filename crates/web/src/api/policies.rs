@@ -59,7 +59,8 @@ pub struct NewPolicy {
 }
 
 /// Publishes the next version (admin); it takes effect at once.
-#[utoipa::path(post, path = "/api/v1/privacy/policies", request_body = NewPolicy,
+#[utoipa::path(post, path = "/api/v1/privacy/policies",
+    security(("bearer" = []), ("session_cookie" = [])), request_body = NewPolicy,
     responses((status = 201, body = PolicyVersion), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "A language is missing"),
         (status = 401, body = ErrorBody, description = "Staff only")))]

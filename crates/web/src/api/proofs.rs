@@ -19,7 +19,8 @@ use std::ops::Range;
 use utoipa::{IntoParams, ToSchema};
 
 /// The proofs of one order, oldest first.
-#[utoipa::path(get, path = "/api/v1/orders/{number}/proofs", params(super::orders::OrderPath),
+#[utoipa::path(get, path = "/api/v1/orders/{number}/proofs",
+    security(("bearer" = []), ("session_cookie" = [])), params(super::orders::OrderPath),
     responses((status = 200, body = [ProofView]), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn of_order(
@@ -37,7 +38,8 @@ pub async fn of_order(
 }
 
 /// One proof's description: hashes, times, uploader, media facts.
-#[utoipa::path(get, path = "/api/v1/proofs/{id}", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/proofs/{id}",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ProofView), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn one(
@@ -52,7 +54,8 @@ pub async fn one(
 
 /// The proof file itself, decrypted and checked as it is read. Supports
 /// `Range: bytes=…` (206 Partial Content).
-#[utoipa::path(get, path = "/api/v1/proofs/{id}/content", params(("id" = i64, Path), ("Range" = Option<String>, Header)),
+#[utoipa::path(get, path = "/api/v1/proofs/{id}/content",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path), ("Range" = Option<String>, Header)),
     responses((status = 200, description = "The whole file"),
         (status = 206, description = "The requested range"), (status = 416, body = ErrorBody),
         (status = 404, body = ErrorBody),
@@ -75,7 +78,8 @@ pub async fn content(
 }
 
 /// The poster frame (or a photo's thumbnail) as JPEG.
-#[utoipa::path(get, path = "/api/v1/proofs/{id}/poster", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/proofs/{id}/poster",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, content_type = "image/jpeg"), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
         (status = 403, body = ErrorBody, description = "Not allowed to this role")))]
@@ -101,7 +105,8 @@ pub async fn poster(
 
 /// The proof's receipt: its log leaf, inclusion proof and the signed tree
 /// head, to be checked offline with `chotomoni verify FILE RECEIPT`.
-#[utoipa::path(get, path = "/api/v1/proofs/{id}/receipt", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/proofs/{id}/receipt",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, description = "Receipt JSON"), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
         (status = 403, body = ErrorBody, description = "Not allowed to this role")))]
@@ -131,7 +136,8 @@ pub struct NewShareLink {
 
 /// A link showing this one proof to a courier or marketplace, until it
 /// expires or is revoked (support and admin).
-#[utoipa::path(post, path = "/api/v1/proofs/{id}/share-links", params(("id" = i64, Path)), request_body = NewShareLink,
+#[utoipa::path(post, path = "/api/v1/proofs/{id}/share-links",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)), request_body = NewShareLink,
     responses((status = 201, body = ShareLink), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]
@@ -149,7 +155,8 @@ pub async fn share(
 }
 
 /// The share links made for a proof.
-#[utoipa::path(get, path = "/api/v1/proofs/{id}/share-links", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/proofs/{id}/share-links",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = [ShareLink]), (status = 403, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]
 pub async fn share_links(
@@ -166,7 +173,8 @@ pub async fn share_links(
 }
 
 /// Revokes a share link at once.
-#[utoipa::path(post, path = "/api/v1/share-links/{id}/revoke", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/share-links/{id}/revoke",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]
 pub async fn revoke(

@@ -43,7 +43,8 @@ fn signed_in(caller: &Caller) -> Result<Actor, ApiError> {
 /// Logs a request: staff on a customer's behalf, or a customer for
 /// themselves. 201 with the request and its deadline; 200 with the
 /// unfinished request of the same kind when there already is one.
-#[utoipa::path(post, path = "/api/v1/privacy/requests", request_body = NewRequest,
+#[utoipa::path(post, path = "/api/v1/privacy/requests",
+    security(("bearer" = []), ("session_cookie" = [])), request_body = NewRequest,
     responses((status = 201, body = RequestView),
         (status = 200, body = RequestView, description = "An unfinished request of this kind already exists"),
         (status = 403, body = ErrorBody, description = "Someone else's data"),
@@ -82,6 +83,7 @@ fn answer(logged: Logged) -> (StatusCode, axum::Json<RequestView>) {
 
 /// The back-office queue: unfinished requests by deadline, overdue first.
 #[utoipa::path(get, path = "/api/v1/privacy/requests",
+    security(("bearer" = []), ("session_cookie" = [])),
     responses((status = 200, body = [RequestView]), (status = 403, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Staff only")))]
 pub async fn queue(
@@ -104,7 +106,8 @@ pub struct RequestAnswer {
 }
 
 /// A request's state and history (its customer, or support).
-#[utoipa::path(get, path = "/api/v1/privacy/requests/{id}", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/privacy/requests/{id}",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = RequestAnswer), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]
 pub async fn one(
@@ -122,7 +125,8 @@ pub async fn one(
 }
 
 /// Carries out a verified request at once (support).
-#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/complete", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/complete",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = RequestView),
         (status = 409, body = ErrorBody, description = "Identity not confirmed yet"),
         (status = 401, body = ErrorBody, description = "Staff only"),
@@ -140,7 +144,8 @@ pub async fn complete(
 }
 
 /// Confirms the requester's identity (support, after checking; or the customer, signed in).
-#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/verify", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/verify",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = RequestView), (status = 409, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
         (status = 403, body = ErrorBody, description = "Not allowed to this role"),
@@ -163,7 +168,8 @@ pub struct Rejection {
 }
 
 /// Rejects a request (support), with the reason.
-#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/reject", params(("id" = i64, Path)), request_body = Rejection,
+#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/reject",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)), request_body = Rejection,
     responses((status = 200, body = RequestView), (status = 409, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Staff only"),
         (status = 403, body = ErrorBody, description = "Not allowed to this role"),
@@ -221,7 +227,8 @@ impl From<HoldRow> for Hold {
 }
 
 /// Keeps an order's proof media past an erasure (admin).
-#[utoipa::path(post, path = "/api/v1/orders/{number}/holds", params(super::orders::OrderPath), request_body = NewHold,
+#[utoipa::path(post, path = "/api/v1/orders/{number}/holds",
+    security(("bearer" = []), ("session_cookie" = [])), params(super::orders::OrderPath), request_body = NewHold,
     responses((status = 201, body = Hold), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Staff only"),
         (status = 404, body = ErrorBody, description = "No such order")))]
@@ -241,7 +248,8 @@ pub async fn place_hold(
 }
 
 /// Ends a hold; proofs it kept past an erasure are deleted by the next job run.
-#[utoipa::path(post, path = "/api/v1/privacy/holds/{id}/release", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/privacy/holds/{id}/release",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Hold), (status = 409, body = ErrorBody),
         (status = 401, body = ErrorBody, description = "Staff only"),
         (status = 403, body = ErrorBody, description = "Not allowed to this role"),
