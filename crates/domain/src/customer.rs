@@ -86,9 +86,12 @@ impl fmt::Debug for Address {
 }
 
 impl Address {
+    pub const MAX_LINE: usize = 200;
+    pub const MAX_AREA: usize = 80;
+
     pub fn parse(line: &str, area: &str, district: &str) -> Result<Self, FieldError> {
-        let line = required_text("line", line, 200).map_err(|e| e.within("address"))?;
-        let area = required_text("area", area, 80).map_err(|e| e.within("address"))?;
+        let line = required_text("line", line, Self::MAX_LINE).map_err(|e| e.within("address"))?;
+        let area = required_text("area", area, Self::MAX_AREA).map_err(|e| e.within("address"))?;
         let district = canonical_district(district).ok_or_else(|| {
             FieldError::new(
                 "address.district",
@@ -103,9 +106,14 @@ impl Address {
     }
 }
 
+/// The longest delivery instructions, in characters.
+pub const MAX_INSTRUCTIONS: usize = 500;
+
 /// Parses optional free text such as delivery instructions.
 pub fn instructions(input: Option<&str>) -> Result<Option<String>, FieldError> {
-    input.map_or(Ok(None), |s| optional_text("delivery_instructions", s, 500))
+    input.map_or(Ok(None), |s| {
+        optional_text("delivery_instructions", s, MAX_INSTRUCTIONS)
+    })
 }
 
 /// The 64 districts: canonical English name, Bangla name, older spellings.

@@ -12,6 +12,7 @@ pub mod phone;
 pub mod policy;
 pub mod privacy_request;
 pub mod proof;
+pub mod schema;
 pub mod staff;
 
 pub use consent::ConsentPurpose;

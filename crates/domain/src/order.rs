@@ -201,6 +201,8 @@ pub struct ItemLine {
 impl ItemLine {
     pub const MAX_QUANTITY: i64 = 10_000;
     pub const MAX_UNIT_PRICE: Poisha = 100_000_000; // 10 lakh taka
+    pub const MAX_NAME: usize = 200;
+    pub const MAX_SKU: usize = 64;
 
     /// `index` places the error in the request: `items[2].quantity`.
     pub fn parse(
@@ -211,9 +213,9 @@ impl ItemLine {
         unit_price: Poisha,
     ) -> Result<Self, FieldError> {
         let at = |e: FieldError| e.within(&format!("items[{index}]"));
-        let name = required_text("name", name, 200).map_err(at)?;
+        let name = required_text("name", name, Self::MAX_NAME).map_err(at)?;
         let sku = sku
-            .map_or(Ok(None), |s| optional_text("sku", s, 64))
+            .map_or(Ok(None), |s| optional_text("sku", s, Self::MAX_SKU))
             .map_err(at)?;
         if !(1..=Self::MAX_QUANTITY).contains(&quantity) {
             return Err(at(FieldError::new(

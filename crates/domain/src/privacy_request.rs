@@ -9,6 +9,10 @@ use utoipa::ToSchema;
 
 /// The policy's longest time to complete a request.
 pub const DEADLINE_DAYS: i64 = 90;
+/// The longest reason for rejecting a request, in characters.
+pub const MAX_REJECTION_REASON: usize = 200;
+/// The longest note on a legal hold, in characters.
+pub const MAX_HOLD_NOTE: usize = 200;
 const DAY_MS: i64 = 86_400_000;
 
 string_enum! {

@@ -321,7 +321,12 @@ impl Services {
         if !actor.staff_may(Permission::PlaceLegalHolds) {
             return Err(ServiceError::Forbidden);
         }
-        let note = chotomoni_domain::error::optional_text("note", note, 200)?.unwrap_or_default();
+        let note = chotomoni_domain::error::optional_text(
+            "note",
+            note,
+            chotomoni_domain::privacy_request::MAX_HOLD_NOTE,
+        )?
+        .unwrap_or_default();
         let now = self.now_ms();
         if until.is_some_and(|u| u <= now) {
             return Err(chotomoni_domain::FieldError::new("until", "must be in the future").into());

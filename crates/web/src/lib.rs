@@ -6,8 +6,10 @@ pub mod api;
 pub mod assets;
 pub mod caller;
 pub mod error;
+pub mod extract;
 pub mod json;
 pub mod logging;
+pub mod openapi;
 pub mod origin;
 pub mod pages;
 pub mod proxies;
@@ -42,7 +44,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api::router().split_for_parts();
+    let (api, openapi) = openapi::api();
     let openapi = std::sync::Arc::new(openapi);
     Router::new()
         .merge(api)

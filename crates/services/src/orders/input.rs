@@ -1,6 +1,7 @@
 //! A new order as it arrives, and its validation into domain values.
-use chotomoni_domain::customer::instructions;
+use chotomoni_domain::customer::{instructions, DISTRICTS, MAX_INSTRUCTIONS};
 use chotomoni_domain::order::check_items;
+use chotomoni_domain::schema;
 use chotomoni_domain::{
     Address, CustomerName, Email, FieldError, ItemLine, OrderSource, PaymentMethod, Phone,
 };
@@ -10,20 +11,26 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerInput {
+    #[schema(schema_with = schema::text::<{ CustomerName::MAX_CHARS }>)]
     pub name: String,
     /// A Bangladeshi mobile number in any usual form.
+    #[schema(schema_with = schema::phone)]
     pub phone: String,
     #[serde(default)]
+    #[schema(schema_with = schema::nullable_email)]
     pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
+    #[schema(schema_with = schema::text::<{ Address::MAX_LINE }>)]
     pub line: String,
     /// Area or thana.
+    #[schema(schema_with = schema::text::<{ Address::MAX_AREA }>)]
     pub area: String,
     /// One of the 64 districts (English or Bangla).
+    #[schema(schema_with = district)]
     pub district: String,
 }
 
@@ -36,11 +43,16 @@ pub struct AddressInput {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
+    #[schema(schema_with = schema::text::<{ ItemLine::MAX_NAME }>)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = schema::nullable_text::<{ ItemLine::MAX_SKU }>)]
     pub sku: Option<String>,
+    // The bounds are `ItemLine::MAX_QUANTITY` and `MAX_UNIT_PRICE` (utoipa takes literals).
+    #[schema(minimum = 1, maximum = 10000)]
     pub quantity: i64,
     /// Price of one unit in poisha (1 taka = 100 poisha).
+    #[schema(minimum = 0, maximum = 100000000)]
     pub unit_price: i64,
 }
 
@@ -120,8 +132,10 @@ pub fn price_lines(
 pub struct OrderInput {
     pub customer: CustomerInput,
     pub address: AddressInput,
+    #[schema(min_items = 1, max_items = 100)]
     pub items: Vec<ItemInput>,
     #[serde(default)]
+    #[schema(schema_with = schema::nullable_text::<{ MAX_INSTRUCTIONS }>)]
     pub delivery_instructions: Option<String>,
     pub payment_method: PaymentMethod,
     /// Staff entry only: `phone` or `facebook`. Shop orders are `shop`.
@@ -181,4 +195,16 @@ impl OrderInput {
             marketing_opt_in: self.marketing_opt_in,
         })
     }
+}
+
+/// The districts `Address::parse` knows, in every spelling it takes
+/// (it also ignores the case of the English ones).
+fn district() -> utoipa::openapi::schema::Object {
+    let names = DISTRICTS
+        .iter()
+        .flat_map(|(en, bn, old)| [*en, *bn].into_iter().chain(old.iter().copied()));
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(names))
+        .build()
 }

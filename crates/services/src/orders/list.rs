@@ -128,20 +128,35 @@ impl Services {
 }
 
 /// Query of the order list.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct OrderQuery {
+    /// An order status; empty is any.
+    #[param(schema_with = status_or_empty)]
     pub status: Option<String>,
     /// Customer's phone (staff who may see contact details only).
+    #[param(schema_with = chotomoni_domain::schema::blank_or_phone)]
     pub phone: Option<String>,
     /// First day, `YYYY-MM-DD` (Dhaka time).
+    #[param(schema_with = chotomoni_domain::schema::empty_or_date)]
     pub from: Option<String>,
     /// Last day, `YYYY-MM-DD` (Dhaka time), inclusive.
+    #[param(schema_with = chotomoni_domain::schema::empty_or_date)]
     pub to: Option<String>,
     /// Cursor from the previous page's `next_before`.
     pub before: Option<i64>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+}
+
+/// `OrderStatus`'s values, or empty for any.
+fn status_or_empty() -> utoipa::openapi::schema::Object {
+    let values = OrderStatus::ALL.iter().map(|s| s.as_str()).chain([""]);
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values))
+        .build()
 }
 
 impl OrderQuery {

@@ -50,7 +50,7 @@ pub struct RequestView {
     /// Why the request waits, when held.
     pub hold_reason: Option<String>,
     /// What was done (categories and counts, never personal data).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub outcome: Option<serde_json::Value>,
     pub completed_at: Option<i64>,
     /// The status link, which shows this request without signing in. Only
@@ -329,7 +329,11 @@ impl Services {
         if !actor.staff_may(Permission::HandlePrivacyRequests) {
             return Err(ServiceError::Forbidden);
         }
-        let reason = chotomoni_domain::error::required_text("reason", reason, 200)?;
+        let reason = chotomoni_domain::error::required_text(
+            "reason",
+            reason,
+            chotomoni_domain::privacy_request::MAX_REJECTION_REASON,
+        )?;
         let row = self.request_row(id).await?;
         let row = self
             .move_request(actor, &row, RequestStatus::Rejected, &reason, |c| {

@@ -4,9 +4,10 @@
 //! for HTML, since the link is opened by people.
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Path;
 use crate::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chotomoni_domain::catalog::Lang;
@@ -25,8 +26,10 @@ pub struct NewExport {
 /// Starts building an access export in the background (the customer
 /// themself, support or admin). The answer is `building`; follow it at
 /// `GET /api/v1/privacy/exports/{id}`.
-#[utoipa::path(post, path = "/api/v1/privacy/exports", request_body(content = NewExport, description = "Optional for a customer exporting their own data"),
-    responses((status = 202, body = ExportStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/privacy/exports",
+    security(("bearer" = []), ("session_cookie" = [])), request_body(content = NewExport, description = "Optional for a customer exporting their own data"),
+    responses((status = 202, body = ExportStatus), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
               (status = 429, body = ErrorBody, description = "The customer's export quota is used up (`exports_per_day`, with Retry-After; `export_running`)")))]
 pub async fn start(
@@ -67,8 +70,10 @@ pub async fn start(
 /// An export's status and progress. The first answer once it is ready
 /// carries `download` (its link, shown once); later answers say
 /// `link_shown`, and `POST …/link` makes a new link.
-#[utoipa::path(get, path = "/api/v1/privacy/exports/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = ExportStatus), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/privacy/exports/{id}",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = ExportStatus), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -79,8 +84,12 @@ pub async fn status(
 }
 
 /// A new download link for a ready export; the previous one stops working.
-#[utoipa::path(post, path = "/api/v1/privacy/exports/{id}/link", params(("id" = i64, Path)),
-    responses((status = 200, body = ExportStatus), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "Not ready, or expired")))]
+#[utoipa::path(post, path = "/api/v1/privacy/exports/{id}/link",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = ExportStatus), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not ready, or expired"),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
+        (status = 403, body = ErrorBody, description = "Not allowed to this role")))]
 pub async fn new_link(
     State(state): State<AppState>,
     caller: Caller,
@@ -100,7 +109,10 @@ fn no_store(mut res: Response) -> Response {
 /// says so; another customer's is 404.
 #[utoipa::path(get, path = "/privacy/exports/download/{token}", params(("token" = String, Path)),
     responses((status = 200, content_type = "application/zip", description = "The ZIP, as an attachment"),
-              (status = 404, body = ErrorBody), (status = 410, body = ErrorBody, description = "The link expired")))]
+              (status = 404, body = ErrorBody),
+        (status = 410, body = ErrorBody, description = "The link expired"),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
+        (status = 403, body = ErrorBody, description = "Signed in as someone who may not download this export")))]
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,23 +2,25 @@
 //! failed (with the error and attempts), and a retry for a failed job.
 use crate::caller::Caller;
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chotomoni_services::jobs::{JobView, QueueView};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct QueueQuery {
-    /// Only jobs in this state.
-    #[param(pattern = "^(queued|running|done|failed)$")]
+    /// Only jobs in this state (empty: every state).
+    #[param(pattern = "^(queued|running|done|failed)?$")]
     pub state: Option<String>,
 }
 
 /// The queue: how many jobs are in each state, and the newest 200 (of one
 /// state, if asked). Admins only.
 #[utoipa::path(get, path = "/api/v1/jobs", params(QueueQuery),
-    responses((status = 200, body = QueueView), (status = 401, body = ErrorBody),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = QueueView), (status = 401, body = ErrorBody, description = "Staff only"),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody, description = "An unknown state")))]
 pub async fn queue(
     State(state): State<AppState>,
@@ -33,7 +35,8 @@ pub async fn queue(
 
 /// Queues a failed job again, its attempts counted anew. Admins only.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", params(("id" = i64, Path, description = "the job")),
-    responses((status = 200, body = JobView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = JobView), (status = 401, body = ErrorBody, description = "Staff only"), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "The job is not failed, or the same work is queued again")))]
 pub async fn retry(
     State(state): State<AppState>,

@@ -27,13 +27,24 @@ struct ApiDoc;
 
 struct BearerAuth;
 
+/// How a caller is signed in: the bearer token of `POST /api/v1/session`, or
+/// the same value as the session cookie (browsers, and customers who sign in
+/// on the pages). Operations that refuse visitors name both.
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let components = api.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::caller::SESSION_COOKIE,
+            ))),
         );
     }
 }
@@ -97,7 +108,8 @@ fn tus_router() -> OpenApiRouter<AppState> {
 }
 
 /// Liveness and database reachability.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Up"), (status = 503, description = "Database unreachable")))]
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Up"),
+        (status = 503, description = "Database unreachable")))]
 async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::response::Response {

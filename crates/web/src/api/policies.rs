@@ -2,11 +2,13 @@
 //! ones, in both languages.
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Path;
 use crate::json::Json;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chotomoni_domain::policy::PolicyDraft;
+use chotomoni_domain::schema;
 use chotomoni_services::policies::PolicyVersion;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -49,14 +51,19 @@ pub async fn one(
 #[serde(deny_unknown_fields)]
 pub struct NewPolicy {
     /// The full text in Bangla.
+    #[schema(schema_with = schema::policy_text)]
     pub bn: String,
     /// The full text in English.
+    #[schema(schema_with = schema::policy_text)]
     pub en: String,
 }
 
 /// Publishes the next version (admin); it takes effect at once.
-#[utoipa::path(post, path = "/api/v1/privacy/policies", request_body = NewPolicy,
-    responses((status = 201, body = PolicyVersion), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody, description = "A language is missing")))]
+#[utoipa::path(post, path = "/api/v1/privacy/policies",
+    security(("bearer" = []), ("session_cookie" = [])), request_body = NewPolicy,
+    responses((status = 201, body = PolicyVersion), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "A language is missing"),
+        (status = 401, body = ErrorBody, description = "Staff only")))]
 pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,

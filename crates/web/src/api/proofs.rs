@@ -3,9 +3,10 @@
 //! transparency log (signed tree heads, consistency proofs, the log key).
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -18,8 +19,10 @@ use std::ops::Range;
 use utoipa::{IntoParams, ToSchema};
 
 /// The proofs of one order, oldest first.
-#[utoipa::path(get, path = "/api/v1/orders/{number}/proofs", params(("number" = String, Path)),
-    responses((status = 200, body = [ProofView]), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/orders/{number}/proofs",
+    security(("bearer" = []), ("session_cookie" = [])), params(super::orders::OrderPath),
+    responses((status = 200, body = [ProofView]), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn of_order(
     State(state): State<AppState>,
     caller: Caller,
@@ -35,8 +38,10 @@ pub async fn of_order(
 }
 
 /// One proof's description: hashes, times, uploader, media facts.
-#[utoipa::path(get, path = "/api/v1/proofs/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = ProofView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/proofs/{id}",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = ProofView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn one(
     State(state): State<AppState>,
     caller: Caller,
@@ -49,8 +54,13 @@ pub async fn one(
 
 /// The proof file itself, decrypted and checked as it is read. Supports
 /// `Range: bytes=…` (206 Partial Content).
-#[utoipa::path(get, path = "/api/v1/proofs/{id}/content", params(("id" = i64, Path), ("Range" = Option<String>, Header)),
-    responses((status = 200, description = "The whole file"), (status = 206, description = "The requested range"), (status = 416, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/proofs/{id}/content",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path), ("Range" = Option<String>, Header)),
+    responses((status = 200, description = "The whole file"),
+        (status = 206, description = "The requested range"), (status = 416, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
+        (status = 403, body = ErrorBody, description = "Not allowed to this role")))]
 pub async fn content(
     State(state): State<AppState>,
     caller: Caller,
@@ -68,8 +78,11 @@ pub async fn content(
 }
 
 /// The poster frame (or a photo's thumbnail) as JPEG.
-#[utoipa::path(get, path = "/api/v1/proofs/{id}/poster", params(("id" = i64, Path)),
-    responses((status = 200, content_type = "image/jpeg"), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/proofs/{id}/poster",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, content_type = "image/jpeg"), (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
+        (status = 403, body = ErrorBody, description = "Not allowed to this role")))]
 pub async fn poster(
     State(state): State<AppState>,
     caller: Caller,
@@ -92,8 +105,11 @@ pub async fn poster(
 
 /// The proof's receipt: its log leaf, inclusion proof and the signed tree
 /// head, to be checked offline with `chotomoni verify FILE RECEIPT`.
-#[utoipa::path(get, path = "/api/v1/proofs/{id}/receipt", params(("id" = i64, Path)),
-    responses((status = 200, description = "Receipt JSON"), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/proofs/{id}/receipt",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, description = "Receipt JSON"), (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
+        (status = 403, body = ErrorBody, description = "Not allowed to this role")))]
 pub async fn receipt(
     State(state): State<AppState>,
     caller: Caller,
@@ -120,8 +136,11 @@ pub struct NewShareLink {
 
 /// A link showing this one proof to a courier or marketplace, until it
 /// expires or is revoked (support and admin).
-#[utoipa::path(post, path = "/api/v1/proofs/{id}/share-links", params(("id" = i64, Path)), request_body = NewShareLink,
-    responses((status = 201, body = ShareLink), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/proofs/{id}/share-links",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)), request_body = NewShareLink,
+    responses((status = 201, body = ShareLink), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]
 pub async fn share(
     State(state): State<AppState>,
     caller: Caller,
@@ -136,8 +155,10 @@ pub async fn share(
 }
 
 /// The share links made for a proof.
-#[utoipa::path(get, path = "/api/v1/proofs/{id}/share-links", params(("id" = i64, Path)),
-    responses((status = 200, body = [ShareLink]), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/proofs/{id}/share-links",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = [ShareLink]), (status = 403, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]
 pub async fn share_links(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,8 +173,10 @@ pub async fn share_links(
 }
 
 /// Revokes a share link at once.
-#[utoipa::path(post, path = "/api/v1/share-links/{id}/revoke", params(("id" = i64, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/share-links/{id}/revoke",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
@@ -167,7 +190,8 @@ pub async fn revoke(
 }
 
 /// The newest signed tree head of the proof log (C2SP checkpoint, signed note).
-#[utoipa::path(get, path = "/api/v1/log/checkpoint", responses((status = 200, content_type = "text/plain"), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/log/checkpoint", responses((status = 200, content_type = "text/plain"),
+        (status = 404, body = ErrorBody)))]
 pub async fn checkpoint(State(state): State<AppState>) -> ApiResult<Response> {
     let note = state
         .services
@@ -187,8 +211,10 @@ pub async fn checkpoint(State(state): State<AppState>) -> ApiResult<Response> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ConsistencyQuery {
     /// The older tree size.
+    #[param(minimum = 1)]
     pub from: u64,
-    /// The newer tree size.
+    /// The newer tree size, at least `from`.
+    #[param(minimum = 1)]
     pub to: u64,
 }
 
@@ -206,7 +232,8 @@ pub struct ConsistencyProof {
 /// Proof that the log of size `to` extends the one of size `from`: nothing
 /// logged was changed or removed.
 #[utoipa::path(get, path = "/api/v1/log/consistency", params(ConsistencyQuery),
-    responses((status = 200, body = ConsistencyProof), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ConsistencyProof), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn consistency(
     State(state): State<AppState>,
     Query(q): Query<ConsistencyQuery>,

@@ -1,11 +1,13 @@
 //! Privacy requests (access, erasure, marketing opt-out) and legal holds.
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Path;
 use crate::json::Json;
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use chotomoni_domain::{HoldReason, OrderNumber, RequestKind};
+use chotomoni_domain::privacy_request::{MAX_HOLD_NOTE, MAX_REJECTION_REASON};
+use chotomoni_domain::{schema, HoldReason, OrderNumber, RequestKind};
 use chotomoni_services::privacy_export::ExportStatus;
 use chotomoni_services::requests::{Logged, RequestView};
 use chotomoni_services::{Actor, ServiceError};
@@ -16,13 +18,14 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
-    /// `access`, `erasure` or `marketing_opt_out`.
-    pub kind: String,
+    pub kind: RequestKind,
     /// The customer's phone number as on record.
+    #[schema(schema_with = schema::phone)]
     pub phone: String,
     /// Staff: the address the request came from by email; when it is the
     /// one on record, the request is verified.
     #[serde(default)]
+    #[schema(schema_with = schema::nullable_email)]
     pub email: Option<String>,
 }
 
@@ -40,26 +43,22 @@ fn signed_in(caller: &Caller) -> Result<Actor, ApiError> {
 /// Logs a request: staff on a customer's behalf, or a customer for
 /// themselves. 201 with the request and its deadline; 200 with the
 /// unfinished request of the same kind when there already is one.
-#[utoipa::path(post, path = "/api/v1/privacy/requests", request_body = NewRequest,
-    responses((status = 201, body = RequestView), (status = 200, body = RequestView, description = "An unfinished request of this kind already exists"),
-        (status = 403, body = ErrorBody, description = "Someone else's data"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/privacy/requests",
+    security(("bearer" = []), ("session_cookie" = [])), request_body = NewRequest,
+    responses((status = 201, body = RequestView),
+        (status = 200, body = RequestView, description = "An unfinished request of this kind already exists"),
+        (status = 403, body = ErrorBody, description = "Someone else's data"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     Json(input): Json<NewRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<RequestView>)> {
     let actor = signed_in(&caller)?;
-    let kind = RequestKind::parse(input.kind.trim()).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "must be access, erasure or marketing_opt_out",
-        )
-        .field("kind")
-    })?;
     let logged = state
         .services
-        .log_request(&actor, kind, &input.phone, input.email.as_deref())
+        .log_request(&actor, input.kind, &input.phone, input.email.as_deref())
         .await
         .map_err(|e| match (e, actor) {
             (ServiceError::Forbidden, Actor::Customer(_)) => ApiError::new(
@@ -84,7 +83,9 @@ fn answer(logged: Logged) -> (StatusCode, axum::Json<RequestView>) {
 
 /// The back-office queue: unfinished requests by deadline, overdue first.
 #[utoipa::path(get, path = "/api/v1/privacy/requests",
-    responses((status = 200, body = [RequestView]), (status = 403, body = ErrorBody)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = [RequestView]), (status = 403, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Staff only")))]
 pub async fn queue(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,8 +106,10 @@ pub struct RequestAnswer {
 }
 
 /// A request's state and history (its customer, or support).
-#[utoipa::path(get, path = "/api/v1/privacy/requests/{id}", params(("id" = i64, Path)),
-    responses((status = 200, body = RequestAnswer), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/privacy/requests/{id}",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = RequestAnswer), (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid")))]
 pub async fn one(
     State(state): State<AppState>,
     caller: Caller,
@@ -122,8 +125,13 @@ pub async fn one(
 }
 
 /// Carries out a verified request at once (support).
-#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/complete", params(("id" = i64, Path)),
-    responses((status = 200, body = RequestView), (status = 409, body = ErrorBody, description = "Identity not confirmed yet")))]
+#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/complete",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = RequestView),
+        (status = 409, body = ErrorBody, description = "Identity not confirmed yet"),
+        (status = 401, body = ErrorBody, description = "Staff only"),
+        (status = 403, body = ErrorBody, description = "Not allowed to this role"),
+        (status = 404, body = ErrorBody, description = "No such request")))]
 pub async fn complete(
     State(state): State<AppState>,
     caller: Caller,
@@ -136,8 +144,12 @@ pub async fn complete(
 }
 
 /// Confirms the requester's identity (support, after checking; or the customer, signed in).
-#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/verify", params(("id" = i64, Path)),
-    responses((status = 200, body = RequestView), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/verify",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = RequestView), (status = 409, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
+        (status = 403, body = ErrorBody, description = "Not allowed to this role"),
+        (status = 404, body = ErrorBody, description = "No such request")))]
 pub async fn verify(
     State(state): State<AppState>,
     caller: Caller,
@@ -151,12 +163,17 @@ pub async fn verify(
 #[serde(deny_unknown_fields)]
 pub struct Rejection {
     /// Why, without personal data.
+    #[schema(schema_with = schema::text::<MAX_REJECTION_REASON>)]
     pub reason: String,
 }
 
 /// Rejects a request (support), with the reason.
-#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/reject", params(("id" = i64, Path)), request_body = Rejection,
-    responses((status = 200, body = RequestView), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/reject",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)), request_body = Rejection,
+    responses((status = 200, body = RequestView), (status = 409, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Staff only"),
+        (status = 403, body = ErrorBody, description = "Not allowed to this role"),
+        (status = 404, body = ErrorBody, description = "No such request")))]
 pub async fn reject(
     State(state): State<AppState>,
     caller: Caller,
@@ -175,9 +192,9 @@ pub async fn reject(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewHold {
-    /// `open_claim` or `legal`.
-    pub reason: String,
+    pub reason: HoldReason,
     #[serde(default)]
+    #[schema(schema_with = schema::blank_or_text::<MAX_HOLD_NOTE>)]
     pub note: String,
     /// When the hold ends on its own (Unix ms); none: until released.
     #[serde(default)]
@@ -210,8 +227,11 @@ impl From<HoldRow> for Hold {
 }
 
 /// Keeps an order's proof media past an erasure (admin).
-#[utoipa::path(post, path = "/api/v1/orders/{number}/holds", params(("number" = String, Path)), request_body = NewHold,
-    responses((status = 201, body = Hold), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/orders/{number}/holds",
+    security(("bearer" = []), ("session_cookie" = [])), params(super::orders::OrderPath), request_body = NewHold,
+    responses((status = 201, body = Hold), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Staff only"),
+        (status = 404, body = ErrorBody, description = "No such order")))]
 pub async fn place_hold(
     State(state): State<AppState>,
     caller: Caller,
@@ -220,24 +240,20 @@ pub async fn place_hold(
 ) -> ApiResult<(StatusCode, axum::Json<Hold>)> {
     let actor = caller.require_staff()?;
     let number = OrderNumber::parse(&number)?;
-    let reason = HoldReason::parse(input.reason.trim()).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "must be open_claim or legal",
-        )
-        .field("reason")
-    })?;
     let hold = state
         .services
-        .place_hold(&actor, number, reason, &input.note, input.until)
+        .place_hold(&actor, number, input.reason, &input.note, input.until)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(hold.into())))
 }
 
 /// Ends a hold; proofs it kept past an erasure are deleted by the next job run.
-#[utoipa::path(post, path = "/api/v1/privacy/holds/{id}/release", params(("id" = i64, Path)),
-    responses((status = 200, body = Hold), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/privacy/holds/{id}/release",
+    security(("bearer" = []), ("session_cookie" = [])), params(("id" = i64, Path)),
+    responses((status = 200, body = Hold), (status = 409, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Staff only"),
+        (status = 403, body = ErrorBody, description = "Not allowed to this role"),
+        (status = 404, body = ErrorBody, description = "No such hold")))]
 pub async fn release_hold(
     State(state): State<AppState>,
     caller: Caller,

@@ -24,7 +24,9 @@ pub struct SignedIn {
 
 /// Staff sign-in. Rate limited per account and per address.
 #[utoipa::path(post, path = "/api/v1/session", request_body = SignIn,
-    responses((status = 200, body = SignedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = SignedIn), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "Too many password checks at once (`busy`, with Retry-After)")))]
 pub async fn sign_in(
     State(state): State<AppState>,
     caller: Caller,
@@ -54,7 +56,8 @@ pub async fn sign_in(
 }
 
 /// Signs out: the session ends for the cookie and the bearer token alike.
-#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204, description = "Signed out")))]
+#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204, description = "Signed out"),
+        (status = 401, body = ErrorBody, description = "The bearer token is not valid")))]
 pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> ApiResult<Response> {
     if let Some(s) = &caller.session {
         state.services.sign_out(s).await?;

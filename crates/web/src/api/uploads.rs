@@ -4,9 +4,10 @@
 //! Protocol headers are parsed here; errors keep the one JSON envelope.
 use crate::caller::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Path;
 use crate::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -47,9 +48,13 @@ pub async fn discover(State(state): State<AppState>) -> Response {
 /// the first bytes arrive at once (creation-with-upload).
 #[utoipa::path(post, path = "/api/v1/uploads/",
     params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header), ("Tus-Resumable" = String, Header)),
-    responses((status = 201, description = "Created; Location names the upload"), (status = 404, body = ErrorBody, description = "Unknown order"),
+    responses((status = 201, description = "Created; Location names the upload"),
+        (status = 404, body = ErrorBody, description = "Unknown order"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 429, body = ErrorBody, description = "An upload quota is used up: `too_many_unfinished_uploads`, `unfinished_upload_bytes`, `claim_uploads_per_day` (with Retry-After)")))]
+        (status = 429, body = ErrorBody, description = "An upload quota is used up: `too_many_unfinished_uploads`, `unfinished_upload_bytes`, `claim_uploads_per_day` (with Retry-After)"),
+        (status = 400, body = ErrorBody, description = "A tus header is missing or malformed (`invalid_header`)"),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
+        (status = 412, body = ErrorBody, description = "Tus-Resumable is not 1.0.0")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -85,7 +90,10 @@ pub async fn create(
 
 /// How far an upload got.
 #[utoipa::path(head, path = "/api/v1/uploads/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "Upload-Offset and Upload-Length"), (status = 404, description = "Unknown, expired or someone else's")))]
+    responses((status = 200, description = "Upload-Offset and Upload-Length"),
+        (status = 404, description = "Unknown, expired or someone else's"),
+        (status = 401, description = "The bearer token is not valid"),
+        (status = 412, description = "Tus-Resumable is not 1.0.0")))]
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,8 +115,13 @@ pub async fn status(
 /// nothing for the upload idle timeout is ended: 204 with the offset of what
 /// arrived (460 with a checksum), and the client resumes from there.
 #[utoipa::path(patch, path = "/api/v1/uploads/{id}", params(("id" = String, Path), ("Upload-Offset" = u64, Header), ("Upload-Checksum" = Option<String>, Header)),
-    responses((status = 204, description = "Stored; Upload-Offset is the new offset"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "Wrong offset"),
-        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 460, body = ErrorBody, description = "Checksum mismatch")))]
+    responses((status = 204, description = "Stored; Upload-Offset is the new offset"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "Wrong offset"),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 460, body = ErrorBody, description = "Checksum mismatch"),
+        (status = 400, body = ErrorBody, description = "A tus header is missing or malformed (`invalid_header`)"),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
+        (status = 412, body = ErrorBody, description = "Tus-Resumable is not 1.0.0")))]
 pub async fn append(
     State(state): State<AppState>,
     caller: Caller,
@@ -162,7 +175,10 @@ async fn receive(
 }
 
 /// Cancels an upload and deletes what was received (termination).
-#[utoipa::path(delete, path = "/api/v1/uploads/{id}", params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/uploads/{id}", params(("id" = String, Path)), responses((status = 204),
+        (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody, description = "Not signed in, or the bearer token is not valid"),
+        (status = 412, body = ErrorBody, description = "Tus-Resumable is not 1.0.0")))]
 pub async fn terminate(
     State(state): State<AppState>,
     caller: Caller,

@@ -303,6 +303,20 @@ async fn bad_input(engine: Engine) {
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("status")));
     let (s, e) = app.get("/api/v1/orders?from=yesterday", &support).await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("from")));
+    // Parameters the extractors refuse are in the envelope too, named.
+    for (path, field) in [
+        ("/api/v1/orders?limit=many", "limit"),
+        ("/api/v1/orders?colour=red", "colour"),
+        ("/api/v1/log/consistency?from=1", "to"),
+        ("/api/v1/proofs/first", "id"),
+    ] {
+        let (s, e) = app.get(path, &support).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+            (422, Some("invalid_field"), Some(field)),
+            "{path}"
+        );
+    }
 }
 both_engines!(bad_input_is_refused_with_the_field_named, super::bad_input);
 
