@@ -10,7 +10,6 @@ use axum::Form;
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::OrderSource;
 use chotomoni_services::orders::ItemInput;
-use chotomoni_storage::products;
 use serde_json::json;
 
 pub async fn new_form(ctx: Ctx, State(state): State<AppState>) -> Result<Response, PageError> {
@@ -44,7 +43,7 @@ pub async fn new_order(
     };
     let mut items = vec![];
     {
-        let mut conn = ctx.conn(&state).await?;
+        let catalogue = state.services.catalogue();
         for (sku, qty) in [
             (&form.sku1, &form.qty1),
             (&form.sku2, &form.qty2),
@@ -56,10 +55,7 @@ pub async fn new_order(
             let Ok(quantity) = qty.trim().parse::<i64>() else {
                 return again(json!({ "items": "err-field-items" }));
             };
-            let Some(p) = products::by_sku(&mut conn, sku)
-                .await
-                .map_err(|e| ctx.fail(e.into()))?
-            else {
+            let Some(p) = catalogue.product(sku).await.map_err(|e| ctx.fail(e))? else {
                 return again(json!({ "items": "err-field-items" }));
             };
             items.push(ItemInput {

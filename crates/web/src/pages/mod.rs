@@ -292,16 +292,6 @@ impl Ctx {
             .map_err(|_| self.error(StatusCode::NOT_FOUND, "err-not-found"))
     }
 
-    /// A database connection, or the error page.
-    pub async fn conn(&self, state: &AppState) -> Result<chotomoni_storage::PooledConn, PageError> {
-        state
-            .services
-            .db
-            .conn()
-            .await
-            .map_err(|e| self.fail(e.into()))
-    }
-
     /// A form POST must come with the session cookie and its CSRF token.
     pub fn check_csrf(&self, token: &str) -> Result<&Session, PageError> {
         let Some(s) = self.caller.session.as_ref() else {

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chotomoni_services::orders::ItemInput;
 use chotomoni_services::{Actor, ServiceError};
-use chotomoni_storage::products;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
@@ -19,10 +18,12 @@ pub struct CartLine {
 }
 
 pub(super) async fn product_list(ctx: &Ctx, state: &AppState) -> Result<Vec<Json>, PageError> {
-    let mut conn = ctx.conn(state).await?;
-    let rows = products::active(&mut conn)
+    let rows = state
+        .services
+        .catalogue()
+        .on_sale()
         .await
-        .map_err(|e| ctx.fail(e.into()))?;
+        .map_err(|e| ctx.fail(e))?;
     Ok(rows
         .into_iter()
         .map(|p| {
@@ -61,13 +62,14 @@ pub async fn cart_add(
         .ok()
         .filter(|q| (1..=99).contains(q))
         .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-quantity"))?;
-    let mut conn = ctx.conn(&state).await?;
-    let product = products::by_sku(&mut conn, &form.sku)
+    let product = state
+        .services
+        .catalogue()
+        .product(&form.sku)
         .await
-        .map_err(|e| ctx.fail(e.into()))?
-        .filter(|p| p.active == 1)
+        .map_err(|e| ctx.fail(e))?
+        .filter(|p| p.on_sale)
         .ok_or_else(|| ctx.error(StatusCode::NOT_FOUND, "err-not-found"))?;
-    drop(conn);
     // The one strictly necessary cookie is set here, and only here, for visitors.
     let (session, cookie) = match &ctx.caller.session {
         Some(_) => (ctx.check_csrf(&form.csrf)?.clone(), None),
@@ -120,13 +122,10 @@ async fn cart_view(
         .as_ref()
         .and_then(|s| serde_json::from_str(&s.cart).ok())
         .unwrap_or_default();
-    let mut conn = ctx.conn(state).await?;
+    let catalogue = state.services.catalogue();
     let (mut lines, mut items, mut total) = (vec![], vec![], 0);
     for l in cart {
-        let Some(p) = products::by_sku(&mut conn, &l.sku)
-            .await
-            .map_err(|e| ctx.fail(e.into()))?
-        else {
+        let Some(p) = catalogue.product(&l.sku).await.map_err(|e| ctx.fail(e))? else {
             continue;
         };
         total += p.price * l.quantity;
