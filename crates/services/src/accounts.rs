@@ -4,6 +4,7 @@
 //! keyed hash of the code are stored; neither the number nor the code is
 //! ever logged.
 use crate::auth::{check_new_password, hash_password, ClientInfo, Session};
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{audit, customers, Actor, Services};
 use chotomoni_domain::{CustomerId, CustomerName, Email, FieldError, Phone};
@@ -152,7 +153,7 @@ impl Services {
         .await?;
         sms.send(phone.as_e164(), &sms_text(&code))
             .await
-            .map_err(|e| ServiceError::Internal(format!("the code could not be sent: {e}")))?;
+            .context("the code could not be sent")?;
         // The number of an existing customer went to the SMS provider.
         let existing = customer_rows::find_by_phone_index(
             &mut *self.db.conn().await?,
@@ -217,7 +218,7 @@ impl Services {
         let password = r.password.to_owned();
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await
-            .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))??;
+            .context("password hashing failed")??;
         let mut tx = self.db.begin().await?;
         let existing =
             customer_rows::find_by_phone_index(&mut tx, &self.vault.phone_index(&phone)).await?;

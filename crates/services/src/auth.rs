@@ -1,4 +1,5 @@
 //! Staff and customer sign-in, sessions and the sign-in rate limit.
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::rate_limit::Attempt;
 use crate::{audit, Actor, Services};
@@ -47,7 +48,7 @@ pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
         .map(|h| h.to_string())
-        .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))
+        .context("password hashing failed")
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {

@@ -54,6 +54,44 @@ pub enum ServiceError {
     Storage(StorageError),
     #[error("{0}")]
     Internal(String),
+    /// Something on our side failed while doing `context`; `source` says
+    /// why and is kept, so the log shows the whole chain.
+    #[error("{context}")]
+    Failed {
+        context: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+/// `.context("storing a proof")`: an error from below, kept as the source
+/// of a [`ServiceError::Failed`] that says what was being done.
+pub trait Context<T> {
+    fn context(self, what: &'static str) -> Result<T>;
+}
+
+impl<T, E: std::error::Error + Send + Sync + 'static> Context<T> for std::result::Result<T, E> {
+    fn context(self, what: &'static str) -> Result<T> {
+        self.map_err(|e| ServiceError::Failed {
+            context: what,
+            source: Box::new(e),
+        })
+    }
+}
+
+/// An error with its causes, outermost first (`storing a proof: I/O: disk full`).
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl From<StorageError> for ServiceError {
@@ -72,3 +110,18 @@ impl From<chotomoni_storage::SqlxError> for ServiceError {
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_keeps_its_cause_for_the_log() {
+        let io = std::io::Error::other("disk full");
+        let e = Err::<(), _>(io).context("storing a proof").unwrap_err();
+        assert_eq!(e.to_string(), "storing a proof");
+        assert_eq!(chain(&e), "storing a proof: disk full");
+        let source = std::error::Error::source(&e).expect("the cause is kept");
+        assert_eq!(source.to_string(), "disk full");
+    }
+}

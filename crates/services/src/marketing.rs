@@ -15,6 +15,7 @@
 //! and cannot be forged or pointed at someone else.
 use crate::consents::ConsentChannel;
 use crate::customers::{open_contact, ContactView};
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{audit, Actor, Services};
 use base64::Engine as _;
@@ -302,7 +303,7 @@ impl Services {
         mailer
             .send(&mail)
             .await
-            .map_err(|e| ServiceError::Internal(format!("marketing email not sent: {e}")))?;
+            .context("marketing email not sent")?;
         self.note_send(customer, purpose).await?;
         Ok(MarketingOutcome::Sent)
     }
@@ -331,7 +332,7 @@ impl Services {
         let text = format!("{}\n\n{SMS_OPT_OUT_LINE}", text.trim_end());
         sms.send(&phone, &text)
             .await
-            .map_err(|e| ServiceError::Internal(format!("marketing SMS not sent: {e}")))?;
+            .context("marketing SMS not sent")?;
         self.note_send(customer, purpose).await?;
         Ok(MarketingOutcome::Sent)
     }

@@ -2,7 +2,8 @@
 //! made since its backup applied again, and the blind indexes (left out of
 //! backups, being keyed by the installation rather than the person) rebuilt
 //! from the sealed values of the customers whose keys are in the vault.
-use crate::error::{Result, ServiceError};
+use crate::error::Context as _;
+use crate::error::Result;
 use crate::vault::open_text;
 use crate::{Actor, Services};
 use chotomoni_domain::{Email, Phone};
@@ -16,10 +17,7 @@ impl Services {
         let Some(vault) = &self.key_vault else {
             return Ok(0);
         };
-        let journal = vault
-            .erasures()
-            .await
-            .map_err(|e| ServiceError::Internal(format!("key vault: {e}")))?;
+        let journal = vault.erasures().await.context("key vault")?;
         let mut conn = self.db.conn().await?;
         let mut db_journal: Vec<i64> = rows::journal_entries(&mut conn)
             .await?

@@ -120,8 +120,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Sealed
             | ServiceError::WrongMasterKey
             | ServiceError::Storage(_)
-            | ServiceError::Internal(_) => {
-                tracing::error!(error = %e, "request failed");
+            | ServiceError::Internal(_)
+            | ServiceError::Failed { .. } => {
+                tracing::error!(error = %chotomoni_services::error::chain(&e), "request failed");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",

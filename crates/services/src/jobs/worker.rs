@@ -3,7 +3,7 @@
 //! server stalled past the lease, and another took it over) is abandoned
 //! here: only the lease's owner may finish it.
 use super::rows::{self, JobRow, Outcome};
-use crate::error::{Result, ServiceError};
+use crate::error::{chain, Result, ServiceError};
 use crate::Services;
 use chotomoni_domain::{job::retry_delay, JobKind};
 use std::future::Future;
@@ -168,7 +168,10 @@ impl Worker {
         };
         tokio::select! {
             joined = work => Some(joined.unwrap_or_else(|e| {
-                Err(ServiceError::Internal(format!("the job stopped: {e}")))
+                Err(ServiceError::Failed {
+                    context: "the job stopped",
+                    source: Box::new(e),
+                })
             })),
             _ = renew => {
                 abort.abort();
@@ -204,19 +207,4 @@ impl Worker {
 
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
-}
-
-/// An error with its causes, outermost first.
-pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let more = cause.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -6,6 +6,7 @@
 use super::archive::{self, add_bytes, extension, ExportZip, SealedWriter};
 use super::collect::{Collected, ExportData};
 use super::{file_key_ctx, html};
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::proofs::finish::proof_ctx;
 use crate::proofs::read::{plaintext, read_all, TO_END};
@@ -142,14 +143,14 @@ impl Services {
             services.write_export(&handle, id, &path, &file_key, data, jobs)
         })
         .await
-        .map_err(|e| ServiceError::Internal(format!("the export writer stopped: {e}")))??;
+        .context("the export writer stopped")??;
         self.export_progress(id, 97, "storing").await?;
         let stored_size = self
             .proofs
             .blobs
             .put_file(&blob_key, &staging)
             .await
-            .map_err(|e| ServiceError::Internal(format!("storing an export: {e}")))?;
+            .context("storing an export")?;
         let now = self.now_ms();
         let expires_at = now + i64::from(self.settings.export_link_days) * 86_400_000;
         let mut tx = self.db.begin().await?;
@@ -195,7 +196,10 @@ impl Services {
         mut data: ExportData,
         jobs: Vec<ProofJob>,
     ) -> Result<u64> {
-        let io = |e: std::io::Error| ServiceError::Internal(format!("writing an export: {e}"));
+        let io = |e: std::io::Error| ServiceError::Failed {
+            context: "writing an export",
+            source: Box::new(e),
+        };
         let file = create_private(path).map_err(io)?;
         let out = BufWriter::with_capacity(256 * 1024, file);
         let mut zip: ExportZip<_> =
@@ -313,7 +317,7 @@ impl Services {
             .blobs
             .size(poster_key)
             .await
-            .map_err(|e| ServiceError::Internal(format!("reading a poster: {e}")))?;
+            .context("reading a poster")?;
         read_all(plaintext(&self.proofs.blobs, poster_key, size, key, 0..TO_END).await?).await
     }
 }

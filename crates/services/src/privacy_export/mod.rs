@@ -16,6 +16,7 @@ pub mod collect;
 pub mod html;
 pub mod sections;
 
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::jobs::Job;
 use crate::orders::millis_to_rfc3339;
@@ -409,7 +410,7 @@ impl Services {
                     .blobs
                     .delete(key)
                     .await
-                    .map_err(|e| ServiceError::Internal(format!("deleting an export: {e}")))?;
+                    .context("deleting an export")?;
             }
             repo::set_expired(&mut conn, row.id, now).await?;
             audit::change(
@@ -440,7 +441,7 @@ impl Services {
                 .blobs
                 .delete(key)
                 .await
-                .map_err(|e| ServiceError::Internal(format!("deleting an export: {e}")))?;
+                .context("deleting an export")?;
         }
         let mut tx = self.db.begin().await?;
         for key in repo::delete_for_customer(&mut tx, customer_id).await? {

@@ -3,6 +3,7 @@
 //! file moves into the blob store, and the proof row, its log leaf and the
 //! new signed tree head are written in one transaction.
 use super::upload::ctx;
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::jobs::Job;
 use crate::orders::millis_to_rfc3339;
@@ -45,7 +46,7 @@ impl Services {
                 .blobs
                 .put_file(&blob_key, &staged)
                 .await
-                .map_err(|e| ServiceError::Internal(format!("storing a proof: {e}")))?;
+                .context("storing a proof")?;
             Stored {
                 size: row.length as u64,
                 sha256: received_sha256,
@@ -85,7 +86,7 @@ impl Services {
             key.open(std::io::BufReader::new(file))
                 .map_err(|_| ServiceError::Sealed)?
                 .read_to_end(&mut plain)
-                .map_err(|e| ServiceError::Internal(format!("reading back an upload: {e}")))?;
+                .context("reading back an upload")?;
             strip_location(&plain, media).map_err(|e| {
                 ServiceError::UnsupportedMedia(format!("the photo cannot be read: {e}"))
             })
@@ -100,7 +101,7 @@ impl Services {
             .blobs
             .put(blob_key, proof_key.encrypt_all(&cleaned))
             .await
-            .map_err(|e| ServiceError::Internal(format!("storing a proof: {e}")))?;
+            .context("storing a proof")?;
         let _ = tokio::fs::remove_file(store.staging_path(&row.id)).await;
         Ok(stored)
     }
@@ -130,7 +131,7 @@ impl Services {
             .blobs
             .size(blob_key)
             .await
-            .map_err(|e| ServiceError::Internal(format!("storing a proof: {e}")))?;
+            .context("storing a proof")?;
         let mut tx = self.db.begin().await?;
         let ckey = self.customer_key_of(&mut tx, row.customer_id).await?;
         let proof_key =

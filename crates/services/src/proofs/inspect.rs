@@ -4,6 +4,7 @@
 //! a recurring job queues proofs an error left uninspected.
 use super::finish::proof_ctx;
 use super::read::{plaintext, read_all};
+use crate::error::Context as _;
 use crate::error::Result;
 use crate::jobs::Job;
 use crate::Services;
@@ -67,7 +68,7 @@ impl Services {
                     .blobs
                     .put(&poster_key, key.encrypt_all(&jpeg))
                     .await
-                    .map_err(|e| crate::ServiceError::Internal(format!("storing a poster: {e}")))?;
+                    .context("storing a poster")?;
                 probed.poster_key = Some(poster_key);
             }
             Err(e) if probed.error.is_none() => probed.error = Some(format!("poster: {e}")),
@@ -108,7 +109,7 @@ impl Services {
             .blobs
             .size(poster_key)
             .await
-            .map_err(|e| crate::ServiceError::Internal(format!("reading a poster: {e}")))?;
+            .context("reading a poster")?;
         // A poster's plaintext length is not recorded: read to the end.
         let stream = plaintext(
             &self.proofs.blobs,

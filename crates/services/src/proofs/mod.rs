@@ -15,6 +15,7 @@ pub mod share;
 pub mod upload;
 pub mod view;
 
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::Services;
 use chotomoni_crypto::proof_stream::ProofKey;
@@ -116,7 +117,7 @@ impl ProofStore {
             ServiceError::Internal(format!("cannot create {}: {e}", staging_dir.display()))
         })?;
         let log_key = SigningKey::from_seed(&settings.log_origin, keys.log_seed())
-            .map_err(|e| ServiceError::Internal(format!("proof log key: {e}")))?;
+            .context("proof log key")?;
         let inspections = Arc::new(tokio::sync::Semaphore::new(
             settings.inspections_at_once.max(1),
         ));

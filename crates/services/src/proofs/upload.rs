@@ -2,6 +2,7 @@
 //! creation, termination and expiration extensions). The bytes themselves
 //! arrive through [`super::append`].
 use super::ProofStore;
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{Actor, Services};
 use chotomoni_crypto::proof_stream::ProofKey;
@@ -241,5 +242,5 @@ async fn write_staging_header(store: &ProofStore, id: &str, header: &[u8]) -> Re
     })
     .await
     .map_err(|e| ServiceError::Internal(e.to_string()))?
-    .map_err(|e| ServiceError::Internal(format!("creating an upload's staging file: {e}")))
+    .context("creating an upload's staging file")
 }

@@ -7,6 +7,7 @@
 //! send never undoes the erasure.
 use super::status_link::{random_token, STATUS_PATH};
 use crate::erasure::ErasureReport;
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::jobs::Job;
 use crate::orders::local_time;
@@ -139,14 +140,13 @@ impl Services {
             .keyring()
             .open_for_job(&job.dedupe_key, sealed)
             .map_err(|_| ServiceError::Sealed)?;
-        let notice: Notice = serde_json::from_slice(&plain)
-            .map_err(|e| ServiceError::Internal(format!("a notice that does not read: {e}")))?;
+        let notice: Notice =
+            serde_json::from_slice(&plain).context("a notice that does not read")?;
         let Notice { reach, text } = notice;
         match (&self.sms, &reach.phone, &self.mail, &reach.email) {
-            (Some(sms), Some(phone), _, _) => sms
-                .send(phone, &text)
-                .await
-                .map_err(|e| ServiceError::Internal(format!("sending the SMS: {e}"))),
+            (Some(sms), Some(phone), _, _) => {
+                sms.send(phone, &text).await.context("sending the SMS")
+            }
             (_, _, Some(mail), Some(email)) => {
                 let message = chotomoni_mail::OutgoingMail {
                     to: email.clone(),
@@ -155,9 +155,7 @@ impl Services {
                     text,
                     headers: Vec::new(),
                 };
-                mail.send(&message)
-                    .await
-                    .map_err(|e| ServiceError::Internal(format!("sending the email: {e}")))
+                mail.send(&message).await.context("sending the email")
             }
             // No way to reach them on this server's transports.
             _ => Ok(()),

@@ -269,8 +269,8 @@ impl Ctx {
             TooLarge(_) | UnsupportedMedia(_) | ChecksumMismatch => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "err-invalid")
             }
-            Sealed | WrongMasterKey | Storage(_) | Internal(_) | Tampered(_) => {
-                tracing::error!(error = %e, "page failed");
+            Sealed | WrongMasterKey | Storage(_) | Internal(_) | Failed { .. } | Tampered(_) => {
+                tracing::error!(error = %chotomoni_services::error::chain(&e), "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "err-generic")
             }
         };

@@ -9,6 +9,7 @@ mod threads;
 
 use super::open_proof_key;
 use super::upload::{ctx, UploadState};
+use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{Actor, Services};
 use bytes::Bytes;
@@ -61,7 +62,10 @@ impl Segment {
                     "the body goes past the Upload-Length declared at creation; nothing was stored"
                         .into(),
                 ),
-                JobError::Io(e) => ServiceError::Internal(format!("writing an upload: {e}")),
+                JobError::Io(e) => ServiceError::Failed {
+                    context: "writing an upload",
+                    source: Box::new(e),
+                },
             })
     }
 }
@@ -378,5 +382,5 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(|e| ServiceError::Internal(format!("upload staging: {e}")))
+        .context("upload staging")
 }
