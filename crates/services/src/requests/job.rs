@@ -34,7 +34,7 @@ impl Services {
         let now = self.now_ms();
         let mut queued = 0;
         for row in rows::unfinished_verified(&mut conn).await? {
-            if self.is_due(&row, now)?
+            if self.is_due(&row, now)
                 && self
                     .enqueue(&mut conn, Job::about(JobKind::PrivacyRequest, row.id))
                     .await?
@@ -46,9 +46,9 @@ impl Services {
     }
 
     /// Whether the job has something to do for `row` now.
-    fn is_due(&self, row: &RequestRow, now: i64) -> Result<bool> {
+    fn is_due(&self, row: &RequestRow, now: i64) -> bool {
         let review = i64::from(self.settings.erasure_review_days) * DAY_MS;
-        Ok(match row.status {
+        match row.status {
             RequestStatus::InProgress | RequestStatus::Held => true,
             RequestStatus::Open => {
                 row.kind != RequestKind::Erasure
@@ -56,7 +56,7 @@ impl Services {
                     || row.deadline_at - DEADLINE_MARGIN_MS <= now
             }
             _ => false,
-        })
+        }
     }
 
     /// One request's job: carries it out, resumes it or follows its export,
@@ -67,7 +67,7 @@ impl Services {
             return Ok(());
         };
         drop(conn);
-        if !self.is_due(&row, self.now_ms())? {
+        if !self.is_due(&row, self.now_ms()) {
             return Ok(());
         }
         match row.status {
