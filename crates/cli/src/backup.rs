@@ -186,7 +186,7 @@ pub async fn finish(
 ) -> Result<Restored> {
     let mut customers: Vec<(i64, Option<i64>)> =
         sqlx::query_as("SELECT id, erased_at FROM customers ORDER BY id")
-            .fetch_all(&services.db.pool)
+            .fetch_all(&services.db().pool)
             .await?;
     customers.sort_unstable();
     let in_vault = vault.key_ids().await.context("reading the key vault")?;
@@ -199,7 +199,7 @@ pub async fn finish(
             continue;
         };
         chotomoni_storage::customers::insert_key(
-            &mut *services.db.conn().await?,
+            &mut *services.db().conn().await?,
             *id,
             &wrapped,
             chotomoni_services::now_ms(),

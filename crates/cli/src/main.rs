@@ -170,10 +170,10 @@ async fn run(command: Command, config: Config) -> Result<()> {
         }
         Command::Backup { out } => {
             let vault = services
-                .key_vault
-                .clone()
+                .key_vault()
+                .cloned()
                 .context("backup needs the key vault (key_vault_dir)")?;
-            let w = backup::backup(&services.db, &services.proofs().blobs, &vault, &out).await?;
+            let w = backup::backup(services.db(), &services.proofs().blobs, &vault, &out).await?;
             let rows: u64 = w.manifest.tables.iter().map(|t| t.rows).sum();
             println!(
                 "backup written to {}: {} tables, {rows} rows, {} media objects ({} bytes) listed; {} new keys copied to the key vault",
@@ -322,8 +322,8 @@ async fn restore(config: &Config, from: &std::path::Path) -> Result<()> {
     db.pool.close().await;
     let services = open(config).await?;
     let vault = services
-        .key_vault
-        .clone()
+        .key_vault()
+        .cloned()
         .context("restore needs the key vault (key_vault_dir)")?;
     let r = backup::finish(&services, from, &vault, &services.proofs().blobs).await?;
     println!(
@@ -355,7 +355,7 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
     let addr = listener.local_addr()?;
     if demo {
         demo_shop(&services, &config.data_dir).await?;
-        if services.sms.is_none() {
+        if services.sms().is_none() {
             let path = outbox_path(config);
             services = services.with_sms(Arc::new(FileOutbox::new(&path)));
             println!(
@@ -364,7 +364,7 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
             );
         }
     }
-    match (&config.sms_provider, &services.sms) {
+    match (&config.sms_provider, &services.sms()) {
         (Some(p), _) if p == "file" => println!(
             "SMS are written to {}, not sent (sms_provider = \"file\").",
             outbox_path(config).display()
@@ -378,7 +378,7 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
             mail_outbox_dir(config).display()
         );
     }
-    if services.public_url.is_none() && (services.mail.is_some() || services.sms.is_some()) {
+    if services.public_url().is_none() && (services.mail().is_some() || services.sms().is_some()) {
         println!("No public_url configured: marketing messages cannot be sent (their opt-out links need it).");
     }
     // Background work: the recurring jobs declared, then this server's
@@ -397,7 +397,7 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
         })));
     }
     println!("Chotomoni is running at http://{addr}/");
-    let audit = services.audit.clone();
+    let audit = services.audit().clone();
     let state = AppState {
         services,
         config: WebConfig {

@@ -147,7 +147,7 @@ async fn bench_engine(engine: Engine, orders: usize) -> String {
     // The export: baseline reads first, then the exports, the baseline again.
     let mut export_base = Vec::new();
     for _ in 0..BASELINE_ROUNDS {
-        export_base.push(export_baseline(&services.db, heavy.id).await);
+        export_base.push(export_baseline(services.db(), heavy.id).await);
     }
     let mut exports = Vec::new();
     for round in 0..EXPORT_ROUNDS {
@@ -156,18 +156,18 @@ async fn bench_engine(engine: Engine, orders: usize) -> String {
         exports.push(e);
     }
     for _ in 0..BASELINE_ROUNDS {
-        export_base.push(export_baseline(&services.db, heavy.id).await);
+        export_base.push(export_baseline(services.db(), heavy.id).await);
     }
     exports.sort_by_key(|e| e.time);
     let export = &exports[exports.len() / 2];
     let export_base = median(&mut export_base);
 
     // Erasure of ordinary customers: each one's baseline just before it.
-    let chosen = ordinary_customers(&services.db, heavy.id, ERASURES).await;
+    let chosen = ordinary_customers(services.db(), heavy.id, ERASURES).await;
     let mut erase_times = Vec::new();
     let mut erase_bases = Vec::new();
     for (id, n_orders) in &chosen {
-        let base = erasure_baseline(&services.db, *id).await;
+        let base = erasure_baseline(services.db(), *id).await;
         let time = time_erasure(&services, *id).await;
         eprintln!(
             "  erase customer {id} ({n_orders} orders): {} (baseline {})",
@@ -184,7 +184,7 @@ async fn bench_engine(engine: Engine, orders: usize) -> String {
     let order_counts: Vec<String> = chosen.iter().map(|(_, n)| n.to_string()).collect();
 
     // Erasure of the heavy customer (their exports go too).
-    let heavy_base = erasure_baseline(&services.db, heavy.id).await;
+    let heavy_base = erasure_baseline(services.db(), heavy.id).await;
     let heavy_erase = time_erasure(&services, heavy.id).await;
     eprintln!(
         "  erase heavy customer: {} (baseline {})",

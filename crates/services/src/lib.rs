@@ -90,28 +90,28 @@ impl Default for Settings {
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct Services {
-    pub db: Db,
-    pub vault: vault::Vault,
-    pub settings: Settings,
-    pub audit: audit::AuditWriter,
+    pub(crate) db: Db,
+    pub(crate) vault: vault::Vault,
+    pub(crate) settings: Settings,
+    pub(crate) audit: audit::AuditWriter,
     /// Sends the one-time codes of account registration; `None` when no SMS
     /// transport is configured (registration is then unavailable).
-    pub sms: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
+    pub(crate) sms: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
     /// Sends marketing email; `None` when no mail transport is configured.
-    pub mail: Option<std::sync::Arc<dyn chotomoni_mail::Mailer>>,
+    pub(crate) mail: Option<std::sync::Arc<dyn chotomoni_mail::Mailer>>,
     /// The shop's public base URL (`https://shop.example`), for links in
     /// messages sent outside a request (unsubscribe links) and for checking
     /// webhook signatures; `None` when not configured.
-    pub public_url: Option<String>,
+    pub(crate) public_url: Option<String>,
     pub(crate) session_cache: std::sync::Arc<session_cache::SessionCache>,
     pub(crate) proofs: proofs::ProofStore,
     /// Password checks running now (Argon2 is slow and memory-hungry on
     /// purpose, so a burst must not queue without bound).
-    pub password_checks: std::sync::Arc<tokio::sync::Semaphore>,
+    pub(crate) password_checks: std::sync::Arc<tokio::sync::Semaphore>,
     /// Customers' keys and the erasure journal, apart from the database.
-    pub key_vault: Option<chotomoni_storage::key_vault::KeyVault>,
+    pub(crate) key_vault: Option<chotomoni_storage::key_vault::KeyVault>,
     /// The time every rule goes by (tests move it on).
-    pub clock: clock::Clock,
+    pub(crate) clock: clock::Clock,
     /// Wakes this server's idle workers when a job is queued here.
     pub(crate) job_signal: std::sync::Arc<tokio::sync::Notify>,
 }
@@ -169,6 +169,58 @@ impl Services {
     pub fn with_mail(mut self, mail: std::sync::Arc<dyn chotomoni_mail::Mailer>) -> Services {
         self.mail = Some(mail);
         self
+    }
+
+    /// Another server of the same shop beside `other`: the same SMS and
+    /// mail providers, and the same clock.
+    pub fn serving_beside(mut self, other: &Services) -> Services {
+        self.sms = other.sms.clone();
+        self.mail = other.mail.clone();
+        self.clock = other.clock.clone();
+        self
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn vault(&self) -> &vault::Vault {
+        &self.vault
+    }
+
+    pub fn audit(&self) -> &audit::AuditWriter {
+        &self.audit
+    }
+
+    pub fn clock(&self) -> &clock::Clock {
+        &self.clock
+    }
+
+    pub fn sms(&self) -> Option<&std::sync::Arc<dyn chotomoni_sms::SmsSender>> {
+        self.sms.as_ref()
+    }
+
+    pub fn mail(&self) -> Option<&std::sync::Arc<dyn chotomoni_mail::Mailer>> {
+        self.mail.as_ref()
+    }
+
+    /// Password checks running now: holding permits makes sign-ins busy
+    /// (tests of the 503 that follows).
+    pub fn password_checks(&self) -> &std::sync::Arc<tokio::sync::Semaphore> {
+        &self.password_checks
+    }
+
+    /// Customers' keys and the erasure journal, apart from the database.
+    pub fn key_vault(&self) -> Option<&chotomoni_storage::key_vault::KeyVault> {
+        self.key_vault.as_ref()
+    }
+
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
     }
 
     /// The same services, knowing their public base URL (no trailing `/`).

@@ -66,7 +66,7 @@ async fn logs_of_an_order_flow_hold_no_personal_data() {
         )
         .await;
     assert_eq!(s, 422);
-    app.services.audit.flush().await;
+    app.services.audit().flush().await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(

@@ -86,7 +86,7 @@ pub async fn heavy_customer(s: &Services) -> Heavy {
     }
     let id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = $1")
         .bind(numbers[0].id().0)
-        .fetch_one(&s.db.pool)
+        .fetch_one(&s.db().pool)
         .await
         .expect("the customer");
     let me = Actor::Customer(CustomerId(id));
@@ -147,7 +147,7 @@ pub async fn heavy_customer(s: &Services) -> Heavy {
             .await
             .expect("policy acceptance");
     }
-    let mut tx = s.db.begin().await.expect("transaction");
+    let mut tx = s.db().begin().await.expect("transaction");
     for number in numbers.iter().take(100) {
         chotomoni_services::disclosures::disclose(
             &mut tx,
@@ -175,7 +175,7 @@ pub async fn settle(s: &Services) {
     let started = Instant::now();
     loop {
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM proofs WHERE probed_at IS NULL")
-            .fetch_one(&s.db.pool)
+            .fetch_one(&s.db().pool)
             .await
             .expect("count");
         if left == 0 {
@@ -187,15 +187,18 @@ pub async fn settle(s: &Services) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    match s.db.engine {
+    match s.db().engine {
         chotomoni_storage::Engine::Postgres => {
             sqlx::query("VACUUM ANALYZE")
-                .execute(&s.db.pool)
+                .execute(&s.db().pool)
                 .await
                 .expect("vacuum");
         }
         chotomoni_storage::Engine::Sqlite => {
-            assert!(s.db.truncate_wal().await.expect("checkpoint"), "checkpoint");
+            assert!(
+                s.db().truncate_wal().await.expect("checkpoint"),
+                "checkpoint"
+            );
         }
     }
     eprintln!("  settled in {}", show(started.elapsed()));

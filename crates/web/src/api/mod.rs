@@ -114,7 +114,7 @@ async fn healthz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    match state.services.db.ping().await {
+    match state.services.db().ping().await {
         Ok(()) => (axum::http::StatusCode::OK, "ok").into_response(),
         Err(_) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

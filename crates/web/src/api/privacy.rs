@@ -79,6 +79,6 @@ pub async fn catalog(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
 ) -> axum::Json<CatalogDoc> {
     axum::Json(catalog_doc(
-        state.services.settings.technical_retention_days,
+        state.services.settings().technical_retention_days,
     ))
 }

@@ -46,7 +46,7 @@ pub async fn sign_in(
             ))
         }
     };
-    let max_age = i64::from(state.services.settings.session_days) * 86_400;
+    let max_age = i64::from(state.services.settings().session_days) * 86_400;
     let cookie = caller.session_cookie(&token, max_age);
     Ok((
         [(header::SET_COOKIE, cookie)],

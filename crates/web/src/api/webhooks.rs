@@ -39,7 +39,7 @@ fn signed_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> S
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or_else(|| uri.path());
-    if let Some(base) = &state.services.public_url {
+    if let Some(base) = &state.services.public_url() {
         return format!("{base}{path}");
     }
     let host = headers

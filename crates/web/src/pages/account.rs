@@ -43,7 +43,7 @@ async fn signed_in(
     if let Some(old) = &ctx.caller.session {
         let _ = state.services.sign_out(old).await;
     }
-    let max_age = i64::from(state.services.settings.session_days) * 86_400;
+    let max_age = i64::from(state.services.settings().session_days) * 86_400;
     let res = Redirect::to(&to).into_response();
     Ok(with_cookie(res, &ctx.caller.session_cookie(token, max_age)))
 }

@@ -17,7 +17,7 @@ pub async fn data(ctx: Ctx, State(state): State<AppState>) -> Result<Response, P
     let lang = ctx.lang;
     // `api::privacy::catalog_doc` is private to the API module; the page reads
     // the same catalog directly.
-    let days = state.services.settings.technical_retention_days;
+    let days = state.services.settings().technical_retention_days;
     let purpose = |p: &Purpose| {
         let (en, bn) = p.policy_terms();
         lang.pick(en, bn).to_owned()

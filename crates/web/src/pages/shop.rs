@@ -79,7 +79,7 @@ pub async fn cart_add(
                 .open_session(Actor::Visitor, ctx.lang.code(), &ctx.caller.client)
                 .await
                 .map_err(|e| ctx.fail(e))?;
-            let max_age = i64::from(state.services.settings.session_days) * 86_400;
+            let max_age = i64::from(state.services.settings().session_days) * 86_400;
             (s, Some(ctx.caller.session_cookie(&token, max_age)))
         }
     };

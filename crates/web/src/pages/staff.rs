@@ -79,7 +79,7 @@ pub async fn sign_in(
     if let Some(old) = &ctx.caller.session {
         let _ = state.services.sign_out(old).await;
     }
-    let max_age = i64::from(state.services.settings.session_days) * 86_400;
+    let max_age = i64::from(state.services.settings().session_days) * 86_400;
     let to = match super::station::local_path(&form.next) {
         Some(next) => super::station::after_sign_in(next, ctx.lang),
         None => format!("/staff/orders?signed_in=1&lang={}", ctx.lang.code()),

@@ -46,7 +46,7 @@ async fn matrix(engine: Engine) {
     }
     // The owner of `mine`, signed in as a customer.
     let owner_id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id LIMIT 1")
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     let (token, _) = app.customer_session(owner_id, &ClientInfo::default()).await;

@@ -84,7 +84,7 @@ async fn guest_registers_signs_in_and_sees_only_own_orders(engine: Engine) {
     let code = code_for(&app, "+8801712345678");
     // The guest's number went to the SMS provider: in their disclosure log.
     let logged: Vec<(String, String)> = sqlx::query_as("SELECT recipient, fields FROM disclosures")
-        .fetch_all(&app.services.db.pool)
+        .fetch_all(&app.services.db().pool)
         .await
         .unwrap();
     assert_eq!(
@@ -249,7 +249,7 @@ async fn wrong_expired_reused_and_too_many_codes(engine: Engine) {
     let before = app.count("phone_verifications").await;
     // Eleven minutes later: a code works for ten.
     app.services
-        .clock
+        .clock()
         .advance(std::time::Duration::from_secs(11 * 60));
     let (status, page) = finish(&app, &c, "01812345678", &code).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -261,7 +261,7 @@ async fn wrong_expired_reused_and_too_many_codes(engine: Engine) {
         "kept a day after it expired: its wrong tries still count"
     );
     app.services
-        .clock
+        .clock()
         .advance(std::time::Duration::from_secs(86_400));
     app.services.sweep().await.unwrap();
     assert_eq!(

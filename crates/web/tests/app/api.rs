@@ -113,8 +113,8 @@ async fn order_lifecycle(engine: Engine) {
     assert_eq!(s, 401);
 
     // Staff views of personal data are in the audit log, by reference only.
-    app.services.audit.flush().await;
-    let mut conn = app.services.db.conn().await.unwrap();
+    app.services.audit().flush().await;
+    let mut conn = app.services.db().conn().await.unwrap();
     let rows = chotomoni_storage::audit::recent(&mut conn, Some(&format!("order:{number}")), 50)
         .await
         .unwrap();
@@ -437,7 +437,7 @@ async fn technical_data_is_purged(engine: Engine) {
     .await;
     app.staff("raju", Role::Courier).await;
     let ip: Option<String> = sqlx::query_scalar("SELECT ip_address FROM sessions")
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     assert_eq!(ip.as_deref(), Some("127.0.0.1"));
@@ -446,7 +446,7 @@ async fn technical_data_is_purged(engine: Engine) {
     assert_eq!(purged, 1);
     let row: (Option<String>, Option<String>, Option<String>) =
         sqlx::query_as("SELECT ip_address, user_agent, device_kind FROM sessions")
-            .fetch_one(&app.services.db.pool)
+            .fetch_one(&app.services.db().pool)
             .await
             .unwrap();
     assert_eq!(row, (None, None, None));
@@ -530,7 +530,7 @@ async fn proxy_headers(engine: Engine) {
         }
     };
     let ip = |app: &common::TestApp| {
-        let pool = app.services.db.pool.clone();
+        let pool = app.services.db().pool.clone();
         async move {
             let ip: Option<String> = sqlx::query_scalar(
                 "SELECT ip_address FROM sessions ORDER BY created_at DESC LIMIT 1",

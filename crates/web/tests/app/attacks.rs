@@ -36,7 +36,7 @@ async fn customer_of(app: &TestApp, number: &str) -> i64 {
     let id = chotomoni_domain::OrderNumber::parse(number).unwrap().id().0;
     sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap()
 }
@@ -46,7 +46,7 @@ async fn marketing_grants(app: &TestApp, customer: i64) -> i64 {
         "SELECT COUNT(*) FROM consents WHERE customer_id = $1 AND purpose LIKE 'marketing%' AND granted = 1",
     )
     .bind(customer)
-    .fetch_one(&app.services.db.pool)
+    .fetch_one(&app.services.db().pool)
     .await
     .unwrap()
 }
@@ -239,7 +239,7 @@ async fn an_email_typed_at_checkout_unlocks_nothing(engine: Engine) {
         assert_eq!((status, location), (422, None));
     }
     let requests: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM privacy_requests")
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     assert_eq!(requests, 0);
@@ -338,17 +338,17 @@ async fn replace_contact(
     phone: &chotomoni_domain::Phone,
     email: &chotomoni_domain::Email,
 ) {
-    let mut conn = services.db.conn().await.unwrap();
+    let mut conn = services.db().conn().await.unwrap();
     let row = chotomoni_storage::customers::get(&mut conn, id)
         .await
         .unwrap()
         .unwrap();
     let key = services
-        .vault
+        .vault()
         .customer_key(id, row.wrapped_key.as_deref())
         .unwrap();
     let sealed = services
-        .vault
+        .vault()
         .seal_contact(&key, id, name, phone, Some(email));
     chotomoni_storage::customers::replace_contact(&mut conn, id, &sealed, 1)
         .await
@@ -394,7 +394,7 @@ async fn prices_come_from_the_catalogue(engine: Engine) {
     let detail: String = sqlx::query_scalar(
         "SELECT detail FROM audit_log WHERE action = 'order.create' ORDER BY id DESC LIMIT 1",
     )
-    .fetch_one(&app.services.db.pool)
+    .fetch_one(&app.services.db().pool)
     .await
     .unwrap();
     assert!(
@@ -426,7 +426,7 @@ async fn status_links_belong_to_the_requester(engine: Engine) {
 
     // Not stored in clear anywhere in the table.
     let stored: String = sqlx::query_scalar("SELECT status_token_hash FROM privacy_requests")
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     assert_ne!(stored, token);
@@ -455,7 +455,7 @@ async fn status_links_belong_to_the_requester(engine: Engine) {
     let by: Vec<(String, String)> = sqlx::query_as(
         "SELECT actor, action FROM audit_log WHERE action IN ('export.link', 'export.download') ORDER BY id",
     )
-    .fetch_all(&app.services.db.pool)
+    .fetch_all(&app.services.db().pool)
     .await
     .unwrap();
     let me = format!("customer:{victim}");
@@ -482,10 +482,10 @@ async fn status_links_belong_to_the_requester(engine: Engine) {
     assert_eq!(res.status(), 200, "the link still works after completion");
     // A link works until 30 days after its request ended.
     app.services
-        .clock
+        .clock()
         .advance(std::time::Duration::from_secs(31 * 86_400));
     let ended: Option<i64> = sqlx::query_scalar("SELECT completed_at FROM privacy_requests")
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     assert!(ended.is_some(), "the access request completed");
@@ -616,7 +616,7 @@ async fn visitors_have_quotas(engine: Engine) {
     }
     assert_eq!(statuses, [303, 303, 303, 303, 429, 429]);
     let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE kind = 'visitor'")
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     assert_eq!(sessions, 4);

@@ -17,7 +17,7 @@ async fn opt_in_and_out(engine: Engine) {
     let (status, _) = app.post("/api/v1/orders", None, &body).await;
     assert_eq!(status, 201);
     let id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders")
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     let me = CustomerId(id);
@@ -85,7 +85,7 @@ async fn opt_in_and_out(engine: Engine) {
     let ledger: Vec<(String, i64, String, i64, String)> =
         sqlx::query_as("SELECT purpose, granted, channel, policy_version, wording FROM consents WHERE customer_id = $1 ORDER BY id")
             .bind(id)
-            .fetch_all(&app.services.db.pool)
+            .fetch_all(&app.services.db().pool)
             .await
             .unwrap();
     let summary: Vec<(&str, i64, &str, i64)> = ledger
@@ -104,7 +104,7 @@ async fn opt_in_and_out(engine: Engine) {
     assert_eq!(ledger[0].4, ConsentPurpose::MarketingSms.wording());
     assert!(
         sqlx::query("UPDATE consents SET granted = 1")
-            .execute(&app.services.db.pool)
+            .execute(&app.services.db().pool)
             .await
             .is_err(),
         "the ledger is never rewritten"
@@ -113,7 +113,7 @@ async fn opt_in_and_out(engine: Engine) {
     // The suppression list holds a keyed hash, never the number.
     let hashes: Vec<Vec<u8>> =
         sqlx::query_scalar("SELECT address_hash FROM marketing_suppressions")
-            .fetch_all(&app.services.db.pool)
+            .fetch_all(&app.services.db().pool)
             .await
             .unwrap();
     assert_eq!(hashes.len(), 2, "the phone and the email");

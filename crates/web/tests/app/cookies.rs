@@ -111,7 +111,7 @@ async fn choices(engine: Engine) {
 
     let rows: Vec<(i64, i64)> =
         sqlx::query_as("SELECT functional, analytics FROM cookie_choices ORDER BY at, id")
-            .fetch_all(&app.services.db.pool)
+            .fetch_all(&app.services.db().pool)
             .await
             .unwrap();
     assert_eq!(rows.len(), 3);
@@ -137,7 +137,7 @@ async fn customers_choices_reach_the_ledger(engine: Engine) {
         "SELECT purpose, granted, channel FROM consents WHERE customer_id = $1 ORDER BY id",
     )
     .bind(id)
-    .fetch_all(&app.services.db.pool)
+    .fetch_all(&app.services.db().pool)
     .await
     .unwrap();
     assert_eq!(

@@ -66,7 +66,7 @@ async fn export_round_trip(engine: Engine) {
     // Stored only as a keyed hash.
     let stored: String = sqlx::query_scalar("SELECT token_hash FROM exports WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     assert_ne!(stored, token);
@@ -290,7 +290,7 @@ async fn export_round_trip(engine: Engine) {
     // At rest the file is encrypted: no name, no address, no IP, no ZIP.
     let blob_key: String = sqlx::query_scalar("SELECT blob_key FROM exports WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     let at_rest = app.services.proofs().blobs.get(&blob_key).await.unwrap();
@@ -330,7 +330,7 @@ async fn export_round_trip(engine: Engine) {
     // Expired: a clear refusal, and the sweeper deletes the file.
     let days = u64::from(app.settings.export_link_days) + 1;
     app.services
-        .clock
+        .clock()
         .advance(std::time::Duration::from_secs(days * 86_400));
     let (status, _, body) = app.get_bytes(&new_path, Some(&s.token), None).await;
     assert_eq!(status, 410);
@@ -370,11 +370,11 @@ async fn export_round_trip(engine: Engine) {
     assert_eq!(app.services.sweep_expired_exports().await.unwrap(), 0);
 
     // The audit log has every step, and names people only by reference.
-    app.services.audit.flush().await;
+    app.services.audit().flush().await;
     let entries: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT actor, action, target, detail FROM audit_log WHERE action LIKE 'export.%' ORDER BY id",
     )
-    .fetch_all(&app.services.db.pool)
+    .fetch_all(&app.services.db().pool)
     .await
     .unwrap();
     let actions: Vec<&str> = entries.iter().map(|e| e.1.as_str()).collect();
@@ -472,14 +472,14 @@ async fn who_may_start(engine: Engine) {
     // then deletes the files and rows.
     sqlx::query("DELETE FROM customer_keys WHERE customer_id = $1")
         .bind(s.me)
-        .execute(&app.services.db.pool)
+        .execute(&app.services.db().pool)
         .await
         .unwrap();
     assert_eq!(app.get_bytes(&link, Some(&s.support), None).await.0, 404);
     let keys: Vec<String> =
         sqlx::query_scalar("SELECT blob_key FROM exports WHERE customer_id = $1 ORDER BY id")
             .bind(s.me)
-            .fetch_all(&app.services.db.pool)
+            .fetch_all(&app.services.db().pool)
             .await
             .unwrap();
     assert_eq!(keys.len(), 2);

@@ -41,7 +41,7 @@ fn notices_to(app: &TestApp, to: &str) -> usize {
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap()
 }
@@ -168,7 +168,7 @@ async fn takeover(engine: Engine) {
     // lapses with nothing done.
     let now = now_ms();
     let dead = jobs::claim(
-        &a.services.db,
+        a.services.db(),
         "dead-server",
         now + 300,
         now,
@@ -201,7 +201,7 @@ async fn takeover(engine: Engine) {
         .await;
     assert_eq!(view["status"], "completed", "{view}");
     let row = {
-        let mut c = a.services.db.conn().await.unwrap();
+        let mut c = a.services.db().conn().await.unwrap();
         jobs::get(&mut c, dead.id).await.unwrap().unwrap()
     };
     assert_eq!((row.attempts, row.state.as_str()), (2, "done"));
@@ -210,7 +210,7 @@ async fn takeover(engine: Engine) {
     // by the other; an admin sees why, and retries it.
     let e164 = "+8801711000801";
     let notice = jobs::claim(
-        &a.services.db,
+        a.services.db(),
         "dead-server",
         now_ms() + 200,
         now_ms(),
@@ -294,7 +294,7 @@ async fn queue_is_for_admins(engine: Engine) {
         .await;
     assert_eq!(status, 404, "{body}");
     // The page lists the queue for an admin, with a retry button on a failed job.
-    let mut c = app.services.db.conn().await.unwrap();
+    let mut c = app.services.db().conn().await.unwrap();
     let id = jobs::enqueue(
         &mut c,
         &jobs::NewJob {
@@ -312,7 +312,7 @@ async fn queue_is_for_admins(engine: Engine) {
     .unwrap();
     sqlx::query("UPDATE jobs SET state = 'failed', attempts = 1, last_error = 'probe: no such proof' WHERE id = $1")
         .bind(id)
-        .execute(&app.services.db.pool)
+        .execute(&app.services.db().pool)
         .await
         .unwrap();
     let (_, failed) = app.get("/api/v1/jobs?state=failed", &admin).await;

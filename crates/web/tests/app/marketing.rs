@@ -80,7 +80,7 @@ impl Shop {
         let (status, order) = self.app.post("/api/v1/orders", None, &body).await;
         assert_eq!(status, 201, "{order}");
         let id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id DESC LIMIT 1")
-            .fetch_one(&self.services.db.pool)
+            .fetch_one(&self.services.db().pool)
             .await
             .unwrap();
         if sms_opt_in {
@@ -100,14 +100,14 @@ impl Shop {
             "SELECT purpose, granted, channel FROM consents WHERE customer_id = $1 ORDER BY id",
         )
         .bind(c.0)
-        .fetch_all(&self.services.db.pool)
+        .fetch_all(&self.services.db().pool)
         .await
         .unwrap()
     }
 
     async fn suppressions(&self) -> Vec<(Vec<u8>, String)> {
         sqlx::query_as("SELECT address_hash, channel FROM marketing_suppressions ORDER BY channel")
-            .fetch_all(&self.services.db.pool)
+            .fetch_all(&self.services.db().pool)
             .await
             .unwrap()
     }
@@ -120,7 +120,7 @@ impl Shop {
     async fn audit_text(&self) -> String {
         let rows: Vec<(String, String, String, String)> =
             sqlx::query_as("SELECT actor, action, target, detail FROM audit_log ORDER BY id")
-                .fetch_all(&self.services.db.pool)
+                .fetch_all(&self.services.db().pool)
                 .await
                 .unwrap();
         rows.iter()
@@ -238,7 +238,7 @@ async fn email_one_click(engine: Engine) {
     );
     let hash = shop
         .services
-        .vault
+        .vault()
         .keyring()
         .blind_index("suppress-email", "shapla.test@example.com");
     assert!(
@@ -499,7 +499,7 @@ async fn sms_stop(engine: Engine) {
     );
     let phone_hash = shop
         .services
-        .vault
+        .vault()
         .keyring()
         .blind_index("suppress-phone", number);
     assert!(shop
@@ -557,7 +557,7 @@ async fn sms_stop(engine: Engine) {
     assert_eq!(rows.len(), suppressed + 1);
     let stranger_hash = shop
         .services
-        .vault
+        .vault()
         .keyring()
         .blind_index("suppress-phone", stranger);
     assert!(rows.contains(&(stranger_hash, "sms".to_owned())));

@@ -105,11 +105,11 @@ async fn versions(engine: Engine) {
 
     // Published versions never change.
     assert!(sqlx::query("UPDATE policy_versions SET text_en = 'x'")
-        .execute(&app.services.db.pool)
+        .execute(&app.services.db().pool)
         .await
         .is_err());
     assert!(sqlx::query("DELETE FROM policy_versions")
-        .execute(&app.services.db.pool)
+        .execute(&app.services.db().pool)
         .await
         .is_err());
 }
@@ -177,7 +177,7 @@ async fn customers_are_told_once(engine: Engine) {
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT version, channel FROM policy_acceptances WHERE customer_id = $1")
             .bind(id)
-            .fetch_all(&app.services.db.pool)
+            .fetch_all(&app.services.db().pool)
             .await
             .unwrap();
     assert_eq!(rows, vec![(2, "notice".to_owned())]);

@@ -63,7 +63,7 @@ async fn public_form(engine: Engine) {
     assert!(replay.is_none(), "a used code does not work twice");
     let req: (String, String, Option<String>) =
         sqlx::query_as("SELECT kind, channel, verified_by FROM privacy_requests")
-            .fetch_one(&app.services.db.pool)
+            .fetch_one(&app.services.db().pool)
             .await
             .unwrap();
     assert_eq!(
@@ -84,14 +84,14 @@ async fn public_form(engine: Engine) {
     let code = code_in(&wait_for_sms(&app, "+8801711000601", 2).await);
     // Eleven minutes later: a code works for ten.
     app.services
-        .clock
+        .clock()
         .advance(std::time::Duration::from_secs(11 * 60));
     let (status, page, _) = confirm(&app, "marketing_opt_out", "01711000601", &code).await;
     assert_eq!(status, 422);
     assert!(page.contains("expired"), "{page}");
     // Nothing about codes is kept in clear.
     let hashes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT code_hash FROM request_codes")
-        .fetch_all(&app.services.db.pool)
+        .fetch_all(&app.services.db().pool)
         .await
         .unwrap();
     assert!(hashes

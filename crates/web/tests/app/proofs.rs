@@ -55,7 +55,7 @@ async fn scene(app: &TestApp) -> Scene {
 
 async fn customer_token(app: &TestApp, phone_order: usize) -> String {
     let ids: Vec<i64> = sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id")
-        .fetch_all(&app.services.db.pool)
+        .fetch_all(&app.services.db().pool)
         .await
         .unwrap();
     let (token, _) = app
@@ -115,9 +115,9 @@ async fn access_matrix(engine: Engine) {
         assert_eq!(status, 403);
     }
     // Staff views of proofs are in the audit log; the view names no person.
-    app.services.audit.flush().await;
+    app.services.audit().flush().await;
     let actions: Vec<String> = sqlx::query_scalar("SELECT action || ' ' || target || ' ' || detail FROM audit_log WHERE action LIKE 'proof.%' ORDER BY id")
-        .fetch_all(&app.services.db.pool)
+        .fetch_all(&app.services.db().pool)
         .await
         .unwrap();
     assert!(
@@ -229,7 +229,7 @@ async fn ranges_receipts_and_consistency(engine: Engine) {
     ] {
         assert!(
             sqlx::query(sql)
-                .execute(&app.services.db.pool)
+                .execute(&app.services.db().pool)
                 .await
                 .is_err(),
             "{sql}"
@@ -265,7 +265,7 @@ async fn share_links(engine: Engine) {
     // Handing out the link is a disclosure, logged for the customer's export.
     let logged: Vec<(String, String, String)> =
         sqlx::query_as("SELECT recipient, fields, purpose FROM disclosures")
-            .fetch_all(&app.services.db.pool)
+            .fetch_all(&app.services.db().pool)
             .await
             .unwrap();
     assert_eq!(
@@ -277,7 +277,7 @@ async fn share_links(engine: Engine) {
         )]
     );
     // The log's writer refuses what the catalog does not allow to leave.
-    let mut conn = app.services.db.conn().await.unwrap();
+    let mut conn = app.services.db().conn().await.unwrap();
     let refused = chotomoni_services::disclosures::disclose(
         &mut conn,
         1,
@@ -355,7 +355,7 @@ async fn share_links(engine: Engine) {
     // A day past the link's life: refused.
     let days = u64::from(app.proof_settings.share_link_days) + 1;
     app.services
-        .clock
+        .clock()
         .advance(std::time::Duration::from_secs(days * 86_400));
     assert_eq!(status_of(&app, &format!("/share/{token}")).await, 404);
     let (status, body) = app
@@ -383,7 +383,7 @@ async fn tampered_blob(engine: Engine) {
     let s = scene(&app).await;
     let key: String = sqlx::query_scalar("SELECT blob_key FROM proofs WHERE id = $1")
         .bind(s.proof)
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     let path = app.db.dir.path().join("media").join(&key);
@@ -622,7 +622,7 @@ async fn proofs_die_with_the_customer_key(engine: Engine) {
     assert_eq!(status, 206);
     sqlx::query("DELETE FROM customer_keys WHERE customer_id = (SELECT customer_id FROM proofs WHERE id = $1)")
         .bind(s.proof)
-        .execute(&app.services.db.pool)
+        .execute(&app.services.db().pool)
         .await
         .unwrap();
     let restarted = app.restart().await;

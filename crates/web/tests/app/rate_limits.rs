@@ -207,7 +207,7 @@ async fn saturated(engine: Engine) {
     let all = RateLimits::default().password_checks;
     let _busy = app
         .services
-        .password_checks
+        .password_checks()
         .acquire_many(all)
         .await
         .unwrap();

@@ -102,7 +102,7 @@ async fn support_on_behalf(engine: Engine) {
         "SELECT purpose, granted, channel FROM consents WHERE customer_id = $1 ORDER BY id",
     )
     .bind(me)
-    .fetch_all(&app.services.db.pool)
+    .fetch_all(&app.services.db().pool)
     .await
     .unwrap();
     assert!(
@@ -157,7 +157,7 @@ async fn support_on_behalf(engine: Engine) {
     assert_eq!(order["total"], 940000);
     let (customer_now, address): (i64, Option<Vec<u8>>) =
         sqlx::query_as("SELECT customer_id, address_enc FROM orders")
-            .fetch_one(&app.services.db.pool)
+            .fetch_one(&app.services.db().pool)
             .await
             .unwrap();
     assert_ne!(customer_now, me);
@@ -170,7 +170,7 @@ async fn support_on_behalf(engine: Engine) {
     let audit: Vec<(String, String)> = sqlx::query_as(
         "SELECT actor, action FROM audit_log WHERE action LIKE 'privacy_request%' OR action = 'customer.erase' ORDER BY id",
     )
-    .fetch_all(&app.services.db.pool)
+    .fetch_all(&app.services.db().pool)
     .await
     .unwrap();
     assert!(
@@ -254,7 +254,7 @@ async fn legal_hold_keeps_proofs(engine: Engine) {
         .await;
     let gone_blob: String = sqlx::query_scalar("SELECT blob_key FROM proofs WHERE id = $1")
         .bind(gone)
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
 
@@ -373,13 +373,13 @@ async fn erasure_is_idempotent_and_shreds_the_vault_key(engine: Engine) {
     let (_, me) = place(&app, "Keya Roy", "01711000501").await;
     let vault = app
         .services
-        .key_vault
+        .key_vault()
         .clone()
         .expect("tests run with a key vault");
     let wrapped: Vec<u8> =
         sqlx::query_scalar("SELECT wrapped_key FROM customer_keys WHERE customer_id = $1")
             .bind(me)
-            .fetch_one(&app.services.db.pool)
+            .fetch_one(&app.services.db().pool)
             .await
             .unwrap();
     vault.put_key(me, &wrapped).await.unwrap();
@@ -412,7 +412,7 @@ async fn erasure_is_idempotent_and_shreds_the_vault_key(engine: Engine) {
     let row: (Option<Vec<u8>>, Option<Vec<u8>>, Option<i64>) =
         sqlx::query_as("SELECT name_enc, phone_index, erased_at FROM customers WHERE id = $1")
             .bind(me)
-            .fetch_one(&app.services.db.pool)
+            .fetch_one(&app.services.db().pool)
             .await
             .unwrap();
     assert_eq!((row.0, row.1), (None, None));
@@ -422,7 +422,7 @@ async fn erasure_is_idempotent_and_shreds_the_vault_key(engine: Engine) {
             "SELECT COUNT(*) FROM {table} WHERE customer_id = $1"
         ))
         .bind(me)
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
         assert_eq!(n, 0, "{table}");
@@ -449,7 +449,7 @@ async fn queue_puts_overdue_first(engine: Engine) {
         // sign-in does not last that long: support signs in again.)
         if i == 1 {
             app.services
-                .clock
+                .clock()
                 .advance(std::time::Duration::from_secs(91 * 86_400));
         }
         if i < 2 {

@@ -40,7 +40,7 @@ async fn bulk_and_demo(engine: Engine) {
     seed::seed_demo(s, 5, 60).await.unwrap();
     let statuses: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT status FROM orders WHERE id > 151")
-            .fetch_all(&s.db.pool)
+            .fetch_all(&s.db().pool)
             .await
             .unwrap();
     for st in OrderStatus::ALL {
@@ -48,7 +48,7 @@ async fn bulk_and_demo(engine: Engine) {
     }
     let (min, max): (i64, i64) =
         sqlx::query_as("SELECT MIN(created_at), MAX(created_at) FROM orders WHERE id > 151")
-            .fetch_one(&s.db.pool)
+            .fetch_one(&s.db().pool)
             .await
             .unwrap();
     assert!(max - min > 30 * 86_400_000, "demo orders span weeks");

@@ -94,7 +94,7 @@ async fn station_is_for_staff_who_record_proof(engine: Engine) {
         .await;
     assert_eq!(status, 201);
     let customer: i64 = sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id LIMIT 1")
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     let (customer, _) = app.customer_session(customer, &ClientInfo::default()).await;

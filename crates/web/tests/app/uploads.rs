@@ -295,7 +295,7 @@ async fn creation_with_upload_and_expiry(engine: Engine) {
     );
     let hours = u64::from(app.proof_settings.upload_expiry_hours) + 1;
     app.services
-        .clock
+        .clock()
         .advance(std::time::Duration::from_secs(hours * 3600));
     assert_eq!(
         app.tus_head(&packer, &path).await.status,

@@ -242,13 +242,12 @@ impl TestApp {
     /// in memory: what a restart (or another server behind the load
     /// balancer) sees.
     pub async fn restart(&self) -> TestApp {
-        let keys = self.services.vault.keyring().clone();
+        let keys = self.services.vault().keyring().clone();
         let settings = (self.settings.clone(), self.proof_settings.clone());
-        let mut services = services_over(&self.db, &self.blob_config, keys, settings.clone()).await;
-        // Another server of the same shop sends through the same providers.
-        services.sms = self.services.sms.clone();
-        services.clock = self.services.clock.clone();
-        services.mail = self.services.mail.clone();
+        // Another server of the same shop: the same providers and clock.
+        let services = services_over(&self.db, &self.blob_config, keys, settings.clone())
+            .await
+            .serving_beside(&self.services);
         serve_app(
             services,
             self.db.clone(),
@@ -263,7 +262,7 @@ impl TestApp {
     /// Signs in the customer of the first order: their id, bearer token and session.
     pub async fn first_customer_session(&self) -> (i64, String, chotomoni_services::auth::Session) {
         let id: i64 = sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id LIMIT 1")
-            .fetch_one(&self.services.db.pool)
+            .fetch_one(&self.services.db().pool)
             .await
             .unwrap();
         let (token, session) = self
@@ -293,9 +292,9 @@ impl TestApp {
     pub async fn prove_email(&self, customer: i64, email: &str) {
         let index = self
             .services
-            .vault
+            .vault()
             .email_index(&chotomoni_domain::Email::parse(email).unwrap());
-        let mut conn = self.services.db.conn().await.unwrap();
+        let mut conn = self.services.db().conn().await.unwrap();
         let proven = chotomoni_storage::customers::mark_email_verified(
             &mut conn,
             customer,
@@ -356,7 +355,7 @@ impl TestApp {
 
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(&self.services.db.pool)
+            .fetch_one(&self.services.db().pool)
             .await
             .unwrap()
     }

@@ -11,7 +11,7 @@ pub async fn place(app: &TestApp, name: &str, phone: &str) -> (String, i64) {
     let number = order["number"].as_str().unwrap().to_owned();
     let customer: i64 =
         sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id DESC LIMIT 1")
-            .fetch_one(&app.services.db.pool)
+            .fetch_one(&app.services.db().pool)
             .await
             .unwrap();
     (number, customer)
@@ -36,7 +36,7 @@ pub async fn act(app: &TestApp, token: &str, id: i64, action: &str) -> (u16, ser
 
 pub async fn disclosures(app: &TestApp) -> Vec<(String, String, String)> {
     sqlx::query_as("SELECT recipient, fields, purpose FROM disclosures ORDER BY id")
-        .fetch_all(&app.services.db.pool)
+        .fetch_all(&app.services.db().pool)
         .await
         .unwrap()
 }

@@ -62,7 +62,7 @@ pub async fn scene(app: &TestApp) -> Scene {
     assert_eq!(status, 201);
     let ids: Vec<i64> =
         sqlx::query_scalar("SELECT DISTINCT customer_id FROM orders ORDER BY customer_id")
-            .fetch_all(&app.services.db.pool)
+            .fetch_all(&app.services.db().pool)
             .await
             .unwrap();
     let (me, them) = (ids[0], ids[1]);
@@ -97,11 +97,11 @@ pub async fn scene(app: &TestApp) -> Scene {
         .unwrap();
     let number = first["number"].as_str().unwrap().to_owned();
     let order_id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM orders")
-        .fetch_one(&app.services.db.pool)
+        .fetch_one(&app.services.db().pool)
         .await
         .unwrap();
     {
-        let mut tx = app.services.db.begin().await.unwrap();
+        let mut tx = app.services.db().begin().await.unwrap();
         chotomoni_services::disclosures::disclose(
             &mut tx,
             me,
