@@ -20,27 +20,30 @@ pub struct Recurring {
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Every recurring job and its default period.
+const RECURRING: [(JobKind, Duration); 6] = [
+    (JobKind::SweepTechnical, HOUR),
+    (JobKind::SweepUploads, HOUR),
+    (JobKind::SweepExports, HOUR),
+    (JobKind::InspectPending, HOUR),
+    (JobKind::PrivacyScan, Duration::from_secs(60)),
+    (JobKind::SweepJobs, HOUR),
+];
+
+/// The recurring jobs, all on, at their default periods.
 pub fn default_schedule() -> Vec<Recurring> {
-    [
-        (JobKind::SweepTechnical, HOUR),
-        (JobKind::SweepUploads, HOUR),
-        (JobKind::SweepExports, HOUR),
-        (JobKind::InspectPending, HOUR),
-        (JobKind::PrivacyScan, Duration::from_secs(60)),
-        (JobKind::SweepJobs, HOUR),
-    ]
-    .into_iter()
-    .map(|(kind, period)| Recurring {
-        kind,
-        period,
-        enabled: true,
-    })
-    .collect()
+    RECURRING
+        .into_iter()
+        .map(|(kind, period)| Recurring {
+            kind,
+            period,
+            enabled: true,
+        })
+        .collect()
 }
 
 /// Whether `kind` is one of the recurring ones.
 pub fn is_recurring(kind: JobKind) -> bool {
-    default_schedule().iter().any(|r| r.kind == kind)
+    RECURRING.iter().any(|(k, _)| *k == kind)
 }
 
 impl Services {

@@ -9,9 +9,6 @@ use chotomoni_domain::{job::retry_delay, JobKind};
 use std::future::Future;
 use std::time::Duration;
 
-/// Kinds that are given up, not taken over, when their runner vanished.
-const AT_MOST_ONCE: &[JobKind] = &[JobKind::ErasureNotice];
-
 /// How a claimed job ended on this server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ran {
@@ -96,7 +93,7 @@ impl Worker {
         let s = &self.services;
         let lease = s.settings.jobs.lease;
         let now = self.services.now_ms();
-        let lost = rows::give_up_lost(&s.db, AT_MOST_ONCE, now).await?;
+        let lost = rows::give_up_lost(&s.db, &at_most_once(), now).await?;
         if lost > 0 {
             tracing::warn!(
                 jobs = lost,
@@ -207,4 +204,13 @@ impl Worker {
 
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// Kinds that are given up, not taken over, when their runner vanished.
+fn at_most_once() -> Vec<JobKind> {
+    JobKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| k.at_most_once())
+        .collect()
 }

@@ -154,7 +154,7 @@ impl Services {
                 {
                     // Erased now: the request was completed in the same transaction.
                     ErasureResult::Done(report) if !report.already_erased => {
-                        self.reload(&row).await
+                        self.request_row(row.id).await
                     }
                     ErasureResult::Done(report) => {
                         let outcome = serde_json::to_string(&report).unwrap_or_default();
@@ -193,7 +193,7 @@ impl Services {
                 )
                 .await?;
                 tx.commit().await?;
-                self.reload(&row).await
+                self.request_row(row.id).await
             }
         }
     }
@@ -229,13 +229,6 @@ impl Services {
                 .await
             }
         }
-    }
-
-    async fn reload(&self, row: &RequestRow) -> Result<RequestRow> {
-        let mut conn = self.db.conn().await?;
-        rows::get(&mut conn, row.id)
-            .await?
-            .ok_or(ServiceError::NotFound("request"))
     }
 
     /// Read without an actor: asking `export_status` would hand out the
