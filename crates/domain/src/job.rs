@@ -28,6 +28,11 @@ pub enum JobKind {
     PrivacyRequest,
     /// The last message to an erased person.
     ErasureNotice,
+    /// What an erasure leaves outside the database: proof and export files,
+    /// staging files, the key in the key vault. Done right after the
+    /// erasure commits; this job repeats it later, so a server that stopped
+    /// in between, or a store that was down, leaves nothing behind.
+    ErasureCleanup,
 }
 
 impl JobKind {
@@ -42,6 +47,7 @@ impl JobKind {
         JobKind::ProofInspect,
         JobKind::PrivacyRequest,
         JobKind::ErasureNotice,
+        JobKind::ErasureCleanup,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +62,7 @@ impl JobKind {
             JobKind::ProofInspect => "proof.inspect",
             JobKind::PrivacyRequest => "privacy.request",
             JobKind::ErasureNotice => "message.erasure_notice",
+            JobKind::ErasureCleanup => "erasure.cleanup",
         }
     }
 

@@ -1,7 +1,8 @@
-//! What erasure does to the rows of one customer, legal holds on proof
-//! media, and the erasure journal. The service decides (from the data
-//! catalog) and calls these inside one transaction.
+//! What erasure does to the rows of one customer (the steps the data
+//! catalog states, run here), legal holds on proof media, and the erasure
+//! journal. The service calls these inside one transaction.
 use crate::Result;
+use chotomoni_domain::catalog::{ErasureStep, Owner};
 use sqlx::{AnyConnection, FromRow};
 
 /// A proof of the customer being erased.
@@ -193,85 +194,145 @@ pub async fn move_proof(
     Ok(())
 }
 
-/// Unfinished uploads of the customer (their staging files go too).
-pub async fn delete_uploads(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<String>> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM uploads WHERE customer_id = $1")
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM uploads WHERE customer_id = $1")
-        .bind(customer_id)
-        .execute(conn)
-        .await?;
-    Ok(ids)
-}
-
-/// Rows that are only about the person, deleted outright. A test holds
-/// this list (with [`HANDLED_OTHERWISE`]) against the data catalog.
-pub const DELETED_WITH_CUSTOMER: &[&str] = &[
-    "sessions",
-    "consents",
-    "policy_acceptances",
-    "cookie_choices",
-    "disclosures",
-];
-
-pub async fn delete_rows_of(conn: &mut AnyConnection, customer_id: i64) -> Result<()> {
-    for table in DELETED_WITH_CUSTOMER {
-        sqlx::query(&format!("DELETE FROM {table} WHERE customer_id = $1"))
+/// Unfinished uploads of the customer, whose staging files go after the
+/// erasure commits.
+pub async fn upload_ids(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM uploads WHERE customer_id = $1 ORDER BY id")
             .bind(customer_id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
-/// Short-lived codes sent to the person's number or address.
-pub async fn delete_codes(conn: &mut AnyConnection, indexes: &[Vec<u8>]) -> Result<()> {
-    for index in indexes {
-        sqlx::query("DELETE FROM phone_verifications WHERE phone_index = $1")
-            .bind(index.clone())
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("DELETE FROM request_codes WHERE address_index = $1")
-            .bind(index.clone())
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+/// Where the customer's access exports lie in the object store, deleted
+/// after the erasure commits.
+pub async fn export_files(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT blob_key FROM exports WHERE customer_id = $1 AND blob_key IS NOT NULL ORDER BY id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?)
 }
 
-/// Orders keep their legal record (number, amounts, dates, items) under the
-/// placeholder; their address and instructions are deleted.
-pub async fn pseudonymise_orders(
+/// Whose rows an erasure step finds.
+pub struct Subject<'a> {
+    pub customer_id: i64,
+    /// The stand-in customer that keeps the legal record.
+    pub stand_in: i64,
+    /// The keyed fingerprints of the customer's phone and email.
+    pub contact_indexes: &'a [Vec<u8>],
+    /// The rate-limit fingerprints made from them.
+    pub sign_in_fingerprints: &'a [String],
+}
+
+/// Columns that cannot be NULL: emptied to this value instead.
+const EMPTIED_NOT_NULL: &[(&str, &str, &str)] = &[("orders", "marketing_opt_in", "0")];
+
+fn emptied(table: &str, column: &str) -> String {
+    let value = EMPTIED_NOT_NULL
+        .iter()
+        .find(|(t, c, _)| *t == table && *c == column)
+        .map_or("NULL", |(_, _, v)| v);
+    format!("{column} = {value}")
+}
+
+/// Runs one step of an erasure as the catalog states it; returns how many
+/// rows it deleted or changed. Table and column names come only from the
+/// catalog's constants.
+pub async fn run_step(
     conn: &mut AnyConnection,
-    customer_id: i64,
-    placeholder: i64,
+    step: &ErasureStep,
+    who: &Subject<'_>,
 ) -> Result<u64> {
-    Ok(sqlx::query(
-        "UPDATE orders SET customer_id = $1, address_enc = NULL, instructions_enc = NULL, \
-         marketing_opt_in = 0 \
-         WHERE customer_id = $2",
-    )
-    .bind(placeholder)
-    .bind(customer_id)
-    .execute(conn)
-    .await?
-    .rows_affected())
+    let (table, owner, set) = match step {
+        ErasureStep::DeleteRows { table, owner } => (*table, *owner, None),
+        ErasureStep::Clear {
+            table,
+            owner,
+            emptied: gone,
+            pseudonymised,
+        } => {
+            let mut set: Vec<String> = gone.iter().map(|c| emptied(table, c)).collect();
+            // Only the customer link is pseudonymised (a catalog test holds it so).
+            set.extend(pseudonymised.iter().map(|c| format!("{c} = $2")));
+            (
+                *table,
+                *owner,
+                Some((set.join(", "), !pseudonymised.is_empty())),
+            )
+        }
+    };
+    let Some((filter, bind)) = owner_filter(owner) else {
+        return Ok(0);
+    };
+    let sql = match &set {
+        None => format!("DELETE FROM {table} WHERE {filter}"),
+        Some((set, _)) => format!("UPDATE {table} SET {set} WHERE {filter}"),
+    };
+    match bind {
+        Bind::ContactIndexes => for_each(conn, &sql, who.contact_indexes).await,
+        Bind::SignInFingerprints => for_each(conn, &sql, who.sign_in_fingerprints).await,
+        Bind::CustomerId => {
+            let mut query = sqlx::query(&sql).bind(who.customer_id);
+            if matches!(set, Some((_, true))) {
+                query = query.bind(who.stand_in);
+            }
+            Ok(query.execute(conn).await?.rows_affected())
+        }
+    }
 }
 
-/// Clears every personal field of the customer row and destroys their key.
-pub async fn clear_customer(conn: &mut AnyConnection, customer_id: i64, at: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE customers SET name_enc = NULL, phone_enc = NULL, phone_index = NULL, \
-         email_enc = NULL, email_index = NULL, password_hash = NULL, phone_verified_at = NULL, email_verified_at = NULL, \
-         erased_at = COALESCE(erased_at, $1) WHERE id = $2",
-    )
-    .bind(at)
-    .bind(customer_id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM customer_keys WHERE customer_id = $1")
+/// What a table's owner filter binds as `$1`: the customer's number, or
+/// each of their fingerprints in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bind {
+    CustomerId,
+    ContactIndexes,
+    SignInFingerprints,
+}
+
+/// The condition that finds one customer's rows of a table owned this way;
+/// `None` for a table not looked up by customer.
+pub fn owner_filter(owner: Owner) -> Option<(String, Bind)> {
+    let by_customer = |filter: &str| Some((filter.to_owned(), Bind::CustomerId));
+    match owner {
+        Owner::Customer => by_customer("id = $1"),
+        Owner::CustomerColumn => by_customer("customer_id = $1"),
+        Owner::Order => by_customer("order_id IN (SELECT id FROM orders WHERE customer_id = $1)"),
+        Owner::Proof => by_customer("proof_id IN (SELECT id FROM proofs WHERE customer_id = $1)"),
+        Owner::Request => {
+            by_customer("request_id IN (SELECT id FROM privacy_requests WHERE customer_id = $1)")
+        }
+        Owner::ContactIndex(column) => Some((format!("{column} = $1"), Bind::ContactIndexes)),
+        Owner::SignInFingerprint(column) => {
+            Some((format!("{column} = $1"), Bind::SignInFingerprints))
+        }
+        Owner::Unlinked(_) => None,
+    }
+}
+
+/// Runs `sql` once for each value bound as `$1`; returns the rows it touched.
+async fn for_each<T>(conn: &mut AnyConnection, sql: &str, values: &[T]) -> Result<u64>
+where
+    T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Clone + Send + 'static,
+{
+    let mut n = 0;
+    for value in values {
+        n += sqlx::query(sql)
+            .bind(value.clone())
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(n)
+}
+
+/// Marks the customer erased (their fields are emptied by the steps).
+pub async fn mark_erased(conn: &mut AnyConnection, customer_id: i64, at: i64) -> Result<()> {
+    sqlx::query("UPDATE customers SET erased_at = COALESCE(erased_at, $1) WHERE id = $2")
+        .bind(at)
         .bind(customer_id)
         .execute(conn)
         .await?;
@@ -353,17 +414,6 @@ pub async fn drop_unused_placeholder_keys(conn: &mut AnyConnection) -> Result<u6
     .rows_affected())
 }
 
-/// Sign-in attempt fingerprints made from the person's number or address.
-pub async fn delete_attempts(conn: &mut AnyConnection, key_hashes: &[String]) -> Result<()> {
-    for hash in key_hashes {
-        sqlx::query("DELETE FROM sign_in_attempts WHERE key_hash = $1")
-            .bind(hash)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Customers whose blind indexes a restore must rebuild.
 pub async fn sealed_contacts(
     conn: &mut AnyConnection,
@@ -389,41 +439,4 @@ pub async fn set_indexes(
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// Tables whose rows erasure handles in its own way (cleared, moved,
-/// deleted by fingerprint), besides [`DELETED_WITH_CUSTOMER`].
-pub const HANDLED_OTHERWISE: &[&str] = &[
-    "customers",
-    "orders",
-    "proofs",
-    "uploads",
-    "exports",
-    "sign_in_attempts",
-    "phone_verifications",
-    "request_codes",
-    // The contact the last message goes to: sealed by erasure's own
-    // transaction, deleted when the message is sent (a day at most).
-    "jobs",
-];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chotomoni_domain::catalog::{Erasure, FIELDS};
-
-    /// A new table holding a field the catalog says erasure deletes must be
-    /// handled here, or erasure would silently leave it behind.
-    #[test]
-    fn every_field_erasure_deletes_is_handled() {
-        for f in FIELDS.iter().filter(|f| f.erasure == Erasure::Delete) {
-            assert!(
-                DELETED_WITH_CUSTOMER.contains(&f.table) || HANDLED_OTHERWISE.contains(&f.table),
-                "{}.{} is deleted on erasure, but erasure does not touch {}",
-                f.table,
-                f.column,
-                f.table
-            );
-        }
-    }
 }

@@ -393,21 +393,3 @@ pub async fn uploads(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<U
     .fetch_all(conn)
     .await?)
 }
-
-/// Deletes every export of the customer (erasure); returns the blob keys
-/// of their files, for the caller to delete.
-pub async fn delete_for_customer(
-    conn: &mut AnyConnection,
-    customer_id: i64,
-) -> Result<Vec<String>> {
-    let keys: Vec<Option<String>> =
-        sqlx::query_scalar("SELECT blob_key FROM exports WHERE customer_id = $1")
-            .bind(customer_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    sqlx::query("DELETE FROM exports WHERE customer_id = $1")
-        .bind(customer_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(keys.into_iter().flatten().collect())
-}

@@ -113,6 +113,10 @@ pub(crate) struct Job<'a> {
     /// The piece of work it is about (an export's id, a request's id).
     pub subject: Option<i64>,
     pub sealed: Option<&'a [u8]>,
+    /// What else the job needs, never personal data (`payload.detail`).
+    pub detail: Option<serde_json::Value>,
+    /// How long after now it is due.
+    pub after_ms: i64,
 }
 
 impl Job<'_> {
@@ -121,6 +125,8 @@ impl Job<'_> {
             kind,
             subject: Some(subject),
             sealed: None,
+            detail: None,
+            after_ms: 0,
         }
     }
 
@@ -137,7 +143,11 @@ impl Services {
     /// calls for it, so the two commit together); `false` when the same
     /// work is already queued or running. The worker here is woken.
     pub(crate) async fn enqueue(&self, conn: &mut Conn, job: Job<'_>) -> Result<bool> {
-        let payload = serde_json::json!({ "subject": job.subject }).to_string();
+        let payload = match &job.detail {
+            None => serde_json::json!({ "subject": job.subject }),
+            Some(detail) => serde_json::json!({ "subject": job.subject, "detail": detail }),
+        }
+        .to_string();
         let now = self.now_ms();
         let key = job.key();
         let added = rows::enqueue(
@@ -147,7 +157,7 @@ impl Services {
                 dedupe_key: &key,
                 payload: &payload,
                 sealed: job.sealed,
-                run_at: now,
+                run_at: now + job.after_ms,
                 max_attempts: i64::from(self.settings.jobs.max_attempts.max(1)),
             },
             now,

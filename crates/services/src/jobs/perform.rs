@@ -14,6 +14,22 @@ struct Payload {
     subject: Option<i64>,
 }
 
+#[derive(serde::Deserialize)]
+struct WithDetail<T> {
+    detail: T,
+}
+
+fn detail<T: serde::de::DeserializeOwned>(job: &JobRow) -> Result<T> {
+    serde_json::from_str::<WithDetail<T>>(&job.payload)
+        .map(|p| p.detail)
+        .map_err(|e| {
+            ServiceError::Internal(format!(
+                "job {} ({}): its detail does not parse: {e}",
+                job.id, job.kind
+            ))
+        })
+}
+
 fn subject(job: &JobRow) -> Result<i64> {
     serde_json::from_str::<Payload>(&job.payload)
         .ok()
@@ -70,6 +86,7 @@ impl Services {
                 self.run_privacy_request(subject(job)?).await?;
             }
             JobKind::ErasureNotice => self.send_erasure_notice(job).await?,
+            JobKind::ErasureCleanup => self.clean_up_after_erasure(&detail(job)?).await?,
         }
         Ok(())
     }

@@ -429,29 +429,6 @@ impl Services {
         Ok(expired.len() as u64)
     }
 
-    /// Erasure: deletes every export of the customer, files first, then
-    /// rows (their files are unreadable anyway once the customer's key is
-    /// destroyed). A build still running for them then fails harmlessly.
-    /// Returns how many exports there were.
-    pub async fn erase_exports(&self, customer_id: i64) -> Result<u64> {
-        let mut conn = self.db.conn().await?;
-        let rows = repo::for_customer(&mut conn, customer_id).await?;
-        for key in rows.iter().filter_map(|r| r.blob_key.as_deref()) {
-            self.proofs
-                .blobs
-                .delete(key)
-                .await
-                .context("deleting an export")?;
-        }
-        let mut tx = self.db.begin().await?;
-        for key in repo::delete_for_customer(&mut tx, customer_id).await? {
-            // Made ready between the two reads: delete it too.
-            let _ = self.proofs.blobs.delete(&key).await;
-        }
-        tx.commit().await?;
-        Ok(rows.len() as u64)
-    }
-
     async fn visible_export(&self, actor: &Actor, export_id: i64) -> Result<ExportRow> {
         if let Actor::Visitor = actor {
             return Err(ServiceError::Unauthenticated);

@@ -7,13 +7,15 @@ use chotomoni_domain::catalog::{self, Category, Lang};
 use serde::{Deserialize, Serialize};
 
 /// One part of the export: its bilingual title and the catalog fields it
-/// carries (`table.column`).
+/// carries: `table.column`, and where `data.json` shows it (a path of keys,
+/// `[]` for every element of a list). A test fills every field and finds
+/// each one where this says.
 #[derive(Debug, Clone, Copy)]
 pub struct Section {
     pub key: &'static str,
     pub title_en: &'static str,
     pub title_bn: &'static str,
-    pub fields: &'static [&'static str],
+    pub fields: &'static [(&'static str, &'static str)],
 }
 
 /// Every section, in the order the page shows them.
@@ -23,40 +25,43 @@ pub const SECTIONS: &[Section] = &[
         title_en: "Your profile",
         title_bn: "আপনার প্রোফাইল",
         fields: &[
-            "customers.name_enc",
-            "customers.phone_enc",
-            "customers.phone_index",
-            "customers.email_enc",
-            "customers.email_index",
-            "customers.password_hash",
-            "customers.created_at",
-            "customers.phone_verified_at",
-            "customers.email_verified_at",
+            ("customers.name_enc", "profile.name"),
+            ("customers.phone_enc", "profile.phone"),
+            ("customers.phone_index", "profile.phone_fingerprint"),
+            ("customers.email_enc", "profile.email"),
+            ("customers.email_index", "profile.email_fingerprint"),
+            ("customers.password_hash", "profile.has_password"),
+            ("customers.created_at", "profile.customer_since"),
+            ("customers.phone_verified_at", "profile.phone_proven_at"),
+            ("customers.email_verified_at", "profile.email_proven_at"),
         ],
     },
     Section {
         key: "addresses",
         title_en: "Delivery addresses",
         title_bn: "ডেলিভারি ঠিকানা",
-        fields: &["orders.address_enc"],
+        fields: &[("orders.address_enc", "addresses[].line")],
     },
     Section {
         key: "orders",
         title_en: "Orders",
         title_bn: "অর্ডার",
         fields: &[
-            "orders.customer_id",
-            "orders.created_at",
-            "orders.status",
-            "orders.source",
-            "orders.total",
-            "orders.address_enc",
-            "orders.instructions_enc",
-            "orders.marketing_opt_in",
-            "order_items.name",
-            "order_items.quantity",
-            "order_items.unit_price",
-            "order_events.at",
+            ("orders.customer_id", "orders[].number"),
+            ("orders.created_at", "orders[].created_at"),
+            ("orders.status", "orders[].status"),
+            ("orders.source", "orders[].source"),
+            ("orders.total", "orders[].total"),
+            ("orders.address_enc", "orders[].address.line"),
+            ("orders.instructions_enc", "orders[].delivery_instructions"),
+            (
+                "orders.marketing_opt_in",
+                "orders[].marketing_opt_in_pending",
+            ),
+            ("order_items.name", "orders[].items[].name"),
+            ("order_items.quantity", "orders[].items[].quantity"),
+            ("order_items.unit_price", "orders[].items[].unit_price"),
+            ("order_events.at", "orders[].history[].at"),
         ],
     },
     Section {
@@ -64,9 +69,9 @@ pub const SECTIONS: &[Section] = &[
         title_en: "Payment statuses",
         title_bn: "পেমেন্টের অবস্থা",
         fields: &[
-            "orders.payment_method",
-            "orders.payment_status",
-            "orders.total",
+            ("orders.payment_method", "payments[].method"),
+            ("orders.payment_status", "payments[].status"),
+            ("orders.total", "payments[].total"),
         ],
     },
     Section {
@@ -74,34 +79,49 @@ pub const SECTIONS: &[Section] = &[
         title_en: "Technical data: sessions, IP addresses, devices and cookie choices",
         title_bn: "প্রযুক্তিগত তথ্য: সেশন, আইপি অ্যাড্রেস, ডিভাইস ও কুকি-পছন্দ",
         fields: &[
-            "sessions.ip_address",
-            "sessions.user_agent",
-            "sessions.device_kind",
-            "sessions.token_hash",
-            "sessions.cart",
-            "cookie_choices.id",
-            "cookie_choices.functional",
-            "cookie_choices.analytics",
-            "cookie_choices.at",
+            ("sessions.ip_address", "technical.sessions[].ip_address"),
+            ("sessions.user_agent", "technical.sessions[].user_agent"),
+            ("sessions.device_kind", "technical.sessions[].device_kind"),
+            ("sessions.token_hash", "technical.sessions[].started_at"),
+            ("sessions.cart", "technical.sessions[].cart"),
+            ("cookie_choices.id", "technical.cookie_choices[].id"),
+            (
+                "cookie_choices.functional",
+                "technical.cookie_choices[].functional",
+            ),
+            (
+                "cookie_choices.analytics",
+                "technical.cookie_choices[].analytics",
+            ),
+            ("cookie_choices.at", "technical.cookie_choices[].at"),
         ],
     },
     Section {
         key: "consents",
         title_en: "Consent history",
         title_bn: "সম্মতির ইতিহাস",
-        fields: &["consents.granted", "consents.wording"],
+        fields: &[
+            ("consents.granted", "consents[].granted"),
+            ("consents.wording", "consents[].wording"),
+        ],
     },
     Section {
         key: "policy_acceptances",
         title_en: "Privacy policy versions you accepted",
         title_bn: "আপনি গোপনীয়তা নীতির যে সংস্করণগুলো গ্রহণ করেছেন",
-        fields: &["policy_acceptances.version", "policy_acceptances.at"],
+        fields: &[
+            ("policy_acceptances.version", "policy_acceptances[].version"),
+            ("policy_acceptances.at", "policy_acceptances[].at"),
+        ],
     },
     Section {
         key: "disclosures",
         title_en: "Shared with couriers, payment gateways and service providers",
         title_bn: "কুরিয়ার, পেমেন্ট গেটওয়ে ও সার্ভিস প্রোভাইডারের সাথে শেয়ার",
-        fields: &["disclosures.fields", "disclosures.at"],
+        fields: &[
+            ("disclosures.fields", "disclosures[].fields[].key"),
+            ("disclosures.at", "disclosures[].at"),
+        ],
     },
     Section {
         key: "claims",
@@ -114,14 +134,14 @@ pub const SECTIONS: &[Section] = &[
         title_en: "Order proof: photos and videos, with their receipts",
         title_bn: "অর্ডার প্রুফ: ছবি ও ভিডিও, রসিদসহ",
         fields: &[
-            "proofs.blob_key",
-            "proofs.poster_key",
-            "proofs.file_name_enc",
-            "proofs.captured_at",
-            "proofs.received_at",
-            "uploads.file_name_enc",
-            "uploads.captured_at",
-            "uploads.tail_enc",
+            ("proofs.blob_key", "proofs[].file"),
+            ("proofs.poster_key", "proofs[].poster"),
+            ("proofs.file_name_enc", "proofs[].file_name"),
+            ("proofs.captured_at", "proofs[].captured_at"),
+            ("proofs.received_at", "proofs[].received_at"),
+            ("uploads.file_name_enc", "unfinished_uploads[].file_name"),
+            ("uploads.captured_at", "unfinished_uploads[].captured_at"),
+            ("uploads.tail_enc", "unfinished_uploads[].bytes_received"),
         ],
     },
 ];
@@ -213,7 +233,7 @@ pub fn section_docs(technical_days: u32) -> Vec<SectionDoc> {
             let fields: Vec<&catalog::Field> = s
                 .fields
                 .iter()
-                .filter_map(|name| {
+                .filter_map(|(name, _)| {
                     let (t, c) = name.split_once('.')?;
                     catalog::field(t, c)
                 })
@@ -281,7 +301,7 @@ mod tests {
     fn every_erasable_field_of_a_customer_is_in_the_export() {
         let covered: Vec<&str> = SECTIONS
             .iter()
-            .flat_map(|s| s.fields.iter().copied())
+            .flat_map(|s| s.fields.iter().map(|(name, _)| *name))
             .collect();
         let mut missing = vec![];
         for f in catalog::FIELDS {
@@ -304,7 +324,7 @@ mod tests {
     #[test]
     fn sections_name_only_catalog_fields_and_withheld_fields_are_explained() {
         for s in SECTIONS {
-            for name in s.fields {
+            for (name, _) in s.fields {
                 let (t, c) = name.split_once('.').unwrap();
                 assert!(
                     catalog::field(t, c).is_some(),
@@ -315,7 +335,7 @@ mod tests {
         }
         let covered: Vec<&str> = SECTIONS
             .iter()
-            .flat_map(|s| s.fields.iter().copied())
+            .flat_map(|s| s.fields.iter().map(|(name, _)| *name))
             .collect();
         for (field, en, bn) in WITHHELD {
             assert!(

@@ -342,3 +342,53 @@ async fn queue_is_for_admins(engine: Engine) {
     assert_eq!(page.status(), 403);
 }
 both_engines!(only_admins_see_and_retry_jobs, super::queue_is_for_admins);
+
+/// What an erasure leaves outside the database is deleted at once, and
+/// again by its job ten minutes later: a proof file that is still there
+/// then (a server stopped before deleting it, a store that was down) goes.
+async fn erasure_cleanup_job(engine: Engine) {
+    let mut settings = Settings::default();
+    settings.jobs.workers = 0;
+    let app = common::spawn_configured(engine, settings, Default::default(), false).await;
+    let (number, me) = place(&app, "Left Behind", "01711000802").await;
+    let packer = app.staff("packer", Role::Packer).await;
+    let file = chotomoni_testkit::fake_mp4(20_000);
+    app.upload_proof(&packer, &number, &file, 20_000).await;
+    let blob_key: String = sqlx::query_scalar("SELECT blob_key FROM proofs WHERE customer_id = $1")
+        .bind(me)
+        .fetch_one(&app.services.db().pool)
+        .await
+        .unwrap();
+    let blobs = &app.services.proofs().blobs;
+    app.erase(me).await;
+    assert!(blobs.get(&blob_key).await.is_err(), "deleted at once");
+    blobs.put(&blob_key, b"still here".to_vec()).await.unwrap();
+    // Not due yet: the immediate attempt has its ten minutes.
+    assert!(app
+        .services
+        .run_jobs_of(JobKind::ErasureCleanup)
+        .await
+        .unwrap()
+        .is_empty());
+    app.services.clock().advance(Duration::from_secs(11 * 60));
+    let ran = app
+        .services
+        .run_jobs_of(JobKind::ErasureCleanup)
+        .await
+        .unwrap();
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert_eq!(ran[0].error, None);
+    assert!(blobs.get(&blob_key).await.is_err(), "deleted by the job");
+    // Its payload names files by key and the customer by number, nothing else.
+    let payload: String =
+        sqlx::query_scalar("SELECT payload FROM jobs WHERE kind = 'erasure.cleanup'")
+            .fetch_one(&app.services.db().pool)
+            .await
+            .unwrap();
+    assert!(
+        !payload.contains("Left Behind") && !payload.contains("1711000802"),
+        "{payload}"
+    );
+    assert!(payload.contains(&blob_key), "{payload}");
+}
+both_engines!(erasure_leaves_nothing_behind, super::erasure_cleanup_job);

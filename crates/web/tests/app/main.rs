@@ -10,6 +10,7 @@ mod access;
 mod accounts;
 mod api;
 mod attacks;
+mod catalog_executed;
 mod code_guessing;
 mod consents;
 mod cookies;

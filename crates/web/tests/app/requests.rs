@@ -374,7 +374,6 @@ async fn erasure_is_idempotent_and_shreds_the_vault_key(engine: Engine) {
     let vault = app
         .services
         .key_vault()
-        .clone()
         .expect("tests run with a key vault");
     let wrapped: Vec<u8> =
         sqlx::query_scalar("SELECT wrapped_key FROM customer_keys WHERE customer_id = $1")

@@ -353,6 +353,23 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// Erases a customer at once, as the system.
+    pub async fn erase(&self, customer: i64) {
+        let erased = self
+            .services
+            .erase_customer(
+                &chotomoni_services::Actor::System,
+                chotomoni_domain::CustomerId(customer),
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(erased, chotomoni_services::erasure::ErasureResult::Done(_)),
+            "{erased:?}"
+        );
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(&self.services.db().pool)

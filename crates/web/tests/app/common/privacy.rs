@@ -165,15 +165,12 @@ pub async fn public_request(app: &TestApp, kind: &str, phone: &str, e164: &str) 
 /// The status page once it shows the export's download link, and the link
 /// (the privacy request job is run meanwhile, as the server's loop would).
 pub async fn wait_for_download(app: &TestApp, status_page: &str) -> (String, String) {
+    let download = regex::Regex::new(r#"id="download" href="([^"]+)""#).unwrap();
     for _ in 0..100 {
         app.services.run_privacy_requests().await.unwrap();
         let res = app.http.get(app.url(status_page)).send().await.unwrap();
         let page = html::unescape(&res.text().await.unwrap());
-        if let Some(link) = regex::Regex::new(r#"id="download" href="([^"]+)""#)
-            .unwrap()
-            .captures(&page)
-            .map(|c| c[1].to_owned())
-        {
+        if let Some(link) = download.captures(&page).map(|c| c[1].to_owned()) {
             return (page, link);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -9,11 +9,14 @@
 use crate::error::{Result, ServiceError};
 use crate::proofs::finish::proof_ctx;
 use crate::requests::ForRequest;
+use cleanup::Leftovers;
+
+mod cleanup;
 use crate::{audit, Actor, Services};
+use chotomoni_domain::catalog;
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{CustomerId, HoldReason, OrderId, OrderNumber, OrderStatus};
 use chotomoni_storage::erasure as rows;
-use chotomoni_storage::key_vault::ErasureEntry;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -89,8 +92,10 @@ impl Services {
         let mut conn = self.db.conn().await?;
         if let Some(done) = rows::journal_entry(&mut conn, customer.0).await? {
             drop(conn);
-            self.finish_erasure_outside_db(customer.0, done.erased_at)
-                .await;
+            // A key vault that was unreachable the first time catches up.
+            if let Err(e) = self.finish_in_key_vault(customer.0, done.erased_at).await {
+                tracing::error!(error = %crate::error::chain(&e), "key vault: an erasure is not complete there");
+            }
             return Ok(ErasureResult::Done(ErasureReport::already(done.erased_at)));
         }
         drop(conn);
@@ -180,14 +185,23 @@ impl Services {
                 rows::move_proof(&mut tx, p.id, placeholder, resealed).await?;
             }
         }
-        let gone_ids: Vec<i64> = gone.iter().map(|p| p.id).collect();
-        rows::delete_proofs(&mut tx, &gone_ids).await?;
-        let uploads = rows::delete_uploads(&mut tx, customer_id).await?;
-        rows::delete_rows_of(&mut tx, customer_id).await?;
-        rows::delete_codes(&mut tx, &indexes).await?;
-        rows::delete_attempts(&mut tx, &attempts).await?;
-        let orders = rows::pseudonymise_orders(&mut tx, customer_id, placeholder).await?;
-        rows::clear_customer(&mut tx, customer_id, now).await?;
+        // What lies outside the database goes once the erasure has committed.
+        let uploads = rows::upload_ids(&mut tx, customer_id).await?;
+        let export_files = rows::export_files(&mut tx, customer_id).await?;
+        let subject = rows::Subject {
+            customer_id,
+            stand_in: placeholder,
+            contact_indexes: &indexes,
+            sign_in_fingerprints: &attempts,
+        };
+        let mut orders = 0;
+        for step in catalog::erasure_steps() {
+            let changed = rows::run_step(&mut tx, &step, &subject).await?;
+            if step.table() == "orders" {
+                orders = changed;
+            }
+        }
+        rows::mark_erased(&mut tx, customer_id, now).await?;
         rows::journal(&mut tx, customer_id, request_id, now, held.len() as i64).await?;
         audit::change(
             &mut tx,
@@ -212,26 +226,22 @@ impl Services {
             self.complete_erasure_request(&mut tx, request, &report)
                 .await?;
         }
+        let leftovers = Leftovers {
+            customer_id,
+            erased_at: now,
+            files: gone
+                .iter()
+                .flat_map(|p| std::iter::once(p.blob_key.clone()).chain(p.poster_key.clone()))
+                .chain(export_files)
+                .collect(),
+            staging: uploads,
+        };
+        self.queue_cleanup(&mut tx, &leftovers).await?;
         tx.commit().await?;
 
-        // Their ZIPs are unreadable now the key is gone; deleted all the same.
-        if let Err(e) = self.erase_exports(customer_id).await {
-            tracing::warn!(error = %e, "access exports of an erased customer could not all be deleted");
+        if let Err(e) = self.clean_up_after_erasure(&leftovers).await {
+            tracing::warn!(error = %crate::error::chain(&e), "an erasure left something behind; its job retries");
         }
-        for p in &gone {
-            self.delete_proof_media(p).await;
-        }
-        for id in uploads {
-            let _ = tokio::fs::remove_file(self.proofs.staging_path(&id)).await;
-        }
-        match self.db.truncate_wal().await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!("the write-ahead log stayed busy; the next sweep truncates it")
-            }
-            Err(e) => tracing::error!(error = %e, "the write-ahead log could not be truncated"),
-        }
-        self.finish_erasure_outside_db(customer_id, now).await;
         Ok(ErasureResult::Done(report))
     }
 
@@ -250,35 +260,6 @@ impl Services {
         let email =
             open("customers.email", c.email_enc.as_deref()).map(|e| e.trim().to_lowercase());
         crate::rate_limit::fingerprints_of(self.vault.keyring(), phone.as_deref(), email.as_deref())
-    }
-
-    /// The key vault's part: the key goes, the journal entry is written.
-    /// Repeated on a second request, so a vault that was unreachable the
-    /// first time catches up.
-    async fn finish_erasure_outside_db(&self, customer_id: i64, erased_at: i64) {
-        let Some(vault) = &self.key_vault else {
-            return;
-        };
-        if let Err(e) = vault.delete_key(customer_id).await {
-            tracing::error!(error = %e, customer_id, "key vault: the erased key could not be deleted");
-        }
-        let entry = ErasureEntry {
-            customer_id,
-            erased_at,
-        };
-        if let Err(e) = vault.record_erasure(&entry).await {
-            tracing::error!(error = %e, customer_id, "key vault: the erasure could not be journalled");
-        }
-    }
-
-    async fn delete_proof_media(&self, p: &rows::ErasedProof) {
-        let keys = std::iter::once(p.blob_key.as_str()).chain(p.poster_key.as_deref());
-        for key in keys {
-            if let Err(e) = self.proofs.blobs.delete(key).await {
-                // Unreadable already: its key is gone. The next erasure sweep retries.
-                tracing::warn!(error = %e, proof = p.id, "erased proof media could not be deleted");
-            }
-        }
     }
 
     /// Deletes proofs kept past an erasure whose holds have ended, and the

@@ -321,8 +321,8 @@ pub const FIELDS: &[Field] = &[
     field!("proofs"."blob_key", "Packing and delivery photos and videos (with sound), encrypted", "প্যাকিং ও ডেলিভারির ছবি ও ভিডিও (শব্দসহ), এনক্রিপ্ট করা", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, true),
     field!("proofs"."poster_key", "A still frame or thumbnail of each proof, encrypted", "প্রতিটি প্রুফের একটি স্থির ছবি বা থাম্বনেইল, এনক্রিপ্ট করা", Proof, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, true),
     field!("proofs"."file_name_enc", "The proof file's name on the device", "ডিভাইসে প্রুফ ফাইলের নাম", Proof, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, true),
-    field!("proofs"."captured_at", "When the photo or video was taken (device clock)", "ছবি বা ভিডিও কখন তোলা হয়েছে (ডিভাইসের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Keep, false),
-    field!("proofs"."received_at", "When the proof reached us (server clock)", "প্রুফ কখন আমাদের কাছে পৌঁছেছে (সার্ভারের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Keep, false),
+    field!("proofs"."captured_at", "When the photo or video was taken (device clock)", "ছবি বা ভিডিও কখন তোলা হয়েছে (ডিভাইসের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, false),
+    field!("proofs"."received_at", "When the proof reached us (server clock)", "প্রুফ কখন আমাদের কাছে পৌঁছেছে (সার্ভারের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, false),
     field!("uploads"."tail_enc", "The last part of a proof still being uploaded, encrypted", "আপলোড চলা প্রুফের শেষ অংশ, এনক্রিপ্ট করা", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, true),
     field!("uploads"."file_name_enc", "The name of a proof file still being uploaded", "আপলোড চলা প্রুফ ফাইলের নাম", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, true),
     field!("uploads"."captured_at", "When a proof still being uploaded was taken", "আপলোড চলা প্রুফ কখন তোলা হয়েছে", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, false),
@@ -543,6 +543,9 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
 const fn np(table: &'static str, column: &'static str, why: &'static str) -> NotPersonal {
     NotPersonal { table, column, why }
 }
+
+mod tables;
+pub use tables::{erasure_steps, table, ErasureStep, Owner, Rows, Table, TABLES};
 
 pub fn field(table: &str, column: &str) -> Option<&'static Field> {
     FIELDS
