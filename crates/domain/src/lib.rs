@@ -3,6 +3,7 @@
 //! the personal-data catalog) are plain functions over them.
 
 pub mod catalog;
+pub mod claim;
 pub mod consent;
 pub mod customer;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod proof;
 pub mod schema;
 pub mod staff;
 
+pub use claim::{ClaimId, ClaimKind, ClaimRules, ClaimStatus, Decision, RaisedBy};
 pub use consent::ConsentPurpose;
 pub use customer::{Address, CustomerId, CustomerName, Email};
 pub use error::FieldError;

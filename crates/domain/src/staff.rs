@@ -30,6 +30,9 @@ pub enum Permission {
     HandlePrivacyRequests,
     /// Place and release legal holds on an order's proof media.
     PlaceLegalHolds,
+    /// Work the claims desk: log claims for customers, marketplaces and
+    /// couriers, see their evidence, decide them.
+    HandleClaims,
     /// Manage staff accounts and read the audit log.
     Administer,
 }
@@ -48,6 +51,7 @@ impl Role {
                     | UploadProof
                     | ViewProofs
                     | HandlePrivacyRequests
+                    | HandleClaims
             ),
             // A courier needs the phone and address to deliver; a packer does not.
             // Packers and couriers record proof but do not browse it: a

@@ -302,6 +302,7 @@ pub fn owner_filter(owner: Owner) -> Option<(String, Bind)> {
         Owner::CustomerColumn => by_customer("customer_id = $1"),
         Owner::Order => by_customer("order_id IN (SELECT id FROM orders WHERE customer_id = $1)"),
         Owner::Proof => by_customer("proof_id IN (SELECT id FROM proofs WHERE customer_id = $1)"),
+        Owner::Claim => by_customer("claim_id IN (SELECT id FROM claims WHERE customer_id = $1)"),
         Owner::Request => {
             by_customer("request_id IN (SELECT id FROM privacy_requests WHERE customer_id = $1)")
         }

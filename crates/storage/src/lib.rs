@@ -10,6 +10,7 @@ pub mod audit;
 pub mod backup;
 pub mod blobs;
 pub mod bulk;
+pub mod claims;
 pub mod code_tries;
 pub mod consents;
 pub mod customers;

@@ -21,6 +21,8 @@ pub enum Owner {
     Proof,
     /// Through the privacy request the row belongs to (`request_id`).
     Request,
+    /// Through the claim the row belongs to (`claim_id`).
+    Claim,
     /// A keyed fingerprint of the customer's phone number or email address
     /// (the blind index kept on the customer row) in this column.
     ContactIndex(&'static str),
@@ -76,6 +78,9 @@ pub const TABLES: &[Table] = &[
     t("privacy_request_events", Request, Rows::Kept),
     t("privacy_requests", CustomerColumn, Rows::Kept),
     t("erasures", CustomerColumn, Rows::Kept),
+    t("claim_items", Claim, Rows::Kept),
+    // A refund's legal record stays, under the stand-in.
+    t("claims", CustomerColumn, Rows::Kept),
     // Last among the rows that point at the customer: they are found by
     // the customer's number until the stand-in takes it over.
     t("orders", CustomerColumn, Rows::Kept),
