@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+mod claims;
 mod jobs;
 mod rate_limits;
 
@@ -48,6 +49,7 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<String>>,
     pub rate_limits: Option<rate_limits::LimitsFile>,
     pub jobs: Option<jobs::JobsFile>,
+    pub claims: Option<claims::ClaimsFile>,
     // Read by `limits`.
     pub header_read_timeout_secs: Option<u64>,
     pub send_idle_timeout_secs: Option<u64>,
@@ -126,6 +128,7 @@ pub struct Config {
     pub rate_limits: chotomoni_services::rate_limit::RateLimits,
     pub limits: crate::limits::Limits,
     pub jobs: chotomoni_services::jobs::JobSettings,
+    pub claims: chotomoni_domain::ClaimRules,
 }
 
 impl std::fmt::Debug for Config {
@@ -383,6 +386,7 @@ pub fn load(
         trusted_proxies: rate_limits::trusted_proxies(f.trusted_proxies, env)?,
         rate_limits: rate_limits::rate_limits(f.rate_limits, env)?,
         jobs: jobs::jobs(f.jobs.clone(), env)?,
+        claims: claims::claims(f.claims.clone())?,
         limits,
         database_url,
         data_dir,

@@ -206,6 +206,7 @@ async fn open(config: &Config) -> Result<Services> {
         limits: config.rate_limits.clone(),
         export_quotas: config.limits.exports.clone(),
         jobs: config.jobs.clone(),
+        claims: config.claims,
     };
     let blobs = chotomoni_storage::blobs::BlobStore::open(&config.blob_config()?)
         .context("opening the media store")?;

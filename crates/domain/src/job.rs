@@ -28,6 +28,8 @@ pub enum JobKind {
     PrivacyRequest,
     /// The last message to an erased person.
     ErasureNotice,
+    /// A claim's decision, told to its customer.
+    ClaimDecisionNotice,
     /// What an erasure leaves outside the database: proof and export files,
     /// staging files, the key in the key vault. Done right after the
     /// erasure commits; this job repeats it later, so a server that stopped
@@ -47,6 +49,7 @@ impl JobKind {
         JobKind::ProofInspect,
         JobKind::PrivacyRequest,
         JobKind::ErasureNotice,
+        JobKind::ClaimDecisionNotice,
         JobKind::ErasureCleanup,
     ];
 
@@ -62,6 +65,7 @@ impl JobKind {
             JobKind::ProofInspect => "proof.inspect",
             JobKind::PrivacyRequest => "privacy.request",
             JobKind::ErasureNotice => "message.erasure_notice",
+            JobKind::ClaimDecisionNotice => "message.claim_decision",
             JobKind::ErasureCleanup => "erasure.cleanup",
         }
     }
@@ -73,7 +77,7 @@ impl JobKind {
     /// A message is not sent again once an attempt may have reached the
     /// provider: a second copy is worse than an error an admin retries.
     pub fn at_most_once(self) -> bool {
-        matches!(self, JobKind::ErasureNotice)
+        matches!(self, JobKind::ErasureNotice | JobKind::ClaimDecisionNotice)
     }
 }
 

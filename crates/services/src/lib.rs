@@ -7,6 +7,7 @@ pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
+pub mod claims;
 pub mod clock;
 pub mod consents;
 pub mod contact_proof;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod jobs;
 pub mod key_check;
 pub mod marketing;
+pub(crate) mod messages;
 pub mod orders;
 pub mod policies;
 pub mod privacy_export;
@@ -51,6 +53,8 @@ pub struct Settings {
     pub export_quotas: ExportQuotas,
     /// The background job queue on this server.
     pub jobs: jobs::JobSettings,
+    /// The claim window and the desk's due times.
+    pub claims: chotomoni_domain::ClaimRules,
 }
 
 /// Limits on the access exports a customer starts themselves (staff and
@@ -83,6 +87,7 @@ impl Default for Settings {
             limits: Default::default(),
             export_quotas: ExportQuotas::default(),
             jobs: Default::default(),
+            claims: Default::default(),
         }
     }
 }

@@ -78,15 +78,26 @@ impl Vault {
             area: a.area.clone(),
             district: a.district.clone(),
         };
+        self.seal_delivery_record(key, order_id, &d)
+    }
+
+    /// Seals a delivery already opened from another order (a replacement
+    /// goes where the original went).
+    pub fn seal_delivery_record(&self, key: &SealKey, order_id: i64, d: &Delivery) -> Vec<u8> {
         key.seal(
             &ctx("orders.address", order_id),
-            &serde_json::to_vec(&d).expect("serialisable"),
+            &serde_json::to_vec(d).expect("serialisable"),
         )
     }
 
     pub fn seal_instructions(&self, key: &SealKey, order_id: i64, text: &str) -> Vec<u8> {
         key.seal_str(&ctx("orders.instructions", order_id), text)
     }
+}
+
+/// Seals one column of one row under its customer's key; [`open_text`] opens it.
+pub fn seal_text(key: &SealKey, column: &str, id: i64, text: &str) -> Vec<u8> {
+    key.seal_str(&ctx(column, id), text)
 }
 
 /// Opens one sealed column of one row, if present.

@@ -26,6 +26,10 @@ pub const TABLES: &[&str] = &[
     "order_events",
     "consents",
     "audit_log",
+    // Claims hold their order's proofs, and evidence proofs name their claim.
+    "legal_holds",
+    "claims",
+    "claim_items",
     "proofs",
     "translog_nodes",
     "translog_heads",
@@ -37,7 +41,6 @@ pub const TABLES: &[&str] = &[
     "disclosures",
     "privacy_requests",
     "privacy_request_events",
-    "legal_holds",
     "erasures",
     "exports",
 ];

@@ -168,6 +168,26 @@ pub async fn of_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<V
     .await?)
 }
 
+/// When the order was last marked delivered.
+pub async fn delivered_at(conn: &mut AnyConnection, order_id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MAX(at) FROM order_events WHERE order_id = $1 AND to_status = 'delivered'",
+    )
+    .bind(order_id)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Poisha already refunded by decided claims on the order.
+pub async fn refunded_on_order(conn: &mut AnyConnection, order_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(refund_amount), 0) AS BIGINT) FROM claims WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// `(line_no, quantity)` of a claim, in line order.
 pub async fn items(conn: &mut AnyConnection, claim_id: i64) -> Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(

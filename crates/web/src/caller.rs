@@ -33,6 +33,18 @@ impl Caller {
         session_cookie(token, max_age_secs, self.tls)
     }
 
+    /// A customer or staff; a visitor without a session is 401.
+    pub fn require_signed_in(&self) -> Result<Actor, ApiError> {
+        match self.actor() {
+            Actor::Visitor => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "sign-in required",
+            )),
+            a => Ok(a),
+        }
+    }
+
     pub fn require_staff(&self) -> Result<Actor, ApiError> {
         match self.actor() {
             a @ Actor::Staff { .. } => Ok(a),

@@ -85,7 +85,14 @@ impl Services {
             JobKind::PrivacyRequest => {
                 self.run_privacy_request(subject(job)?).await?;
             }
-            JobKind::ErasureNotice => self.send_erasure_notice(job).await?,
+            JobKind::ErasureNotice => {
+                self.send_message(job, crate::requests::notice::SUBJECT)
+                    .await?
+            }
+            JobKind::ClaimDecisionNotice => {
+                self.send_message(job, crate::claims::DECISION_SUBJECT)
+                    .await?
+            }
             JobKind::ErasureCleanup => self.clean_up_after_erasure(&detail(job)?).await?,
         }
         Ok(())

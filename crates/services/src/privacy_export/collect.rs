@@ -221,8 +221,8 @@ pub struct ExportData {
     pub consents: Vec<Consent>,
     pub policy_acceptances: Vec<Acceptance>,
     pub disclosures: Vec<Disclosure>,
-    /// Claims about damaged, wrong or missing items (none are kept yet).
-    pub claims: Vec<serde_json::Value>,
+    /// Claims about damaged, wrong or missing items, with their decisions.
+    pub claims: Vec<crate::claims::ClaimView>,
     pub proofs: Vec<Proof>,
     pub unfinished_uploads: Vec<Upload>,
     pub withheld: Vec<Withheld>,
@@ -416,6 +416,10 @@ impl Services {
                 at: when(a.at),
             })
             .collect();
+        let mut claims = Vec::new();
+        for c in chotomoni_storage::claims::of_customer(conn, id).await? {
+            claims.push(self.claim_view(conn, c, self.now_ms()).await?);
+        }
         let disclosures = disclosures::for_customer(conn, id)
             .await?
             .into_iter()
@@ -511,7 +515,7 @@ impl Services {
                 consents,
                 policy_acceptances,
                 disclosures,
-                claims: vec![],
+                claims,
                 proofs,
                 unfinished_uploads,
                 withheld: withheld(),

@@ -127,7 +127,18 @@ pub const SECTIONS: &[Section] = &[
         key: "claims",
         title_en: "Claims",
         title_bn: "দাবি",
-        fields: &[],
+        fields: &[
+            ("claims.customer_id", "claims[].order"),
+            ("claims.kind", "claims[].kind"),
+            ("claims.description_enc", "claims[].description"),
+            ("claims.reference", "claims[].reference"),
+            ("claims.filed_at", "claims[].filed_at"),
+            ("claim_items.quantity", "claims[].items[].quantity"),
+            ("claims.decision", "claims[].decision"),
+            ("claims.refund_amount", "claims[].refund_amount"),
+            ("claims.reason", "claims[].reason"),
+            ("claims.decided_at", "claims[].decided_at"),
+        ],
     },
     Section {
         key: "proofs",
@@ -350,13 +361,10 @@ mod tests {
             .categories
             .iter()
             .any(|c| c.en == "Identity" && c.bn == "পরিচয়"));
-        assert_eq!(
-            docs.iter()
-                .find(|d| d.key == "claims")
-                .unwrap()
-                .fields
-                .len(),
-            0
-        );
+        let claims = docs.iter().find(|d| d.key == "claims").unwrap();
+        assert!(claims
+            .fields
+            .iter()
+            .any(|f| f.field == "claims.description_enc"));
     }
 }

@@ -6,7 +6,7 @@
 //! carries out verified requests before their deadline, and support can
 //! carry one out at once.
 mod job;
-mod notice;
+pub(crate) mod notice;
 
 pub(crate) use notice::ForRequest;
 mod public_form;

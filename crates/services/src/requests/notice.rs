@@ -7,24 +7,13 @@
 //! send never undoes the erasure.
 use super::status_link::{random_token, STATUS_PATH};
 use crate::erasure::ErasureReport;
-use crate::error::Context as _;
-use crate::error::{Result, ServiceError};
-use crate::jobs::Job;
+use crate::error::Result;
+use crate::messages::Reach;
 use crate::orders::local_time;
-use crate::vault::open_text;
 use crate::{Actor, Services};
-use chotomoni_domain::{CustomerId, JobKind, RequestChannel, RequestStatus};
-use chotomoni_storage::jobs::JobRow;
+use chotomoni_domain::{JobKind, RequestChannel, RequestStatus};
 use chotomoni_storage::privacy_requests::{self as rows, RequestRow};
 use chotomoni_storage::Conn;
-use serde::{Deserialize, Serialize};
-
-/// Where the person can be told, opened before erasure deletes it.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Reach {
-    phone: Option<String>,
-    email: Option<String>,
-}
 
 /// The privacy request an erasure completes, and where to tell the person.
 pub(crate) struct ForRequest<'a> {
@@ -33,38 +22,11 @@ pub(crate) struct ForRequest<'a> {
     pub reach: Option<Reach>,
 }
 
-/// What the notice job carries, sealed.
-#[derive(Serialize, Deserialize)]
-struct Notice {
-    reach: Reach,
-    text: String,
-}
+/// The subject of the notice sent by email.
+pub(crate) const SUBJECT: &str =
+    "ছোটমনি: আপনার তথ্য মুছে ফেলা হয়েছে / Chotomoni: your data was deleted";
 
 impl Services {
-    pub(super) async fn reach_of(&self, customer: CustomerId) -> Option<Reach> {
-        let mut conn = self.db.conn().await.ok()?;
-        let row = chotomoni_storage::customers::get(&mut conn, customer.0)
-            .await
-            .ok()??;
-        let key = self
-            .vault
-            .customer_key(row.id, row.wrapped_key.as_deref())
-            .ok()?;
-        Some(Reach {
-            phone: open_text(&key, "customers.phone", row.id, row.phone_enc.as_deref())
-                .ok()
-                .flatten(),
-            // An email nobody proved is theirs could be a stranger's: the
-            // notice (and its status link) never goes there.
-            email: row
-                .email_verified_at
-                .and_then(|_| {
-                    open_text(&key, "customers.email", row.id, row.email_enc.as_deref()).ok()
-                })
-                .flatten(),
-        })
-    }
-
     /// In the erasure's transaction: the request is completed with its
     /// report and the last message queued.
     pub(crate) async fn complete_erasure_request(
@@ -85,21 +47,9 @@ impl Services {
             } else {
                 None
             };
-            let notice = Notice {
-                reach,
-                text: erased_text(report, self.public_url.as_deref(), link.as_deref()),
-            };
-            let job = Job::about(JobKind::ErasureNotice, row.id);
-            let plain = serde_json::to_vec(&notice).expect("a notice serialises");
-            let sealed = self.vault.keyring().seal_for_job(&job.key(), &plain);
-            self.enqueue(
-                tx,
-                Job {
-                    sealed: Some(&sealed),
-                    ..job
-                },
-            )
-            .await?;
+            let text = erased_text(report, self.public_url.as_deref(), link.as_deref());
+            self.queue_message(tx, JobKind::ErasureNotice, row.id, reach, text)
+                .await?;
         }
         let outcome = serde_json::to_string(report).unwrap_or_default();
         let note = if report.held.is_empty() {
@@ -122,44 +72,6 @@ impl Services {
             },
         )
         .await
-    }
-
-    fn can_tell(&self) -> bool {
-        self.sms.is_some() || self.mail.is_some()
-    }
-
-    /// The notice job: opens its sealed message and sends it once.
-    pub(crate) async fn send_erasure_notice(&self, job: &JobRow) -> Result<()> {
-        let Some(sealed) = &job.sealed else {
-            return Err(ServiceError::Internal(
-                "the notice's contact is gone (kept a day at most)".into(),
-            ));
-        };
-        let plain = self
-            .vault
-            .keyring()
-            .open_for_job(&job.dedupe_key, sealed)
-            .map_err(|_| ServiceError::Sealed)?;
-        let notice: Notice =
-            serde_json::from_slice(&plain).context("a notice that does not read")?;
-        let Notice { reach, text } = notice;
-        match (&self.sms, &reach.phone, &self.mail, &reach.email) {
-            (Some(sms), Some(phone), _, _) => {
-                sms.send(phone, &text).await.context("sending the SMS")
-            }
-            (_, _, Some(mail), Some(email)) => {
-                let message = chotomoni_mail::OutgoingMail {
-                    to: email.clone(),
-                    subject: "ছোটমনি: আপনার তথ্য মুছে ফেলা হয়েছে / Chotomoni: your data was deleted"
-                        .into(),
-                    text,
-                    headers: Vec::new(),
-                };
-                mail.send(&message).await.context("sending the email")
-            }
-            // No way to reach them on this server's transports.
-            _ => Ok(()),
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The JSON API. Each route is registered with its OpenAPI description, so
 //! `/api/openapi.json` is generated from the router itself.
+mod claims;
 pub mod exports;
 mod jobs;
 mod orders;
@@ -82,6 +83,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(proofs::checkpoint))
         .routes(routes!(proofs::consistency))
         .routes(routes!(proofs::log_key))
+        .routes(routes!(claims::file, claims::of_order))
+        .routes(routes!(claims::queue))
+        .routes(routes!(claims::one))
+        .routes(routes!(claims::review))
+        .routes(routes!(claims::decide))
         .routes(routes!(jobs::queue))
         .routes(routes!(jobs::retry))
         .merge(tus_router())

@@ -71,6 +71,7 @@ type Snapshot = BTreeMap<&'static str, BTreeMap<String, Vec<Cell>>>;
 fn key_of(table: &str) -> &'static str {
     match table {
         "order_items" => "CAST(order_id AS TEXT) || '-' || CAST(line_no AS TEXT)",
+        "claim_items" => "CAST(claim_id AS TEXT) || '-' || CAST(line_no AS TEXT)",
         "customer_keys" | "erasures" => "CAST(customer_id AS TEXT)",
         "sessions" => "token_hash",
         _ => "CAST(id AS TEXT)",
@@ -237,6 +238,39 @@ async fn fill_every_field(app: &TestApp) -> (scene::Scene, String) {
         .tus_patch(&s.packer, &half, 0, &clip[..1_234], None)
         .await;
     assert_eq!(patched.status, 204, "{}", patched.body);
+    // A marketplace's claim on the last order (it has no proof, which the
+    // claim's hold would keep), decided with a partial refund.
+    let last: i64 = sqlx::query_scalar("SELECT MAX(id) FROM orders WHERE customer_id = $1")
+        .bind(s.me)
+        .fetch_one(&app.services.db().pool)
+        .await
+        .unwrap();
+    let last = OrderNumber::from_id(OrderId(last)).to_string();
+    for to in ["confirmed", "packed", "handed_to_courier", "delivered"] {
+        privacy::set_status(app, &s.support, &last, to).await;
+    }
+    let (status, claim) = app
+        .post(
+            &format!("/api/v1/orders/{last}/claims"),
+            Some(&s.support),
+            &serde_json::json!({"kind": "damaged", "raised_by": "marketplace",
+                "reference": "DZ-55012", "description": "Box crushed at one corner",
+                "items": [{"line_no": 1, "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let told = privacy::sms_count(app, E164);
+    let (status, decided) = app
+        .post(
+            &format!("/api/v1/claims/{}/decision", claim["id"]),
+            Some(&s.support),
+            &serde_json::json!({"decision": "partial_refund", "amount": 100,
+                "reason": "The corner was crushed in transit"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{decided}");
+    // The decision's message is sent before the code below is asked for.
+    privacy::wait_for_sms(app, E164, told + 1).await;
     // A privacy request from the public form (a code to the phone), whose
     // access export is the one checked here.
     let status_page = privacy::public_request(app, "access", PHONE, E164).await;

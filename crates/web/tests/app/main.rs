@@ -11,6 +11,7 @@ mod accounts;
 mod api;
 mod attacks;
 mod catalog_executed;
+mod claims;
 mod code_guessing;
 mod consents;
 mod cookies;

@@ -325,7 +325,43 @@ pub(super) fn claims(out: &mut String, d: &ExportData) {
             "<p class=\"none\">{}</p>",
             bi("আপনার কোনো দাবি নেই।", "You have no claims.")
         );
+        return;
     }
+    table(
+        out,
+        &d.claims,
+        &[
+            ("অর্ডার", "Order"),
+            ("কী সমস্যা", "What went wrong"),
+            ("পণ্য", "Items"),
+            ("আপনার বিবরণ", "Your description"),
+            ("কখন", "Filed"),
+            ("সিদ্ধান্ত", "Decision"),
+            ("ফেরত (পয়সা)", "Refund (poisha)"),
+            ("কারণ", "Reason"),
+        ],
+        |c| {
+            let items = c
+                .items
+                .iter()
+                .map(|i| format!("{} × {}", i.name, i.quantity))
+                .collect::<Vec<_>>()
+                .join("; ");
+            vec![
+                esc(&c.order),
+                bi(c.kind.label(true), c.kind.label(false)),
+                esc(&items),
+                opt(&c.description),
+                esc(&local(&c.filed_at)),
+                match c.decision {
+                    Some(x) => bi(x.label(true), x.label(false)),
+                    None => bi("এখনো সিদ্ধান্ত হয়নি", "Not decided yet"),
+                },
+                opt(&c.refund_amount.map(|p| p.to_string())),
+                opt(&c.reason),
+            ]
+        },
+    );
 }
 
 pub(super) fn proofs(out: &mut String, d: &ExportData) {
