@@ -168,6 +168,42 @@ pub async fn of_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<V
     .await?)
 }
 
+/// Marks an upload as evidence of a claim.
+pub async fn attach_upload(conn: &mut AnyConnection, upload_id: &str, claim_id: i64) -> Result<()> {
+    sqlx::query("UPDATE uploads SET claim_id = $1 WHERE id = $2")
+        .bind(claim_id)
+        .bind(upload_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The proof made of an upload is evidence of the claim the upload was for.
+pub async fn carry_to_proof(
+    conn: &mut AnyConnection,
+    upload_id: &str,
+    proof_id: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE proofs SET claim_id = (SELECT claim_id FROM uploads WHERE id = $1) WHERE id = $2",
+    )
+    .bind(upload_id)
+    .bind(proof_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The ids of a claim's evidence proofs.
+pub async fn evidence(conn: &mut AnyConnection, claim_id: i64) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM proofs WHERE claim_id = $1 ORDER BY id")
+            .bind(claim_id)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
 /// When the order was last marked delivered.
 pub async fn delivered_at(conn: &mut AnyConnection, order_id: i64) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(

@@ -108,6 +108,7 @@ pub async fn heavy_customer(s: &Services) -> Heavy {
                     length: file.len() as u64,
                     captured_at: Some(chotomoni_services::now_ms() - 60_000),
                     file_name: Some(format!("proof-{p}.mp4")),
+                    claim: None,
                 },
             )
             .await

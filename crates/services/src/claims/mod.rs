@@ -48,6 +48,8 @@ pub struct ClaimView {
     pub description: Option<String>,
     pub status: ClaimStatus,
     pub items: Vec<ClaimItemView>,
+    /// The customer's evidence: proofs of kind `claim` (see `/api/v1/proofs/{id}`).
+    pub evidence: Vec<i64>,
     pub filed_at: String,
     pub first_response_due_at: String,
     pub decision_due_at: String,
@@ -210,6 +212,7 @@ impl Services {
             description,
             status: c.status,
             items,
+            evidence: rows::evidence(conn, c.id).await?,
             filed_at: millis_to_rfc3339(c.filed_at),
             first_response_due_at: millis_to_rfc3339(c.first_response_due_at),
             decision_due_at: millis_to_rfc3339(c.decision_due_at),

@@ -22,6 +22,9 @@ pub struct NewUpload {
     /// The device's clock when the capture started (Unix ms).
     pub captured_at: Option<i64>,
     pub file_name: Option<String>,
+    /// Evidence (kind `claim`) of this claim; without it, evidence goes to
+    /// the claim open on the order, if there is one.
+    pub claim: Option<i64>,
 }
 
 /// Where an upload stands.
@@ -76,6 +79,7 @@ impl Services {
                 return Err(ServiceError::NotFound("order"));
             }
         }
+        let claim = evidence_claim(&mut conn, order.id, &new).await?;
         self.check_upload_quota(&mut conn, actor, &new).await?;
         let ckey = self.customer_key_of(&mut conn, order.customer_id).await?;
         let id = new_upload_id();
@@ -104,9 +108,9 @@ impl Services {
             expires_at: now + i64::from(store.settings.upload_expiry_hours) * 3_600_000,
         };
         write_staging_header(store, &id, &header).await?;
-        if let Err(e) = uploads::insert(&mut conn, &row).await {
+        if let Err(e) = insert_upload(&self.db, &row, claim).await {
             let _ = tokio::fs::remove_file(store.staging_path(&id)).await;
-            return Err(e.into());
+            return Err(e);
         }
         Ok(UploadState::of(&row))
     }
@@ -210,6 +214,51 @@ impl Services {
         }
         Ok(row)
     }
+}
+
+/// The upload's row, and its claim if it is evidence, together.
+async fn insert_upload(
+    db: &chotomoni_storage::Db,
+    row: &UploadRow,
+    claim: Option<i64>,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    uploads::insert(&mut tx, row).await?;
+    if let Some(claim) = claim {
+        chotomoni_storage::claims::attach_upload(&mut tx, &row.id, claim).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Which claim evidence is for: the one named, which must be on the same
+/// order (else it does not exist for this upload) and still undecided
+/// (409), or the one open on the order. Only evidence names a claim.
+async fn evidence_claim(conn: &mut Conn, order_id: i64, new: &NewUpload) -> Result<Option<i64>> {
+    use chotomoni_storage::claims;
+    if new.kind != ProofKind::Claim {
+        return match new.claim {
+            Some(_) => Err(FieldError::new(
+                "metadata.claim",
+                "only evidence (kind `claim`) names a claim",
+            )
+            .into()),
+            None => Ok(None),
+        };
+    }
+    let Some(id) = new.claim else {
+        return Ok(claims::open_on_order(conn, order_id).await?.map(|c| c.id));
+    };
+    let claim = claims::get(conn, id)
+        .await?
+        .filter(|c| c.order_id == order_id)
+        .ok_or(ServiceError::NotFound("claim"))?;
+    if claim.status.is_closed() {
+        return Err(ServiceError::Conflict(
+            "the claim was decided: it takes no more evidence".into(),
+        ));
+    }
+    Ok(Some(claim.id))
 }
 
 /// Staff who record proof may upload any kind; a customer only a claim about

@@ -43,13 +43,15 @@ pub async fn discover(State(state): State<AppState>) -> Response {
 
 /// Starts an upload of a proof file. `Upload-Metadata` names the order
 /// (`order`), the proof kind (`kind`: packing, delivery, return, claim), the
-/// device's capture time (`captured_at`, RFC 3339) and the file name
-/// (`filename`). With a body (`Content-Type: application/offset+octet-stream`)
+/// device's capture time (`captured_at`, RFC 3339), the file name
+/// (`filename`) and, for evidence, its claim (`claim`; without it evidence
+/// goes to the claim open on the order). With a body (`Content-Type: application/offset+octet-stream`)
 /// the first bytes arrive at once (creation-with-upload).
 #[utoipa::path(post, path = "/api/v1/uploads/",
     params(("Upload-Length" = u64, Header), ("Upload-Metadata" = String, Header), ("Tus-Resumable" = String, Header)),
     responses((status = 201, description = "Created; Location names the upload"),
-        (status = 404, body = ErrorBody, description = "Unknown order"),
+        (status = 404, body = ErrorBody, description = "Unknown order, or a claim not on it"),
+        (status = 409, body = ErrorBody, description = "Evidence for a claim already decided"),
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, body = ErrorBody, description = "An upload quota is used up: `too_many_unfinished_uploads`, `unfinished_upload_bytes`, `claim_uploads_per_day` (with Retry-After)"),
         (status = 400, body = ErrorBody, description = "A tus header is missing or malformed (`invalid_header`)"),
@@ -353,12 +355,21 @@ fn new_upload(headers: &HeaderMap) -> Result<NewUpload, ApiError> {
                 })
         })
         .transpose()?;
+    let claim = text("claim")
+        .map(|c| {
+            c.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| FieldError::new("metadata.claim", "must be a claim's number"))
+        })
+        .transpose()?;
     Ok(NewUpload {
         order,
         kind,
         length,
         captured_at,
         file_name: text("filename").map(str::to_owned),
+        claim,
     })
 }
 

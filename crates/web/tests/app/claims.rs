@@ -8,7 +8,7 @@ use crate::common;
 use chotomoni_domain::Role;
 use chotomoni_testkit::{both_engines, Engine};
 use common::privacy::{customer_token, place, set_status, sms_count, wait_for_sms};
-use common::TestApp;
+use common::{tus, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -125,6 +125,44 @@ async fn filed_and_decided(engine: Engine) {
     .unwrap();
     assert!(!String::from_utf8_lossy(&sealed).contains("cracked"));
 
+    // Evidence: the customer's video of the open claim, named or not, is its
+    // evidence; another order's claim does not exist for it.
+    let clip = chotomoni_testkit::fake_mp4(3_000);
+    let meta = |claim: Option<i64>| {
+        let claim = claim.map(|c| c.to_string());
+        let mut pairs = vec![
+            ("order", number.as_str()),
+            ("kind", "claim"),
+            ("filename", "unboxing.mp4"),
+        ];
+        if let Some(c) = &claim {
+            pairs.push(("claim", c.as_str()));
+        }
+        tus::metadata(&pairs)
+    };
+    for named in [Some(id), None] {
+        let created = app.tus_create(&mine, clip.len() as u64, &meta(named)).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let done = app
+            .tus_patch(&mine, &created.header("location").unwrap(), 0, &clip, None)
+            .await;
+        assert_eq!(done.status, 204, "{}", done.body);
+    }
+    let (_, seen) = app.get(&format!("/api/v1/claims/{id}"), &mine).await;
+    assert_eq!(seen["evidence"].as_array().unwrap().len(), 2, "{seen}");
+    let elsewhere = app
+        .tus_create(
+            &theirs,
+            10,
+            &tus::metadata(&[
+                ("order", other_number.as_str()),
+                ("kind", "claim"),
+                ("claim", &id.to_string()),
+            ]),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.body);
+
     // Filing again shows the open one.
     let (status, again) = file(&app, Some(&mine), &number, damaged.clone()).await;
     assert_eq!(status, 409, "{again}");
@@ -216,8 +254,12 @@ async fn filed_and_decided(engine: Engine) {
     assert_eq!(decided["status"], "decided");
     assert_eq!(decided["decision"], "partial_refund");
     assert_eq!(decided["refund_amount"], 500);
-    // Decided once.
+    // Decided once, and closed to more evidence.
     assert_eq!(decide(&app, &support, id, partial.clone()).await.0, 409);
+    let late = app
+        .tus_create(&mine, clip.len() as u64, &meta(Some(id)))
+        .await;
+    assert_eq!(late.status, 409, "{}", late.body);
 
     // Told once, in Bangla (the default), with the reason.
     let sms = wait_for_sms(&app, "+8801711000301", sent + 1).await;
