@@ -28,6 +28,8 @@ pub struct PolicyDraft {
 impl PolicyDraft {
     pub fn parse(bn: &str, en: &str) -> Result<PolicyDraft, crate::FieldError> {
         let text = |field: &str, value: &str| -> Result<String, crate::FieldError> {
+            // The limit is on what was sent (the API's maxLength), padding included.
+            let too_long = value.chars().count() > MAX_CHARS;
             let value = value.replace("\r\n", "\n");
             let trimmed = value.trim();
             if trimmed.is_empty() {
@@ -36,7 +38,7 @@ impl PolicyDraft {
                     "is required: every version is published in Bangla and English",
                 ));
             }
-            if trimmed.chars().count() > MAX_CHARS {
+            if too_long {
                 return Err(crate::FieldError::new(
                     field,
                     format!("is longer than {MAX_CHARS} characters"),
@@ -160,6 +162,11 @@ mod tests {
                 .field,
             "en"
         );
+        // The API's maxLength counts what was sent, so padding that trimming
+        // would drop still makes a text too long.
+        let padded = format!("{} ", "y".repeat(MAX_CHARS));
+        assert_eq!(PolicyDraft::parse(&padded, "x").unwrap_err().field, "bn");
+        assert!(PolicyDraft::parse(&"y".repeat(MAX_CHARS), "x").is_ok());
     }
 
     #[test]

@@ -151,7 +151,7 @@ pub fn scanned() -> Object {
 }
 
 /// What `PolicyDraft::parse` accepts: any text that is not blank, of at
-/// most `policy::MAX_CHARS` characters (counted once trimmed).
+/// most `policy::MAX_CHARS` characters as sent (padding counts, as maxLength says).
 pub fn policy_text() -> Object {
     string(format!("[^{WS}]"), "The text; not blank.")
         .max_length(Some(crate::policy::MAX_CHARS))
