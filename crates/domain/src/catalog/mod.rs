@@ -150,11 +150,77 @@ pub enum Retention {
     Days(u32),
     /// Kept for legal record-keeping (invoices) for this many years, pseudonymised on erasure.
     LegalYears(u32),
+    /// Proof media: each kind its configured days after the order's end
+    /// (delivery, return or cancellation), claim evidence until its claim is
+    /// decided and the appeal period has passed; longer only under a hold.
+    ProofPeriods,
+}
+
+/// The configured periods retention is stated with: what `/privacy/data`
+/// and the export say is what the sweeps apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Periods {
+    /// Technical data (IP address, user agent).
+    pub technical_days: u32,
+    pub proofs: ProofDays,
+    /// Days a decided claim still holds its order's proof.
+    pub appeal_days: u32,
+}
+
+/// Days each kind of proof is kept after its order ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProofDays {
+    pub packing: u32,
+    pub delivery: u32,
+    pub returned: u32,
+}
+
+impl Default for ProofDays {
+    fn default() -> Self {
+        ProofDays {
+            packing: 60,
+            delivery: 60,
+            returned: 60,
+        }
+    }
+}
+
+impl Default for Periods {
+    fn default() -> Self {
+        Periods {
+            technical_days: 90,
+            proofs: ProofDays::default(),
+            appeal_days: 30,
+        }
+    }
 }
 
 impl Retention {
-    pub fn describe(self, lang: Lang, technical_days: u32) -> String {
+    pub fn describe(self, lang: Lang, periods: &Periods) -> String {
+        let technical_days = periods.technical_days;
+        let ProofDays {
+            packing,
+            delivery,
+            returned,
+        } = periods.proofs;
+        let appeal = periods.appeal_days;
         match (self, lang) {
+            (Retention::ProofPeriods, Lang::En) => format!(
+                "packing proof {packing} days, delivery proof {delivery} days and return proof \
+                 {returned} days after the order was delivered, returned or cancelled; claim \
+                 evidence until its claim is decided and {appeal} days after, for an appeal; \
+                 longer only while a claim or a legal hold keeps it, and never past your request \
+                 to delete it"
+            ),
+            (Retention::ProofPeriods, Lang::Bn) => format!(
+                "অর্ডার ডেলিভারি, ফেরত বা বাতিল হওয়ার পর প্যাকিং প্রুফ {} দিন, ডেলিভারি প্রুফ {} দিন ও \
+                 ফেরতের প্রুফ {} দিন; ক্লেইমের প্রমাণ ক্লেইমের সিদ্ধান্ত পর্যন্ত, তারপর আপিলের জন্য {} দিন; \
+                 কোনো ক্লেইম বা আইনি হোল্ড থাকলে শুধু ততদিন বেশি, আর আপনি মুছে ফেলতে বললে তার বেশি কখনো নয়",
+                bangla_digits(packing),
+                bangla_digits(delivery),
+                bangla_digits(returned),
+                bangla_digits(appeal)
+            ),
             (Retention::UntilErasure, Lang::En) => "until you ask us to delete it".into(),
             (Retention::UntilErasure, Lang::Bn) => "আপনি মুছে ফেলতে না বলা পর্যন্ত".into(),
             (Retention::TechnicalPeriod, Lang::En) => format!("{technical_days} days"),
@@ -318,11 +384,11 @@ pub const FIELDS: &[Field] = &[
     field!("sign_in_attempts"."address_hash", "Keyed fingerprint of the IP address an attempt came from, to slow down guessing from one place", "যে আইপি অ্যাড্রেস থেকে চেষ্টা এসেছে তার চাবিযুক্ত ছাপ, এক জায়গা থেকে অনুমান ঠেকাতে", Technical, [Security], Retention::Days(1), [], Erasure::Delete, false),
     field!("phone_verifications"."phone_index", "Keyed fingerprint of a phone number being verified for an account", "অ্যাকাউন্টের জন্য যাচাই হওয়া ফোন নম্বরের চাবিযুক্ত ছাপ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
     field!("phone_verifications"."code_hash", "Keyed hash of the one-time code sent by SMS", "এসএমএসে পাঠানো এককালীন কোডের চাবিযুক্ত হ্যাশ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
-    field!("proofs"."blob_key", "Packing and delivery photos and videos (with sound), encrypted", "প্যাকিং ও ডেলিভারির ছবি ও ভিডিও (শব্দসহ), এনক্রিপ্ট করা", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, true),
-    field!("proofs"."poster_key", "A still frame or thumbnail of each proof, encrypted", "প্রতিটি প্রুফের একটি স্থির ছবি বা থাম্বনেইল, এনক্রিপ্ট করা", Proof, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, true),
-    field!("proofs"."file_name_enc", "The proof file's name on the device", "ডিভাইসে প্রুফ ফাইলের নাম", Proof, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, true),
-    field!("proofs"."captured_at", "When the photo or video was taken (device clock)", "ছবি বা ভিডিও কখন তোলা হয়েছে (ডিভাইসের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, false),
-    field!("proofs"."received_at", "When the proof reached us (server clock)", "প্রুফ কখন আমাদের কাছে পৌঁছেছে (সার্ভারের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, false),
+    field!("proofs"."blob_key", "Packing and delivery photos and videos (with sound), encrypted", "প্যাকিং ও ডেলিভারির ছবি ও ভিডিও (শব্দসহ), এনক্রিপ্ট করা", Proof, [Fulfilment, Legal], Retention::ProofPeriods, [Courier, ServiceProvider], Erasure::Delete, true),
+    field!("proofs"."poster_key", "A still frame or thumbnail of each proof, encrypted", "প্রতিটি প্রুফের একটি স্থির ছবি বা থাম্বনেইল, এনক্রিপ্ট করা", Proof, [Fulfilment], Retention::ProofPeriods, [], Erasure::Delete, true),
+    field!("proofs"."file_name_enc", "The proof file's name on the device", "ডিভাইসে প্রুফ ফাইলের নাম", Proof, [Fulfilment], Retention::ProofPeriods, [], Erasure::Delete, true),
+    field!("proofs"."captured_at", "When the photo or video was taken (device clock)", "ছবি বা ভিডিও কখন তোলা হয়েছে (ডিভাইসের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::ProofPeriods, [Courier, ServiceProvider], Erasure::Delete, false),
+    field!("proofs"."received_at", "When the proof reached us (server clock)", "প্রুফ কখন আমাদের কাছে পৌঁছেছে (সার্ভারের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::ProofPeriods, [Courier, ServiceProvider], Erasure::Delete, false),
     field!("uploads"."tail_enc", "The last part of a proof still being uploaded, encrypted", "আপলোড চলা প্রুফের শেষ অংশ, এনক্রিপ্ট করা", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, true),
     field!("uploads"."file_name_enc", "The name of a proof file still being uploaded", "আপলোড চলা প্রুফ ফাইলের নাম", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, true),
     field!("uploads"."captured_at", "When a proof still being uploaded was taken", "আপলোড চলা প্রুফ কখন তোলা হয়েছে", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, false),

@@ -96,7 +96,7 @@ impl Services {
             .context("journalling an erasure in the key vault")
     }
 
-    pub(super) async fn delete_proof_media(&self, p: &rows::ErasedProof) {
+    pub(crate) async fn delete_proof_media(&self, p: &rows::ErasedProof) {
         let keys = std::iter::once(p.blob_key.as_str()).chain(p.poster_key.as_deref());
         for key in keys {
             if let Err(e) = self.proofs.blobs.delete(key).await {

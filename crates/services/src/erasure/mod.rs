@@ -272,17 +272,7 @@ impl Services {
             return Ok(0);
         }
         let mut tx = self.db.begin().await?;
-        let ids: Vec<i64> = ended.iter().map(|p| p.id).collect();
-        rows::delete_proofs(&mut tx, &ids).await?;
-        rows::drop_unused_placeholder_keys(&mut tx).await?;
-        audit::change(
-            &mut tx,
-            &Actor::System,
-            "proof.erase_after_hold",
-            "proofs",
-            &format!("proofs={}", ids.len()),
-        )
-        .await?;
+        crate::proofs::retention::forget_proofs(&mut tx, &ended, "proof.erase_after_hold").await?;
         tx.commit().await?;
         for p in &ended {
             self.delete_proof_media(p).await;

@@ -80,6 +80,12 @@ impl Services {
                 .await?;
                 tracing::info!(jobs = n, "deleted finished jobs");
             }
+            JobKind::ExpireProofs => {
+                let n = self.expire_proofs().await?;
+                if n > 0 {
+                    tracing::info!(proofs = n, "deleted proofs past their retention");
+                }
+            }
             JobKind::ExportBuild => self.build_export(subject(job)?).await,
             JobKind::ProofInspect => self.inspect_proof(ProofId(subject(job)?)).await?,
             JobKind::PrivacyRequest => {

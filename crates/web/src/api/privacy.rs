@@ -35,7 +35,7 @@ pub struct FieldDoc {
     pub retention_bn: String,
 }
 
-pub fn catalog_doc(technical_days: u32) -> CatalogDoc {
+pub fn catalog_doc(periods: &chotomoni_domain::catalog::Periods) -> CatalogDoc {
     CatalogDoc {
         categories: Category::ALL
             .iter()
@@ -65,8 +65,8 @@ pub fn catalog_doc(technical_days: u32) -> CatalogDoc {
             .iter()
             .map(|f| FieldDoc {
                 field: *f,
-                retention_en: f.retention.describe(Lang::En, technical_days),
-                retention_bn: f.retention.describe(Lang::Bn, technical_days),
+                retention_en: f.retention.describe(Lang::En, periods),
+                retention_bn: f.retention.describe(Lang::Bn, periods),
             })
             .collect(),
     }
@@ -78,7 +78,5 @@ pub fn catalog_doc(technical_days: u32) -> CatalogDoc {
 pub async fn catalog(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
 ) -> axum::Json<CatalogDoc> {
-    axum::Json(catalog_doc(
-        state.services.settings().technical_retention_days,
-    ))
+    axum::Json(catalog_doc(&state.services.settings().periods()))
 }

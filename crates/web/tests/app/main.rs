@@ -26,6 +26,7 @@ mod privacy_form;
 mod proofs;
 mod rate_limits;
 mod requests;
+mod retention;
 mod seed;
 mod station;
 mod uploads;
