@@ -209,13 +209,14 @@ impl Retention {
                 "packing proof {packing} days, delivery proof {delivery} days and return proof \
                  {returned} days after the order was delivered, returned or cancelled; claim \
                  evidence until its claim is decided and {appeal} days after, for an appeal; \
-                 longer only while a claim or a legal hold keeps it, and never past your request \
-                 to delete it"
+                 longer only while a claim or a legal hold keeps it; your request to delete it \
+                 ends it sooner, except what such a hold keeps"
             ),
             (Retention::ProofPeriods, Lang::Bn) => format!(
                 "অর্ডার ডেলিভারি, ফেরত বা বাতিল হওয়ার পর প্যাকিং প্রুফ {} দিন, ডেলিভারি প্রুফ {} দিন ও \
                  ফেরতের প্রুফ {} দিন; ক্লেইমের প্রমাণ ক্লেইমের সিদ্ধান্ত পর্যন্ত, তারপর আপিলের জন্য {} দিন; \
-                 কোনো ক্লেইম বা আইনি হোল্ড থাকলে শুধু ততদিন বেশি, আর আপনি মুছে ফেলতে বললে তার বেশি কখনো নয়",
+                 কোনো ক্লেইম বা আইনি হোল্ড থাকলে শুধু ততদিন বেশি; আপনি মুছে ফেলতে বললে তার আগেই মুছে ফেলা হয়, \
+                 যদি না এমন কোনো হোল্ড তা রাখে",
                 bangla_digits(packing),
                 bangla_digits(delivery),
                 bangla_digits(returned),
