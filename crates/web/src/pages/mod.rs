@@ -1,6 +1,7 @@
 //! Server-rendered pages, in Bangla (the default) and English. Browsing needs
 //! no cookie; the cart and staff sign-in need the one session cookie.
 mod account;
+mod claims;
 mod cookies;
 mod entry;
 mod exports;
@@ -89,6 +90,10 @@ pub fn router() -> Router<AppState> {
             "/account/requests/{id}/export-link",
             post(requests::mine_new_link),
         )
+        .route("/staff/claims", get(claims::queue))
+        .route("/staff/claims/{id}", get(claims::detail))
+        .route("/staff/claims/{id}/review", post(claims::review))
+        .route("/staff/claims/{id}/decision", post(claims::decide))
         .route("/staff/jobs", get(jobs::page))
         .route("/staff/jobs/{id}/retry", post(jobs::retry))
         .route("/staff/requests", get(requests::queue).post(requests::log))

@@ -12,6 +12,7 @@ mod api;
 mod attacks;
 mod catalog_executed;
 mod claims;
+mod claims_desk;
 mod code_guessing;
 mod consents;
 mod cookies;

@@ -7,7 +7,7 @@ use crate::common;
 use chotomoni_domain::{JobKind, Role};
 use chotomoni_testkit::{both_engines, Engine};
 use common::privacy::{customer_token, place, set_status};
-use common::{tus, TestApp};
+use common::TestApp;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -89,17 +89,7 @@ async fn per_kind_and_month(engine: Engine) {
         .await;
     assert_eq!(status, 201, "{claim}");
     let claim_id = claim["id"].as_i64().unwrap();
-    let evidence = app
-        .upload_whole(
-            &customer,
-            &tus::metadata(&[
-                ("order", claimed_no.as_str()),
-                ("kind", "claim"),
-                ("filename", "unboxing.mp4"),
-            ]),
-            &clip,
-        )
-        .await;
+    let evidence = app.upload_evidence(&customer, &claimed_no, &clip).await;
     let (status, body) = app
         .post(
             &format!("/api/v1/orders/{held_no}/holds"),

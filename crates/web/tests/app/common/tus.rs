@@ -162,6 +162,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A customer's unboxing video for the claim open on `order`.
+    pub async fn upload_evidence(&self, token: &str, order: &str, file: &[u8]) -> i64 {
+        let meta = metadata(&[
+            ("order", order),
+            ("kind", "claim"),
+            ("filename", "unboxing.mp4"),
+        ]);
+        self.upload_whole(token, &meta, file).await
+    }
+
     pub async fn upload_proof(&self, token: &str, order: &str, file: &[u8], piece: usize) -> i64 {
         let path = self.tus_start(token, order, file.len() as u64).await;
         let mut offset = 0;
