@@ -170,13 +170,21 @@ async fn refused(
     id: i64,
     e: ServiceError,
 ) -> Result<Response, PageError> {
-    let (status, message) = match &e {
-        ServiceError::Invalid(f) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{} {}", f.field, f.message),
-        ),
-        ServiceError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
-        _ => return Err(ctx.fail(e)),
+    let Some((status, message)) = refusal(&e) else {
+        return Err(ctx.fail(e));
     };
     story_page(ctx, state, id, status, json!(message)).await
+}
+
+/// What a claim form shows when the service refused it: a bad field (422)
+/// or a conflict (409), with the reason; `None` for anything else.
+pub(super) fn refusal(e: &ServiceError) -> Option<(StatusCode, String)> {
+    match e {
+        ServiceError::Invalid(f) => Some((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{} {}", f.field, f.message),
+        )),
+        ServiceError::Conflict(m) => Some((StatusCode::CONFLICT, m.clone())),
+        _ => None,
+    }
 }

@@ -180,6 +180,7 @@ pub fn env() -> &'static Environment<'static> {
             "staff_jobs.html",
             "staff_claims.html",
             "staff_claim.html",
+            "claims_mine.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

@@ -2,6 +2,7 @@
 //! no cookie; the cart and staff sign-in need the one session cookie.
 mod account;
 mod claims;
+mod claims_mine;
 mod cookies;
 mod entry;
 mod exports;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/marketing/stop", post(account::stop_marketing))
         .route("/account/orders/{number}", get(account::order))
         .route("/account/orders/{number}/cancel", post(account::cancel))
+        .route("/account/orders/{number}/claims", post(claims_mine::file))
         .route("/account/exports", post(exports::start))
         .route("/account/exports/{id}", get(exports::page))
         .route("/account/exports/{id}/link", post(exports::new_link))

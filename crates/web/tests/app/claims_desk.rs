@@ -171,3 +171,118 @@ async fn desk(engine: Engine) {
     assert!(story.contains("moment-decided"));
 }
 both_engines!(the_desk_shows_a_claims_story_and_decides_it, super::desk);
+
+/// The customer's side on their order page: no form before delivery, a
+/// claim filed from the form (a bad one shown again with what was wrong),
+/// its evidence listed, and the desk's decision read there.
+async fn mine(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let admin = app.staff("admin", Role::Admin).await;
+    let support = app.staff("support", Role::Support).await;
+    let (number, me) = place(&app, "Parveen Sultana", "01711000502").await;
+    let customer = customer_token(&app, me).await;
+    let order_page = format!("/account/orders/{number}?lang=en");
+    let (status, html) = page(&app, &customer, &order_page).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(!html.contains("File a claim"), "not delivered yet");
+    for to in ["confirmed", "packed", "handed_to_courier", "delivered"] {
+        set_status(&app, &admin, &number, to).await;
+    }
+    let (_, html) = page(&app, &customer, &order_page).await;
+    assert!(html.contains("File a claim"), "{html}");
+    let csrf = csrf_of(&html);
+    let action = format!("/account/orders/{number}/claims?lang=en");
+
+    // More than was ordered: refused on the page, naming the items; nothing filed.
+    let (status, refused) = submit(
+        &app,
+        &customer,
+        &action,
+        &[
+            ("csrf", &csrf),
+            ("kind", "damaged"),
+            ("qty_1", "50"),
+            ("description", "Torn"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused.contains("id=\"claim-error\"") && refused.contains("items"),
+        "{refused}"
+    );
+    assert_eq!(app.count("claims").await, 0);
+
+    let (status, _) = submit(
+        &app,
+        &customer,
+        &action,
+        &[
+            ("csrf", &csrf),
+            ("kind", "damaged"),
+            ("qty_1", "1"),
+            ("description", "The saree was torn"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, claims) = app
+        .get(&format!("/api/v1/orders/{number}/claims"), &customer)
+        .await;
+    let id = claims[0]["id"].as_i64().unwrap();
+    assert_eq!(claims[0]["raised_by"], "customer");
+    assert_eq!(claims[0]["items"][0]["quantity"], 1);
+    let clip = chotomoni_testkit::fake_mp4(3_000);
+    let evidence = app.upload_evidence(&customer, &number, &clip).await;
+    let (_, html) = page(&app, &customer, &order_page).await;
+    assert!(html.contains("The saree was torn"));
+    assert!(
+        html.contains(&format!("href=\"#proof-{evidence}\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains("class=\"evidence\""),
+        "an open claim takes more evidence"
+    );
+    assert!(!html.contains("File a claim"), "one open claim per order");
+
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/claims/{id}/decision"),
+            Some(&support),
+            &json!({"decision": "full_refund", "reason": "Sorry: refunded in full"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, html) = page(&app, &customer, &order_page).await;
+    assert!(html.contains("Sorry: refunded in full"), "{html}");
+    assert!(html.contains("full refund"));
+    assert!(
+        !html.contains("class=\"evidence\""),
+        "a decided claim takes no evidence"
+    );
+
+    // Someone else's order: its page and its claims form answer 404, even
+    // with that person's own valid form token.
+    let (_, other) = place(&app, "Someone Else", "01711000503").await;
+    let theirs = customer_token(&app, other).await;
+    assert_eq!(page(&app, &theirs, &order_page).await.0, 404);
+    let (_, own) = page(&app, &theirs, "/account?lang=en").await;
+    let (status, _) = submit(
+        &app,
+        &theirs,
+        &action,
+        &[
+            ("csrf", &csrf_of(&own)),
+            ("kind", "damaged"),
+            ("qty_1", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(app.count("claims").await, 1);
+}
+both_engines!(
+    a_customer_files_and_follows_a_claim_on_the_order_page,
+    super::mine
+);
