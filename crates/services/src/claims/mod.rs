@@ -5,6 +5,7 @@
 //! hold's end to the appeal period's end, and the customer is told.
 mod decide;
 mod file;
+pub mod guest;
 pub mod story;
 
 use crate::error::{Result, ServiceError};

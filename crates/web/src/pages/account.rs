@@ -34,7 +34,7 @@ impl Ctx {
 }
 
 /// Redirects with the new session cookie, replacing any earlier session.
-async fn signed_in(
+pub(super) async fn signed_in(
     ctx: &Ctx,
     state: &AppState,
     token: &str,
@@ -81,7 +81,7 @@ pub async fn register_form(ctx: Ctx, State(state): State<AppState>) -> Result<Re
 }
 
 /// The message key for a registration field error.
-fn register_error(e: &ServiceError) -> Option<Json> {
+pub(super) fn register_error(e: &ServiceError) -> Option<Json> {
     let ServiceError::Invalid(f) = e else {
         return None;
     };

@@ -181,6 +181,7 @@ pub fn env() -> &'static Environment<'static> {
             "staff_claims.html",
             "staff_claim.html",
             "claims_mine.html",
+            "track_claim.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

@@ -2,6 +2,7 @@
 //! no cookie; the cart and staff sign-in need the one session cookie.
 mod account;
 mod claims;
+mod claims_guest;
 mod claims_mine;
 mod cookies;
 mod entry;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/checkout", get(shop::checkout_form).post(shop::checkout))
         .route("/orders/{number}/placed", get(shop::placed))
         .route("/track", get(shop::track_form).post(shop::track))
+        .route("/track/claim", post(claims_guest::sign_in))
         .route(
             "/account/register",
             get(account::register_form).post(account::register),

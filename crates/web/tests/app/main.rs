@@ -13,6 +13,7 @@ mod attacks;
 mod catalog_executed;
 mod claims;
 mod claims_desk;
+mod claims_guest;
 mod code_guessing;
 mod consents;
 mod cookies;
