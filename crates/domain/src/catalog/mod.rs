@@ -1,5 +1,5 @@
 //! The personal-data catalog: the one declaration of every personal field the
-//! system stores. The privacy page, the JSON catalog, the schema check, and
+//! system stores, in the database and in files of its own ([`FILE_STORES`]). The privacy page, the JSON catalog, the schema check, and
 //! (later) access export and erasure are all read from here.
 
 use serde::Serialize;
@@ -570,8 +570,45 @@ const fn np(table: &'static str, column: &'static str, why: &'static str) -> Not
     NotPersonal { table, column, why }
 }
 
+mod files;
 mod tables;
+pub use files::{file_store, FileStore, FILE_STORES};
 pub use tables::{erasure_steps, table, ErasureStep, Owner, Rows, Table, TABLES};
+
+/// What the privacy page states of a field or a file store: what it is,
+/// why it is kept, for how long, shared with whom, and what erasure does.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Entry {
+    pub label_en: &'static str,
+    pub label_bn: &'static str,
+    pub category: Category,
+    pub purposes: &'static [Purpose],
+    pub retention: Retention,
+    pub shared_with: &'static [Recipient],
+    pub erasure: Erasure,
+    pub encrypted: bool,
+}
+
+impl Field {
+    pub fn entry(&self) -> Entry {
+        Entry {
+            label_en: self.label_en,
+            label_bn: self.label_bn,
+            category: self.category,
+            purposes: self.purposes,
+            retention: self.retention,
+            shared_with: self.shared_with,
+            erasure: self.erasure,
+            encrypted: self.encrypted,
+        }
+    }
+}
+
+/// Every personal field and then every file store, as the privacy page lists them.
+pub fn entries() -> impl Iterator<Item = Entry> {
+    let fields = FIELDS.iter().map(Field::entry);
+    fields.chain(FILE_STORES.iter().map(|f| f.entry))
+}
 
 pub fn field(table: &str, column: &str) -> Option<&'static Field> {
     FIELDS

@@ -93,7 +93,10 @@ impl Services {
                 self.send_message(job, crate::claims::DECISION_SUBJECT)
                     .await?
             }
-            JobKind::ErasureCleanup => self.clean_up_after_erasure(&detail(job)?).await?,
+            JobKind::ErasureCleanup => {
+                self.clean_up_after_erasure(&detail(job)?, &self.sealed_contact(job)?)
+                    .await?
+            }
         }
         Ok(())
     }

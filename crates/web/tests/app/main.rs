@@ -20,6 +20,7 @@ mod exports;
 mod jobs;
 mod limits;
 mod marketing;
+mod outboxes;
 mod pages;
 mod policies;
 mod privacy_form;
