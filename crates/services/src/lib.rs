@@ -20,6 +20,7 @@ pub mod key_check;
 pub mod marketing;
 pub(crate) mod messages;
 pub mod orders;
+pub(crate) mod outboxes;
 pub mod policies;
 pub mod privacy_export;
 pub mod proofs;

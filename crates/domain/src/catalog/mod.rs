@@ -1,5 +1,5 @@
 //! The personal-data catalog: the one declaration of every personal field the
-//! system stores. The privacy page, the JSON catalog, the schema check, and
+//! system stores, in the database and in files of its own ([`FILE_STORES`]). The privacy page, the JSON catalog, the schema check, and
 //! (later) access export and erasure are all read from here.
 
 use serde::Serialize;
@@ -406,7 +406,7 @@ pub const FIELDS: &[Field] = &[
     field!("privacy_requests"."received_at", "When each request was received and completed", "প্রতিটি অনুরোধ কখন পাওয়া ও সম্পন্ন হয়েছে", Contact, [Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Keep, false),
     field!("request_codes"."address_index", "Keyed fingerprint of the number or email a request code was sent to", "যে নম্বর বা ইমেইলে অনুরোধের কোড পাঠানো হয়েছে তার চাবিযুক্ত ছাপ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
     field!("request_codes"."code_hash", "Keyed hash of a request's one-time code", "অনুরোধের এককালীন কোডের চাবিযুক্ত হ্যাশ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
-    field!("jobs"."sealed", "Your phone number or email, sealed, for the one message that tells you your data was erased; deleted once it is sent", "আপনার ফোন নম্বর বা ইমেইল, সিল করা, শুধু তথ্য মুছে ফেলার খবর জানানোর একটি বার্তার জন্য; পাঠানোর পর মুছে ফেলা হয়", Contact, [Legal], Retention::Days(1), [ServiceProvider], Erasure::Delete, true),
+    field!("jobs"."sealed", "Your phone number or email, sealed, for a message queued to you (such as the one that tells you your data was erased) and for clearing a development server of your messages after an erasure; deleted once done", "আপনার ফোন নম্বর বা ইমেইল, সিল করা, আপনাকে পাঠানোর জন্য রাখা বার্তার জন্য (যেমন তথ্য মুছে ফেলার খবর) এবং মুছে ফেলার পর ডেভেলপমেন্ট সার্ভার থেকে আপনার বার্তা সরানোর জন্য; কাজ শেষে মুছে ফেলা হয়", Contact, [Legal], Retention::Days(1), [ServiceProvider], Erasure::Delete, true),
     field!("claims"."customer_id", "Which claims are yours", "কোন দাবিগুলো আপনার", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Pseudonymise, false),
     field!("claims"."kind", "What went wrong (damaged, wrong item, missing item, not received)", "কী সমস্যা হয়েছে (ক্ষতিগ্রস্ত, ভুল পণ্য, পণ্য কম, পাইনি)", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [Courier], Erasure::Keep, false),
     field!("claims"."description_enc", "Your description of the problem, encrypted", "সমস্যার বিবরণ, আপনার লেখা, এনক্রিপ্ট করা", Delivery, [Fulfilment], Retention::UntilErasure, [Courier], Erasure::Delete, true),
@@ -637,8 +637,45 @@ const fn np(table: &'static str, column: &'static str, why: &'static str) -> Not
     NotPersonal { table, column, why }
 }
 
+mod files;
 mod tables;
+pub use files::{file_store, FileStore, FILE_STORES};
 pub use tables::{erasure_steps, table, ErasureStep, Owner, Rows, Table, TABLES};
+
+/// What the privacy page states of a field or a file store: what it is,
+/// why it is kept, for how long, shared with whom, and what erasure does.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Entry {
+    pub label_en: &'static str,
+    pub label_bn: &'static str,
+    pub category: Category,
+    pub purposes: &'static [Purpose],
+    pub retention: Retention,
+    pub shared_with: &'static [Recipient],
+    pub erasure: Erasure,
+    pub encrypted: bool,
+}
+
+impl Field {
+    pub fn entry(&self) -> Entry {
+        Entry {
+            label_en: self.label_en,
+            label_bn: self.label_bn,
+            category: self.category,
+            purposes: self.purposes,
+            retention: self.retention,
+            shared_with: self.shared_with,
+            erasure: self.erasure,
+            encrypted: self.encrypted,
+        }
+    }
+}
+
+/// Every personal field and then every file store, as the privacy page lists them.
+pub fn entries() -> impl Iterator<Item = Entry> {
+    let fields = FIELDS.iter().map(Field::entry);
+    fields.chain(FILE_STORES.iter().map(|f| f.entry))
+}
 
 pub fn field(table: &str, column: &str) -> Option<&'static Field> {
     FIELDS

@@ -92,14 +92,17 @@ impl Services {
                 self.run_privacy_request(subject(job)?).await?;
             }
             JobKind::ErasureNotice => {
-                self.send_message(job, crate::requests::notice::SUBJECT)
+                self.send_last_message(job, crate::requests::notice::SUBJECT)
                     .await?
             }
             JobKind::ClaimDecisionNotice => {
                 self.send_message(job, crate::claims::DECISION_SUBJECT)
+                    .await?;
+            }
+            JobKind::ErasureCleanup => {
+                self.clean_up_after_erasure(&detail(job)?, &self.sealed_contact(job)?)
                     .await?
             }
-            JobKind::ErasureCleanup => self.clean_up_after_erasure(&detail(job)?).await?,
         }
         Ok(())
     }

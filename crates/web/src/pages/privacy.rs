@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
-use chotomoni_domain::catalog::{Category, Purpose, FIELDS};
+use chotomoni_domain::catalog::{entries, Category, Purpose};
 use chotomoni_domain::policy::PolicyDraft;
 use chotomoni_domain::staff::Permission;
 use chotomoni_services::policies::{Acceptance, PolicyVersion};
@@ -25,8 +25,7 @@ pub async fn data(ctx: Ctx, State(state): State<AppState>) -> Result<Response, P
     let categories: Vec<_> = Category::ALL
         .iter()
         .map(|c| {
-            let fields: Vec<_> = FIELDS
-                .iter()
+            let fields: Vec<_> = entries()
                 .filter(|f| f.category == *c)
                 .map(|f| {
                     json!({

@@ -22,6 +22,7 @@ mod exports;
 mod jobs;
 mod limits;
 mod marketing;
+mod outboxes;
 mod pages;
 mod policies;
 mod privacy_form;
