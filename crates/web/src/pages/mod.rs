@@ -244,6 +244,7 @@ impl Ctx {
             "switch_lang": other.code(),
             "csrf": self.caller.session.as_ref().map(|s| s.csrf_token.clone()),
             "staff": matches!(self.caller.actor(), chotomoni_services::Actor::Staff { .. }),
+            "claims_desk": self.caller.actor().staff_may(chotomoni_domain::staff::Permission::HandleClaims),
             "customer": matches!(self.caller.actor(), chotomoni_services::Actor::Customer(_)),
             "policy_notice": self.policy_notice.map(|(from, to)| json!({"from": from, "to": to})),
             "here": self.path,

@@ -75,6 +75,10 @@ async fn desk(engine: Engine) {
         422
     );
     assert_eq!(page(&app, &packer, "/staff/claims").await.0, 403);
+    // The desk is in support's menu, not in a packer's.
+    assert!(queue.contains("href=\"/staff/claims\""));
+    let (_, packers) = page(&app, &packer, "/staff/orders").await;
+    assert!(!packers.contains("href=\"/staff/claims\""), "{packers}");
     assert_eq!(
         page(&app, &packer, &format!("/staff/claims/{id}")).await.0,
         403
