@@ -94,6 +94,10 @@ impl Services {
                     .await?
             }
             JobKind::ErasureCleanup => self.clean_up_after_erasure(&detail(job)?).await?,
+            JobKind::CorrectDurations => {
+                let n = self.correct_durations(subject(job)?).await?;
+                tracing::info!(proofs = n, "corrected stored video durations");
+            }
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ mod code_guessing;
 mod consents;
 mod cookies;
 mod cross_site;
+mod durations;
 mod exports;
 mod jobs;
 mod limits;
