@@ -101,6 +101,22 @@ async function externalTarget(base, { packer, support }) {
      * completing PATCH named (Chotomoni-Proof-Id, seen by `station`), found
      * among the order's proofs, and its bytes from /content.
      */
+    /**
+     * Video proof `id` as support sees it once the server has measured its
+     * duration, which inspection does in the background.
+     */
+    async inspected(id) {
+      assert.ok(supportToken, 'reading an inspected proof needs a support account');
+      let proof = null;
+      for (let i = 0; i < 300; i += 1) {
+        const r = await fetch(`${base}/api/v1/proofs/${id}`, { headers: auth(supportToken) });
+        assert.equal(r.status, 200, `support reads proof ${id}: ${r.status}`);
+        proof = await r.json();
+        if (proof.duration_ms != null) return proof;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.fail(`proof ${id} has no duration after 30 s: ${JSON.stringify(proof)}`);
+    },
     async uploaded(item, station) {
       if (supportToken) return readProof(base, auth(supportToken), item, station, auth(packerToken));
       const id = new URL(item.uploadUrl, base).pathname.split('/').pop();

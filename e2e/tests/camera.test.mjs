@@ -14,6 +14,8 @@ import { codeVideo, probe } from '../lib/media.mjs';
 let target;
 let station;
 let expected;
+// When the test saw the station start recording, to tell how long it recorded.
+let recordingSeenAt;
 
 before(async () => {
   target = await startTarget();
@@ -54,7 +56,7 @@ async function checkUploaded(item, { video }) {
   } else {
     assert.equal(info.streams[0]?.codec_name, 'mjpeg', `a JPEG: ${JSON.stringify(info)}`);
   }
-  return info;
+  return { info, proof };
 }
 
 test('the camera reads the slip (zxing), shows the order and starts recording', async () => {
@@ -73,18 +75,22 @@ test('the camera reads the slip (zxing), shows the order and starts recording', 
   if (expected.delivery_instructions) assert.ok(shown.includes(expected.delivery_instructions), 'delivery instructions are shown');
   await waitFor(station, 'a recording of the order', (n) => document.body.dataset.recording === n
     && [...document.querySelectorAll('#queue li')].some((li) => li.dataset.state === 'recording'), ORDER);
+  recordingSeenAt = Date.now();
 });
 
 test('stop queues the recording; it and a photo upload intact', async () => {
   const { page } = station;
-  // Record a few seconds, and take a photo on the way.
-  await page.waitForTimeout(2500);
+  // Record a few seconds, and take a photo on the way: over 5 s in all,
+  // longer than the part of a live-written recording ffprobe analyses, so
+  // a duration read from that part alone would show.
+  await page.waitForTimeout(5000);
   const during = (await queueItems(page)).find((i) => i.state === 'recording');
   assert.ok(Number(during?.size) > 1000, `recorded data reaches IndexedDB while recording, not only at the end: ${JSON.stringify(during)}`);
   await page.click('#photo');
   await page.waitForTimeout(1000);
   await page.click('#record');
   await waitFor(station, 'the recording to stop', () => document.body.dataset.recording === '');
+  const recordedMs = Date.now() - recordingSeenAt;
   // The camera still sees the same slip: that must not start another recording.
   await page.waitForTimeout(1500);
   const items = await queueItems(page);
@@ -96,8 +102,13 @@ test('stop queues the recording; it and a photo upload intact', async () => {
   const done = await queueItems(page);
   const video = done.find((i) => i.media === 'video');
   const photo = done.find((i) => i.media === 'photo');
-  const info = await checkUploaded(video, { video: true });
+  const { info, proof } = await checkUploaded(video, { video: true });
   assert.ok(info.duration > 2 || Number.isNaN(info.duration), `the video lasts a few seconds: ${info.duration}`);
+  if (proof) {
+    // What a packer settling a claim reads: as long as the station recorded.
+    const { duration_ms: stored } = await target.inspected(proof.id);
+    assert.ok(Math.abs(stored - recordedMs) <= 500, `the stored duration (${stored} ms) is how long the station recorded (about ${recordedMs} ms)`);
+  }
   await checkUploaded(photo, { video: false });
   // Uploaded media is removed from IndexedDB; the record stays listed.
   const left = await page.evaluate(() => new Promise((resolve, reject) => {

@@ -37,6 +37,11 @@ pub enum JobKind {
     /// erasure commits; this job repeats it later, so a server that stopped
     /// in between, or a store that was down, leaves nothing behind.
     ErasureCleanup,
+    /// Stored videos' durations read again from their own bytes, a batch
+    /// of proofs a run, each run queueing the next: queued once by a
+    /// migration, for proofs inspected before browsers' live-written
+    /// recordings were measured right.
+    CorrectDurations,
 }
 
 impl JobKind {
@@ -54,6 +59,7 @@ impl JobKind {
         JobKind::ErasureNotice,
         JobKind::ClaimDecisionNotice,
         JobKind::ErasureCleanup,
+        JobKind::CorrectDurations,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +77,7 @@ impl JobKind {
             JobKind::ErasureNotice => "message.erasure_notice",
             JobKind::ClaimDecisionNotice => "message.claim_decision",
             JobKind::ErasureCleanup => "erasure.cleanup",
+            JobKind::CorrectDurations => "proofs.correct_durations",
         }
     }
 

@@ -90,6 +90,37 @@ pub async fn unprobed(conn: &mut AnyConnection, limit: i64) -> Result<Vec<i64>> 
     )
 }
 
+/// Inspected videos that can still be read (not erased) with an id above
+/// `after`, in id order.
+pub async fn readable_videos_after(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM proofs WHERE id > $1 AND media_type LIKE 'video/%' \
+         AND probed_at IS NOT NULL AND proof_key_enc IS NOT NULL ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Sets a proof's duration, unless another server already set it to
+/// `to`; `false` when nothing changed.
+pub async fn correct_duration(conn: &mut AnyConnection, id: i64, to: i64) -> Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE proofs SET duration_ms = $1 WHERE id = $2 \
+         AND (duration_ms IS NULL OR duration_ms <> $1)",
+    )
+    .bind(to)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
 /// What ffprobe found, or why it found nothing.
 #[derive(Debug, Clone, Default)]
 pub struct Probed {

@@ -44,10 +44,17 @@ struct PacketEntry {
 }
 
 impl FfprobeReport {
-    pub(super) fn into_media_info(self) -> MediaInfo {
-        let duration_ms = self
-            .duration_seconds()
-            .map(|seconds| (seconds * 1000.0).round() as u64);
+    /// `layout_ms` is the length the container's own layout shows (see
+    /// [`super::layout`]), which wins over ffprobe's for a video.
+    pub(super) fn into_media_info(self, layout_ms: Option<u64>) -> MediaInfo {
+        let duration_ms = if self.is_still_image() {
+            None
+        } else {
+            layout_ms.or_else(|| {
+                self.duration_seconds()
+                    .map(|seconds| (seconds * 1000.0).round() as u64)
+            })
+        };
         let first_of = |codec_type: &str| {
             self.streams
                 .iter()
@@ -65,17 +72,16 @@ impl FfprobeReport {
         }
     }
 
-    fn duration_seconds(&self) -> Option<f64> {
-        // ffmpeg's still-image demuxers are all named "<codec>_pipe"; their
-        // single packet has a nominal frame duration that is not a length.
-        let is_still_image = self
-            .format
+    /// ffmpeg's still-image demuxers are all named "<codec>_pipe"; their
+    /// single packet has a nominal frame duration that is not a length.
+    fn is_still_image(&self) -> bool {
+        self.format
             .format_name
             .as_deref()
-            .is_some_and(|name| name.ends_with("_pipe"));
-        if is_still_image {
-            return None;
-        }
+            .is_some_and(|name| name.ends_with("_pipe"))
+    }
+
+    fn duration_seconds(&self) -> Option<f64> {
         // Browsers' MediaRecorder writes WebM live, before the length is
         // known, so the header has none and only the packets tell.
         seconds(self.format.duration.as_deref()).or_else(|| self.packets.duration_seconds())
@@ -147,7 +153,7 @@ mod tests {
     fn info(json: &str) -> MediaInfo {
         serde_json::from_str::<FfprobeReport>(json)
             .unwrap()
-            .into_media_info()
+            .into_media_info(None)
     }
 
     #[test]

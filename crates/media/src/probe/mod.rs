@@ -12,6 +12,7 @@
 //! locates them arrives.
 
 mod ffprobe_json;
+mod layout;
 mod run;
 
 use std::io;
@@ -24,6 +25,7 @@ use tokio::process::ChildStdout;
 use tokio_util::io::SyncIoBridge;
 
 use ffprobe_json::FfprobeReport;
+use layout::ScanningReader;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// A poster is a single small JPEG; anything bigger means something is off.
@@ -111,8 +113,11 @@ where
 impl FfmpegTools {
     /// Duration, size and codecs of a photo or video.
     ///
-    /// One pass reads the whole input: the header gives the duration when
-    /// it has one, and otherwise the end of the last packet does.
+    /// One pass reads the whole input. A recording written live by a
+    /// browser (fragmented MP4, WebM) gets its duration from its own
+    /// fragments, read as the bytes go to ffprobe; anything else from the
+    /// header when it has one, and otherwise from the end of the last
+    /// packet.
     pub async fn probe<R>(&self, input: R) -> Result<MediaInfo, ProbeError>
     where
         R: AsyncRead + Unpin + Send + 'static,
@@ -121,11 +126,17 @@ impl FfmpegTools {
         args.push(ffprobe_json::SHOW_ENTRIES.to_owned());
         args.extend(words("-i pipe:0"));
         let program = self.ffprobe.display().to_string();
-        let report = run::run(&self.ffprobe, &args, input, self.timeout, |stdout| {
+        let mut input = ScanningReader::new(input);
+        let report = run::run(&self.ffprobe, &args, &mut input, self.timeout, |stdout| {
             read_report(program, stdout)
         })
         .await?;
-        Ok(report.into_media_info())
+        // ffprobe may stop reading before the end; the last fragment is
+        // the one that tells the length.
+        tokio::io::copy(&mut input, &mut tokio::io::sink())
+            .await
+            .map_err(ProbeError::Input)?;
+        Ok(report.into_media_info(input.scanner.duration_ms()))
     }
 
     /// A JPEG of the first video frame, or of the photo itself, scaled down

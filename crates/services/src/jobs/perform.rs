@@ -103,6 +103,10 @@ impl Services {
                 self.clean_up_after_erasure(&detail(job)?, &self.sealed_contact(job)?)
                     .await?
             }
+            JobKind::CorrectDurations => {
+                let n = self.correct_durations(subject(job)?).await?;
+                tracing::info!(proofs = n, "corrected stored video durations");
+            }
         }
         Ok(())
     }

@@ -8,46 +8,87 @@ use crate::error::Context as _;
 use crate::error::Result;
 use crate::jobs::Job;
 use crate::Services;
+use chotomoni_crypto::proof_stream::ProofKey;
+use chotomoni_crypto::SealKey;
 use chotomoni_domain::JobKind;
 use chotomoni_domain::ProofId;
-use chotomoni_storage::proofs::{self, Probed};
+use chotomoni_storage::blobs::BlobStore;
+use chotomoni_storage::proofs::{self, Probed, ProofRow};
 use tokio_util::io::StreamReader;
+
+/// A stored proof whose key can be opened, to read its plaintext as often
+/// as an inspection needs (ffprobe and ffmpeg each read it once).
+pub(super) struct StoredMedia {
+    pub row: ProofRow,
+    sealed_key: Vec<u8>,
+    key_context: String,
+    customer_key: SealKey,
+}
+
+impl StoredMedia {
+    fn proof_key(&self) -> Result<ProofKey> {
+        super::open_proof_key(&self.customer_key, &self.key_context, &self.sealed_key)
+    }
+
+    /// The whole plaintext, decrypted a piece at a time as it is read.
+    pub async fn open(&self, blobs: &BlobStore) -> Result<super::read::PlainStream> {
+        plaintext(
+            blobs,
+            &self.row.blob_key,
+            self.row.stored_size as u64,
+            self.proof_key()?,
+            0..self.row.size as u64,
+        )
+        .await
+    }
+}
 
 /// Poster frames are at most this wide.
 const POSTER_WIDTH: u32 = 640;
 
 impl Services {
-    /// Probes proof `id` and stores its poster; records why if it cannot.
-    pub async fn inspect_proof(&self, id: ProofId) -> Result<()> {
-        let store = &self.proofs;
+    /// A stored proof's media, to be read through
+    /// [`StoredMedia::open`]; `None` when the proof is gone or erased.
+    pub(super) async fn stored_media(&self, id: ProofId) -> Result<Option<StoredMedia>> {
         let mut conn = self.db.conn().await?;
         let Some(row) = proofs::get(&mut conn, id.0).await? else {
-            return Ok(());
+            return Ok(None);
         };
-        let Some(sealed_key) = row.proof_key_enc.as_deref() else {
-            return Ok(()); // erased: nothing left to inspect
+        let Some(sealed_key) = row.proof_key_enc.clone() else {
+            return Ok(None); // erased: nothing left to read
         };
-        let ckey = self.customer_key_of(&mut conn, row.customer_id).await?;
-        drop(conn);
-        let _turn = store
+        let customer_key = self.customer_key_of(&mut conn, row.customer_id).await?;
+        Ok(Some(StoredMedia {
+            key_context: proof_ctx("proof_key", &row.blob_key),
+            row,
+            sealed_key,
+            customer_key,
+        }))
+    }
+
+    /// Waits for a turn to run ffprobe/ffmpeg.
+    pub(super) async fn inspection_turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        self.proofs
             .inspections
             .acquire()
             .await
-            .map_err(|_| crate::error::ServiceError::Internal("inspections closed".into()))?;
-        let key_ctx = proof_ctx("proof_key", &row.blob_key);
-        let open = || async {
-            let key = super::open_proof_key(&ckey, &key_ctx, sealed_key)?;
-            plaintext(
-                &store.blobs,
-                &row.blob_key,
-                row.stored_size as u64,
-                key,
-                0..row.size as u64,
-            )
-            .await
+            .map_err(|_| crate::error::ServiceError::Internal("inspections closed".into()))
+    }
+
+    /// Probes proof `id` and stores its poster; records why if it cannot.
+    pub async fn inspect_proof(&self, id: ProofId) -> Result<()> {
+        let store = &self.proofs;
+        let Some(media) = self.stored_media(id).await? else {
+            return Ok(());
         };
+        let row = &media.row;
+        let _turn = self.inspection_turn().await?;
         let mut probed = Probed::default();
-        match store.tools.probe(StreamReader::new(open().await?)).await {
+        match store
+            .tools
+            .probe(StreamReader::new(media.open(&store.blobs).await?))
+            .await
+        {
             Ok(info) => {
                 probed.duration_ms = info.duration_ms.map(|d| d as i64);
                 probed.width = info.width.map(i64::from);
@@ -58,11 +99,14 @@ impl Services {
         }
         match store
             .tools
-            .poster(StreamReader::new(open().await?), POSTER_WIDTH)
+            .poster(
+                StreamReader::new(media.open(&store.blobs).await?),
+                POSTER_WIDTH,
+            )
             .await
         {
             Ok(jpeg) => {
-                let key = super::open_proof_key(&ckey, &key_ctx, sealed_key)?;
+                let key = media.proof_key()?;
                 let poster_key = row.blob_key.replace(".age", ".poster.age");
                 store
                     .blobs

@@ -7,6 +7,7 @@
 //! under the key of the order's customer, so destroying the customer's key
 //! makes every copy of their proofs unreadable.
 pub mod append;
+pub mod durations;
 pub mod finish;
 pub mod inspect;
 pub mod log;

@@ -18,6 +18,7 @@ mod code_guessing;
 mod consents;
 mod cookies;
 mod cross_site;
+mod durations;
 mod exports;
 mod jobs;
 mod limits;
