@@ -7,7 +7,8 @@
 use crate::error::{Result, ServiceError};
 use crate::vault::open_text;
 use crate::{audit, Actor, Services};
-use chotomoni_domain::{ConsentPurpose, CustomerId};
+use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::{AuditAction, ConsentPurpose, CustomerId};
 use chotomoni_storage::consents::{self, ConsentRow};
 use chotomoni_storage::{customers as customer_rows, policies, Conn};
 
@@ -96,9 +97,9 @@ impl Services {
             }
         }
         let what = if granted {
-            "consent.grant"
+            AuditAction::ConsentGrant
         } else {
-            "consent.withdraw"
+            AuditAction::ConsentWithdraw
         };
         audit::change(
             &mut tx,
@@ -180,14 +181,20 @@ impl Services {
         let keys = self.vault.keyring();
         let mut out = vec![];
         if purpose == ConsentPurpose::MarketingSms {
-            if let Some(phone) =
-                open_text(&key, "customers.phone", row.id, row.phone_enc.as_deref())?
-            {
+            if let Some(phone) = open_text(
+                &key,
+                sealed::CUSTOMER_PHONE,
+                row.id,
+                row.phone_enc.as_deref(),
+            )? {
                 out.push((keys.blind_index("suppress-phone", &phone), "sms"));
             }
-        } else if let Some(email) =
-            open_text(&key, "customers.email", row.id, row.email_enc.as_deref())?
-        {
+        } else if let Some(email) = open_text(
+            &key,
+            sealed::CUSTOMER_EMAIL,
+            row.id,
+            row.email_enc.as_deref(),
+        )? {
             out.push((
                 keys.blind_index("suppress-email", &email.to_lowercase()),
                 "email",

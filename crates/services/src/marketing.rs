@@ -19,6 +19,7 @@ use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{audit, Actor, Services};
 use base64::Engine as _;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{ConsentPurpose, CustomerId, FieldError, Phone};
 use chotomoni_storage::{consents, customers as customer_rows};
 
@@ -237,7 +238,7 @@ impl Services {
                     audit::change(
                         &mut tx,
                         &actor,
-                        "consent.withdraw",
+                        AuditAction::ConsentWithdraw,
                         &actor.audit_ref(),
                         "purpose=marketing_sms via=sms_stop",
                     )
@@ -249,7 +250,7 @@ impl Services {
                 audit::change(
                     &mut tx,
                     &Actor::Visitor,
-                    "marketing.suppress",
+                    AuditAction::MarketingSuppress,
                     "suppression:sms",
                     "via=sms_stop",
                 )
@@ -365,7 +366,7 @@ impl Services {
         audit::change(
             &mut conn,
             &Actor::System,
-            "marketing.refused",
+            AuditAction::MarketingRefused,
             &format!("customer:{}", customer.0),
             &format!("channel={} reason={reason}", channel_name(purpose)),
         )
@@ -378,7 +379,7 @@ impl Services {
         audit::change(
             &mut conn,
             &Actor::System,
-            "marketing.send",
+            AuditAction::MarketingSend,
             &format!("customer:{}", customer.0),
             &format!("channel={}", channel_name(purpose)),
         )

@@ -570,7 +570,9 @@ const fn np(table: &'static str, column: &'static str, why: &'static str) -> Not
     NotPersonal { table, column, why }
 }
 
+pub mod sealed;
 mod tables;
+pub use sealed::{SealContext, Sealed};
 pub use tables::{erasure_steps, table, ErasureStep, Owner, Rows, Table, TABLES};
 
 pub fn field(table: &str, column: &str) -> Option<&'static Field> {

@@ -7,8 +7,9 @@
 //! key vault, so every earlier copy (backups, object-store versions) of
 //! their sealed data is unreadable at once (crypto-shredding).
 use crate::error::{Result, ServiceError};
-use crate::proofs::finish::proof_ctx;
 use crate::requests::ForRequest;
+use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::AuditAction;
 use cleanup::Leftovers;
 
 mod cleanup;
@@ -174,7 +175,7 @@ impl Services {
             for p in &held {
                 let resealed = match (&p.proof_key_enc, &old, &new) {
                     (Some(sealed), Some(old), Some(new)) => {
-                        let context = proof_ctx("proof_key", &p.blob_key);
+                        let context = sealed::PROOF_KEY.at(&p.blob_key);
                         let secret = old
                             .open_string(&context, sealed)
                             .map_err(|_| ServiceError::Sealed)?;
@@ -206,7 +207,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "customer.erase",
+            AuditAction::CustomerErase,
             &format!("customer:{customer_id}"),
             &format!(
                 "orders_pseudonymised={orders} proofs_deleted={} proofs_held={}",
@@ -251,14 +252,14 @@ impl Services {
         let Ok(key) = self.vault.customer_key(c.id, c.wrapped_key.as_deref()) else {
             return Vec::new();
         };
-        let open = |column: &str, sealed: Option<&[u8]>| {
-            crate::vault::open_text(&key, column, c.id, sealed)
+        let open = |column: sealed::Sealed, value: Option<&[u8]>| {
+            crate::vault::open_text(&key, column, c.id, value)
                 .ok()
                 .flatten()
         };
-        let phone = open("customers.phone", c.phone_enc.as_deref());
+        let phone = open(sealed::CUSTOMER_PHONE, c.phone_enc.as_deref());
         let email =
-            open("customers.email", c.email_enc.as_deref()).map(|e| e.trim().to_lowercase());
+            open(sealed::CUSTOMER_EMAIL, c.email_enc.as_deref()).map(|e| e.trim().to_lowercase());
         crate::rate_limit::fingerprints_of(self.vault.keyring(), phone.as_deref(), email.as_deref())
     }
 
@@ -278,7 +279,7 @@ impl Services {
         audit::change(
             &mut tx,
             &Actor::System,
-            "proof.erase_after_hold",
+            AuditAction::ProofEraseAfterHold,
             "proofs",
             &format!("proofs={}", ids.len()),
         )
@@ -330,7 +331,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "hold.place",
+            AuditAction::HoldPlace,
             &format!("order:{order}"),
             reason.as_str(),
         )
@@ -359,7 +360,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "hold.release",
+            AuditAction::HoldRelease,
             &format!("hold:{}", hold.id),
             "",
         )

@@ -5,10 +5,10 @@
 use super::sections::{field_label, section_docs, withheld, Labelled, SectionDoc, Withheld};
 use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;
-use crate::proofs::finish::proof_ctx;
 use crate::vault::{open_delivery, open_text, Delivery};
 use crate::Services;
 use chotomoni_crypto::SealKey;
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::catalog::{Lang, Recipient};
 use chotomoni_domain::{OrderId, OrderNumber};
 use chotomoni_storage::customers::CustomerRow;
@@ -344,7 +344,7 @@ impl Services {
                 address: delivery,
                 delivery_instructions: open_text(
                     ckey,
-                    "orders.instructions",
+                    sealed::ORDER_INSTRUCTIONS,
                     o.id,
                     o.instructions_enc.as_deref(),
                 )?,
@@ -447,7 +447,7 @@ impl Services {
         for p in &proof_rows {
             let file_name = match p.file_name_enc.as_deref() {
                 Some(sealed) => Some(
-                    ckey.open_string(&proof_ctx("file_name", &p.blob_key), sealed)
+                    ckey.open_string(&sealed::PROOF_FILE_NAME.at(&p.blob_key), sealed)
                         .map_err(|_| ServiceError::Sealed)?,
                 ),
                 None => None,
@@ -482,7 +482,7 @@ impl Services {
                     .file_name_enc
                     .as_deref()
                     .map(|s| {
-                        ckey.open_string(&crate::proofs::upload::ctx("file_name", &u.id), s)
+                        ckey.open_string(&sealed::UPLOAD_FILE_NAME.at(&u.id), s)
                             .map_err(|_| ServiceError::Sealed)
                     })
                     .transpose()?;

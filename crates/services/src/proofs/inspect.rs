@@ -2,12 +2,12 @@
 //! sound, and a poster frame (also the thumbnail of a photo), stored
 //! encrypted under the proof's key. A job queued with the proof runs it;
 //! a recurring job queues proofs an error left uninspected.
-use super::finish::proof_ctx;
 use super::read::{plaintext, read_all};
 use crate::error::Context as _;
 use crate::error::Result;
 use crate::jobs::Job;
 use crate::Services;
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::JobKind;
 use chotomoni_domain::ProofId;
 use chotomoni_storage::proofs::{self, Probed};
@@ -34,7 +34,7 @@ impl Services {
             .acquire()
             .await
             .map_err(|_| crate::error::ServiceError::Internal("inspections closed".into()))?;
-        let key_ctx = proof_ctx("proof_key", &row.blob_key);
+        let key_ctx = sealed::PROOF_KEY.at(&row.blob_key);
         let open = || async {
             let key = super::open_proof_key(&ckey, &key_ctx, sealed_key)?;
             plaintext(
@@ -103,7 +103,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let ckey = self.customer_key_of(&mut conn, row.customer_id).await?;
         drop(conn);
-        let key = super::open_proof_key(&ckey, &proof_ctx("proof_key", &row.blob_key), sealed_key)?;
+        let key = super::open_proof_key(&ckey, &sealed::PROOF_KEY.at(&row.blob_key), sealed_key)?;
         let size = self
             .proofs
             .blobs

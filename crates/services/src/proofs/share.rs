@@ -9,6 +9,7 @@ use crate::{audit, Actor, Services};
 use base64::Engine;
 use chotomoni_domain::catalog::{Purpose, Recipient};
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{ProofId, SharePurpose};
 use chotomoni_storage::proofs;
 use chotomoni_storage::shares::{self, ShareRow};
@@ -73,7 +74,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "proof.share",
+            AuditAction::ProofShare,
             &format!("proof:{}", proof.0),
             &format!(
                 "link={id} purpose={} order={}",
@@ -120,7 +121,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "proof.share.revoke",
+            AuditAction::ProofShareRevoke,
             &format!("link:{link}"),
             "",
         )
@@ -136,7 +137,7 @@ impl Services {
         self.audit
             .view(
                 &Actor::System,
-                "proof.shared_view",
+                AuditAction::ProofSharedView,
                 format!("proof:{}", row.id),
                 format!("link={}", link.id),
             )
