@@ -97,28 +97,7 @@ pub enum Attempt<'a> {
     VisitorSession,
 }
 
-/// The kinds that count apart (the table's `kind` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitKind {
-    SignIn,
-    CodeRequest,
-    Track,
-    /// Quotas on what visitors create: every attempt counts, none succeeds.
-    GuestOrder,
-    VisitorSession,
-}
-
-impl LimitKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LimitKind::SignIn => "sign_in",
-            LimitKind::CodeRequest => "code_request",
-            LimitKind::Track => "track",
-            LimitKind::GuestOrder => "guest_order",
-            LimitKind::VisitorSession => "visitor_session",
-        }
-    }
-}
+pub use chotomoni_storage::attempts::LimitKind;
 
 /// A person's data that a rate limit's key can be made of, and that
 /// erasure therefore recomputes the key from.
@@ -250,7 +229,7 @@ impl Services {
         let id = attempts::insert(
             &mut conn,
             &NewAttempt {
-                kind: kind.as_str(),
+                kind,
                 key_hash: &key,
                 address_hash: address.as_deref(),
                 at: now,
@@ -295,8 +274,7 @@ impl Services {
         }
         let mut wait_ms = 0;
         for (scope, max, over) in rules {
-            let (n, _) =
-                attempts::failures(&mut conn, kind.as_str(), scope, now - over, id).await?;
+            let (n, _) = attempts::failures(&mut conn, kind, scope, now - over, id).await?;
             if n > i64::from(max) {
                 wait_ms = over;
                 break;
@@ -305,7 +283,7 @@ impl Services {
         if wait_ms == 0 && kind == LimitKind::SignIn {
             let since = now - attempts::kept_ms();
             let (n, newest) =
-                attempts::failures(&mut conn, kind.as_str(), Scope::Key(&key), since, id).await?;
+                attempts::failures(&mut conn, kind, Scope::Key(&key), since, id).await?;
             wait_ms = backoff_left(n - 1, newest, now, l);
         }
         if wait_ms > 0 {

@@ -466,7 +466,7 @@ async fn staff_session_audit_queries(engine: Engine) {
     sessions::delete(&mut c, "t1").await.unwrap();
 
     let attempt = |at| attempts::NewAttempt {
-        kind: "sign_in",
+        kind: attempts::LimitKind::SignIn,
         key_hash: "k",
         address_hash: Some("ip"),
         at,
@@ -477,7 +477,7 @@ async fn staff_session_audit_queries(engine: Engine) {
     let third = attempts::insert(&mut c, &attempt(3_000)).await.unwrap();
     let pair = attempts::Scope::Pair("k", "ip");
     assert_eq!(
-        attempts::failures(&mut c, "sign_in", pair, 0, third)
+        attempts::failures(&mut c, attempts::LimitKind::SignIn, pair, 0, third)
             .await
             .unwrap(),
         (2, Some(1_000)),
@@ -490,17 +490,23 @@ async fn staff_session_audit_queries(engine: Engine) {
         pair,
     ] {
         assert_eq!(
-            attempts::failures(&mut c, "sign_in", scope, 500, 0)
+            attempts::failures(&mut c, attempts::LimitKind::SignIn, scope, 500, 0)
                 .await
                 .unwrap(),
             (1, Some(1_000))
         );
     }
     assert_eq!(
-        attempts::failures(&mut c, "track", attempts::Scope::Key("k"), 0, 0)
-            .await
-            .unwrap()
-            .0,
+        attempts::failures(
+            &mut c,
+            attempts::LimitKind::Track,
+            attempts::Scope::Key("k"),
+            0,
+            0,
+        )
+        .await
+        .unwrap()
+        .0,
         0,
         "kinds are counted apart"
     );
@@ -819,4 +825,58 @@ async fn corrupt_staff_role(engine: Engine) {
 both_engines!(
     a_corrupt_staff_role_fails_where_it_is_read,
     super::corrupt_staff_role
+);
+
+/// A legal hold whose stored reason is not one fails where it is read,
+/// instead of being shown (and told to the customer) as some other reason.
+async fn corrupt_hold_reason(engine: Engine) {
+    use chotomoni_domain::HoldReason;
+    use chotomoni_storage::erasure;
+    let (_t, db) = open(engine).await;
+    let cust = customer(&db, b"idx-hold").await;
+    let mut c = db.conn().await.unwrap();
+    let order = orders::insert(
+        &mut c,
+        &NewOrder {
+            customer_id: cust,
+            status: OrderStatus::Delivered,
+            payment_method: PaymentMethod::Cod,
+            payment_status: PaymentStatus::Paid,
+            source: OrderSource::Shop,
+            total: 100,
+            created_by: None,
+            at: 1_000,
+            unconfirmed: false,
+            marketing_opt_in: false,
+        },
+    )
+    .await
+    .unwrap();
+    let hold = erasure::place_hold(&mut c, order, HoldReason::Legal, "court", None, 1_000, None)
+        .await
+        .unwrap();
+    let held = erasure::holds_of_order(&mut c, order).await.unwrap();
+    assert_eq!(held[0].reason, HoldReason::Legal);
+    let unchecked = match engine {
+        Engine::Sqlite => "PRAGMA ignore_check_constraints = ON",
+        Engine::Postgres => "ALTER TABLE legal_holds DROP CONSTRAINT legal_holds_reason_check",
+    };
+    sqlx::query(unchecked).execute(&mut *c).await.unwrap();
+    sqlx::query("UPDATE legal_holds SET reason = 'tax' WHERE id = $1")
+        .bind(hold)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    let err = erasure::holds_of_order(&mut c, order)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("legal_holds.reason") && err.contains("tax"),
+        "{err}"
+    );
+}
+both_engines!(
+    a_corrupt_hold_reason_fails_where_it_is_read,
+    super::corrupt_hold_reason
 );

@@ -219,7 +219,7 @@ impl Services {
         let hold_id = chotomoni_storage::erasure::place_hold(
             &mut tx,
             order.id,
-            HoldReason::OpenClaim.as_str(),
+            HoldReason::OpenClaim,
             "",
             actor.staff_id(),
             now,

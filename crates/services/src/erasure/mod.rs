@@ -321,7 +321,7 @@ impl Services {
         let id = rows::place_hold(
             &mut tx,
             order_id,
-            reason.as_str(),
+            reason,
             &note,
             actor.staff_id(),
             now,
@@ -388,7 +388,7 @@ fn describe_holds(holds: &[rows::HoldRow], held: &[rows::ErasedProof]) -> Vec<He
             .unwrap_or(h);
         out.push(HeldProofs {
             order: number(h.order_id),
-            reason: longest.reason.clone(),
+            reason: longest.reason.as_str().to_owned(),
             note: longest.note.clone(),
             until: longest.until_at,
             proofs: count,

@@ -312,8 +312,8 @@ impl Services {
         let mut events: HashMap<i64, Vec<Event>> = HashMap::new();
         for e in repo::order_events(conn, id).await? {
             events.entry(e.order_id).or_default().push(Event {
-                from: e.from_status,
-                to: e.to_status,
+                from: e.from_status.map(|s| s.as_str().to_owned()),
+                to: e.to_status.as_str().to_owned(),
                 at: when(e.at),
                 by: e.staff_id.map(|s| format!("staff:{s}")),
             });
@@ -335,10 +335,10 @@ impl Services {
             orders.push(Order {
                 created_at: when(o.created_at),
                 updated_at: when(o.updated_at),
-                status: o.status,
-                source: o.source,
-                payment_method: o.payment_method,
-                payment_status: o.payment_status,
+                status: o.status.as_str().to_owned(),
+                source: o.source.as_str().to_owned(),
+                payment_method: o.payment_method.as_str().to_owned(),
+                payment_status: o.payment_status.as_str().to_owned(),
                 total: o.total,
                 items: items.remove(&o.id).unwrap_or_default(),
                 address: delivery,
@@ -370,7 +370,7 @@ impl Services {
                 .await?
                 .into_iter()
                 .map(|s| Session {
-                    kind: s.kind,
+                    kind: s.kind.as_str().to_owned(),
                     started_at: when(s.created_at),
                     last_seen_at: when(s.last_seen_at),
                     expires_at: when(s.expires_at),
@@ -455,7 +455,7 @@ impl Services {
             proofs.push(Proof {
                 id: p.id,
                 order: number(p.order_id),
-                kind: p.kind.clone(),
+                kind: p.kind.as_str().to_owned(),
                 media_type: p.media_type.clone(),
                 size: p.size,
                 sha256: p.sha256.clone(),
@@ -488,7 +488,7 @@ impl Services {
                     .transpose()?;
                 Ok(Upload {
                     order: number(u.order_id),
-                    kind: u.kind,
+                    kind: u.kind.as_str().to_owned(),
                     media_type: u.media_type,
                     file_name,
                     captured_at: u.captured_at.map(when),

@@ -119,7 +119,7 @@ impl Services {
             size: stored.size,
             media_type: media.mime().into(),
             order: number.to_string(),
-            kind: row.kind.clone(),
+            kind: row.kind.as_str().to_owned(),
             captured_at: row.captured_at.map(millis_to_rfc3339),
             received_at: millis_to_rfc3339(received_at),
             uploader: row.uploader.clone(),
@@ -151,7 +151,7 @@ impl Services {
                 id: 0,
                 order_id: row.order_id,
                 customer_id: row.customer_id,
-                kind: row.kind.clone(),
+                kind: row.kind,
                 media_type: leaf.media_type.clone(),
                 size: stored.size as i64,
                 sha256: leaf.sha256.clone(),
@@ -186,7 +186,11 @@ impl Services {
             &row.uploader,
             AuditAction::ProofAdd,
             &format!("order:{number}"),
-            &format!("proof={id} kind={} sha256={}", row.kind, leaf.sha256),
+            &format!(
+                "proof={id} kind={} sha256={}",
+                row.kind.as_str(),
+                leaf.sha256
+            ),
         )
         .await?;
         // Inspected in the background, by whichever server claims it.

@@ -87,7 +87,7 @@ impl Services {
             id: id.clone(),
             order_id: order.id,
             customer_id: order.customer_id,
-            kind: new.kind.as_str().into(),
+            kind: new.kind,
             uploader: actor.audit_ref(),
             length: new.length as i64,
             upload_offset: 0,

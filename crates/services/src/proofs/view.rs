@@ -51,7 +51,7 @@ impl ProofView {
         ProofView {
             id: row.id,
             order: OrderNumber::from_id(OrderId(row.order_id)).to_string(),
-            kind: row.kind.clone(),
+            kind: row.kind.as_str().to_owned(),
             media_type: row.media_type.clone(),
             size: row.size as u64,
             sha256: row.sha256.clone(),
