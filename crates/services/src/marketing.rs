@@ -165,7 +165,7 @@ impl Services {
             let granted = consents::latest(&mut conn, id)
                 .await?
                 .iter()
-                .any(|(p, g)| p == link.purpose.as_str() && *g == 1);
+                .any(|(p, g)| *p == link.purpose && *g == 1);
             let hashes = match self.address_hashes(&mut conn, id, link.purpose).await {
                 Ok(h) => h,
                 // Erased: there is no one left to send to.
@@ -224,7 +224,7 @@ impl Services {
                 let withdrawn = consents::latest(&mut tx, row.id)
                     .await?
                     .iter()
-                    .any(|(p, g)| p == ConsentPurpose::MarketingSms.as_str() && *g == 0);
+                    .any(|(p, g)| *p == ConsentPurpose::MarketingSms && *g == 0);
                 if !withdrawn {
                     crate::consents::record(
                         &mut tx,

@@ -566,9 +566,9 @@ async fn consent_queries(engine: Engine) {
     let cust = customer(&db, b"idx-3").await;
     let mut c = db.conn().await.unwrap();
     let row = consents::ConsentRow {
-        purpose: "marketing_sms".into(),
+        purpose: chotomoni_domain::ConsentPurpose::MarketingSms,
         granted: 1,
-        channel: "checkout".into(),
+        channel: chotomoni_domain::consent::ConsentChannel::Checkout,
         policy_version: 1,
         wording: "Send me offers".into(),
         at: 5,

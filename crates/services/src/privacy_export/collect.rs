@@ -399,9 +399,9 @@ impl Services {
             .await?
             .into_iter()
             .map(|c| Consent {
-                purpose: c.purpose,
+                purpose: c.purpose.as_str().to_owned(),
                 granted: c.granted != 0,
-                channel: c.channel,
+                channel: c.channel.as_str().to_owned(),
                 policy_version: c.policy_version,
                 wording: c.wording,
                 at: when(c.at),
