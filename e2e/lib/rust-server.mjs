@@ -66,15 +66,15 @@ async function json(res, what) {
 }
 
 /**
- * Starts the server. Returns { base, dataDir, logFile, packer, support,
+ * Starts the server (`env`: more of its settings, e.g. an SMS transport). Returns { base, dataDir, logFile, packer, support,
  * orders: [numbers], stop() }; packer and support are { username, password, token }.
  */
-export async function startRustServer({ quiet = true } = {}) {
+export async function startRustServer({ quiet = true, env: extraEnv = {} } = {}) {
   if (!existsSync(BIN)) {
     throw new Error(`no chotomoni binary at ${BIN}: build it (cargo build -p chotomoni) or set CHOTOMONI_BIN`);
   }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cm-e2e-server-'));
-  const env = serverEnv(randomBytes(32).toString('hex'), dataDir);
+  const env = { ...serverEnv(randomBytes(32).toString('hex'), dataDir), ...extraEnv };
   const accounts = {};
   for (const role of ['packer', 'support']) {
     const username = `e2e-${role}`;

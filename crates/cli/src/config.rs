@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 mod claims;
 mod jobs;
+mod proofs;
 mod rate_limits;
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -50,6 +51,7 @@ pub struct FileConfig {
     pub rate_limits: Option<rate_limits::LimitsFile>,
     pub jobs: Option<jobs::JobsFile>,
     pub claims: Option<claims::ClaimsFile>,
+    pub proofs: Option<proofs::ProofsFile>,
     // Read by `limits`.
     pub header_read_timeout_secs: Option<u64>,
     pub send_idle_timeout_secs: Option<u64>,
@@ -129,6 +131,7 @@ pub struct Config {
     pub limits: crate::limits::Limits,
     pub jobs: chotomoni_services::jobs::JobSettings,
     pub claims: chotomoni_domain::ClaimRules,
+    pub proof_days: chotomoni_domain::catalog::ProofDays,
 }
 
 impl std::fmt::Debug for Config {
@@ -253,6 +256,7 @@ pub fn load(
         None => FileConfig::default(),
     };
     let limits = crate::limits::load(&f, env)?;
+    let claims = claims::claims(f.claims.clone())?;
     let big = |name: &str| -> Result<Option<u64>> {
         env(name)
             .map(|v| {
@@ -386,7 +390,8 @@ pub fn load(
         trusted_proxies: rate_limits::trusted_proxies(f.trusted_proxies, env)?,
         rate_limits: rate_limits::rate_limits(f.rate_limits, env)?,
         jobs: jobs::jobs(f.jobs.clone(), env)?,
-        claims: claims::claims(f.claims.clone())?,
+        proof_days: proofs::proof_days(f.proofs.clone(), claims.window_days)?,
+        claims,
         limits,
         database_url,
         data_dir,

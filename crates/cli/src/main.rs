@@ -207,6 +207,7 @@ async fn open(config: &Config) -> Result<Services> {
         export_quotas: config.limits.exports.clone(),
         jobs: config.jobs.clone(),
         claims: config.claims,
+        proof_days: config.proof_days,
     };
     let blobs = chotomoni_storage::blobs::BlobStore::open(&config.blob_config()?)
         .context("opening the media store")?;

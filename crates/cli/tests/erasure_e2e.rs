@@ -8,7 +8,10 @@
 //! searched for those values, plain and in the encodings the system uses,
 //! and none is found. A control value kept in clear (an item name) is found
 //! in the same places, so the search itself works. The restored copy still
-//! serves another customer, whose key came from the vault.
+//! serves another customer, whose key came from the vault. SMS and email go
+//! to the development outboxes (in the data folder, so searched too): the
+//! person's code, confirmation link and last message leave no trace there,
+//! while another customer's code stays.
 mod common;
 
 use base64::Engine as _;
@@ -125,7 +128,6 @@ fn search(place: &str, hay: &[u8], extra: &[(String, Vec<u8>)], found: &mut Vec<
 struct Env {
     db_url: String,
     data: PathBuf,
-    sms: chotomoni_sms::TwilioConfig,
 }
 
 fn chotomoni(env: &Env, args: &[&str]) -> Command {
@@ -134,12 +136,59 @@ fn chotomoni(env: &Env, args: &[&str]) -> Command {
     c.env("DATABASE_URL", &env.db_url)
         .env_remove("CHOTOMONI_MASTER_KEY")
         .env("CHOTOMONI_LOG", "debug")
-        .env("CHOTOMONI_SMS_PROVIDER", "twilio")
-        .env("CHOTOMONI_SMS_BASE_URL", &env.sms.base_url)
-        .env("CHOTOMONI_SMS_ACCOUNT_SID", &env.sms.account_sid)
-        .env("CHOTOMONI_SMS_AUTH_TOKEN", &env.sms.auth_token)
-        .env("CHOTOMONI_SMS_FROM", &env.sms.from);
+        .env("CHOTOMONI_SMS_PROVIDER", "file")
+        .env("CHOTOMONI_MAIL_TRANSPORT", "outbox")
+        // For the link in the email confirmation.
+        .env("CHOTOMONI_PUBLIC_URL", "https://shop.example");
     c
+}
+
+/// The lines of the development SMS outbox.
+fn sms_outbox(env: &Env) -> String {
+    std::fs::read_to_string(env.data.join("sms-outbox.txt")).unwrap_or_default()
+}
+
+/// The messages in the development mail outbox.
+fn mail_outbox(env: &Env) -> Vec<String> {
+    files_under(&env.data.join("mail-outbox"))
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect()
+}
+
+/// The code in the latest SMS to `e164`, from the outbox.
+fn code_sent_to(env: &Env, e164: &str) -> String {
+    let to = format!("\t{e164}\t");
+    let outbox = sms_outbox(env);
+    let line = outbox
+        .lines()
+        .rev()
+        .find(|l| l.contains(&to))
+        .expect("a code");
+    let text = line.splitn(3, '\t').nth(2).unwrap();
+    regex::Regex::new(r"(\d{6})")
+        .unwrap()
+        .captures(text)
+        .unwrap()[1]
+        .to_owned()
+}
+
+async fn get_json(http: &reqwest::Client, url: String, token: &str) -> Value {
+    let res = http.get(url).bearer_auth(token).send().await.unwrap();
+    res.json().await.unwrap()
+}
+
+/// Waits until the server has sent the erased person's last message.
+async fn wait_for_the_last_message(http: &reqwest::Client, address: &str, admin: &str) {
+    for _ in 0..100 {
+        let done = get_json(http, format!("{address}/api/v1/jobs?state=done"), admin).await;
+        let jobs = done["jobs"].as_array().unwrap();
+        if jobs.iter().any(|j| j["kind"] == "message.erasure_notice") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the erased person's last message was not sent");
 }
 
 fn run(env: &Env, args: &[&str], stdin: &str) -> String {
@@ -256,11 +305,9 @@ fn database_bytes(db: &TestDb, into: &Path) -> Vec<(String, Vec<u8>)> {
 
 async fn erasure_reaches_everything(engine: Engine) {
     let db = TestDb::fresh(engine).await;
-    let sms = chotomoni_sms::stand_in::StandIn::start().await;
     let env = Env {
         db_url: db.url.clone(),
         data: db.dir.path().join("data"),
-        sms: sms.config("+15005550006"),
     };
     for (user, role) in [
         ("admin", "admin"),
@@ -322,11 +369,16 @@ async fn erasure_reaches_everything(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let code = regex::Regex::new(r"(\d{6})")
-        .unwrap()
-        .captures(&sms.last_to("+8801719876543").expect("a code").body)
-        .unwrap()[1]
-        .to_owned();
+    let code = code_sent_to(&env, "+8801719876543");
+    // Somebody else's code, which stays in the outbox.
+    let res = reqwest::Client::new()
+        .post(format!("{address}/account/register"))
+        .form(&[("step", "1"), ("phone", "01811222333")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let others_code = code_sent_to(&env, "+8801811222333");
     let res = browser
         .post(format!("{address}/account/register"))
         .form(&[
@@ -398,6 +450,17 @@ async fn erasure_reaches_everything(engine: Engine) {
         .captures(&account)
         .expect("a form")[1]
         .to_owned();
+    // A link to prove the email is theirs: a message in the mail outbox.
+    let res = browser
+        .post(format!("{address}/account/email/confirm"))
+        .header("cookie", &cookie)
+        .header("origin", &address)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(mail_outbox(&env).iter().any(|m| m.contains(EMAIL)));
     let res = browser
         .post(format!("{address}/account/requests"))
         .header("cookie", &cookie)
@@ -427,8 +490,14 @@ async fn erasure_reaches_everything(engine: Engine) {
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["outcome"]["held"][0]["order"], numbers[0].as_str());
+    wait_for_the_last_message(&http, &address, &admin).await;
     server.kill().unwrap();
     let _ = server.wait();
+    // The outboxes keep the other customer's code and nothing of the person's.
+    let sms_left = sms_outbox(&env);
+    assert!(!sms_left.contains("1719876543"), "{sms_left}");
+    assert!(sms_left.contains("\t+8801811222333\t") && sms_left.contains(&others_code));
+    assert!(mail_outbox(&env).is_empty());
 
     // Search everything the installation has written.
     let mut found = vec![];
@@ -465,7 +534,6 @@ async fn erasure_reaches_everything(engine: Engine) {
     let restored = Env {
         db_url: restored_db.url.clone(),
         data: env.data.clone(),
-        sms: env.sms.clone(),
     };
     let out = run(&restored, &["restore", backup_dir.to_str().unwrap()], "");
     assert!(
@@ -502,15 +570,7 @@ async fn erasure_reaches_everything(engine: Engine) {
     let log2 = db.dir.path().join("serve2.log");
     let (mut server, address) = serve(&restored, &log2);
     let admin = sign_in(&http, &address, "admin").await;
-    let page: Value = http
-        .get(format!("{address}/api/v1/orders?limit=10"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&http, format!("{address}/api/v1/orders?limit=10"), &admin).await;
     let orders = page["orders"].as_array().unwrap();
     assert_eq!(orders.len(), 3, "{page}");
     let names: Vec<&str> = orders

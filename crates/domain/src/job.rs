@@ -20,6 +20,8 @@ pub enum JobKind {
     PrivacyScan,
     /// Finished jobs past their keeping time.
     SweepJobs,
+    /// Proofs past their kind's retention period that no hold keeps.
+    ExpireProofs,
     /// One access export's archive.
     ExportBuild,
     /// One proof's duration, size and poster.
@@ -45,6 +47,7 @@ impl JobKind {
         JobKind::InspectPending,
         JobKind::PrivacyScan,
         JobKind::SweepJobs,
+        JobKind::ExpireProofs,
         JobKind::ExportBuild,
         JobKind::ProofInspect,
         JobKind::PrivacyRequest,
@@ -61,6 +64,7 @@ impl JobKind {
             JobKind::InspectPending => "proofs.inspect_pending",
             JobKind::PrivacyScan => "privacy.scan",
             JobKind::SweepJobs => "sweep.jobs",
+            JobKind::ExpireProofs => "proofs.expire",
             JobKind::ExportBuild => "export.build",
             JobKind::ProofInspect => "proof.inspect",
             JobKind::PrivacyRequest => "privacy.request",

@@ -6,7 +6,9 @@
 //!   (STARTTLS). The password is never part of the URL: it is given apart
 //!   (from an environment variable), so configuration files hold no secret.
 //! - [`FileOutbox`]: writes each message as an `.eml` file into a folder; a
-//!   development transport, never for production.
+//!   development transport, never for production. What it holds is personal
+//!   data: [`Mailer::forget`] and [`Mailer::sweep`] remove it on erasure and
+//!   after the technical-data period.
 //! - `stand_in` (feature `stand-in`, and in this crate's tests): a local SMTP
 //!   server that records what it receives, byte for byte, for tests.
 //!
@@ -18,11 +20,12 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::future::Future;
-use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
+
+mod outbox;
+pub use outbox::FileOutbox;
 
 #[cfg(any(test, feature = "stand-in"))]
 pub mod stand_in;
@@ -68,7 +71,29 @@ pub trait Mailer: Send + Sync {
     /// The bare address messages come from (`shop@example.com`), for
     /// `mailto:` links.
     fn sender_address(&self) -> String;
+
+    /// Whether this transport keeps a copy of what it sends on this
+    /// machine (a development outbox), which erasure and the technical
+    /// sweep must then reach.
+    fn keeps_copies(&self) -> bool {
+        false
+    }
+
+    /// Removes every message kept on this machine that went to `address`
+    /// (an erasure). An SMTP server keeps nothing here: nothing to do.
+    fn forget<'a>(&'a self, _address: &'a str) -> RemoveFuture<'a> {
+        Box::pin(std::future::ready(Ok(0)))
+    }
+
+    /// Removes the messages kept on this machine that were sent before
+    /// `sent_before_ms` (Unix ms): the technical-data period has passed.
+    fn sweep(&self, _sent_before_ms: i64) -> RemoveFuture<'_> {
+        Box::pin(std::future::ready(Ok(0)))
+    }
 }
+
+/// What forgetting and sweeping return: how many messages went.
+pub type RemoveFuture<'a> = Pin<Box<dyn Future<Output = Result<usize, MailError>> + Send + 'a>>;
 
 #[derive(Debug, Error)]
 pub enum MailError {
@@ -87,7 +112,7 @@ pub enum MailError {
     /// The SMTP server could not be reached, or the conversation broke off.
     #[error("the SMTP server could not be reached: {0}")]
     Transport(String),
-    /// The development outbox could not be written.
+    /// The development outbox could not be written or cleared.
     #[error("the mail outbox could not be written: {0}")]
     Outbox(String),
     /// The transport's settings are unusable.
@@ -275,65 +300,6 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> MailError {
 impl Mailer for Smtp {
     fn send<'a>(&'a self, mail: &'a OutgoingMail) -> SendFuture<'a> {
         Box::pin(self.send_now(mail))
-    }
-
-    fn sender_address(&self) -> String {
-        self.from.email.to_string()
-    }
-}
-
-/// Development transport: each message becomes `<unix ms>-<random>.eml`
-/// (mode 0600) in a folder, exactly as it would have gone over SMTP.
-#[derive(Debug, Clone)]
-pub struct FileOutbox {
-    dir: Arc<PathBuf>,
-    from: Mailbox,
-}
-
-impl FileOutbox {
-    pub fn new(dir: impl Into<PathBuf>, from: &str) -> Result<FileOutbox, MailError> {
-        Ok(FileOutbox {
-            dir: Arc::new(dir.into()),
-            from: parse_from(from)?,
-        })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    async fn write(&self, mail: &OutgoingMail) -> Result<(), MailError> {
-        use rand::Rng;
-        let bytes = build_message(&self.from, mail)?.formatted();
-        let at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        let name = format!("{at}-{:08x}.eml", rand::thread_rng().gen::<u32>());
-        let dir = self.dir.clone();
-        tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            std::fs::create_dir_all(dir.as_path())?;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            options
-                .open(dir.join(name))
-                .and_then(|mut f| f.write_all(&bytes))
-        })
-        .await
-        .map_err(|e| MailError::Outbox(e.to_string()))?
-        .map_err(|e| MailError::Outbox(e.to_string()))
-    }
-}
-
-impl Mailer for FileOutbox {
-    fn send<'a>(&'a self, mail: &'a OutgoingMail) -> SendFuture<'a> {
-        Box::pin(self.write(mail))
     }
 
     fn sender_address(&self) -> String {

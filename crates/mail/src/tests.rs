@@ -245,3 +245,62 @@ async fn a_plain_ascii_body_goes_as_is_and_its_dot_lines_survive() {
         got.text()
     );
 }
+
+fn outbox_files(outbox: &FileOutbox) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(outbox.dir())
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn forgetting_an_address_deletes_its_messages_and_keeps_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = FileOutbox::new(dir.path().join("mail-outbox"), FROM).unwrap();
+    outbox.send(&mail("Rupa@Example.com")).await.unwrap();
+    outbox.send(&mail("rina@example.com")).await.unwrap();
+    outbox.send(&mail("rupa@example.com")).await.unwrap();
+    // Another address that merely ends the same way is someone else's.
+    outbox.send(&mail("shirupa@example.com")).await.unwrap();
+
+    assert_eq!(outbox.forget("rupa@example.com").await.unwrap(), 2);
+
+    let left: Vec<String> = outbox_files(&outbox)
+        .iter()
+        .map(|f| String::from_utf8(std::fs::read(f).unwrap()).unwrap())
+        .collect();
+    assert_eq!(left.len(), 2);
+    assert!(left
+        .iter()
+        .all(|m| !m.to_lowercase().contains("\r\nto: rupa@")));
+    assert!(left.iter().any(|m| m.contains("To: rina@example.com")));
+    assert_eq!(outbox.forget("rupa@example.com").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn sweeping_deletes_the_messages_written_before_the_cutoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = FileOutbox::new(dir.path().join("mail-outbox"), FROM).unwrap();
+    // Nothing written yet: nothing to do, and no folder made.
+    assert_eq!(outbox.sweep(i64::MAX).await.unwrap(), 0);
+    assert_eq!(outbox.forget("rupa@example.com").await.unwrap(), 0);
+    outbox.send(&mail("rupa@example.com")).await.unwrap();
+    std::fs::write(
+        outbox.dir().join("1000-0000abcd.eml"),
+        "To: rina@example.com\r\n\r\nold",
+    )
+    .unwrap();
+    // A file the outbox did not write is not its to delete.
+    std::fs::write(outbox.dir().join("notes.txt"), "keep me").unwrap();
+
+    assert_eq!(outbox.sweep(2_000).await.unwrap(), 1);
+    assert_eq!(outbox_files(&outbox).len(), 2);
+    assert!(!outbox.dir().join("1000-0000abcd.eml").exists());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert_eq!(outbox.sweep(now + 1).await.unwrap(), 1);
+    assert_eq!(outbox_files(&outbox), vec![outbox.dir().join("notes.txt")]);
+}

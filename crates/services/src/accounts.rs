@@ -45,7 +45,7 @@ pub struct Registration<'a> {
     pub password: &'a str,
 }
 
-fn code_hash(services: &Services, phone: &Phone, code: &str) -> Vec<u8> {
+pub(crate) fn code_hash(services: &Services, phone: &Phone, code: &str) -> Vec<u8> {
     services
         .vault
         .keyring()
@@ -92,7 +92,7 @@ impl Services {
     }
 }
 
-fn sms_text(code: &str) -> String {
+pub(crate) fn sms_text(code: &str) -> String {
     format!(
         "ছোটমনি: আপনার কোড {code}। ১০ মিনিট কাজ করবে, কাউকে বলবেন না। \
          Chotomoni: your code is {code}. It works for 10 minutes; do not share it."
@@ -170,7 +170,7 @@ impl Services {
 
     /// Checks a code and uses it up; its tries are counted even when the
     /// rest of the registration then fails.
-    async fn use_code(&self, phone: &Phone, code: &str) -> Result<()> {
+    pub(crate) async fn use_code(&self, phone: &Phone, code: &str) -> Result<()> {
         let code = code.trim();
         let mut tx = self.db.begin().await?;
         let index = self.vault.phone_index(phone);

@@ -334,8 +334,9 @@ impl Services {
         Ok(())
     }
 
-    /// Purges technical data past its retention, expired sessions and
-    /// phone verification codes once their wrong tries no longer count.
+    /// Purges technical data past its retention, expired sessions,
+    /// phone verification codes once their wrong tries no longer count, and
+    /// development outbox messages past the technical-data period.
     pub async fn sweep(&self) -> Result<(u64, u64)> {
         let now = self.now_ms();
         let cutoff = now - i64::from(self.settings.technical_retention_days) * 86_400_000;
@@ -347,6 +348,10 @@ impl Services {
         drop(conn);
         // Purged rows must not live on in the SQLite write-ahead log either.
         self.db.truncate_wal().await?;
+        let messages = self.sweep_outboxes(cutoff).await?;
+        if messages > 0 {
+            tracing::info!(messages, "swept the development outboxes");
+        }
         Ok(swept)
     }
 }

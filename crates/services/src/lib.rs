@@ -20,6 +20,7 @@ pub mod key_check;
 pub mod marketing;
 pub(crate) mod messages;
 pub mod orders;
+pub(crate) mod outboxes;
 pub mod policies;
 pub mod privacy_export;
 pub mod proofs;
@@ -55,6 +56,19 @@ pub struct Settings {
     pub jobs: jobs::JobSettings,
     /// The claim window and the desk's due times.
     pub claims: chotomoni_domain::ClaimRules,
+    /// Days each kind of proof is kept after its order ended.
+    pub proof_days: chotomoni_domain::catalog::ProofDays,
+}
+
+impl Settings {
+    /// The periods the data catalog's retention is stated with.
+    pub fn periods(&self) -> chotomoni_domain::catalog::Periods {
+        chotomoni_domain::catalog::Periods {
+            technical_days: self.technical_retention_days,
+            proofs: self.proof_days,
+            appeal_days: self.claims.appeal_days,
+        }
+    }
 }
 
 /// Limits on the access exports a customer starts themselves (staff and
@@ -88,6 +102,7 @@ impl Default for Settings {
             export_quotas: ExportQuotas::default(),
             jobs: Default::default(),
             claims: Default::default(),
+            proof_days: Default::default(),
         }
     }
 }

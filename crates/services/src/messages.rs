@@ -7,6 +7,7 @@
 use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::jobs::Job;
+use crate::outboxes::SentTo;
 use crate::vault::open_text;
 use crate::Services;
 use chotomoni_domain::catalog::sealed;
@@ -94,9 +95,26 @@ impl Services {
         Ok(())
     }
 
+    /// The last message to an erased person: once it has gone, the
+    /// development outboxes forget them again, so it is not the one copy of
+    /// their number left. Not an error of the job when that fails (it would
+    /// send the message twice): the erasure's cleanup job forgets them later.
+    pub(crate) async fn send_last_message(&self, job: &JobRow, subject: &str) -> Result<()> {
+        let reach = self.send_message(job, subject).await?;
+        let sent_to = SentTo {
+            phone: reach.phone,
+            email: reach.email,
+        };
+        if let Err(e) = self.forget_in_outboxes(&sent_to).await {
+            tracing::warn!(error = %crate::error::chain(&e), "an erased person's last message stays in an outbox until the erasure's cleanup job");
+        }
+        Ok(())
+    }
+
     /// A message job: opens its sealed message and sends it once, by SMS
-    /// when there is a phone and an SMS transport, else by email.
-    pub(crate) async fn send_message(&self, job: &JobRow, subject: &str) -> Result<()> {
+    /// when there is a phone and an SMS transport, else by email. Returns
+    /// where it could go.
+    pub(crate) async fn send_message(&self, job: &JobRow, subject: &str) -> Result<Reach> {
         let Some(sealed) = &job.sealed else {
             return Err(ServiceError::Internal(
                 "the message's contact is gone (kept a day at most)".into(),
@@ -111,7 +129,7 @@ impl Services {
             serde_json::from_slice(&plain).context("a message that does not read")?;
         match (&self.sms, &reach.phone, &self.mail, &reach.email) {
             (Some(sms), Some(phone), _, _) => {
-                sms.send(phone, &text).await.context("sending the SMS")
+                sms.send(phone, &text).await.context("sending the SMS")?
             }
             (_, _, Some(mail), Some(email)) => {
                 let message = chotomoni_mail::OutgoingMail {
@@ -120,10 +138,11 @@ impl Services {
                     text,
                     headers: Vec::new(),
                 };
-                mail.send(&message).await.context("sending the email")
+                mail.send(&message).await.context("sending the email")?
             }
             // No way to reach them on this server's transports.
-            _ => Ok(()),
+            _ => {}
         }
+        Ok(reach)
     }
 }

@@ -6,7 +6,9 @@
 //!   Account SID and Auth Token; JSON answers with `sid` and `status`, errors
 //!   as JSON with `code` and `message`). The base URL is configurable.
 //! - [`FileOutbox`]: appends each message to a file; a development transport
-//!   (`serve --demo`), never for production.
+//!   (`serve --demo`), never for production. What it holds is personal data
+//!   (numbers, codes): [`SmsSender::forget`] and [`SmsSender::sweep`] remove
+//!   it on erasure and after the technical-data period.
 //! - `stand_in` (feature `stand-in`, and in this crate's tests): a local
 //!   server that answers as the published API does, for tests, and sends
 //!   signed inbound-SMS webhooks as Twilio does.
@@ -17,11 +19,12 @@
 //! Phone numbers and message texts are never logged: texts carry one-time
 //! codes, and errors carry only the provider's status and error code.
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
+
+mod file_outbox;
+pub use file_outbox::FileOutbox;
 
 #[cfg(any(test, feature = "stand-in"))]
 pub mod stand_in;
@@ -34,9 +37,31 @@ mod tests;
 /// What sending returns.
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), SmsError>> + Send + 'a>>;
 
+/// What forgetting and sweeping return: how many messages went.
+pub type RemoveFuture<'a> = Pin<Box<dyn Future<Output = Result<usize, SmsError>> + Send + 'a>>;
+
 /// Sends one text message to one number (E.164, e.g. `+8801712345678`).
 pub trait SmsSender: Send + Sync {
     fn send<'a>(&'a self, to_e164: &'a str, text: &'a str) -> SendFuture<'a>;
+
+    /// Whether this transport keeps a copy of what it sends on this
+    /// machine (a development outbox), which erasure and the technical
+    /// sweep must then reach.
+    fn keeps_copies(&self) -> bool {
+        false
+    }
+
+    /// Removes every message kept on this machine that went to `to_e164`
+    /// (an erasure). A provider's API keeps nothing here: nothing to do.
+    fn forget<'a>(&'a self, _to_e164: &'a str) -> RemoveFuture<'a> {
+        Box::pin(std::future::ready(Ok(0)))
+    }
+
+    /// Removes the messages kept on this machine that were sent before
+    /// `sent_before_ms` (Unix ms): the technical-data period has passed.
+    fn sweep(&self, _sent_before_ms: i64) -> RemoveFuture<'_> {
+        Box::pin(std::future::ready(Ok(0)))
+    }
 }
 
 #[derive(Debug, Error)]
@@ -55,7 +80,7 @@ pub enum SmsError {
     /// The provider could not be reached, or answered something unreadable.
     #[error("the SMS provider could not be reached: {0}")]
     Transport(String),
-    /// The development outbox file could not be written.
+    /// The development outbox file could not be written or rewritten.
     #[error("the SMS outbox could not be written: {0}")]
     Outbox(String),
 }
@@ -185,62 +210,5 @@ impl Twilio {
 impl SmsSender for Twilio {
     fn send<'a>(&'a self, to_e164: &'a str, text: &'a str) -> SendFuture<'a> {
         Box::pin(self.send_now(to_e164, text))
-    }
-}
-
-/// Development transport: appends each message to a file, one per line:
-/// `<unix ms>\t<to>\t<text with newlines as spaces>`.
-#[derive(Debug, Clone)]
-pub struct FileOutbox {
-    path: Arc<PathBuf>,
-    lock: Arc<tokio::sync::Mutex<()>>,
-}
-
-impl FileOutbox {
-    pub fn new(path: impl Into<PathBuf>) -> FileOutbox {
-        FileOutbox {
-            path: Arc::new(path.into()),
-            lock: Arc::new(tokio::sync::Mutex::new(())),
-        }
-    }
-
-    pub fn path(&self) -> &std::path::Path {
-        &self.path
-    }
-
-    async fn append(&self, to: &str, text: &str) -> Result<(), SmsError> {
-        let _guard = self.lock.lock().await;
-        let at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        let line = format!(
-            "{at}\t{}\t{}\n",
-            to.replace(['\t', '\n', '\r'], " "),
-            text.replace(['\t', '\n', '\r'], " ")
-        );
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            use std::io::Write;
-            let mut options = std::fs::OpenOptions::new();
-            options.create(true).append(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            options
-                .open(path.as_path())
-                .and_then(|mut f| f.write_all(line.as_bytes()))
-        })
-        .await
-        .map_err(|e| SmsError::Outbox(e.to_string()))?
-        .map_err(|e| SmsError::Outbox(e.to_string()))
-    }
-}
-
-impl SmsSender for FileOutbox {
-    fn send<'a>(&'a self, to_e164: &'a str, text: &'a str) -> SendFuture<'a> {
-        Box::pin(self.append(to_e164, text))
     }
 }

@@ -92,19 +92,13 @@ async fn an_unreachable_provider_is_a_transport_error() {
 
 #[tokio::test]
 async fn the_file_outbox_appends_one_line_per_message() {
-    let dir = std::env::temp_dir().join(format!("cm-sms-outbox-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("outbox.txt");
-    let _ = std::fs::remove_file(&path);
-    let outbox = FileOutbox::new(&path);
-    outbox.send("+8801712345678", "one\ntwo").await.unwrap();
-    outbox.send("+8801812345678", "three").await.unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
+    let t = TempOutbox::new("append");
+    t.outbox.send("+8801712345678", "one\ntwo").await.unwrap();
+    t.outbox.send("+8801812345678", "three").await.unwrap();
+    let lines = t.lines();
     assert_eq!(lines.len(), 2);
     assert!(lines[0].ends_with("\t+8801712345678\tone two"));
     assert!(lines[1].ends_with("\t+8801812345678\tthree"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -135,4 +129,116 @@ async fn the_stand_in_signs_inbound_webhooks_as_twilio_does() {
     assert_eq!(get("Body"), Some("STOP"));
     assert_eq!(get("AccountSid"), Some(s.account_sid.as_str()));
     assert!(get("MessageSid").unwrap().starts_with("SM"));
+}
+
+/// An outbox in a fresh folder, removed when dropped.
+struct TempOutbox {
+    dir: std::path::PathBuf,
+    outbox: FileOutbox,
+}
+
+impl TempOutbox {
+    fn new(name: &str) -> TempOutbox {
+        let dir = std::env::temp_dir().join(format!("cm-sms-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let outbox = FileOutbox::new(dir.join("sms-outbox.txt"));
+        TempOutbox { dir, outbox }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        std::fs::read_to_string(self.outbox.path())
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for TempOutbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn forgetting_a_number_removes_its_messages_and_keeps_the_others() {
+    let t = TempOutbox::new("forget");
+    let outbox = &t.outbox;
+    outbox.send("+8801712345678", "code 111111").await.unwrap();
+    outbox.send("+8801812345678", "code 222222").await.unwrap();
+    outbox.send("+8801712345678", "code 333333").await.unwrap();
+
+    assert_eq!(outbox.forget("+8801712345678").await.unwrap(), 2);
+
+    let lines = t.lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].ends_with("\t+8801812345678\tcode 222222"));
+    // Nothing of the forgotten number is left beside the file either.
+    let names: Vec<_> = std::fs::read_dir(&t.dir).unwrap().collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(outbox.path())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // The outbox goes on working; forgetting again finds nothing.
+    outbox.send("+8801912345678", "hello").await.unwrap();
+    assert_eq!(outbox.forget("+8801712345678").await.unwrap(), 0);
+    assert_eq!(t.lines().len(), 2);
+}
+
+#[tokio::test]
+async fn an_outbox_never_written_has_nothing_to_forget_or_sweep() {
+    let t = TempOutbox::new("absent");
+    assert_eq!(t.outbox.forget("+8801712345678").await.unwrap(), 0);
+    assert_eq!(t.outbox.sweep(i64::MAX).await.unwrap(), 0);
+    assert!(!t.outbox.path().exists());
+}
+
+#[tokio::test]
+async fn sweeping_removes_the_messages_sent_before_the_cutoff() {
+    let t = TempOutbox::new("sweep");
+    std::fs::write(
+        t.outbox.path(),
+        "1000\t+8801712345678\told code\n2000\t+8801812345678\tolder news\n",
+    )
+    .unwrap();
+    t.outbox.send("+8801912345678", "new code").await.unwrap();
+
+    assert_eq!(t.outbox.sweep(1_500).await.unwrap(), 1);
+    assert_eq!(t.lines().len(), 2);
+    assert_eq!(t.outbox.sweep(3_000).await.unwrap(), 1);
+    let lines = t.lines();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].ends_with("\t+8801912345678\tnew code"));
+}
+
+#[tokio::test]
+async fn messages_sent_while_a_number_is_forgotten_are_all_kept() {
+    let t = TempOutbox::new("race");
+    for i in 0..20 {
+        t.outbox
+            .send("+8801712345678", &format!("old {i}"))
+            .await
+            .unwrap();
+    }
+    let sends: Vec<_> = (0..40)
+        .map(|i| {
+            let outbox = t.outbox.clone();
+            tokio::spawn(async move { outbox.send("+8801812345678", &format!("m {i}")).await })
+        })
+        .collect();
+    let forgotten = t.outbox.forget("+8801712345678").await.unwrap();
+    for s in sends {
+        s.await.unwrap().unwrap();
+    }
+    assert_eq!(forgotten, 20);
+    let lines = t.lines();
+    assert_eq!(lines.len(), 40, "{lines:?}");
+    assert!(lines.iter().all(|l| l.contains("\t+8801812345678\tm ")));
 }

@@ -157,3 +157,67 @@ pub async fn set_probed(conn: &mut AnyConnection, id: i64, p: &Probed, at: i64) 
     .await?;
     Ok(())
 }
+
+/// The moments before which each kind of proof has outlived its period: a
+/// proof expires when its order ended (delivered, returned or cancelled)
+/// at or before its kind's cutoff.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpiryCutoffs {
+    pub packing: i64,
+    pub delivery: i64,
+    pub returned: i64,
+}
+
+/// Proofs past their retention at `now`, none that a hold in force keeps:
+/// claim evidence once its claim is decided (its hold then runs the appeal
+/// period), the rest by kind once their order ended. Evidence that names no
+/// claim follows the packing period.
+pub async fn expired(
+    conn: &mut AnyConnection,
+    now: i64,
+    cutoffs: ExpiryCutoffs,
+    limit: i64,
+) -> Result<Vec<crate::erasure::ErasedProof>> {
+    Ok(sqlx::query_as(
+        "SELECT p.id, p.order_id, p.blob_key, p.poster_key, p.proof_key_enc FROM proofs p \
+         JOIN orders o ON o.id = p.order_id \
+         LEFT JOIN claims c ON c.id = p.claim_id \
+         WHERE NOT EXISTS ( \
+           SELECT 1 FROM legal_holds h WHERE h.order_id = p.order_id \
+           AND h.released_at IS NULL AND (h.until_at IS NULL OR h.until_at > $1)) \
+         AND ((p.claim_id IS NOT NULL AND c.status = 'decided') \
+           OR (p.claim_id IS NULL AND o.status IN ('delivered', 'returned', 'cancelled') \
+             AND (SELECT MAX(e.at) FROM order_events e \
+                  WHERE e.order_id = o.id AND e.to_status = o.status) \
+               <= CASE p.kind WHEN 'delivery' THEN $3 WHEN 'return' THEN $4 ELSE $2 END)) \
+         ORDER BY p.id LIMIT $5",
+    )
+    .bind(now)
+    .bind(cutoffs.packing)
+    .bind(cutoffs.delivery)
+    .bind(cutoffs.returned)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Proofs and bytes stored per kind and UTC day received: few rows (days
+/// times kinds), folded into months by the caller, in the same SQL on both
+/// engines.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct DailyUse {
+    pub kind: String,
+    pub day: i64,
+    pub proofs: i64,
+    pub bytes: i64,
+}
+
+pub async fn daily_use(conn: &mut AnyConnection) -> Result<Vec<DailyUse>> {
+    Ok(sqlx::query_as(
+        "SELECT kind, received_at / 86400000 AS day, COUNT(*) AS proofs, \
+         CAST(SUM(stored_size) AS BIGINT) AS bytes FROM proofs GROUP BY kind, received_at / 86400000 \
+         ORDER BY day, kind",
+    )
+    .fetch_all(conn)
+    .await?)
+}

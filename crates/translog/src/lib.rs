@@ -18,4 +18,4 @@ pub use checkpoint::{open, sign, Checkpoint, CheckpointError};
 pub use keys::{KeyError, SigningKey, VerifierKey};
 pub use leaf::{LeafError, ProofLeaf};
 pub use merkle::{Hash, NodeId, TreeError, VerifyError};
-pub use receipt::{verify_receipt, Receipt, ReceiptError, Verified};
+pub use receipt::{verify_inclusion_of, verify_receipt, Receipt, ReceiptError, Verified};

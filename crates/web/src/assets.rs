@@ -21,6 +21,7 @@ macro_rules! embed {
 
 /// Every file under `crates/web/assets/` (a test checks that none is missing).
 static FILES: &[(&str, &[u8])] = embed!(
+    "claims/evidence.js",
     "station/i18n.js",
     "station/icon.svg",
     "station/manifest.webmanifest",

@@ -215,3 +215,34 @@ fn a_sign_in_lasts_no_longer_than_the_catalog_keeps_sessions() {
         }
     }
 }
+
+#[test]
+fn proof_periods_are_read_and_outlive_the_claim_window() {
+    let dir = tempfile_dir();
+    let file = dir.join("proofs.toml");
+    let none = |_: &str| None;
+    std::fs::write(&file, "[proofs]\npacking_days = 90\nreturn_days = 30\n").unwrap();
+    let c = load(Some(&file), &Overrides::default(), &none).unwrap();
+    assert_eq!(
+        (
+            c.proof_days.packing,
+            c.proof_days.delivery,
+            c.proof_days.returned
+        ),
+        (90, 60, 30)
+    );
+    // Kept less than a customer may claim: refused, naming both settings.
+    std::fs::write(
+        &file,
+        "[claims]\nwindow_days = 14\n[proofs]\ndelivery_days = 10\n",
+    )
+    .unwrap();
+    let err = match load(Some(&file), &Overrides::default(), &none) {
+        Ok(_) => panic!("delivery proof kept shorter than the claim window was accepted"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        err.contains("proofs.delivery_days") && err.contains("window_days (14)"),
+        "{err}"
+    );
+}

@@ -1,5 +1,5 @@
 //! The personal-data catalog: the one declaration of every personal field the
-//! system stores. The privacy page, the JSON catalog, the schema check, and
+//! system stores, in the database and in files of its own ([`FILE_STORES`]). The privacy page, the JSON catalog, the schema check, and
 //! (later) access export and erasure are all read from here.
 
 use serde::Serialize;
@@ -150,11 +150,78 @@ pub enum Retention {
     Days(u32),
     /// Kept for legal record-keeping (invoices) for this many years, pseudonymised on erasure.
     LegalYears(u32),
+    /// Proof media: each kind its configured days after the order's end
+    /// (delivery, return or cancellation), claim evidence until its claim is
+    /// decided and the appeal period has passed; longer only under a hold.
+    ProofPeriods,
+}
+
+/// The configured periods retention is stated with: what `/privacy/data`
+/// and the export say is what the sweeps apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Periods {
+    /// Technical data (IP address, user agent).
+    pub technical_days: u32,
+    pub proofs: ProofDays,
+    /// Days a decided claim still holds its order's proof.
+    pub appeal_days: u32,
+}
+
+/// Days each kind of proof is kept after its order ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProofDays {
+    pub packing: u32,
+    pub delivery: u32,
+    pub returned: u32,
+}
+
+impl Default for ProofDays {
+    fn default() -> Self {
+        ProofDays {
+            packing: 60,
+            delivery: 60,
+            returned: 60,
+        }
+    }
+}
+
+impl Default for Periods {
+    fn default() -> Self {
+        Periods {
+            technical_days: 90,
+            proofs: ProofDays::default(),
+            appeal_days: 30,
+        }
+    }
 }
 
 impl Retention {
-    pub fn describe(self, lang: Lang, technical_days: u32) -> String {
+    pub fn describe(self, lang: Lang, periods: &Periods) -> String {
+        let technical_days = periods.technical_days;
+        let ProofDays {
+            packing,
+            delivery,
+            returned,
+        } = periods.proofs;
+        let appeal = periods.appeal_days;
         match (self, lang) {
+            (Retention::ProofPeriods, Lang::En) => format!(
+                "packing proof {packing} days, delivery proof {delivery} days and return proof \
+                 {returned} days after the order was delivered, returned or cancelled; claim \
+                 evidence until its claim is decided and {appeal} days after, for an appeal; \
+                 longer only while a claim or a legal hold keeps it; your request to delete it \
+                 ends it sooner, except what such a hold keeps"
+            ),
+            (Retention::ProofPeriods, Lang::Bn) => format!(
+                "অর্ডার ডেলিভারি, ফেরত বা বাতিল হওয়ার পর প্যাকিং প্রুফ {} দিন, ডেলিভারি প্রুফ {} দিন ও \
+                 ফেরতের প্রুফ {} দিন; ক্লেইমের প্রমাণ ক্লেইমের সিদ্ধান্ত পর্যন্ত, তারপর আপিলের জন্য {} দিন; \
+                 কোনো ক্লেইম বা আইনি হোল্ড থাকলে শুধু ততদিন বেশি; আপনি মুছে ফেলতে বললে তার আগেই মুছে ফেলা হয়, \
+                 যদি না এমন কোনো হোল্ড তা রাখে",
+                bangla_digits(packing),
+                bangla_digits(delivery),
+                bangla_digits(returned),
+                bangla_digits(appeal)
+            ),
             (Retention::UntilErasure, Lang::En) => "until you ask us to delete it".into(),
             (Retention::UntilErasure, Lang::Bn) => "আপনি মুছে ফেলতে না বলা পর্যন্ত".into(),
             (Retention::TechnicalPeriod, Lang::En) => format!("{technical_days} days"),
@@ -318,11 +385,11 @@ pub const FIELDS: &[Field] = &[
     field!("sign_in_attempts"."address_hash", "Keyed fingerprint of the IP address an attempt came from, to slow down guessing from one place", "যে আইপি অ্যাড্রেস থেকে চেষ্টা এসেছে তার চাবিযুক্ত ছাপ, এক জায়গা থেকে অনুমান ঠেকাতে", Technical, [Security], Retention::Days(1), [], Erasure::Delete, false),
     field!("phone_verifications"."phone_index", "Keyed fingerprint of a phone number being verified for an account", "অ্যাকাউন্টের জন্য যাচাই হওয়া ফোন নম্বরের চাবিযুক্ত ছাপ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
     field!("phone_verifications"."code_hash", "Keyed hash of the one-time code sent by SMS", "এসএমএসে পাঠানো এককালীন কোডের চাবিযুক্ত হ্যাশ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
-    field!("proofs"."blob_key", "Packing and delivery photos and videos (with sound), encrypted", "প্যাকিং ও ডেলিভারির ছবি ও ভিডিও (শব্দসহ), এনক্রিপ্ট করা", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, true),
-    field!("proofs"."poster_key", "A still frame or thumbnail of each proof, encrypted", "প্রতিটি প্রুফের একটি স্থির ছবি বা থাম্বনেইল, এনক্রিপ্ট করা", Proof, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, true),
-    field!("proofs"."file_name_enc", "The proof file's name on the device", "ডিভাইসে প্রুফ ফাইলের নাম", Proof, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, true),
-    field!("proofs"."captured_at", "When the photo or video was taken (device clock)", "ছবি বা ভিডিও কখন তোলা হয়েছে (ডিভাইসের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, false),
-    field!("proofs"."received_at", "When the proof reached us (server clock)", "প্রুফ কখন আমাদের কাছে পৌঁছেছে (সার্ভারের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, false),
+    field!("proofs"."blob_key", "Packing and delivery photos and videos (with sound), encrypted", "প্যাকিং ও ডেলিভারির ছবি ও ভিডিও (শব্দসহ), এনক্রিপ্ট করা", Proof, [Fulfilment, Legal], Retention::ProofPeriods, [Courier, ServiceProvider], Erasure::Delete, true),
+    field!("proofs"."poster_key", "A still frame or thumbnail of each proof, encrypted", "প্রতিটি প্রুফের একটি স্থির ছবি বা থাম্বনেইল, এনক্রিপ্ট করা", Proof, [Fulfilment], Retention::ProofPeriods, [], Erasure::Delete, true),
+    field!("proofs"."file_name_enc", "The proof file's name on the device", "ডিভাইসে প্রুফ ফাইলের নাম", Proof, [Fulfilment], Retention::ProofPeriods, [], Erasure::Delete, true),
+    field!("proofs"."captured_at", "When the photo or video was taken (device clock)", "ছবি বা ভিডিও কখন তোলা হয়েছে (ডিভাইসের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::ProofPeriods, [Courier, ServiceProvider], Erasure::Delete, false),
+    field!("proofs"."received_at", "When the proof reached us (server clock)", "প্রুফ কখন আমাদের কাছে পৌঁছেছে (সার্ভারের ঘড়ি)", Proof, [Fulfilment, Legal], Retention::ProofPeriods, [Courier, ServiceProvider], Erasure::Delete, false),
     field!("uploads"."tail_enc", "The last part of a proof still being uploaded, encrypted", "আপলোড চলা প্রুফের শেষ অংশ, এনক্রিপ্ট করা", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, true),
     field!("uploads"."file_name_enc", "The name of a proof file still being uploaded", "আপলোড চলা প্রুফ ফাইলের নাম", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, true),
     field!("uploads"."captured_at", "When a proof still being uploaded was taken", "আপলোড চলা প্রুফ কখন তোলা হয়েছে", Proof, [Fulfilment], Retention::Days(1), [], Erasure::Delete, false),
@@ -339,7 +406,7 @@ pub const FIELDS: &[Field] = &[
     field!("privacy_requests"."received_at", "When each request was received and completed", "প্রতিটি অনুরোধ কখন পাওয়া ও সম্পন্ন হয়েছে", Contact, [Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Keep, false),
     field!("request_codes"."address_index", "Keyed fingerprint of the number or email a request code was sent to", "যে নম্বর বা ইমেইলে অনুরোধের কোড পাঠানো হয়েছে তার চাবিযুক্ত ছাপ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
     field!("request_codes"."code_hash", "Keyed hash of a request's one-time code", "অনুরোধের এককালীন কোডের চাবিযুক্ত হ্যাশ", Contact, [Security], Retention::Days(1), [], Erasure::Delete, false),
-    field!("jobs"."sealed", "Your phone number or email, sealed, for the one message that tells you your data was erased; deleted once it is sent", "আপনার ফোন নম্বর বা ইমেইল, সিল করা, শুধু তথ্য মুছে ফেলার খবর জানানোর একটি বার্তার জন্য; পাঠানোর পর মুছে ফেলা হয়", Contact, [Legal], Retention::Days(1), [ServiceProvider], Erasure::Delete, true),
+    field!("jobs"."sealed", "Your phone number or email, sealed, for a message queued to you (such as the one that tells you your data was erased) and for clearing a development server of your messages after an erasure; deleted once done", "আপনার ফোন নম্বর বা ইমেইল, সিল করা, আপনাকে পাঠানোর জন্য রাখা বার্তার জন্য (যেমন তথ্য মুছে ফেলার খবর) এবং মুছে ফেলার পর ডেভেলপমেন্ট সার্ভার থেকে আপনার বার্তা সরানোর জন্য; কাজ শেষে মুছে ফেলা হয়", Contact, [Legal], Retention::Days(1), [ServiceProvider], Erasure::Delete, true),
     field!("claims"."customer_id", "Which claims are yours", "কোন দাবিগুলো আপনার", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Pseudonymise, false),
     field!("claims"."kind", "What went wrong (damaged, wrong item, missing item, not received)", "কী সমস্যা হয়েছে (ক্ষতিগ্রস্ত, ভুল পণ্য, পণ্য কম, পাইনি)", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [Courier], Erasure::Keep, false),
     field!("claims"."description_enc", "Your description of the problem, encrypted", "সমস্যার বিবরণ, আপনার লেখা, এনক্রিপ্ট করা", Delivery, [Fulfilment], Retention::UntilErasure, [Courier], Erasure::Delete, true),
@@ -570,10 +637,47 @@ const fn np(table: &'static str, column: &'static str, why: &'static str) -> Not
     NotPersonal { table, column, why }
 }
 
+mod files;
 pub mod sealed;
 mod tables;
+pub use files::{file_store, FileStore, FILE_STORES};
 pub use sealed::{SealContext, Sealed};
 pub use tables::{erasure_steps, table, ErasureStep, Owner, Rows, Table, TABLES};
+
+/// What the privacy page states of a field or a file store: what it is,
+/// why it is kept, for how long, shared with whom, and what erasure does.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Entry {
+    pub label_en: &'static str,
+    pub label_bn: &'static str,
+    pub category: Category,
+    pub purposes: &'static [Purpose],
+    pub retention: Retention,
+    pub shared_with: &'static [Recipient],
+    pub erasure: Erasure,
+    pub encrypted: bool,
+}
+
+impl Field {
+    pub fn entry(&self) -> Entry {
+        Entry {
+            label_en: self.label_en,
+            label_bn: self.label_bn,
+            category: self.category,
+            purposes: self.purposes,
+            retention: self.retention,
+            shared_with: self.shared_with,
+            erasure: self.erasure,
+            encrypted: self.encrypted,
+        }
+    }
+}
+
+/// Every personal field and then every file store, as the privacy page lists them.
+pub fn entries() -> impl Iterator<Item = Entry> {
+    let fields = FIELDS.iter().map(Field::entry);
+    fields.chain(FILE_STORES.iter().map(|f| f.entry))
+}
 
 pub fn field(table: &str, column: &str) -> Option<&'static Field> {
     FIELDS

@@ -94,7 +94,7 @@ pub const TABLES: &[Table] = &[
     ),
     t(
         "jobs",
-        Unlinked("its one personal field is the erasure notice's sealed contact, written by the erasure itself and deleted once the notice is sent"),
+        Unlinked("its one personal field is a sealed contact (a message to send, an erasure's outbox clean-up), written by the change that queues the job and deleted once the job is done"),
         Rows::Kept,
     ),
     t("staff", Unlinked("staff accounts, not customers"), Rows::Kept),

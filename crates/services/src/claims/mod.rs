@@ -5,6 +5,8 @@
 //! hold's end to the appeal period's end, and the customer is told.
 mod decide;
 mod file;
+pub mod guest;
+pub mod story;
 
 use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;

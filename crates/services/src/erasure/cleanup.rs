@@ -1,15 +1,18 @@
 //! What an erasure leaves outside the database: proof and export files,
 //! staging files of unfinished uploads, the person's key in the key vault,
-//! old pages in SQLite's write-ahead log. All of it is unreadable once the
-//! key is gone, and all of it is deleted: right after the erasure commits,
-//! and again by a job queued in the erasure's own transaction, so a server
-//! that stopped in between, or a store that was down, leaves nothing
-//! behind. Every step may be repeated (deleting what is gone is no error).
+//! old pages in SQLite's write-ahead log, their messages in the development
+//! outboxes. All of it is deleted: right after the erasure commits, and
+//! again by a job queued in the erasure's own transaction, so a server that
+//! stopped in between, or a store that was down, leaves nothing behind (and
+//! the last message to the person, sent meanwhile, leaves the outbox too).
+//! Every step may be repeated (deleting what is gone is no error).
 use super::rows;
-use crate::error::{Context, Result};
+use crate::error::{Context, Result, ServiceError};
 use crate::jobs::Job;
+use crate::outboxes::SentTo;
 use crate::Services;
 use chotomoni_domain::JobKind;
+use chotomoni_storage::jobs::JobRow;
 use chotomoni_storage::key_vault::ErasureEntry;
 use chotomoni_storage::Conn;
 use serde::{Deserialize, Serialize};
@@ -30,24 +33,58 @@ pub(crate) struct Leftovers {
 const CHECK_AGAIN_MS: i64 = 10 * 60 * 1000;
 
 impl Services {
-    pub(super) async fn queue_cleanup(&self, tx: &mut Conn, leftovers: &Leftovers) -> Result<()> {
+    /// Queues the job; where an outbox keeps messages here, the person's
+    /// number and address go with it sealed under the installation's key
+    /// (theirs is destroyed), cleared once the job is done and after a day
+    /// at the latest.
+    pub(super) async fn queue_cleanup(
+        &self,
+        tx: &mut Conn,
+        leftovers: &Leftovers,
+        sent_to: &SentTo,
+    ) -> Result<()> {
         let detail =
             serde_json::to_value(leftovers).context("describing an erasure's leftovers")?;
+        let job = Job {
+            detail: Some(detail),
+            after_ms: CHECK_AGAIN_MS,
+            ..Job::about(JobKind::ErasureCleanup, leftovers.customer_id)
+        };
+        let sealed = self.outboxes_kept().then(|| {
+            let plain = serde_json::to_vec(sent_to).expect("a contact serialises");
+            self.vault.keyring().seal_for_job(&job.key(), &plain)
+        });
         self.enqueue(
             tx,
             Job {
-                detail: Some(detail),
-                after_ms: CHECK_AGAIN_MS,
-                ..Job::about(JobKind::ErasureCleanup, leftovers.customer_id)
+                sealed: sealed.as_deref(),
+                ..job
             },
         )
         .await?;
         Ok(())
     }
 
+    /// The contact an erasure's job carries sealed; none once cleared.
+    pub(crate) fn sealed_contact(&self, job: &JobRow) -> Result<SentTo> {
+        let Some(sealed) = &job.sealed else {
+            return Ok(SentTo::default());
+        };
+        let plain = self
+            .vault
+            .keyring()
+            .open_for_job(&job.dedupe_key, sealed)
+            .map_err(|_| ServiceError::Sealed)?;
+        serde_json::from_slice(&plain).context("an erasure's contact that does not read")
+    }
+
     /// Deletes what the erasure left; an error means something is still
     /// there, and the job tries again with backoff.
-    pub(crate) async fn clean_up_after_erasure(&self, l: &Leftovers) -> Result<()> {
+    pub(crate) async fn clean_up_after_erasure(
+        &self,
+        l: &Leftovers,
+        sent_to: &SentTo,
+    ) -> Result<()> {
         let mut left = None;
         for key in &l.files {
             if let Err(e) = self.proofs.blobs.delete(key).await {
@@ -70,7 +107,10 @@ impl Services {
             }
             Err(e) => tracing::error!(error = %e, "the write-ahead log could not be truncated"),
         }
+        // Before the key vault, whose error ends the attempt here.
+        let forgotten = self.forget_in_outboxes(sent_to).await;
         self.finish_in_key_vault(l.customer_id, l.erased_at).await?;
+        forgotten?;
         match left {
             Some(e) => Err(e).context("deleting the files of an erased customer"),
             None => Ok(()),
@@ -96,7 +136,7 @@ impl Services {
             .context("journalling an erasure in the key vault")
     }
 
-    pub(super) async fn delete_proof_media(&self, p: &rows::ErasedProof) {
+    pub(crate) async fn delete_proof_media(&self, p: &rows::ErasedProof) {
         let keys = std::iter::once(p.blob_key.as_str()).chain(p.poster_key.as_deref());
         for key in keys {
             if let Err(e) = self.proofs.blobs.delete(key).await {

@@ -7,6 +7,7 @@
 //! key vault, so every earlier copy (backups, object-store versions) of
 //! their sealed data is unreadable at once (crypto-shredding).
 use crate::error::{Result, ServiceError};
+use crate::outboxes::SentTo;
 use crate::requests::ForRequest;
 use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::AuditAction;
@@ -140,7 +141,13 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound("customer"))?;
         let indexes = rows::contact_indexes(&mut tx, customer_id).await?;
-        let attempts = self.sign_in_fingerprints(&customer);
+        // Read before the key goes: the outboxes are cleared by it afterwards.
+        let sent_to = self.contact_of(&customer);
+        let attempts = crate::rate_limit::fingerprints_of(
+            self.vault.keyring(),
+            sent_to.phone.as_deref(),
+            sent_to.email.as_deref(),
+        );
         let proofs = rows::proofs_of_customer(&mut tx, customer_id).await?;
         let holds = rows::active_holds_of_customer(&mut tx, customer_id, now).await?;
         let (held, gone): (Vec<_>, Vec<_>) = proofs
@@ -237,30 +244,32 @@ impl Services {
                 .collect(),
             staging: uploads,
         };
-        self.queue_cleanup(&mut tx, &leftovers).await?;
+        self.queue_cleanup(&mut tx, &leftovers, &sent_to).await?;
         tx.commit().await?;
 
-        if let Err(e) = self.clean_up_after_erasure(&leftovers).await {
+        if let Err(e) = self.clean_up_after_erasure(&leftovers, &sent_to).await {
             tracing::warn!(error = %crate::error::chain(&e), "an erasure left something behind; its job retries");
         }
         Ok(ErasureResult::Done(report))
     }
 
-    /// The fingerprints rate limiting kept of the person's number and
-    /// address (see `rate_limit::fingerprints_of`); none when their key is already gone.
-    fn sign_in_fingerprints(&self, c: &chotomoni_storage::customers::CustomerRow) -> Vec<String> {
+    /// The person's number and address, from which rate limiting made its
+    /// fingerprints (see `rate_limit::fingerprints_of`) and to which the
+    /// outboxes wrote; none when their key is already gone.
+    fn contact_of(&self, c: &chotomoni_storage::customers::CustomerRow) -> SentTo {
         let Ok(key) = self.vault.customer_key(c.id, c.wrapped_key.as_deref()) else {
-            return Vec::new();
+            return SentTo::default();
         };
         let open = |column: sealed::Sealed, value: Option<&[u8]>| {
             crate::vault::open_text(&key, column, c.id, value)
                 .ok()
                 .flatten()
         };
-        let phone = open(sealed::CUSTOMER_PHONE, c.phone_enc.as_deref());
-        let email =
-            open(sealed::CUSTOMER_EMAIL, c.email_enc.as_deref()).map(|e| e.trim().to_lowercase());
-        crate::rate_limit::fingerprints_of(self.vault.keyring(), phone.as_deref(), email.as_deref())
+        SentTo {
+            phone: open(sealed::CUSTOMER_PHONE, c.phone_enc.as_deref()),
+            email: open(sealed::CUSTOMER_EMAIL, c.email_enc.as_deref())
+                .map(|e| e.trim().to_lowercase()),
+        }
     }
 
     /// Deletes proofs kept past an erasure whose holds have ended, and the
@@ -273,17 +282,8 @@ impl Services {
             return Ok(0);
         }
         let mut tx = self.db.begin().await?;
-        let ids: Vec<i64> = ended.iter().map(|p| p.id).collect();
-        rows::delete_proofs(&mut tx, &ids).await?;
-        rows::drop_unused_placeholder_keys(&mut tx).await?;
-        audit::change(
-            &mut tx,
-            &Actor::System,
-            AuditAction::ProofEraseAfterHold,
-            "proofs",
-            &format!("proofs={}", ids.len()),
-        )
-        .await?;
+        crate::proofs::retention::forget_proofs(&mut tx, &ended, AuditAction::ProofEraseAfterHold)
+            .await?;
         tx.commit().await?;
         for p in &ended {
             self.delete_proof_media(p).await;

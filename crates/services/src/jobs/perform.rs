@@ -80,20 +80,29 @@ impl Services {
                 .await?;
                 tracing::info!(jobs = n, "deleted finished jobs");
             }
+            JobKind::ExpireProofs => {
+                let n = self.expire_proofs().await?;
+                if n > 0 {
+                    tracing::info!(proofs = n, "deleted proofs past their retention");
+                }
+            }
             JobKind::ExportBuild => self.build_export(subject(job)?).await,
             JobKind::ProofInspect => self.inspect_proof(ProofId(subject(job)?)).await?,
             JobKind::PrivacyRequest => {
                 self.run_privacy_request(subject(job)?).await?;
             }
             JobKind::ErasureNotice => {
-                self.send_message(job, crate::requests::notice::SUBJECT)
+                self.send_last_message(job, crate::requests::notice::SUBJECT)
                     .await?
             }
             JobKind::ClaimDecisionNotice => {
                 self.send_message(job, crate::claims::DECISION_SUBJECT)
+                    .await?;
+            }
+            JobKind::ErasureCleanup => {
+                self.clean_up_after_erasure(&detail(job)?, &self.sealed_contact(job)?)
                     .await?
             }
-            JobKind::ErasureCleanup => self.clean_up_after_erasure(&detail(job)?).await?,
         }
         Ok(())
     }

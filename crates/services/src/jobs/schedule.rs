@@ -20,13 +20,14 @@ pub struct Recurring {
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Every recurring job and its default period.
-const RECURRING: [(JobKind, Duration); 6] = [
+const RECURRING: [(JobKind, Duration); 7] = [
     (JobKind::SweepTechnical, HOUR),
     (JobKind::SweepUploads, HOUR),
     (JobKind::SweepExports, HOUR),
     (JobKind::InspectPending, HOUR),
     (JobKind::PrivacyScan, Duration::from_secs(60)),
     (JobKind::SweepJobs, HOUR),
+    (JobKind::ExpireProofs, HOUR),
 ];
 
 /// The recurring jobs, all on, at their default periods.

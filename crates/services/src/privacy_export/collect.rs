@@ -506,7 +506,7 @@ impl Services {
                 generated_at: when(self.now_ms()),
                 export_id,
                 request_id,
-                sections: section_docs(self.settings.technical_retention_days),
+                sections: section_docs(&self.settings.periods()),
                 profile,
                 addresses,
                 orders,

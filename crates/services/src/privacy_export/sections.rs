@@ -237,7 +237,7 @@ fn category_key(c: Category) -> String {
 }
 
 /// The sections with their catalog labels, categories and retention.
-pub fn section_docs(technical_days: u32) -> Vec<SectionDoc> {
+pub fn section_docs(periods: &catalog::Periods) -> Vec<SectionDoc> {
     SECTIONS
         .iter()
         .map(|s| {
@@ -273,8 +273,8 @@ pub fn section_docs(technical_days: u32) -> Vec<SectionDoc> {
                         field: format!("{}.{}", f.table, f.column),
                         label_en: f.label_en.into(),
                         label_bn: f.label_bn.into(),
-                        retention_en: f.retention.describe(Lang::En, technical_days),
-                        retention_bn: f.retention.describe(Lang::Bn, technical_days),
+                        retention_en: f.retention.describe(Lang::En, periods),
+                        retention_bn: f.retention.describe(Lang::Bn, periods),
                     })
                     .collect(),
             }
@@ -355,7 +355,7 @@ mod tests {
             );
             assert!(!en.is_empty() && !bn.is_empty());
         }
-        let docs = section_docs(90);
+        let docs = section_docs(&Default::default());
         let profile = docs.iter().find(|d| d.key == "profile").unwrap();
         assert!(profile
             .categories

@@ -11,6 +11,7 @@ pub mod finish;
 pub mod inspect;
 pub mod log;
 pub mod read;
+pub mod retention;
 pub mod share;
 pub mod upload;
 pub mod view;

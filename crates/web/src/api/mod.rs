@@ -74,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::list, policies::publish))
         .routes(routes!(policies::one))
         .routes(routes!(proofs::of_order))
+        .routes(routes!(proofs::storage))
         .routes(routes!(proofs::one))
         .routes(routes!(proofs::content))
         .routes(routes!(proofs::poster))

@@ -1,4 +1,4 @@
-use chotomoni_domain::catalog::{self, Category, Field, Lang, Purpose};
+use chotomoni_domain::catalog::{self, Category, Field, FileStore, Lang, Purpose};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -7,8 +7,11 @@ pub struct CatalogDoc {
     /// Categories the published policy names, with its own words.
     pub categories: Vec<CategoryDoc>,
     pub purposes: Vec<PurposeDoc>,
-    /// Every personal field the system stores.
+    /// Every personal field the system stores in its database.
     pub fields: Vec<FieldDoc>,
+    /// Files of the server's own that hold personal data (the development
+    /// outboxes).
+    pub files: Vec<FileStoreDoc>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -35,7 +38,15 @@ pub struct FieldDoc {
     pub retention_bn: String,
 }
 
-pub fn catalog_doc(technical_days: u32) -> CatalogDoc {
+#[derive(Serialize, ToSchema)]
+pub struct FileStoreDoc {
+    #[serde(flatten)]
+    pub file: FileStore,
+    pub retention_en: String,
+    pub retention_bn: String,
+}
+
+pub fn catalog_doc(periods: &chotomoni_domain::catalog::Periods) -> CatalogDoc {
     CatalogDoc {
         categories: Category::ALL
             .iter()
@@ -65,8 +76,16 @@ pub fn catalog_doc(technical_days: u32) -> CatalogDoc {
             .iter()
             .map(|f| FieldDoc {
                 field: *f,
-                retention_en: f.retention.describe(Lang::En, technical_days),
-                retention_bn: f.retention.describe(Lang::Bn, technical_days),
+                retention_en: f.retention.describe(Lang::En, periods),
+                retention_bn: f.retention.describe(Lang::Bn, periods),
+            })
+            .collect(),
+        files: catalog::FILE_STORES
+            .iter()
+            .map(|f| FileStoreDoc {
+                file: *f,
+                retention_en: f.entry.retention.describe(Lang::En, periods),
+                retention_bn: f.entry.retention.describe(Lang::Bn, periods),
             })
             .collect(),
     }
@@ -78,7 +97,5 @@ pub fn catalog_doc(technical_days: u32) -> CatalogDoc {
 pub async fn catalog(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
 ) -> axum::Json<CatalogDoc> {
-    axum::Json(catalog_doc(
-        state.services.settings().technical_retention_days,
-    ))
+    axum::Json(catalog_doc(&state.services.settings().periods()))
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use chotomoni_domain::{OrderNumber, ProofId, SharePurpose};
 use chotomoni_services::proofs::read::PlainStream;
+use chotomoni_services::proofs::retention::StorageUse;
 use chotomoni_services::proofs::share::ShareLink;
 use chotomoni_services::proofs::view::ProofView;
 use serde::{Deserialize, Serialize};
@@ -187,6 +188,20 @@ pub async fn revoke(
         .revoke_share_link(&caller.actor(), id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Proofs and their encrypted bytes per kind and month received, newest
+/// month first (staff who may watch proofs).
+#[utoipa::path(get, path = "/api/v1/proofs/storage",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = Vec<StorageUse>), (status = 401, body = ErrorBody, description = "Staff only"),
+        (status = 403, body = ErrorBody)))]
+pub async fn storage(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<Vec<StorageUse>>> {
+    let actor = caller.require_staff()?;
+    Ok(axum::Json(state.services.proof_storage(&actor).await?))
 }
 
 /// The newest signed tree head of the proof log (C2SP checkpoint, signed note).

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chotomoni_domain::{ConsentPurpose, OrderStatus};
+use chotomoni_domain::{ConsentPurpose, OrderNumber, OrderStatus};
 use chotomoni_services::accounts::{self, Registration};
 use chotomoni_services::consents::ConsentChannel;
 use chotomoni_services::orders::OrderQuery;
@@ -34,7 +34,7 @@ impl Ctx {
 }
 
 /// Redirects with the new session cookie, replacing any earlier session.
-async fn signed_in(
+pub(super) async fn signed_in(
     ctx: &Ctx,
     state: &AppState,
     token: &str,
@@ -81,7 +81,7 @@ pub async fn register_form(ctx: Ctx, State(state): State<AppState>) -> Result<Re
 }
 
 /// The message key for a registration field error.
-fn register_error(e: &ServiceError) -> Option<Json> {
+pub(super) fn register_error(e: &ServiceError) -> Option<Json> {
     let ServiceError::Invalid(f) = e else {
         return None;
     };
@@ -319,18 +319,32 @@ pub async fn order(
     State(state): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
-    let actor = ctx.customer_actor()?;
     let number = ctx.order_number(&number)?;
+    order_page(&ctx, &state, number, StatusCode::OK, Json::Null).await
+}
+
+/// The customer's order page; `claim_error` says why a claim was not filed.
+pub(super) async fn order_page(
+    ctx: &Ctx,
+    state: &AppState,
+    number: OrderNumber,
+    status: StatusCode,
+    claim_error: Json,
+) -> Result<Response, PageError> {
+    let actor = ctx.customer_actor()?;
     let view = state
         .services
         .order(&actor, number)
         .await
         .map_err(|e| ctx.fail(e))?;
     let may_cancel = view.next_statuses.contains(&OrderStatus::Cancelled);
-    let proofs = super::proofs::of_order(&ctx, &state, number).await?;
-    ctx.render(
+    let proofs = super::proofs::of_order(ctx, state, number).await?;
+    let claims = super::claims_mine::section(ctx, state, &actor, &view, number).await?;
+    ctx.render_status(
+        status,
         "account_order.html",
-        json!({ "order": view, "may_cancel": may_cancel, "proofs": proofs }),
+        json!({ "order": view, "may_cancel": may_cancel, "proofs": proofs,
+                "claims": claims, "claim_error": claim_error }),
     )
 }
 

@@ -21,7 +21,12 @@ fn bundle(lang: Lang) -> &'static Bundle {
         let id: unic_langid::LanguageIdentifier = id.parse().expect("valid language id");
         let mut b = FluentBundle::new_concurrent(vec![id]);
         b.set_use_isolating(false);
-        for source in [source, station_source(lang), requests_source(lang)] {
+        for source in [
+            source,
+            station_source(lang),
+            requests_source(lang),
+            claims_source(lang),
+        ] {
             let res = FluentResource::try_new(source.to_owned()).expect("locale file parses");
             b.add_resource(res).expect("no duplicate messages");
         }
@@ -34,6 +39,14 @@ fn requests_source(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("../../locales/requests.en.ftl"),
         Lang::Bn => include_str!("../../locales/requests.bn.ftl"),
+    }
+}
+
+/// The claims desk's words (`locales/claims.*.ftl`).
+fn claims_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../../locales/claims.en.ftl"),
+        Lang::Bn => include_str!("../../locales/claims.bn.ftl"),
     }
 }
 
@@ -165,6 +178,10 @@ pub fn env() -> &'static Environment<'static> {
             "privacy_request_status.html",
             "staff_requests.html",
             "staff_jobs.html",
+            "staff_claims.html",
+            "staff_claim.html",
+            "claims_mine.html",
+            "track_claim.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

@@ -1,6 +1,9 @@
 //! Server-rendered pages, in Bangla (the default) and English. Browsing needs
 //! no cookie; the cart and staff sign-in need the one session cookie.
 mod account;
+mod claims;
+mod claims_guest;
+mod claims_mine;
 mod cookies;
 mod entry;
 mod exports;
@@ -36,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/checkout", get(shop::checkout_form).post(shop::checkout))
         .route("/orders/{number}/placed", get(shop::placed))
         .route("/track", get(shop::track_form).post(shop::track))
+        .route("/track/claim", post(claims_guest::sign_in))
         .route(
             "/account/register",
             get(account::register_form).post(account::register),
@@ -50,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/marketing/stop", post(account::stop_marketing))
         .route("/account/orders/{number}", get(account::order))
         .route("/account/orders/{number}/cancel", post(account::cancel))
+        .route("/account/orders/{number}/claims", post(claims_mine::file))
         .route("/account/exports", post(exports::start))
         .route("/account/exports/{id}", get(exports::page))
         .route("/account/exports/{id}/link", post(exports::new_link))
@@ -89,6 +94,10 @@ pub fn router() -> Router<AppState> {
             "/account/requests/{id}/export-link",
             post(requests::mine_new_link),
         )
+        .route("/staff/claims", get(claims::queue))
+        .route("/staff/claims/{id}", get(claims::detail))
+        .route("/staff/claims/{id}/review", post(claims::review))
+        .route("/staff/claims/{id}/decision", post(claims::decide))
         .route("/staff/jobs", get(jobs::page))
         .route("/staff/jobs/{id}/retry", post(jobs::retry))
         .route("/staff/requests", get(requests::queue).post(requests::log))

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
-use chotomoni_domain::catalog::{Category, Purpose, FIELDS};
+use chotomoni_domain::catalog::{entries, Category, Purpose};
 use chotomoni_domain::policy::PolicyDraft;
 use chotomoni_domain::staff::Permission;
 use chotomoni_services::policies::{Acceptance, PolicyVersion};
@@ -17,7 +17,7 @@ pub async fn data(ctx: Ctx, State(state): State<AppState>) -> Result<Response, P
     let lang = ctx.lang;
     // `api::privacy::catalog_doc` is private to the API module; the page reads
     // the same catalog directly.
-    let days = state.services.settings().technical_retention_days;
+    let periods = state.services.settings().periods();
     let purpose = |p: &Purpose| {
         let (en, bn) = p.policy_terms();
         lang.pick(en, bn).to_owned()
@@ -25,14 +25,13 @@ pub async fn data(ctx: Ctx, State(state): State<AppState>) -> Result<Response, P
     let categories: Vec<_> = Category::ALL
         .iter()
         .map(|c| {
-            let fields: Vec<_> = FIELDS
-                .iter()
+            let fields: Vec<_> = entries()
                 .filter(|f| f.category == *c)
                 .map(|f| {
                     json!({
                         "label": lang.pick(f.label_en, f.label_bn),
                         "purposes": f.purposes.iter().map(purpose).collect::<Vec<_>>(),
-                        "retention": f.retention.describe(lang, days),
+                        "retention": f.retention.describe(lang, &periods),
                         "shared_with": f.shared_with.iter().map(|r| r.label(lang)).collect::<Vec<_>>(),
                         "erasure": f.erasure.label(lang),
                         "encrypted": f.encrypted,

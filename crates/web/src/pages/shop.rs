@@ -237,7 +237,7 @@ pub async fn track(
     match asked {
         Ok(view) => ctx.render(
             "track.html",
-            json!({ "number": form.number, "order": view }),
+            json!({ "number": form.number, "order": view, "phone": form.phone.trim() }),
         ),
         Err(ServiceError::NotFound(_)) => ctx.render_status(
             StatusCode::NOT_FOUND,

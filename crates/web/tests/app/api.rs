@@ -478,6 +478,14 @@ async fn catalog_and_openapi(engine: Engine) {
         .contains(&json!("courier")));
     let ip = fields.iter().find(|f| f["column"] == "ip_address").unwrap();
     assert_eq!(ip["retention_en"], "90 days");
+    // The development outboxes hold numbers and messages: they are stated too.
+    let files = cat["files"].as_array().unwrap();
+    for name in ["sms_outbox", "mail_outbox"] {
+        let outbox = files.iter().find(|f| f["name"] == name).unwrap();
+        assert_eq!(outbox["category"], "contact", "{outbox}");
+        assert_eq!(outbox["erasure"], "delete", "{outbox}");
+        assert_eq!(outbox["retention_en"], "90 days", "{outbox}");
+    }
     let categories: Vec<&str> = cat["categories"]
         .as_array()
         .unwrap()

@@ -74,20 +74,7 @@ async fn upload_quotas(engine: Engine) {
     // A customer's claims: a finished one and an open one use up the day.
     let (_, customer, _) = app.first_customer_session().await;
     let file = fake_mp4(3_000);
-    let created = app
-        .tus_create(&customer, file.len() as u64, &claim(number))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let done = app
-        .tus_patch(
-            &customer,
-            &created.header("location").unwrap(),
-            0,
-            &file,
-            None,
-        )
-        .await;
-    assert!(done.header("chotomoni-proof-id").is_some(), "{}", done.body);
+    app.upload_whole(&customer, &claim(number), &file).await;
     let open = app.tus_create(&customer, 1_000, &claim(number)).await;
     assert_eq!(open.status, 201);
     let third = app.tus_create(&customer, 1_000, &claim(number)).await;

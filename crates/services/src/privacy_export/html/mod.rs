@@ -92,7 +92,7 @@ mod tests {
             generated_at: "2026-11-25T10:05:00Z".into(),
             export_id: 1,
             request_id: None,
-            sections: section_docs(90),
+            sections: section_docs(&Default::default()),
             profile: Profile {
                 customer_number: 7,
                 name: name.into(),

@@ -47,7 +47,7 @@ pub async fn spawn_with_media(engine: Engine, media: Media) -> TestApp {
         false,
         WebConfig::default(),
         media,
-        None,
+        Transports::default(),
     )
     .await
 }
@@ -59,7 +59,16 @@ pub async fn spawn_with_limits(
     proofs: chotomoni_services::proofs::ProofSettings,
     web: WebConfig,
 ) -> TestApp {
-    spawn_full(engine, (settings, proofs), false, web, Media::Local, None).await
+    let transports = Transports::default();
+    spawn_full(
+        engine,
+        (settings, proofs),
+        false,
+        web,
+        Media::Local,
+        transports,
+    )
+    .await
 }
 
 /// The server behind a trusted TLS-terminating proxy.
@@ -93,14 +102,33 @@ pub async fn spawn_with_sender(
     engine: Engine,
     sender: std::sync::Arc<dyn chotomoni_sms::SmsSender>,
 ) -> TestApp {
-    let web = WebConfig::default();
+    let transports = Transports {
+        sms: Some(sender),
+        mail: None,
+    };
+    spawn_with_transports(engine, Settings::default(), transports).await
+}
+
+/// SMS and mail transports a test gives the server.
+#[derive(Default)]
+pub struct Transports {
+    pub sms: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
+    pub mail: Option<std::sync::Arc<dyn chotomoni_mail::Mailer>>,
+}
+
+/// The server with these settings, sending through `transports`.
+pub async fn spawn_with_transports(
+    engine: Engine,
+    settings: Settings,
+    transports: Transports,
+) -> TestApp {
     spawn_full(
         engine,
-        (Settings::default(), Default::default()),
+        (settings, Default::default()),
         false,
-        web,
+        WebConfig::default(),
         Media::Local,
-        Some(sender),
+        transports,
     )
     .await
 }
@@ -117,7 +145,7 @@ async fn spawn_inner(
         with_sms,
         web,
         Media::Local,
-        None,
+        Transports::default(),
     )
     .await
 }
@@ -128,7 +156,7 @@ async fn spawn_full(
     with_sms: bool,
     web: WebConfig,
     media: Media,
-    sender: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
+    transports: Transports,
 ) -> TestApp {
     let t = std::sync::Arc::new(TestDb::fresh(engine).await);
     let blob_config = match media {
@@ -151,8 +179,11 @@ async fn spawn_full(
         services = services.with_sms(std::sync::Arc::new(client));
         sms = Some(stand_in);
     }
-    if let Some(sender) = sender {
+    if let Some(sender) = transports.sms {
         services = services.with_sms(sender);
+    }
+    if let Some(mailer) = transports.mail {
+        services = services.with_mail(mailer);
     }
     chotomoni_services::seed::seed_products(&services)
         .await
@@ -368,6 +399,21 @@ impl TestApp {
             matches!(erased, chotomoni_services::erasure::ErasureResult::Done(_)),
             "{erased:?}"
         );
+    }
+
+    /// Moves the clock past an erasure's ten minutes and runs its cleanup
+    /// job, which must be there and end without an error.
+    pub async fn run_erasure_cleanup(&self) {
+        self.services
+            .clock()
+            .advance(std::time::Duration::from_secs(11 * 60));
+        let ran = self
+            .services
+            .run_jobs_of(chotomoni_domain::JobKind::ErasureCleanup)
+            .await
+            .unwrap();
+        assert_eq!(ran.len(), 1, "{ran:?}");
+        assert_eq!(ran[0].error, None);
     }
 
     pub async fn count(&self, table: &str) -> i64 {

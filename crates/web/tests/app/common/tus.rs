@@ -149,6 +149,29 @@ impl TestApp {
     }
 
     /// Uploads `file` in pieces of `piece` bytes; returns the proof id.
+    /// Uploads `file` in one piece with metadata `meta`; returns the proof's id.
+    pub async fn upload_whole(&self, token: &str, meta: &str, file: &[u8]) -> i64 {
+        let created = self.tus_create(token, file.len() as u64, meta).await;
+        assert_eq!(created.status, 201, "create: {}", created.body);
+        let path = created.header("location").expect("Location");
+        let done = self.tus_patch(token, &path, 0, file, None).await;
+        assert_eq!(done.status, 204, "patch: {}", done.body);
+        done.header("chotomoni-proof-id")
+            .expect("the last piece names the proof")
+            .parse()
+            .unwrap()
+    }
+
+    /// A customer's unboxing video for the claim open on `order`.
+    pub async fn upload_evidence(&self, token: &str, order: &str, file: &[u8]) -> i64 {
+        let meta = metadata(&[
+            ("order", order),
+            ("kind", "claim"),
+            ("filename", "unboxing.mp4"),
+        ]);
+        self.upload_whole(token, &meta, file).await
+    }
+
     pub async fn upload_proof(&self, token: &str, order: &str, file: &[u8], piece: usize) -> i64 {
         let path = self.tus_start(token, order, file.len() as u64).await;
         let mut offset = 0;
