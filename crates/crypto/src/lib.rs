@@ -8,6 +8,7 @@ pub mod proof_stream;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chotomoni_domain::catalog::SealContext;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -83,9 +84,28 @@ impl SealKey {
         SealKey(k)
     }
 
-    /// Seals `plain`, bound to `context` (for example `customers.phone:42`) so
-    /// a sealed value moved to another row or column will not open.
-    pub fn seal(&self, context: &str, plain: &[u8]) -> Vec<u8> {
+    /// Seals `plain`, bound to `context` (a catalog column's value in one
+    /// row, for example `customers.phone:42`) so a sealed value moved to
+    /// another row or column will not open.
+    pub fn seal(&self, context: &SealContext, plain: &[u8]) -> Vec<u8> {
+        self.seal_bound(context.as_bytes(), plain)
+    }
+
+    pub fn open(&self, context: &SealContext, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.open_bound(context.as_bytes(), sealed)
+    }
+
+    pub fn seal_str(&self, context: &SealContext, plain: &str) -> Vec<u8> {
+        self.seal(context, plain.as_bytes())
+    }
+
+    pub fn open_string(&self, context: &SealContext, sealed: &[u8]) -> Result<String, CryptoError> {
+        String::from_utf8(self.open(context, sealed)?).map_err(|_| CryptoError::Open)
+    }
+
+    /// The keyring's own uses (wrapped person keys, job payloads), bound to
+    /// contexts of their own that no catalog column shares.
+    fn seal_bound(&self, context: &[u8], plain: &[u8]) -> Vec<u8> {
         let cipher = XChaCha20Poly1305::new((&self.0).into());
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
@@ -94,7 +114,7 @@ impl SealKey {
                 XNonce::from_slice(&nonce),
                 Payload {
                     msg: plain,
-                    aad: context.as_bytes(),
+                    aad: context,
                 },
             )
             .expect("encryption of an in-memory buffer cannot fail");
@@ -105,7 +125,7 @@ impl SealKey {
         out
     }
 
-    pub fn open(&self, context: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    fn open_bound(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
         if sealed.len() < 1 + NONCE_LEN + 16 || sealed[0] != VERSION {
             return Err(CryptoError::Open);
         }
@@ -115,18 +135,10 @@ impl SealKey {
                 XNonce::from_slice(&sealed[1..1 + NONCE_LEN]),
                 Payload {
                     msg: &sealed[1 + NONCE_LEN..],
-                    aad: context.as_bytes(),
+                    aad: context,
                 },
             )
             .map_err(|_| CryptoError::Open)
-    }
-
-    pub fn seal_str(&self, context: &str, plain: &str) -> Vec<u8> {
-        self.seal(context, plain.as_bytes())
-    }
-
-    pub fn open_string(&self, context: &str, sealed: &[u8]) -> Result<String, CryptoError> {
-        String::from_utf8(self.open(context, sealed)?).map_err(|_| CryptoError::Open)
     }
 }
 
@@ -151,12 +163,16 @@ impl Keyring {
     /// A new data key for a person, and its wrapped form for storage.
     pub fn new_person_key(&self, person: &str) -> (SealKey, Vec<u8>) {
         let key = SealKey::generate();
-        let wrapped = self.wrap.seal(&format!("person-key:{person}"), &key.0);
+        let wrapped = self
+            .wrap
+            .seal_bound(format!("person-key:{person}").as_bytes(), &key.0);
         (key, wrapped)
     }
 
     pub fn unwrap_person_key(&self, person: &str, wrapped: &[u8]) -> Result<SealKey, CryptoError> {
-        let mut raw = self.wrap.open(&format!("person-key:{person}"), wrapped)?;
+        let mut raw = self
+            .wrap
+            .open_bound(format!("person-key:{person}").as_bytes(), wrapped)?;
         let key: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Open)?;
         raw.zeroize();
         Ok(SealKey(key))
@@ -166,11 +182,12 @@ impl Keyring {
     /// (the contact an erasure's last message goes to), under a sub-key of
     /// the installation's: no person's key opens it, and it is bound to the job.
     pub fn seal_for_job(&self, job: &str, plain: &[u8]) -> Vec<u8> {
-        self.jobs.seal(&format!("job:{job}"), plain)
+        self.jobs.seal_bound(format!("job:{job}").as_bytes(), plain)
     }
 
     pub fn open_for_job(&self, job: &str, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.jobs.open(&format!("job:{job}"), sealed)
+        self.jobs
+            .open_bound(format!("job:{job}").as_bytes(), sealed)
     }
 
     /// The seed of the Ed25519 key that signs the proof log's tree heads:
@@ -216,21 +233,29 @@ mod tests {
 
     #[test]
     fn sealed_values_open_only_in_their_context() {
+        use chotomoni_domain::catalog::sealed::{CUSTOMER_NAME, CUSTOMER_PHONE};
         let k = SealKey::generate();
-        let sealed = k.seal_str("customers.name:1", "Rahima Begum");
+        let sealed = k.seal_str(&CUSTOMER_NAME.at(1), "Rahima Begum");
         assert_eq!(
-            k.open_string("customers.name:1", &sealed).unwrap(),
+            k.open_string(&CUSTOMER_NAME.at(1), &sealed).unwrap(),
             "Rahima Begum"
         );
-        assert_eq!(k.open("customers.name:2", &sealed), Err(CryptoError::Open));
         assert_eq!(
-            SealKey::generate().open("customers.name:1", &sealed),
+            k.open(&CUSTOMER_NAME.at(2), &sealed),
+            Err(CryptoError::Open)
+        );
+        assert_eq!(
+            k.open(&CUSTOMER_PHONE.at(1), &sealed),
+            Err(CryptoError::Open)
+        );
+        assert_eq!(
+            SealKey::generate().open(&CUSTOMER_NAME.at(1), &sealed),
             Err(CryptoError::Open)
         );
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert_eq!(
-            k.open("customers.name:1", &tampered),
+            k.open(&CUSTOMER_NAME.at(1), &tampered),
             Err(CryptoError::Open)
         );
         assert!(!sealed.windows(6).any(|w| w == b"Rahima"));
@@ -240,9 +265,10 @@ mod tests {
     fn person_keys_wrap_and_unwrap() {
         let ring = MasterKey::generate().keyring();
         let (key, wrapped) = ring.new_person_key("7");
-        let sealed = key.seal_str("x", "hello");
+        let context = chotomoni_domain::catalog::sealed::CUSTOMER_NAME.at(7);
+        let sealed = key.seal_str(&context, "hello");
         let again = ring.unwrap_person_key("7", &wrapped).unwrap();
-        assert_eq!(again.open_string("x", &sealed).unwrap(), "hello");
+        assert_eq!(again.open_string(&context, &sealed).unwrap(), "hello");
         assert!(ring.unwrap_person_key("8", &wrapped).is_err());
         assert!(MasterKey::generate()
             .keyring()

@@ -381,11 +381,9 @@ mod tests {
         );
         let (_, payload) = key.begin();
         let copy = PayloadKey::from_bytes(payload.as_bytes()).unwrap();
-        let sealed = payload.tail_key().seal("uploads.tail:x", b"abc");
-        assert_eq!(
-            copy.tail_key().open("uploads.tail:x", &sealed).unwrap(),
-            b"abc"
-        );
+        let context = chotomoni_domain::catalog::sealed::UPLOAD_TAIL.at("x");
+        let sealed = payload.tail_key().seal(&context, b"abc");
+        assert_eq!(copy.tail_key().open(&context, &sealed).unwrap(), b"abc");
         assert!(ProofKey::parse("not a key").is_err());
     }
 }

@@ -1,6 +1,21 @@
 //! What a person can consent to, and the exact words they were shown.
+use crate::order::string_enum;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use utoipa::ToSchema;
+
+string_enum! {
+    /// Where a choice was made.
+    ConsentChannel {
+        Checkout = "checkout",
+        StaffEntry = "staff_entry",
+        AccountPage = "account_page",
+        UnsubscribeLink = "unsubscribe_link",
+        SmsStop = "sms_stop",
+        PrivacyRequest = "privacy_request",
+        CookieSettings = "cookie_settings",
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -2,6 +2,7 @@
 //! parsed once at the edge into these types, and the rules (status lifecycle,
 //! the personal-data catalog) are plain functions over them.
 
+pub mod audit;
 pub mod catalog;
 pub mod claim;
 pub mod consent;
@@ -16,6 +17,7 @@ pub mod proof;
 pub mod schema;
 pub mod staff;
 
+pub use audit::AuditAction;
 pub use claim::{ClaimId, ClaimKind, ClaimRules, ClaimStatus, Decision, RaisedBy};
 pub use consent::ConsentPurpose;
 pub use customer::{Address, CustomerId, CustomerName, Email};
@@ -29,4 +31,4 @@ pub use privacy_request::{
     HoldReason, RequestChannel, RequestKind, RequestStatus, StoredExportStatus,
 };
 pub use proof::{ProofId, ProofKind, SharePurpose};
-pub use staff::{Role, StaffId};
+pub use staff::{Role, SessionKind, StaffId};

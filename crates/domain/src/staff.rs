@@ -11,6 +11,12 @@ string_enum! {
     Role { Admin = "admin", Support = "support", Packer = "packer", Courier = "courier" }
 }
 
+string_enum! {
+    /// Whose a session is: a staff member's, a signed-in customer's, or a
+    /// visitor's (a cart, a language, nobody signed in).
+    SessionKind { Staff = "staff", Customer = "customer", Visitor = "visitor" }
+}
+
 /// What a signed-in staff member may do. Checked on every staff route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {

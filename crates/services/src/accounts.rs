@@ -7,6 +7,7 @@ use crate::auth::{check_new_password, hash_password, ClientInfo, Session};
 use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{audit, customers, Actor, Services};
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{CustomerId, CustomerName, Email, FieldError, Phone};
 use chotomoni_storage::code_tries::{self, CodeTable};
 use chotomoni_storage::{customers as customer_rows, verifications};
@@ -110,7 +111,7 @@ impl Services {
         audit::change(
             &mut tx,
             &Actor::Customer(customer),
-            "customer.phone_proven",
+            AuditAction::CustomerPhoneProven,
             &format!("customer:{}", customer.0),
             &format!("guest_orders_joined={joined}"),
         )
@@ -264,7 +265,7 @@ impl Services {
         audit::change(
             &mut tx,
             &actor,
-            "customer.register",
+            AuditAction::CustomerRegister,
             &actor.audit_ref(),
             &format!("{how} guest_orders_joined={joined}"),
         )

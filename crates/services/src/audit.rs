@@ -5,6 +5,7 @@
 //! Every commit to a SQLite database makes every other connection drop its
 //! page cache, so committing each view as it came would slow every reader;
 //! the price is that a crash can lose the views of the last half second.
+use chotomoni_domain::AuditAction;
 use chotomoni_storage::{audit, Db};
 use tokio::sync::{mpsc, oneshot};
 
@@ -14,7 +15,7 @@ enum Msg {
     Entry {
         at: i64,
         actor: String,
-        action: &'static str,
+        action: AuditAction,
         target: String,
         detail: String,
     },
@@ -35,7 +36,7 @@ impl AuditWriter {
     }
 
     /// Records a view; waits only if the writer is far behind.
-    pub async fn view(&self, actor: &Actor, action: &'static str, target: String, detail: String) {
+    pub async fn view(&self, actor: &Actor, action: AuditAction, target: String, detail: String) {
         let msg = Msg::Entry {
             at: crate::now_ms(),
             actor: actor.audit_ref(),
@@ -101,7 +102,7 @@ async fn write(db: &Db, batch: &[Msg]) -> chotomoni_storage::Result<()> {
             } => Some(audit::Entry {
                 at: *at,
                 actor,
-                action,
+                action: *action,
                 target,
                 detail,
             }),
@@ -121,7 +122,7 @@ async fn write(db: &Db, batch: &[Msg]) -> chotomoni_storage::Result<()> {
 pub async fn change(
     conn: &mut chotomoni_storage::Conn,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
 ) -> chotomoni_storage::Result<()> {

@@ -8,7 +8,8 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use base64::Engine as _;
-use chotomoni_domain::{catalog, CustomerId, FieldError, Phone, Role, StaffId};
+use chotomoni_domain::AuditAction;
+use chotomoni_domain::{catalog, CustomerId, FieldError, Phone, Role, SessionKind, StaffId};
 use chotomoni_storage::{customers, sessions, staff};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -118,7 +119,7 @@ impl Services {
         check_new_password(password, 10)?;
         let hash = hash_password(password)?;
         let mut tx = self.db.begin().await?;
-        let id = staff::insert(&mut tx, &username, &hash, role.as_str(), self.now_ms())
+        let id = staff::insert(&mut tx, &username, &hash, role, self.now_ms())
             .await
             .map_err(|e| match e {
                 chotomoni_storage::StorageError::Duplicate(_) => {
@@ -129,7 +130,7 @@ impl Services {
         audit::change(
             &mut tx,
             &Actor::System,
-            "staff.add",
+            AuditAction::StaffAdd,
             &format!("staff:{id}"),
             role.as_str(),
         )
@@ -175,11 +176,9 @@ impl Services {
             .filter(|r| ok && r.disabled_at.is_none())
             .ok_or(ServiceError::BadCredentials)?;
         self.attempt_succeeded(attempt).await?;
-        let role =
-            Role::parse(&row.role).ok_or_else(|| ServiceError::Internal("unknown role".into()))?;
         let actor = Actor::Staff {
             id: StaffId(row.id),
-            role,
+            role: row.role,
         };
         self.open_session(actor, "en", client).await
     }
@@ -237,9 +236,9 @@ impl Services {
         let csrf = random_token();
         let at = self.now_ms();
         let (kind, staff_id, customer_id) = match actor {
-            Actor::Staff { id, .. } => ("staff", Some(id.0), None),
-            Actor::Customer(id) => ("customer", None, Some(id.0)),
-            _ => ("visitor", None, None),
+            Actor::Staff { id, .. } => (SessionKind::Staff, Some(id.0), None),
+            Actor::Customer(id) => (SessionKind::Customer, None, Some(id.0)),
+            _ => (SessionKind::Visitor, None, None),
         };
         let mut tx = self.db.begin().await?;
         sessions::insert(
@@ -260,8 +259,15 @@ impl Services {
             },
         )
         .await?;
-        if kind != "visitor" {
-            audit::change(&mut tx, &actor, "session.open", &actor.audit_ref(), "").await?;
+        if kind != SessionKind::Visitor {
+            audit::change(
+                &mut tx,
+                &actor,
+                AuditAction::SessionOpen,
+                &actor.audit_ref(),
+                "",
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok((
@@ -285,15 +291,15 @@ impl Services {
         let Some(row) = sessions::get(&mut *self.db.conn().await?, &hash, now).await? else {
             return Ok(None);
         };
-        let actor = match (row.kind.as_str(), row.staff_id, row.customer_id) {
-            ("staff", Some(id), _) => match row.staff_role.as_deref().and_then(Role::parse) {
+        let actor = match (row.kind, row.staff_id, row.customer_id) {
+            (SessionKind::Staff, Some(id), _) => match row.staff_role {
                 Some(role) => Actor::Staff {
                     id: StaffId(id),
                     role,
                 },
                 None => return Ok(None), // disabled since
             },
-            ("customer", _, Some(id)) => Actor::Customer(CustomerId(id)),
+            (SessionKind::Customer, _, Some(id)) => Actor::Customer(CustomerId(id)),
             _ => Actor::Visitor,
         };
         let session = Session {

@@ -7,35 +7,12 @@
 use crate::error::{Result, ServiceError};
 use crate::vault::open_text;
 use crate::{audit, Actor, Services};
-use chotomoni_domain::{ConsentPurpose, CustomerId};
+use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::{AuditAction, ConsentPurpose, CustomerId};
 use chotomoni_storage::consents::{self, ConsentRow};
 use chotomoni_storage::{customers as customer_rows, policies, Conn};
 
-/// Where a choice was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConsentChannel {
-    Checkout,
-    StaffEntry,
-    AccountPage,
-    UnsubscribeLink,
-    SmsStop,
-    PrivacyRequest,
-    CookieSettings,
-}
-
-impl ConsentChannel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentChannel::Checkout => "checkout",
-            ConsentChannel::StaffEntry => "staff_entry",
-            ConsentChannel::AccountPage => "account_page",
-            ConsentChannel::UnsubscribeLink => "unsubscribe_link",
-            ConsentChannel::SmsStop => "sms_stop",
-            ConsentChannel::PrivacyRequest => "privacy_request",
-            ConsentChannel::CookieSettings => "cookie_settings",
-        }
-    }
-}
+pub use chotomoni_domain::consent::ConsentChannel;
 
 impl Services {
     /// The customer's current choice for every purpose (no record: not given).
@@ -49,7 +26,7 @@ impl Services {
                     p,
                     latest
                         .iter()
-                        .any(|(purpose, granted)| purpose == p.as_str() && *granted == 1),
+                        .any(|(purpose, granted)| *purpose == p && *granted == 1),
                 )
             })
             .collect())
@@ -96,9 +73,9 @@ impl Services {
             }
         }
         let what = if granted {
-            "consent.grant"
+            AuditAction::ConsentGrant
         } else {
-            "consent.withdraw"
+            AuditAction::ConsentWithdraw
         };
         audit::change(
             &mut tx,
@@ -152,7 +129,7 @@ impl Services {
         let granted = consents::latest(&mut conn, customer.0)
             .await?
             .iter()
-            .any(|(p, g)| p == purpose.as_str() && *g == 1);
+            .any(|(p, g)| *p == purpose && *g == 1);
         if !granted {
             return Ok(false);
         }
@@ -180,14 +157,20 @@ impl Services {
         let keys = self.vault.keyring();
         let mut out = vec![];
         if purpose == ConsentPurpose::MarketingSms {
-            if let Some(phone) =
-                open_text(&key, "customers.phone", row.id, row.phone_enc.as_deref())?
-            {
+            if let Some(phone) = open_text(
+                &key,
+                sealed::CUSTOMER_PHONE,
+                row.id,
+                row.phone_enc.as_deref(),
+            )? {
                 out.push((keys.blind_index("suppress-phone", &phone), "sms"));
             }
-        } else if let Some(email) =
-            open_text(&key, "customers.email", row.id, row.email_enc.as_deref())?
-        {
+        } else if let Some(email) = open_text(
+            &key,
+            sealed::CUSTOMER_EMAIL,
+            row.id,
+            row.email_enc.as_deref(),
+        )? {
             out.push((
                 keys.blind_index("suppress-email", &email.to_lowercase()),
                 "email",
@@ -276,9 +259,9 @@ pub(crate) async fn record(
         conn,
         customer_id,
         &ConsentRow {
-            purpose: purpose.as_str().into(),
+            purpose,
             granted: i64::from(granted),
-            channel: channel.as_str().into(),
+            channel,
             policy_version: version,
             wording: purpose.wording().into(),
             at: crate::now_ms(),

@@ -9,6 +9,8 @@ use crate::error::{Result, ServiceError};
 use crate::vault::open_text;
 use crate::{audit, Actor, Services};
 use base64::Engine as _;
+use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{CustomerId, OrderId, OrderNumber};
 use chotomoni_storage::{customers as customer_rows, orders as order_rows};
 use serde::Serialize;
@@ -65,7 +67,12 @@ impl Services {
             .vault
             .customer_key(row.id, row.wrapped_key.as_deref())?;
         Ok(MyContact {
-            email: open_text(&key, "customers.email", row.id, row.email_enc.as_deref())?,
+            email: open_text(
+                &key,
+                sealed::CUSTOMER_EMAIL,
+                row.id,
+                row.email_enc.as_deref(),
+            )?,
             email_proven: row.email_verified_at.is_some(),
             pending_opt_ins: pending
                 .into_iter()
@@ -94,8 +101,13 @@ impl Services {
         let key = self
             .vault
             .customer_key(row.id, row.wrapped_key.as_deref())?;
-        let to = open_text(&key, "customers.email", row.id, row.email_enc.as_deref())?
-            .ok_or_else(|| ServiceError::Conflict("there is no email on your account".into()))?;
+        let to = open_text(
+            &key,
+            sealed::CUSTOMER_EMAIL,
+            row.id,
+            row.email_enc.as_deref(),
+        )?
+        .ok_or_else(|| ServiceError::Conflict("there is no email on your account".into()))?;
         let index = self
             .vault
             .email_index(&chotomoni_domain::Email::parse(&to)?);
@@ -140,7 +152,7 @@ impl Services {
         audit::change(
             &mut tx,
             &Actor::Customer(CustomerId(customer)),
-            "customer.email_proven",
+            AuditAction::CustomerEmailProven,
             &format!("customer:{customer}"),
             "via=link",
         )
@@ -171,8 +183,13 @@ impl Services {
             .vault
             .customer_key(row.id, row.wrapped_key.as_deref())
             .map_err(|_| not_found())?;
-        let email = open_text(&key, "customers.email", row.id, row.email_enc.as_deref())?
-            .ok_or_else(not_found)?;
+        let email = open_text(
+            &key,
+            sealed::CUSTOMER_EMAIL,
+            row.id,
+            row.email_enc.as_deref(),
+        )?
+        .ok_or_else(not_found)?;
         let index = self
             .vault
             .email_index(&chotomoni_domain::Email::parse(&email)?);

@@ -2,6 +2,7 @@
 use crate::error::Result;
 use crate::vault::{open_text, Vault};
 use chotomoni_crypto::SealKey;
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::{CustomerName, Email, Phone};
 use chotomoni_storage::{customers, Conn};
 use serde::Serialize;
@@ -46,8 +47,8 @@ pub fn open_contact(
     email: Option<&[u8]>,
 ) -> Result<ContactView> {
     Ok(ContactView {
-        name: open_text(key, "customers.name", id, name)?.unwrap_or_default(),
-        phone: open_text(key, "customers.phone", id, phone)?.unwrap_or_default(),
-        email: open_text(key, "customers.email", id, email)?,
+        name: open_text(key, sealed::CUSTOMER_NAME, id, name)?.unwrap_or_default(),
+        phone: open_text(key, sealed::CUSTOMER_PHONE, id, phone)?.unwrap_or_default(),
+        email: open_text(key, sealed::CUSTOMER_EMAIL, id, email)?,
     })
 }

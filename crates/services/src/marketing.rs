@@ -19,6 +19,7 @@ use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{audit, Actor, Services};
 use base64::Engine as _;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{ConsentPurpose, CustomerId, FieldError, Phone};
 use chotomoni_storage::{consents, customers as customer_rows};
 
@@ -164,7 +165,7 @@ impl Services {
             let granted = consents::latest(&mut conn, id)
                 .await?
                 .iter()
-                .any(|(p, g)| p == link.purpose.as_str() && *g == 1);
+                .any(|(p, g)| *p == link.purpose && *g == 1);
             let hashes = match self.address_hashes(&mut conn, id, link.purpose).await {
                 Ok(h) => h,
                 // Erased: there is no one left to send to.
@@ -223,7 +224,7 @@ impl Services {
                 let withdrawn = consents::latest(&mut tx, row.id)
                     .await?
                     .iter()
-                    .any(|(p, g)| p == ConsentPurpose::MarketingSms.as_str() && *g == 0);
+                    .any(|(p, g)| *p == ConsentPurpose::MarketingSms && *g == 0);
                 if !withdrawn {
                     crate::consents::record(
                         &mut tx,
@@ -237,7 +238,7 @@ impl Services {
                     audit::change(
                         &mut tx,
                         &actor,
-                        "consent.withdraw",
+                        AuditAction::ConsentWithdraw,
                         &actor.audit_ref(),
                         "purpose=marketing_sms via=sms_stop",
                     )
@@ -249,7 +250,7 @@ impl Services {
                 audit::change(
                     &mut tx,
                     &Actor::Visitor,
-                    "marketing.suppress",
+                    AuditAction::MarketingSuppress,
                     "suppression:sms",
                     "via=sms_stop",
                 )
@@ -365,7 +366,7 @@ impl Services {
         audit::change(
             &mut conn,
             &Actor::System,
-            "marketing.refused",
+            AuditAction::MarketingRefused,
             &format!("customer:{}", customer.0),
             &format!("channel={} reason={reason}", channel_name(purpose)),
         )
@@ -378,7 +379,7 @@ impl Services {
         audit::change(
             &mut conn,
             &Actor::System,
-            "marketing.send",
+            AuditAction::MarketingSend,
             &format!("customer:{}", customer.0),
             &format!("channel={}", channel_name(purpose)),
         )

@@ -10,6 +10,7 @@ use crate::jobs::Job;
 use crate::outboxes::SentTo;
 use crate::vault::open_text;
 use crate::Services;
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::{CustomerId, JobKind};
 use chotomoni_storage::jobs::JobRow;
 use chotomoni_storage::Conn;
@@ -40,15 +41,26 @@ impl Services {
             .customer_key(row.id, row.wrapped_key.as_deref())
             .ok()?;
         Some(Reach {
-            phone: open_text(&key, "customers.phone", row.id, row.phone_enc.as_deref())
-                .ok()
-                .flatten(),
+            phone: open_text(
+                &key,
+                sealed::CUSTOMER_PHONE,
+                row.id,
+                row.phone_enc.as_deref(),
+            )
+            .ok()
+            .flatten(),
             // An email nobody proved is theirs could be a stranger's: no
             // message (and no link in it) ever goes there.
             email: row
                 .email_verified_at
                 .and_then(|_| {
-                    open_text(&key, "customers.email", row.id, row.email_enc.as_deref()).ok()
+                    open_text(
+                        &key,
+                        sealed::CUSTOMER_EMAIL,
+                        row.id,
+                        row.email_enc.as_deref(),
+                    )
+                    .ok()
                 })
                 .flatten(),
         })

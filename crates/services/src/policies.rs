@@ -8,6 +8,7 @@ use crate::{audit, Actor, Services};
 use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::policy::{self, PolicyDraft};
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::CustomerId;
 use chotomoni_storage::policies::{self, PolicyRow};
 use chotomoni_storage::{Conn, StorageError};
@@ -123,7 +124,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "policy.publish",
+            AuditAction::PolicyPublish,
             &format!("policy:{version}"),
             "",
         )
@@ -161,7 +162,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "policy.accept",
+            AuditAction::PolicyAccept,
             &actor.audit_ref(),
             &format!("version={version} via={}", how.as_str()),
         )

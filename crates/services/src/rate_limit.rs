@@ -97,71 +97,116 @@ pub enum Attempt<'a> {
     VisitorSession,
 }
 
-/// The kinds that count apart (the table's `kind` column).
+pub use chotomoni_storage::attempts::LimitKind;
+
+/// A person's data that a rate limit's key can be made of, and that
+/// erasure therefore recomputes the key from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitKind {
-    SignIn,
-    CodeRequest,
-    Track,
-    /// Quotas on what visitors create: every attempt counts, none succeeds.
-    GuestOrder,
-    VisitorSession,
+pub enum MadeOf {
+    /// The phone number in E.164.
+    Phone,
+    /// The email address, normalized.
+    Email,
 }
 
-impl LimitKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LimitKind::SignIn => "sign_in",
-            LimitKind::CodeRequest => "code_request",
-            LimitKind::Track => "track",
-            LimitKind::GuestOrder => "guest_order",
-            LimitKind::VisitorSession => "visitor_session",
+macro_rules! key_kinds {
+    ($($(#[$meta:meta])* $kind:ident = $prefix:literal, $limit:ident, [$($of:ident),*];)+) => {
+        /// The kinds of key rate limits count by. Each kind's fingerprint is
+        /// made from its prefix and the subject, and each kind says which of a
+        /// person's data its subject can be: erasure recomputes every kind's
+        /// key from the person's phone and email ([`fingerprints_of`]), so a
+        /// kind added later is erased with the others, or says why it need not be.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum KeyKind { $($(#[$meta])* $kind),+ }
+
+        impl KeyKind {
+            pub const ALL: &'static [KeyKind] = &[$(KeyKind::$kind),+];
+
+            /// What the key is prefixed with before it is fingerprinted; a
+            /// stored fingerprint depends on it, so it never changes.
+            fn prefix(self) -> &'static str {
+                match self { $(KeyKind::$kind => $prefix),+ }
+            }
+
+            /// The limit that counts attempts with keys of this kind.
+            pub fn limit(self) -> LimitKind {
+                match self { $(KeyKind::$kind => LimitKind::$limit),+ }
+            }
+
+            /// Which of a person's data the subject can be; empty when it is
+            /// never a customer's (a staff username, an order number, none).
+            pub fn made_of(self) -> &'static [MadeOf] {
+                match self { $(KeyKind::$kind => &[$(MadeOf::$of),*]),+ }
+            }
         }
+    };
+}
+
+key_kinds! {
+    /// A staff member's username: not a customer's data.
+    StaffSignIn = "staff", SignIn, [];
+    CustomerSignIn = "customer", SignIn, [Phone];
+    RegistrationCode = "register", CodeRequest, [Phone];
+    PrivacyRequestCode = "privacy-request", CodeRequest, [Phone, Email];
+    /// An order number: an order's, kept after erasure (pseudonymised).
+    Track = "order", Track, [];
+    GuestOrder = "guest-order", GuestOrder, [Phone];
+    /// No subject at all: counted by address only.
+    VisitorSession = "visitor-session", VisitorSession, [];
+}
+
+impl KeyKind {
+    /// The keyed fingerprint of `subject` as a key of this kind.
+    pub fn fingerprint(self, ring: &Keyring, subject: Option<&str>) -> String {
+        let text = match subject {
+            Some(s) => format!("{}:{s}", self.prefix()),
+            None => self.prefix().to_owned(),
+        };
+        hex::encode(ring.blind_index("sign-in", &text))
     }
 }
 
 impl Attempt<'_> {
-    pub fn kind(&self) -> LimitKind {
-        match self {
-            Attempt::StaffSignIn { .. } | Attempt::CustomerSignIn { .. } => LimitKind::SignIn,
-            Attempt::RegistrationCode { .. } | Attempt::PrivacyRequestCode { .. } => {
-                LimitKind::CodeRequest
-            }
-            Attempt::Track { .. } => LimitKind::Track,
-            Attempt::GuestOrder { .. } => LimitKind::GuestOrder,
-            Attempt::VisitorSession => LimitKind::VisitorSession,
+    /// The kind of key this attempt counts under, and its subject.
+    pub fn key(&self) -> (KeyKind, Option<&str>) {
+        match *self {
+            Attempt::StaffSignIn { username } => (KeyKind::StaffSignIn, Some(username)),
+            Attempt::CustomerSignIn { phone } => (KeyKind::CustomerSignIn, Some(phone)),
+            Attempt::RegistrationCode { phone } => (KeyKind::RegistrationCode, Some(phone)),
+            Attempt::PrivacyRequestCode { address } => (KeyKind::PrivacyRequestCode, Some(address)),
+            Attempt::Track { order } => (KeyKind::Track, Some(order)),
+            Attempt::GuestOrder { phone } => (KeyKind::GuestOrder, Some(phone)),
+            Attempt::VisitorSession => (KeyKind::VisitorSession, None),
         }
+    }
+
+    pub fn kind(&self) -> LimitKind {
+        self.key().0.limit()
     }
 
     /// The subject's keyed fingerprint. The derivation is what erasure
     /// recomputes from a person's number and email to delete their rows.
     pub fn fingerprint(&self, ring: &Keyring) -> String {
-        let subject = match self {
-            Attempt::StaffSignIn { username } => format!("staff:{username}"),
-            Attempt::CustomerSignIn { phone } => format!("customer:{phone}"),
-            Attempt::RegistrationCode { phone } => format!("register:{phone}"),
-            Attempt::PrivacyRequestCode { address } => format!("privacy-request:{address}"),
-            Attempt::Track { order } => format!("order:{order}"),
-            Attempt::GuestOrder { phone } => format!("guest-order:{phone}"),
-            Attempt::VisitorSession => "visitor-session".to_owned(),
-        };
-        hex::encode(ring.blind_index("sign-in", &subject))
+        let (kind, subject) = self.key();
+        kind.fingerprint(ring, subject)
     }
 }
 
-/// Every fingerprint rate limiting makes of a person's phone (E.164) and email.
+/// Every fingerprint rate limiting can have made of a person's phone
+/// (E.164) and email: each kind of key, from each datum it can be made of.
 pub fn fingerprints_of(ring: &Keyring, phone: Option<&str>, email: Option<&str>) -> Vec<String> {
-    let mut made = Vec::new();
-    if let Some(phone) = phone {
-        made.push(Attempt::RegistrationCode { phone });
-        made.push(Attempt::CustomerSignIn { phone });
-        made.push(Attempt::PrivacyRequestCode { address: phone });
-        made.push(Attempt::GuestOrder { phone });
-    }
-    if let Some(address) = email {
-        made.push(Attempt::PrivacyRequestCode { address });
-    }
-    made.iter().map(|a| a.fingerprint(ring)).collect()
+    KeyKind::ALL
+        .iter()
+        .flat_map(|kind| {
+            kind.made_of().iter().filter_map(move |of| {
+                let datum = match of {
+                    MadeOf::Phone => phone,
+                    MadeOf::Email => email,
+                }?;
+                Some(kind.fingerprint(ring, Some(datum)))
+            })
+        })
+        .collect()
 }
 
 /// A recorded attempt, to be marked succeeded when it is.
@@ -184,7 +229,7 @@ impl Services {
         let id = attempts::insert(
             &mut conn,
             &NewAttempt {
-                kind: kind.as_str(),
+                kind,
                 key_hash: &key,
                 address_hash: address.as_deref(),
                 at: now,
@@ -229,8 +274,7 @@ impl Services {
         }
         let mut wait_ms = 0;
         for (scope, max, over) in rules {
-            let (n, _) =
-                attempts::failures(&mut conn, kind.as_str(), scope, now - over, id).await?;
+            let (n, _) = attempts::failures(&mut conn, kind, scope, now - over, id).await?;
             if n > i64::from(max) {
                 wait_ms = over;
                 break;
@@ -239,7 +283,7 @@ impl Services {
         if wait_ms == 0 && kind == LimitKind::SignIn {
             let since = now - attempts::kept_ms();
             let (n, newest) =
-                attempts::failures(&mut conn, kind.as_str(), Scope::Key(&key), since, id).await?;
+                attempts::failures(&mut conn, kind, Scope::Key(&key), since, id).await?;
             wait_ms = backoff_left(n - 1, newest, now, l);
         }
         if wait_ms > 0 {
@@ -324,6 +368,43 @@ fn backoff_left(prior: i64, newest: Option<i64>, now: i64, l: &RateLimits) -> i6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fingerprints erasure deletes are the ones the limits stored: for
+    /// every attempt made of a person's phone or email, whatever its kind.
+    #[test]
+    fn erasure_recomputes_every_key_made_of_a_phone_or_email() {
+        let ring = chotomoni_crypto::MasterKey::generate().keyring();
+        let phone = "+8801712345678";
+        let email = "rahima@example.com";
+        let made = fingerprints_of(&ring, Some(phone), Some(email));
+        let of_the_person = [
+            Attempt::CustomerSignIn { phone },
+            Attempt::RegistrationCode { phone },
+            Attempt::PrivacyRequestCode { address: phone },
+            Attempt::PrivacyRequestCode { address: email },
+            Attempt::GuestOrder { phone },
+        ];
+        for a in of_the_person {
+            assert!(made.contains(&a.fingerprint(&ring)), "{a:?} is not erased");
+        }
+        assert_eq!(made.len(), of_the_person.len());
+        for a in [
+            Attempt::StaffSignIn { username: phone },
+            Attempt::Track { order: phone },
+            Attempt::VisitorSession,
+        ] {
+            assert!(!made.contains(&a.fingerprint(&ring)), "{a:?}");
+        }
+        // The stored derivation is the one of the first release.
+        assert_eq!(
+            Attempt::CustomerSignIn { phone }.fingerprint(&ring),
+            hex::encode(ring.blind_index("sign-in", &format!("customer:{phone}")))
+        );
+        assert_eq!(
+            Attempt::VisitorSession.fingerprint(&ring),
+            hex::encode(ring.blind_index("sign-in", "visitor-session"))
+        );
+    }
 
     #[test]
     fn backoff_doubles_past_the_threshold_and_stops_at_the_window() {

@@ -6,6 +6,7 @@ use crate::error::Context as _;
 use crate::error::Result;
 use crate::vault::open_text;
 use crate::{Actor, Services};
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::{Email, Phone};
 use chotomoni_storage::erasure as rows;
 
@@ -57,10 +58,10 @@ impl Services {
         let mut rebuilt = 0;
         for (id, phone_enc, email_enc, wrapped) in sealed {
             let key = self.vault.customer_key(id, Some(&wrapped))?;
-            let phone = open_text(&key, "customers.phone", id, phone_enc.as_deref())?
+            let phone = open_text(&key, sealed::CUSTOMER_PHONE, id, phone_enc.as_deref())?
                 .and_then(|p| Phone::parse(&p).ok())
                 .map(|p| self.vault.phone_index(&p));
-            let email = open_text(&key, "customers.email", id, email_enc.as_deref())?
+            let email = open_text(&key, sealed::CUSTOMER_EMAIL, id, email_enc.as_deref())?
                 .and_then(|e| Email::parse(&e).ok())
                 .map(|e| self.vault.email_index(&e));
             rows::set_indexes(&mut tx, id, phone, email).await?;

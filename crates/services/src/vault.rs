@@ -1,6 +1,7 @@
 //! Sealing and opening a customer's personal fields under their own key.
 use crate::error::{Result, ServiceError};
 use chotomoni_crypto::{Keyring, SealKey};
+use chotomoni_domain::catalog::sealed::{self, Sealed};
 use chotomoni_domain::{Address, CustomerName, Email, Phone};
 use chotomoni_storage::customers::SealedContact;
 use serde::{Deserialize, Serialize};
@@ -57,10 +58,10 @@ impl Vault {
         email: Option<&Email>,
     ) -> SealedContact {
         SealedContact {
-            name_enc: key.seal_str(&ctx("customers.name", id), name.as_str()),
-            phone_enc: key.seal_str(&ctx("customers.phone", id), phone.as_e164()),
+            name_enc: seal_text(key, sealed::CUSTOMER_NAME, id, name.as_str()),
+            phone_enc: seal_text(key, sealed::CUSTOMER_PHONE, id, phone.as_e164()),
             phone_index: self.phone_index(phone),
-            email_enc: email.map(|e| key.seal_str(&ctx("customers.email", id), e.as_str())),
+            email_enc: email.map(|e| seal_text(key, sealed::CUSTOMER_EMAIL, id, e.as_str())),
             email_index: email.map(|e| self.email_index(e)),
         }
     }
@@ -85,31 +86,31 @@ impl Vault {
     /// goes where the original went).
     pub fn seal_delivery_record(&self, key: &SealKey, order_id: i64, d: &Delivery) -> Vec<u8> {
         key.seal(
-            &ctx("orders.address", order_id),
+            &sealed::ORDER_ADDRESS.at(order_id),
             &serde_json::to_vec(d).expect("serialisable"),
         )
     }
 
     pub fn seal_instructions(&self, key: &SealKey, order_id: i64, text: &str) -> Vec<u8> {
-        key.seal_str(&ctx("orders.instructions", order_id), text)
+        seal_text(key, sealed::ORDER_INSTRUCTIONS, order_id, text)
     }
 }
 
 /// Seals one column of one row under its customer's key; [`open_text`] opens it.
-pub fn seal_text(key: &SealKey, column: &str, id: i64, text: &str) -> Vec<u8> {
-    key.seal_str(&ctx(column, id), text)
+pub fn seal_text(key: &SealKey, column: Sealed, id: i64, text: &str) -> Vec<u8> {
+    key.seal_str(&column.at(id), text)
 }
 
 /// Opens one sealed column of one row, if present.
 pub fn open_text(
     key: &SealKey,
-    column: &str,
+    column: Sealed,
     id: i64,
     sealed: Option<&[u8]>,
 ) -> Result<Option<String>> {
     sealed
         .map(|s| {
-            key.open_string(&ctx(column, id), s)
+            key.open_string(&column.at(id), s)
                 .map_err(|_| ServiceError::Sealed)
         })
         .transpose()
@@ -120,11 +121,7 @@ pub fn open_delivery(
     order_id: i64,
     sealed: Option<&[u8]>,
 ) -> Result<Option<Delivery>> {
-    open_text(key, "orders.address", order_id, sealed)?
+    open_text(key, sealed::ORDER_ADDRESS, order_id, sealed)?
         .map(|json| serde_json::from_str(&json).map_err(|_| ServiceError::Sealed))
         .transpose()
-}
-
-fn ctx(column: &str, id: i64) -> String {
-    format!("{column}:{id}")
 }

@@ -13,8 +13,31 @@ pub fn kept_ms() -> i64 {
     chotomoni_domain::catalog::kept_ms("sign_in_attempts")
 }
 
+/// The kinds of attempt that count apart (the table's `kind` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    SignIn,
+    CodeRequest,
+    Track,
+    /// Quotas on what visitors create: every attempt counts, none succeeds.
+    GuestOrder,
+    VisitorSession,
+}
+
+impl LimitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitKind::SignIn => "sign_in",
+            LimitKind::CodeRequest => "code_request",
+            LimitKind::Track => "track",
+            LimitKind::GuestOrder => "guest_order",
+            LimitKind::VisitorSession => "visitor_session",
+        }
+    }
+}
+
 pub struct NewAttempt<'a> {
-    pub kind: &'a str,
+    pub kind: LimitKind,
     pub key_hash: &'a str,
     pub address_hash: Option<&'a str>,
     pub at: i64,
@@ -26,7 +49,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &NewAttempt<'_>) -> Result<i64>
         "INSERT INTO sign_in_attempts (kind, key_hash, address_hash, at, succeeded) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
-    .bind(a.kind)
+    .bind(a.kind.as_str())
     .bind(a.key_hash)
     .bind(a.address_hash)
     .bind(a.at)
@@ -69,7 +92,7 @@ pub enum Scope<'a> {
 /// and the newest of them other than `except`.
 pub async fn failures(
     conn: &mut AnyConnection,
-    kind: &str,
+    kind: LimitKind,
     scope: Scope<'_>,
     since: i64,
     except: i64,
@@ -84,7 +107,7 @@ pub async fn failures(
          WHERE kind = $1 AND at >= $2 AND succeeded = 0 AND {filter}"
     );
     let mut q = sqlx::query_as(&sql)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(since)
         .bind(except)
         .bind(second.0);

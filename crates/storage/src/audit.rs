@@ -1,24 +1,41 @@
 //! The append-only audit log. Both engines refuse UPDATE and DELETE on it by
 //! trigger. Entries name people only by reference (`customer:9`), never by
 //! their personal data.
-use crate::{Engine, Result};
-use sqlx::{AnyConnection, FromRow};
+use crate::{stored, Engine, Result};
+use chotomoni_domain::AuditAction;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow)]
+/// An entry; its action is read as the domain's, and a value that is not
+/// one fails where it is read.
+#[derive(Debug, Clone)]
 pub struct AuditRow {
     pub id: i64,
     pub at: i64,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub target: String,
     pub detail: String,
+}
+
+impl FromRow<'_, AnyRow> for AuditRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(AuditRow {
+            id: row.try_get("id")?,
+            at: row.try_get("at")?,
+            actor: row.try_get("actor")?,
+            action: stored(row, "audit_log", "action", AuditAction::parse)?,
+            target: row.try_get("target")?,
+            detail: row.try_get("detail")?,
+        })
+    }
 }
 
 pub async fn append(
     conn: &mut AnyConnection,
     at: i64,
     actor: &str,
-    action: &str,
+    action: AuditAction,
     target: &str,
     detail: &str,
 ) -> Result<()> {
@@ -27,7 +44,7 @@ pub async fn append(
     )
     .bind(at)
     .bind(actor)
-    .bind(action)
+    .bind(action.as_str())
     .bind(target)
     .bind(detail)
     .execute(conn)
@@ -39,7 +56,7 @@ pub async fn append(
 pub struct Entry<'a> {
     pub at: i64,
     pub actor: &'a str,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub target: &'a str,
     pub detail: &'a str,
 }
@@ -61,7 +78,7 @@ pub async fn append_many(
                 .push(", ")
                 .bind(e.actor.to_owned())
                 .push(", ")
-                .bind(e.action.to_owned());
+                .bind(e.action.as_str().to_owned());
             q.push(", ")
                 .bind(e.target.to_owned())
                 .push(", ")

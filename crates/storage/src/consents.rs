@@ -1,15 +1,32 @@
-use crate::Result;
-use sqlx::{AnyConnection, FromRow};
+use crate::{stored, Result};
+use chotomoni_domain::consent::{ConsentChannel, ConsentPurpose};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow)]
+/// A row of the consent ledger; its purpose and channel are read as the
+/// domain's, and a value that is not one fails where it is read.
+#[derive(Debug, Clone)]
 pub struct ConsentRow {
-    pub purpose: String,
+    pub purpose: ConsentPurpose,
     /// 1 for a grant, 0 for a withdrawal.
     pub granted: i64,
-    pub channel: String,
+    pub channel: ConsentChannel,
     pub policy_version: i64,
     pub wording: String,
     pub at: i64,
+}
+
+impl FromRow<'_, AnyRow> for ConsentRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(ConsentRow {
+            purpose: stored(row, "consents", "purpose", ConsentPurpose::parse)?,
+            granted: row.try_get("granted")?,
+            channel: stored(row, "consents", "channel", ConsentChannel::parse)?,
+            policy_version: row.try_get("policy_version")?,
+            wording: row.try_get("wording")?,
+            at: row.try_get("at")?,
+        })
+    }
 }
 
 pub async fn append(conn: &mut AnyConnection, customer_id: i64, c: &ConsentRow) -> Result<()> {
@@ -18,9 +35,9 @@ pub async fn append(conn: &mut AnyConnection, customer_id: i64, c: &ConsentRow) 
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(customer_id)
-    .bind(&c.purpose)
+    .bind(c.purpose.as_str())
     .bind(c.granted)
-    .bind(&c.channel)
+    .bind(c.channel.as_str())
     .bind(c.policy_version)
     .bind(&c.wording)
     .bind(c.at)
@@ -38,15 +55,27 @@ pub async fn for_customer(conn: &mut AnyConnection, customer_id: i64) -> Result<
     .await?)
 }
 
-/// The newest grant or withdrawal for each purpose.
-pub async fn latest(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
+/// The newest grant or withdrawal for each purpose (1 for a grant).
+pub async fn latest(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<(ConsentPurpose, i64)>> {
+    let rows: Vec<AnyRow> = sqlx::query(
         "SELECT c.purpose, c.granted FROM consents c \
          WHERE c.customer_id = $1 AND c.id = (SELECT MAX(id) FROM consents d WHERE d.customer_id = c.customer_id AND d.purpose = c.purpose)",
     )
     .bind(customer_id)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                stored(r, "consents", "purpose", ConsentPurpose::parse)?,
+                r.try_get("granted")?,
+            ))
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(crate::StorageError::Database)
 }
 
 pub async fn suppress(

@@ -1,9 +1,11 @@
 //! What erasure does to the rows of one customer (the steps the data
 //! catalog states, run here), legal holds on proof media, and the erasure
 //! journal. The service calls these inside one transaction.
-use crate::Result;
+use crate::{stored, Result};
 use chotomoni_domain::catalog::{ErasureStep, Owner};
-use sqlx::{AnyConnection, FromRow};
+use chotomoni_domain::HoldReason;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
 /// A proof of the customer being erased.
 #[derive(Debug, Clone, FromRow)]
@@ -15,15 +17,31 @@ pub struct ErasedProof {
     pub proof_key_enc: Option<Vec<u8>>,
 }
 
-#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+/// A legal hold; its reason is read as the domain's, and a value that is
+/// not one fails where it is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoldRow {
     pub id: i64,
     pub order_id: i64,
-    pub reason: String,
+    pub reason: HoldReason,
     pub note: String,
     pub placed_at: i64,
     pub until_at: Option<i64>,
     pub released_at: Option<i64>,
+}
+
+impl FromRow<'_, AnyRow> for HoldRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(HoldRow {
+            id: row.try_get("id")?,
+            order_id: row.try_get("order_id")?,
+            reason: stored(row, "legal_holds", "reason", HoldReason::parse)?,
+            note: row.try_get("note")?,
+            placed_at: row.try_get("placed_at")?,
+            until_at: row.try_get("until_at")?,
+            released_at: row.try_get("released_at")?,
+        })
+    }
 }
 
 /// The statuses of the customer's orders that stop an erasure now.
@@ -95,7 +113,7 @@ pub async fn get_hold(conn: &mut AnyConnection, id: i64) -> Result<Option<HoldRo
 pub async fn place_hold(
     conn: &mut AnyConnection,
     order_id: i64,
-    reason: &str,
+    reason: HoldReason,
     note: &str,
     placed_by: Option<i64>,
     at: i64,
@@ -106,7 +124,7 @@ pub async fn place_hold(
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(order_id)
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(note)
     .bind(placed_by)
     .bind(at)

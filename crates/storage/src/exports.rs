@@ -3,8 +3,11 @@
 //! everything kept about one customer in a fixed number of queries (never
 //! one per order or per proof). Sealed fields arrive as bytes, as elsewhere.
 use crate::proofs::ProofRow;
-use crate::{stored, Result};
-use chotomoni_domain::StoredExportStatus;
+use crate::{stored, stored_opt, Result};
+use chotomoni_domain::{
+    OrderSource, OrderStatus, PaymentMethod, PaymentStatus, ProofKind, SessionKind,
+    StoredExportStatus,
+};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
@@ -245,13 +248,15 @@ pub async fn customer_indexes(
     )
 }
 
-#[derive(Debug, Clone, FromRow)]
+/// An order of the customer; its names are read as the domain's enums, as
+/// everywhere else orders are read.
+#[derive(Debug, Clone)]
 pub struct OrderData {
     pub id: i64,
-    pub status: String,
-    pub payment_method: String,
-    pub payment_status: String,
-    pub source: String,
+    pub status: OrderStatus,
+    pub payment_method: PaymentMethod,
+    pub payment_status: PaymentStatus,
+    pub source: OrderSource,
     pub total: i64,
     pub address_enc: Option<Vec<u8>>,
     pub instructions_enc: Option<Vec<u8>>,
@@ -259,6 +264,26 @@ pub struct OrderData {
     pub updated_at: i64,
     pub unconfirmed: i64,
     pub marketing_opt_in: i64,
+}
+
+impl FromRow<'_, AnyRow> for OrderData {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        let t = "orders";
+        Ok(OrderData {
+            id: row.try_get("id")?,
+            status: stored(row, t, "status", OrderStatus::parse)?,
+            payment_method: stored(row, t, "payment_method", PaymentMethod::parse)?,
+            payment_status: stored(row, t, "payment_status", PaymentStatus::parse)?,
+            source: stored(row, t, "source", OrderSource::parse)?,
+            total: row.try_get("total")?,
+            address_enc: row.try_get("address_enc")?,
+            instructions_enc: row.try_get("instructions_enc")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            unconfirmed: row.try_get("unconfirmed")?,
+            marketing_opt_in: row.try_get("marketing_opt_in")?,
+        })
+    }
 }
 
 /// Every order of the customer, oldest first.
@@ -288,13 +313,26 @@ pub async fn order_items(
     .await?)
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct EventData {
     pub order_id: i64,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
     pub staff_id: Option<i64>,
     pub at: i64,
+}
+
+impl FromRow<'_, AnyRow> for EventData {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        let t = "order_events";
+        Ok(EventData {
+            order_id: row.try_get("order_id")?,
+            from_status: stored_opt(row, t, "from_status", OrderStatus::parse)?,
+            to_status: stored(row, t, "to_status", OrderStatus::parse)?,
+            staff_id: row.try_get("staff_id")?,
+            at: row.try_get("at")?,
+        })
+    }
 }
 
 /// The status history of every order of the customer, by order, oldest first.
@@ -309,9 +347,9 @@ pub async fn order_events(conn: &mut AnyConnection, customer_id: i64) -> Result<
     .await?)
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct SessionData {
-    pub kind: String,
+    pub kind: SessionKind,
     pub lang: String,
     pub cart: String,
     pub ip_address: Option<String>,
@@ -320,6 +358,22 @@ pub struct SessionData {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+}
+
+impl FromRow<'_, AnyRow> for SessionData {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(SessionData {
+            kind: stored(row, "sessions", "kind", SessionKind::parse)?,
+            lang: row.try_get("lang")?,
+            cart: row.try_get("cart")?,
+            ip_address: row.try_get("ip_address")?,
+            user_agent: row.try_get("user_agent")?,
+            device_kind: row.try_get("device_kind")?,
+            created_at: row.try_get("created_at")?,
+            last_seen_at: row.try_get("last_seen_at")?,
+            expires_at: row.try_get("expires_at")?,
+        })
+    }
 }
 
 /// The customer's sessions with the technical data still kept, oldest first.
@@ -369,11 +423,11 @@ pub async fn proofs(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<Pr
     .await?)
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct UploadData {
     pub id: String,
     pub order_id: i64,
-    pub kind: String,
+    pub kind: ProofKind,
     pub length: i64,
     pub upload_offset: i64,
     pub media_type: Option<String>,
@@ -381,6 +435,23 @@ pub struct UploadData {
     pub captured_at: Option<i64>,
     pub created_at: i64,
     pub expires_at: i64,
+}
+
+impl FromRow<'_, AnyRow> for UploadData {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(UploadData {
+            id: row.try_get("id")?,
+            order_id: row.try_get("order_id")?,
+            kind: stored(row, "uploads", "kind", crate::proofs::proof_kind)?,
+            length: row.try_get("length")?,
+            upload_offset: row.try_get("upload_offset")?,
+            media_type: row.try_get("media_type")?,
+            file_name_enc: row.try_get("file_name_enc")?,
+            captured_at: row.try_get("captured_at")?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+        })
+    }
 }
 
 /// Proofs of the customer's orders still being uploaded.

@@ -241,9 +241,45 @@ pub(crate) fn stored<T>(
 ) -> std::result::Result<T, sqlx::Error> {
     use sqlx::Row;
     let value: String = row.try_get(column)?;
-    parse(&value).ok_or_else(|| sqlx::Error::ColumnDecode {
+    parse(&value).ok_or_else(|| not_known(table, column, &value))
+}
+
+/// [`stored`] for a column that may be empty.
+pub(crate) fn stored_opt<T>(
+    row: &sqlx::any::AnyRow,
+    table: &str,
+    column: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> std::result::Result<Option<T>, sqlx::Error> {
+    use sqlx::Row;
+    let value: Option<String> = row.try_get(column)?;
+    value
+        .map(|v| parse(&v).ok_or_else(|| not_known(table, column, &v)))
+        .transpose()
+}
+
+/// The error of a stored value that is not one of its enum's names.
+pub(crate) fn not_known(table: &str, column: &str, value: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
         index: column.to_owned(),
         source: format!("{table}.{column} holds {value:?}, which is not a known value").into(),
+    }
+}
+
+/// [`stored`] for a row read in place from a SQLite file (by position).
+pub(crate) fn stored_in_place<T>(
+    row: &rusqlite::Row<'_>,
+    index: usize,
+    column: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let value: String = row.get(index)?;
+    parse(&value).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("{column} holds {value:?}, which is not a known value").into(),
+        )
     })
 }
 

@@ -1,18 +1,21 @@
 use crate::sql::Sql;
 use crate::sqlite_reads::{Read, SqliteReader};
-use crate::{Db, Engine, Reader, Result, StorageError};
+use crate::{stored_in_place, Db, Engine, Reader, Result, StorageError};
+use chotomoni_domain::{OrderSource, OrderStatus, PaymentMethod, PaymentStatus};
 use sqlx::{AnyConnection, FromRow};
 use std::sync::OnceLock;
 
-/// An order row joined with what is needed to open its sealed fields.
-#[derive(Debug, Clone, FromRow)]
+/// An order row joined with what is needed to open its sealed fields. Its
+/// status, payment and source are read as the domain's enums, and a value
+/// that is not one fails where it is read.
+#[derive(Debug, Clone)]
 pub struct OrderRow {
     pub id: i64,
     pub customer_id: i64,
-    pub status: String,
-    pub payment_method: String,
-    pub payment_status: String,
-    pub source: String,
+    pub status: OrderStatus,
+    pub payment_method: PaymentMethod,
+    pub payment_status: PaymentStatus,
+    pub source: OrderSource,
     pub total: i64,
     pub address_enc: Option<Vec<u8>>,
     pub instructions_enc: Option<Vec<u8>>,
@@ -29,6 +32,62 @@ pub struct OrderRow {
     /// When the order's customer was erased (the order then belongs to a
     /// stand-in): the journal's word for it, never a key that fails to open.
     pub erased_at: Option<i64>,
+}
+
+/// The row as the database gives it, before its names are read as enums:
+/// the same for the pool and for the PostgreSQL reader.
+#[derive(FromRow)]
+struct StoredOrder {
+    id: i64,
+    customer_id: i64,
+    status: String,
+    payment_method: String,
+    payment_status: String,
+    source: String,
+    total: i64,
+    address_enc: Option<Vec<u8>>,
+    instructions_enc: Option<Vec<u8>>,
+    created_by: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    name_enc: Option<Vec<u8>>,
+    phone_enc: Option<Vec<u8>>,
+    email_enc: Option<Vec<u8>>,
+    wrapped_key: Option<Vec<u8>>,
+    unconfirmed: i64,
+    erased_at: Option<i64>,
+}
+
+impl<'r, R: sqlx::Row> FromRow<'r, R> for OrderRow
+where
+    StoredOrder: FromRow<'r, R>,
+{
+    fn from_row(row: &'r R) -> std::result::Result<Self, sqlx::Error> {
+        let o = StoredOrder::from_row(row)?;
+        let read = |column: &str, value: &str| crate::not_known("orders", column, value);
+        Ok(OrderRow {
+            id: o.id,
+            customer_id: o.customer_id,
+            status: OrderStatus::parse(&o.status).ok_or_else(|| read("status", &o.status))?,
+            payment_method: PaymentMethod::parse(&o.payment_method)
+                .ok_or_else(|| read("payment_method", &o.payment_method))?,
+            payment_status: PaymentStatus::parse(&o.payment_status)
+                .ok_or_else(|| read("payment_status", &o.payment_status))?,
+            source: OrderSource::parse(&o.source).ok_or_else(|| read("source", &o.source))?,
+            total: o.total,
+            address_enc: o.address_enc,
+            instructions_enc: o.instructions_enc,
+            created_by: o.created_by,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            name_enc: o.name_enc,
+            phone_enc: o.phone_enc,
+            email_enc: o.email_enc,
+            wrapped_key: o.wrapped_key,
+            unconfirmed: o.unconfirmed,
+            erased_at: o.erased_at,
+        })
+    }
 }
 
 impl OrderRow {
@@ -49,20 +108,20 @@ pub struct ItemRow {
     pub unit_price: i64,
 }
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct EventRow {
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
     pub staff_id: Option<i64>,
     pub at: i64,
 }
 
-pub struct NewOrder<'a> {
+pub struct NewOrder {
     pub customer_id: i64,
-    pub status: &'a str,
-    pub payment_method: &'a str,
-    pub payment_status: &'a str,
-    pub source: &'a str,
+    pub status: OrderStatus,
+    pub payment_method: PaymentMethod,
+    pub payment_status: PaymentStatus,
+    pub source: OrderSource,
     pub total: i64,
     pub created_by: Option<i64>,
     pub at: i64,
@@ -76,7 +135,7 @@ pub struct NewOrder<'a> {
 /// Filters of the order list. `before` pages backwards by id (newest first).
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
-    pub status: Option<String>,
+    pub status: Option<OrderStatus>,
     pub customer_id: Option<i64>,
     pub created_from: Option<i64>,
     pub created_to: Option<i64>,
@@ -95,17 +154,17 @@ const SELECT: &str = "SELECT o.id, o.customer_id, o.status, o.payment_method, o.
      FROM orders o JOIN customers c ON c.id = o.customer_id \
      LEFT JOIN customer_keys k ON k.customer_id = o.customer_id";
 
-pub async fn insert(conn: &mut AnyConnection, o: &NewOrder<'_>) -> Result<i64> {
+pub async fn insert(conn: &mut AnyConnection, o: &NewOrder) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO orders (customer_id, status, payment_method, payment_status, source, total, \
          created_by, created_at, updated_at, unconfirmed, marketing_opt_in) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id",
     )
     .bind(o.customer_id)
-    .bind(o.status)
-    .bind(o.payment_method)
-    .bind(o.payment_status)
-    .bind(o.source)
+    .bind(o.status.as_str())
+    .bind(o.payment_method.as_str())
+    .bind(o.payment_status.as_str())
+    .bind(o.source.as_str())
     .bind(o.total)
     .bind(o.created_by)
     .bind(o.at)
@@ -160,8 +219,8 @@ pub async fn insert_items(conn: &mut AnyConnection, items: &[ItemRow]) -> Result
 pub async fn insert_event(
     conn: &mut AnyConnection,
     order_id: i64,
-    from: Option<&str>,
-    to: &str,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
     staff_id: Option<i64>,
     at: i64,
 ) -> Result<()> {
@@ -170,8 +229,8 @@ pub async fn insert_event(
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(order_id)
-    .bind(from)
-    .bind(to)
+    .bind(from.map(OrderStatus::as_str))
+    .bind(to.as_str())
     .bind(staff_id)
     .bind(at)
     .execute(conn)
@@ -330,10 +389,10 @@ fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
     Ok(OrderRow {
         id: r.get(0)?,
         customer_id: r.get(1)?,
-        status: r.get(2)?,
-        payment_method: r.get(3)?,
-        payment_status: r.get(4)?,
-        source: r.get(5)?,
+        status: stored_in_place(r, 2, "orders.status", OrderStatus::parse)?,
+        payment_method: stored_in_place(r, 3, "orders.payment_method", PaymentMethod::parse)?,
+        payment_status: stored_in_place(r, 4, "orders.payment_status", PaymentStatus::parse)?,
+        source: stored_in_place(r, 5, "orders.source", OrderSource::parse)?,
         total: r.get(6)?,
         address_enc: r.get(7)?,
         instructions_enc: r.get(8)?,
@@ -347,6 +406,13 @@ fn order_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OrderRow> {
         unconfirmed: r.get(16)?,
         erased_at: r.get(17)?,
     })
+}
+
+/// A status in an order's history; one that is not an order status fails
+/// here, as the order's own does.
+fn event_status(column: &str, value: &str) -> Result<OrderStatus> {
+    OrderStatus::parse(value)
+        .ok_or_else(|| StorageError::Database(crate::not_known("order_events", column, value)))
 }
 
 fn assemble(order: OrderRow, items_json: &str, events_json: &str) -> Result<FullOrder> {
@@ -370,13 +436,15 @@ fn assemble(order: OrderRow, items_json: &str, events_json: &str) -> Result<Full
             .collect(),
         events: events
             .into_iter()
-            .map(|(from_status, to_status, staff_id, at)| EventRow {
-                from_status,
-                to_status,
-                staff_id,
-                at,
+            .map(|(from, to, staff_id, at)| {
+                Ok(EventRow {
+                    from_status: from.map(|s| event_status("from_status", &s)).transpose()?,
+                    to_status: event_status("to_status", &to)?,
+                    staff_id,
+                    at,
+                })
             })
-            .collect(),
+            .collect::<Result<_>>()?,
         order,
     })
 }
@@ -394,8 +462,8 @@ pub async fn list(conn: &mut AnyConnection, f: &OrderFilter) -> Result<Vec<Order
         )),
     };
     q.push(" WHERE 1 = 1");
-    if let Some(s) = &f.status {
-        q.push(" AND o.status = ").bind(s.clone());
+    if let Some(s) = f.status {
+        q.push(" AND o.status = ").bind(s.as_str().to_owned());
     }
     if let Some(c) = f.customer_id {
         q.push(" AND o.customer_id = ").bind(c);
@@ -422,16 +490,16 @@ pub async fn list(conn: &mut AnyConnection, f: &OrderFilter) -> Result<Vec<Order
 pub async fn compare_and_set_status(
     conn: &mut AnyConnection,
     id: i64,
-    from: &str,
-    to: &str,
+    from: OrderStatus,
+    to: OrderStatus,
     at: i64,
 ) -> Result<bool> {
     let done =
         sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
-            .bind(to)
+            .bind(to.as_str())
             .bind(at)
             .bind(id)
-            .bind(from)
+            .bind(from.as_str())
             .execute(conn)
             .await?;
     Ok(done.rows_affected() == 1)

@@ -53,9 +53,9 @@ impl FromRow<'_, AnyRow> for RequestRow {
 
 pub struct NewRequest<'a> {
     pub customer_id: i64,
-    pub kind: &'a str,
-    pub channel: &'a str,
-    pub status: &'a str,
+    pub kind: RequestKind,
+    pub channel: RequestChannel,
+    pub status: RequestStatus,
     pub verified_by: Option<&'a str>,
     pub received_at: i64,
     pub deadline_at: i64,
@@ -63,10 +63,12 @@ pub struct NewRequest<'a> {
     pub logged_by: Option<i64>,
 }
 
-#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+/// A step of a request's history; the status it moved to is read as the
+/// domain's, as the request's own is.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRow {
     pub at: i64,
-    pub status: String,
+    pub status: RequestStatus,
     pub actor: String,
     pub note: String,
 }
@@ -83,9 +85,9 @@ pub async fn insert(conn: &mut AnyConnection, r: &NewRequest<'_>) -> Result<i64>
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(r.customer_id)
-    .bind(r.kind)
-    .bind(r.channel)
-    .bind(r.status)
+    .bind(r.kind.as_str())
+    .bind(r.channel.as_str())
+    .bind(r.status.as_str())
     .bind(r.verified_by)
     .bind(r.received_at)
     .bind(r.deadline_at)
@@ -181,7 +183,6 @@ pub async fn pending_of_kind(
 /// What changes with a status.
 #[derive(Debug, Default)]
 pub struct StatusChange {
-    pub status: String,
     pub verified_by: Option<String>,
     pub hold_reason: Option<String>,
     pub outcome: Option<String>,
@@ -189,12 +190,13 @@ pub struct StatusChange {
     pub completed_at: Option<i64>,
 }
 
-/// Moves the request from `from` to the new status; false when it was no
-/// longer in `from` (another server got there first).
+/// Moves the request from `from` to `to`; false when it was no longer in
+/// `from` (another server got there first).
 pub async fn change_status(
     conn: &mut AnyConnection,
     id: i64,
-    from: &str,
+    from: RequestStatus,
+    to: RequestStatus,
     c: &StatusChange,
 ) -> Result<bool> {
     let done = sqlx::query(
@@ -203,14 +205,14 @@ pub async fn change_status(
          outcome = COALESCE($4, outcome), export_id = COALESCE($5, export_id), \
          completed_at = $6, status_expires_at = $6 + $9 WHERE id = $7 AND status = $8",
     )
-    .bind(&c.status)
+    .bind(to.as_str())
     .bind(&c.verified_by)
     .bind(&c.hold_reason)
     .bind(&c.outcome)
     .bind(c.export_id)
     .bind(c.completed_at)
     .bind(id)
-    .bind(from)
+    .bind(from.as_str())
     .bind(STATUS_LINK_AFTER_END_MS)
     .execute(conn)
     .await?;
@@ -221,7 +223,7 @@ pub async fn add_event(
     conn: &mut AnyConnection,
     request_id: i64,
     at: i64,
-    status: &str,
+    status: RequestStatus,
     actor: &str,
     note: &str,
 ) -> Result<()> {
@@ -231,7 +233,7 @@ pub async fn add_event(
     )
     .bind(request_id)
     .bind(at)
-    .bind(status)
+    .bind(status.as_str())
     .bind(actor)
     .bind(note)
     .execute(conn)
@@ -255,22 +257,22 @@ pub async fn events_of(
     });
     q.push(") ORDER BY id");
     let (text, args) = q.into_parts();
-    let found: Vec<(i64, i64, String, String, String)> =
-        sqlx::query_as_with(&text, args).fetch_all(conn).await?;
-    Ok(found
-        .into_iter()
-        .map(|(id, at, status, actor, note)| {
-            (
-                id,
+    let found: Vec<AnyRow> = sqlx::query_with(&text, args).fetch_all(conn).await?;
+    found
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("request_id")?,
                 EventRow {
-                    at,
-                    status,
-                    actor,
-                    note,
+                    at: r.try_get("at")?,
+                    status: stored(r, "privacy_request_events", "status", RequestStatus::parse)?,
+                    actor: r.try_get("actor")?,
+                    note: r.try_get("note")?,
                 },
-            )
+            ))
         })
-        .collect())
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(crate::StorageError::Database)
 }
 
 #[derive(Debug, Clone, FromRow)]

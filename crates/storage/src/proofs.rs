@@ -1,14 +1,18 @@
 //! Finished proofs: one row per file, with where its encrypted blob lives,
 //! its sealed key and its place in the transparency log.
-use crate::Result;
-use sqlx::{AnyConnection, FromRow};
+use crate::{stored, Result};
+use chotomoni_domain::ProofKind;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow)]
+/// A finished proof; its kind is read as the domain's, and a value that is
+/// not one fails where it is read.
+#[derive(Debug, Clone)]
 pub struct ProofRow {
     pub id: i64,
     pub order_id: i64,
     pub customer_id: i64,
-    pub kind: String,
+    pub kind: ProofKind,
     pub media_type: String,
     pub size: i64,
     pub sha256: String,
@@ -30,6 +34,41 @@ pub struct ProofRow {
     pub leaf: String,
 }
 
+impl FromRow<'_, AnyRow> for ProofRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(ProofRow {
+            id: row.try_get("id")?,
+            order_id: row.try_get("order_id")?,
+            customer_id: row.try_get("customer_id")?,
+            kind: stored(row, "proofs", "kind", proof_kind)?,
+            media_type: row.try_get("media_type")?,
+            size: row.try_get("size")?,
+            sha256: row.try_get("sha256")?,
+            blob_key: row.try_get("blob_key")?,
+            stored_size: row.try_get("stored_size")?,
+            poster_key: row.try_get("poster_key")?,
+            proof_key_enc: row.try_get("proof_key_enc")?,
+            file_name_enc: row.try_get("file_name_enc")?,
+            uploader: row.try_get("uploader")?,
+            captured_at: row.try_get("captured_at")?,
+            received_at: row.try_get("received_at")?,
+            duration_ms: row.try_get("duration_ms")?,
+            width: row.try_get("width")?,
+            height: row.try_get("height")?,
+            has_audio: row.try_get("has_audio")?,
+            probed_at: row.try_get("probed_at")?,
+            probe_error: row.try_get("probe_error")?,
+            log_index: row.try_get("log_index")?,
+            leaf: row.try_get("leaf")?,
+        })
+    }
+}
+
+/// A proof kind by its stored name.
+pub(crate) fn proof_kind(name: &str) -> Option<ProofKind> {
+    ProofKind::parse("kind", name).ok()
+}
+
 const COLUMNS: &str = "id, order_id, customer_id, kind, media_type, size, sha256, blob_key, \
     stored_size, poster_key, proof_key_enc, file_name_enc, uploader, captured_at, received_at, \
     duration_ms, width, height, has_audio, probed_at, probe_error, log_index, leaf";
@@ -44,7 +83,7 @@ pub async fn insert(conn: &mut AnyConnection, row: &ProofRow) -> Result<i64> {
     )
     .bind(row.order_id)
     .bind(row.customer_id)
-    .bind(&row.kind)
+    .bind(row.kind.as_str())
     .bind(&row.media_type)
     .bind(row.size)
     .bind(&row.sha256)

@@ -1,13 +1,18 @@
 //! Sessions (the one strictly necessary cookie). The
 //! technical data kept with a session (IP address, user agent, device kind)
 //! is purged by the sweeper after the configured period.
-use crate::Result;
-use sqlx::{AnyConnection, FromRow};
+use crate::{stored, stored_opt, Result};
+use chotomoni_domain::{Role, SessionKind};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow)]
+/// A session; its kind and its staff member's role are read as the
+/// domain's enums, and a value that is not one fails where it is read
+/// (never taken for a visitor's session, or for a disabled account).
+#[derive(Debug, Clone)]
 pub struct SessionRow {
     pub token_hash: String,
-    pub kind: String,
+    pub kind: SessionKind,
     pub staff_id: Option<i64>,
     pub customer_id: Option<i64>,
     pub csrf_token: String,
@@ -15,13 +20,31 @@ pub struct SessionRow {
     pub cart: String,
     pub created_at: i64,
     pub expires_at: i64,
-    /// The staff member's role, joined in, so a request needs one query.
-    pub staff_role: Option<String>,
+    /// The staff member's role, joined in, so a request needs one query;
+    /// none when the account is disabled.
+    pub staff_role: Option<Role>,
+}
+
+impl FromRow<'_, AnyRow> for SessionRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(SessionRow {
+            token_hash: row.try_get("token_hash")?,
+            kind: stored(row, "sessions", "kind", SessionKind::parse)?,
+            staff_id: row.try_get("staff_id")?,
+            customer_id: row.try_get("customer_id")?,
+            csrf_token: row.try_get("csrf_token")?,
+            lang: row.try_get("lang")?,
+            cart: row.try_get("cart")?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+            staff_role: stored_opt(row, "staff", "staff_role", Role::parse)?,
+        })
+    }
 }
 
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
-    pub kind: &'a str,
+    pub kind: SessionKind,
     pub staff_id: Option<i64>,
     pub customer_id: Option<i64>,
     pub csrf_token: &'a str,
@@ -41,7 +64,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSession<'_>) -> Result<()> 
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
     )
     .bind(s.token_hash)
-    .bind(s.kind)
+    .bind(s.kind.as_str())
     .bind(s.staff_id)
     .bind(s.customer_id)
     .bind(s.csrf_token)

@@ -1,24 +1,42 @@
 //! Share links: one proof shown to an outside party (a courier or a
 //! marketplace, for a claim) until the link expires or is revoked.
-use crate::Result;
-use sqlx::{AnyConnection, FromRow};
+use crate::{stored, Result};
+use chotomoni_domain::SharePurpose;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow)]
+/// A share link; its purpose is read as the domain's, and a value that is
+/// not one fails where it is read (never taken for a courier claim).
+#[derive(Debug, Clone)]
 pub struct ShareRow {
     pub id: i64,
     pub proof_id: i64,
     pub created_by: i64,
-    pub purpose: String,
+    pub purpose: SharePurpose,
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+}
+
+impl FromRow<'_, AnyRow> for ShareRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(ShareRow {
+            id: row.try_get("id")?,
+            proof_id: row.try_get("proof_id")?,
+            created_by: row.try_get("created_by")?,
+            purpose: stored(row, "share_links", "purpose", SharePurpose::parse)?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        })
+    }
 }
 
 pub async fn insert(
     conn: &mut AnyConnection,
     proof_id: i64,
     created_by: i64,
-    purpose: &str,
+    purpose: SharePurpose,
     at: i64,
     expires_at: i64,
 ) -> Result<i64> {
@@ -28,7 +46,7 @@ pub async fn insert(
     )
     .bind(proof_id)
     .bind(created_by)
-    .bind(purpose)
+    .bind(purpose.as_str())
     .bind(at)
     .bind(expires_at)
     .fetch_one(conn)

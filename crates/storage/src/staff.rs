@@ -1,13 +1,29 @@
-use crate::{duplicate_as, Result};
-use sqlx::{AnyConnection, FromRow};
+use crate::{duplicate_as, stored, Result};
+use chotomoni_domain::Role;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow)]
+/// A staff account; its role is read as the domain's, and a value that is
+/// not one fails where it is read.
+#[derive(Debug, Clone)]
 pub struct StaffRow {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: Role,
     pub disabled_at: Option<i64>,
+}
+
+impl FromRow<'_, AnyRow> for StaffRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(StaffRow {
+            id: row.try_get("id")?,
+            username: row.try_get("username")?,
+            password_hash: row.try_get("password_hash")?,
+            role: stored(row, "staff", "role", Role::parse)?,
+            disabled_at: row.try_get("disabled_at")?,
+        })
+    }
 }
 
 const SELECT: &str = "SELECT id, username, password_hash, role, disabled_at FROM staff";
@@ -16,7 +32,7 @@ pub async fn insert(
     conn: &mut AnyConnection,
     username: &str,
     hash: &str,
-    role: &str,
+    role: Role,
     at: i64,
 ) -> Result<i64> {
     sqlx::query_scalar(
@@ -24,7 +40,7 @@ pub async fn insert(
     )
     .bind(username)
     .bind(hash)
-    .bind(role)
+    .bind(role.as_str())
     .bind(at)
     .fetch_one(conn)
     .await

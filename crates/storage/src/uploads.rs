@@ -2,15 +2,19 @@
 //! file as sealed age chunks; this row holds how far the upload got and the
 //! partial last chunk (sealed), updated together so a crash between the file
 //! write and this update only leaves extra bytes the next request cuts off.
-use crate::Result;
-use sqlx::{AnyConnection, FromRow};
+use crate::{stored, Result};
+use chotomoni_domain::ProofKind;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
-#[derive(Debug, Clone, FromRow)]
+/// An upload in progress; its kind is read as the domain's, and a value
+/// that is not one fails where it is read.
+#[derive(Debug, Clone)]
 pub struct UploadRow {
     pub id: String,
     pub order_id: i64,
     pub customer_id: i64,
-    pub kind: String,
+    pub kind: ProofKind,
     pub uploader: String,
     pub length: i64,
     pub upload_offset: i64,
@@ -25,6 +29,29 @@ pub struct UploadRow {
     pub expires_at: i64,
 }
 
+impl FromRow<'_, AnyRow> for UploadRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(UploadRow {
+            id: row.try_get("id")?,
+            order_id: row.try_get("order_id")?,
+            customer_id: row.try_get("customer_id")?,
+            kind: stored(row, "uploads", "kind", crate::proofs::proof_kind)?,
+            uploader: row.try_get("uploader")?,
+            length: row.try_get("length")?,
+            upload_offset: row.try_get("upload_offset")?,
+            media_type: row.try_get("media_type")?,
+            file_name_enc: row.try_get("file_name_enc")?,
+            captured_at: row.try_get("captured_at")?,
+            header: row.try_get("header")?,
+            proof_key_enc: row.try_get("proof_key_enc")?,
+            payload_key_enc: row.try_get("payload_key_enc")?,
+            tail_enc: row.try_get("tail_enc")?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+        })
+    }
+}
+
 const COLUMNS: &str = "id, order_id, customer_id, kind, uploader, length, upload_offset, \
     media_type, file_name_enc, captured_at, header, proof_key_enc, payload_key_enc, tail_enc, \
     created_at, expires_at";
@@ -37,7 +64,7 @@ pub async fn insert(conn: &mut AnyConnection, row: &UploadRow) -> Result<()> {
     .bind(&row.id)
     .bind(row.order_id)
     .bind(row.customer_id)
-    .bind(&row.kind)
+    .bind(row.kind.as_str())
     .bind(&row.uploader)
     .bind(row.length)
     .bind(row.upload_offset)

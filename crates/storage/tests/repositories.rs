@@ -1,4 +1,5 @@
 //! Every repository query, run against a fresh SQLite and a fresh PostgreSQL.
+use chotomoni_domain::{OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Role, SessionKind};
 use chotomoni_storage::orders::{Contact, ItemRow, NewOrder, OrderFilter};
 use chotomoni_storage::sessions::NewSession;
 use chotomoni_storage::{
@@ -95,15 +96,22 @@ async fn order_queries(engine: Engine) {
     let cust = customer(&db, b"idx-2").await;
     let mut c = db.conn().await.unwrap();
     let mut ids = Vec::new();
-    for (i, status) in ["placed", "packed", "placed"].iter().enumerate() {
+    for (i, status) in [
+        OrderStatus::Placed,
+        OrderStatus::Packed,
+        OrderStatus::Placed,
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let id = orders::insert(
             &mut c,
             &NewOrder {
                 customer_id: cust,
                 status,
-                payment_method: "cod",
-                payment_status: "pending",
-                source: "shop",
+                payment_method: PaymentMethod::Cod,
+                payment_status: PaymentStatus::Pending,
+                source: OrderSource::Shop,
                 total: 500,
                 created_by: None,
                 at: 10_000 + i as i64,
@@ -167,7 +175,7 @@ async fn order_queries(engine: Engine) {
     let placed = orders::list(
         &mut c,
         &OrderFilter {
-            status: Some("placed".into()),
+            status: Some(OrderStatus::Placed),
             limit: 10,
             ..Default::default()
         },
@@ -244,19 +252,34 @@ async fn order_queries(engine: Engine) {
         .unwrap()
         .is_empty());
 
-    assert!(
-        orders::compare_and_set_status(&mut c, ids[0], "placed", "confirmed", 20_000)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !orders::compare_and_set_status(&mut c, ids[0], "placed", "cancelled", 20_001)
-            .await
-            .unwrap()
-    );
-    orders::insert_event(&mut c, ids[0], Some("placed"), "confirmed", None, 20_000)
-        .await
-        .unwrap();
+    assert!(orders::compare_and_set_status(
+        &mut c,
+        ids[0],
+        OrderStatus::Placed,
+        OrderStatus::Confirmed,
+        20_000
+    )
+    .await
+    .unwrap());
+    assert!(!orders::compare_and_set_status(
+        &mut c,
+        ids[0],
+        OrderStatus::Placed,
+        OrderStatus::Cancelled,
+        20_001
+    )
+    .await
+    .unwrap());
+    orders::insert_event(
+        &mut c,
+        ids[0],
+        Some(OrderStatus::Placed),
+        OrderStatus::Confirmed,
+        None,
+        20_000,
+    )
+    .await
+    .unwrap();
     let full = orders::get_full(&mut c, db.engine, ids[0], Contact::Load)
         .await
         .unwrap()
@@ -277,11 +300,11 @@ async fn order_queries(engine: Engine) {
     assert_eq!(
         history
             .iter()
-            .map(|e| (e.from_status.as_deref(), e.to_status.as_str(), e.at))
+            .map(|e| (e.from_status, e.to_status, e.at))
             .collect::<Vec<_>>(),
         vec![
-            (None, "placed", 10_000),
-            (Some("placed"), "confirmed", 20_000)
+            (None, OrderStatus::Placed, 10_000),
+            (Some(OrderStatus::Placed), OrderStatus::Confirmed, 20_000)
         ]
     );
 
@@ -317,16 +340,20 @@ async fn order_queries(engine: Engine) {
     without.order.name_enc = with.order.name_enc.clone();
     without.order.phone_enc = with.order.phone_enc.clone();
     assert_eq!(format!("{without:?}"), format!("{with:?}"));
-    assert!(
-        orders::compare_and_set_status(&mut c, ids[0], "confirmed", "cancelled", 30_000)
-            .await
-            .unwrap()
-    );
+    assert!(orders::compare_and_set_status(
+        &mut c,
+        ids[0],
+        OrderStatus::Confirmed,
+        OrderStatus::Cancelled,
+        30_000
+    )
+    .await
+    .unwrap());
     let after = orders::load_full(&db, ids[0], Contact::Load)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(after.order.status, "cancelled");
+    assert_eq!(after.order.status, OrderStatus::Cancelled);
 }
 both_engines!(order_queries_work, super::order_queries);
 
@@ -341,10 +368,10 @@ async fn postgres_reader_replaces_dead_connections() {
     let mut c = db.conn().await.unwrap();
     let order = NewOrder {
         customer_id: cust,
-        status: "placed",
-        payment_method: "cod",
-        payment_status: "pending",
-        source: "shop",
+        status: OrderStatus::Placed,
+        payment_method: PaymentMethod::Cod,
+        payment_status: PaymentStatus::Pending,
+        source: OrderSource::Shop,
         total: 100,
         created_by: None,
         at: 1_000,
@@ -384,11 +411,11 @@ async fn postgres_reader_replaces_dead_connections() {
 async fn staff_session_audit_queries(engine: Engine) {
     let (_t, db) = open(engine).await;
     let mut c = db.conn().await.unwrap();
-    let id = staff::insert(&mut c, "rina", "h", "packer", 1)
+    let id = staff::insert(&mut c, "rina", "h", Role::Packer, 1)
         .await
         .unwrap();
     assert!(matches!(
-        staff::insert(&mut c, "rina", "h", "admin", 1).await,
+        staff::insert(&mut c, "rina", "h", Role::Admin, 1).await,
         Err(StorageError::Duplicate(_))
     ));
     assert_eq!(
@@ -409,7 +436,7 @@ async fn staff_session_audit_queries(engine: Engine) {
         &mut c,
         &NewSession {
             token_hash: "t1",
-            kind: "staff",
+            kind: SessionKind::Staff,
             staff_id: Some(id),
             customer_id: None,
             csrf_token: "x",
@@ -425,7 +452,7 @@ async fn staff_session_audit_queries(engine: Engine) {
     .await
     .unwrap();
     let s = sessions::get(&mut c, "t1", 200).await.unwrap().unwrap();
-    assert_eq!(s.staff_role.as_deref(), Some("packer"));
+    assert_eq!(s.staff_role, Some(Role::Packer));
     assert!(
         sessions::get(&mut c, "t1", 10_000).await.unwrap().is_none(),
         "expired"
@@ -439,7 +466,7 @@ async fn staff_session_audit_queries(engine: Engine) {
     sessions::delete(&mut c, "t1").await.unwrap();
 
     let attempt = |at| attempts::NewAttempt {
-        kind: "sign_in",
+        kind: attempts::LimitKind::SignIn,
         key_hash: "k",
         address_hash: Some("ip"),
         at,
@@ -450,7 +477,7 @@ async fn staff_session_audit_queries(engine: Engine) {
     let third = attempts::insert(&mut c, &attempt(3_000)).await.unwrap();
     let pair = attempts::Scope::Pair("k", "ip");
     assert_eq!(
-        attempts::failures(&mut c, "sign_in", pair, 0, third)
+        attempts::failures(&mut c, attempts::LimitKind::SignIn, pair, 0, third)
             .await
             .unwrap(),
         (2, Some(1_000)),
@@ -463,17 +490,23 @@ async fn staff_session_audit_queries(engine: Engine) {
         pair,
     ] {
         assert_eq!(
-            attempts::failures(&mut c, "sign_in", scope, 500, 0)
+            attempts::failures(&mut c, attempts::LimitKind::SignIn, scope, 500, 0)
                 .await
                 .unwrap(),
             (1, Some(1_000))
         );
     }
     assert_eq!(
-        attempts::failures(&mut c, "track", attempts::Scope::Key("k"), 0, 0)
-            .await
-            .unwrap()
-            .0,
+        attempts::failures(
+            &mut c,
+            attempts::LimitKind::Track,
+            attempts::Scope::Key("k"),
+            0,
+            0,
+        )
+        .await
+        .unwrap()
+        .0,
         0,
         "kinds are counted apart"
     );
@@ -482,7 +515,7 @@ async fn staff_session_audit_queries(engine: Engine) {
         &mut c,
         5,
         "staff:1",
-        "order.view",
+        chotomoni_domain::AuditAction::OrderView,
         "order:CM-000001",
         "fields=name",
     )
@@ -533,9 +566,9 @@ async fn consent_queries(engine: Engine) {
     let cust = customer(&db, b"idx-3").await;
     let mut c = db.conn().await.unwrap();
     let row = consents::ConsentRow {
-        purpose: "marketing_sms".into(),
+        purpose: chotomoni_domain::ConsentPurpose::MarketingSms,
         granted: 1,
-        channel: "checkout".into(),
+        channel: chotomoni_domain::consent::ConsentChannel::Checkout,
         policy_version: 1,
         wording: "Send me offers".into(),
         at: 5,
@@ -591,9 +624,9 @@ async fn corrupt_request_status(engine: Engine) {
         &mut c,
         &NewRequest {
             customer_id: id,
-            kind: "erasure",
-            channel: "api",
-            status: "open",
+            kind: chotomoni_domain::RequestKind::Erasure,
+            channel: chotomoni_domain::RequestChannel::Api,
+            status: chotomoni_domain::RequestStatus::Open,
             verified_by: Some("signed_in"),
             received_at: 1_000,
             deadline_at: 2_000,
@@ -639,4 +672,211 @@ async fn corrupt_request_status(engine: Engine) {
 both_engines!(
     a_corrupt_request_status_fails_where_it_is_read,
     super::corrupt_request_status
+);
+
+/// An order whose stored status or payment is not one of the domain's (a
+/// newer version's value read by an older server, a hand edit) fails where
+/// it is read, on every path that reads it: the pool, the in-place SQLite
+/// reader and PostgreSQL's reader, and the list. So does a history entry.
+async fn corrupt_order_values(engine: Engine) {
+    let (_t, db) = open(engine).await;
+    let cust = customer(&db, b"idx-bad").await;
+    let mut c = db.conn().await.unwrap();
+    let id = orders::insert(
+        &mut c,
+        &NewOrder {
+            customer_id: cust,
+            status: OrderStatus::Placed,
+            payment_method: PaymentMethod::Online,
+            payment_status: PaymentStatus::Pending,
+            source: OrderSource::Phone,
+            total: 100,
+            created_by: None,
+            at: 1_000,
+            unconfirmed: false,
+            marketing_opt_in: false,
+        },
+    )
+    .await
+    .unwrap();
+    orders::insert_event(&mut c, id, None, OrderStatus::Placed, None, 1_000)
+        .await
+        .unwrap();
+    let row = orders::get(&mut c, id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            row.status,
+            row.payment_method,
+            row.payment_status,
+            row.source
+        ),
+        (
+            OrderStatus::Placed,
+            PaymentMethod::Online,
+            PaymentStatus::Pending,
+            OrderSource::Phone
+        )
+    );
+    // Through the database's reader (in place on SQLite, PostgreSQL's own).
+    let full = |db: Db| async move { orders::load_full(&db, id, Contact::Load).await };
+    assert!(full(db.clone()).await.unwrap().is_some());
+
+    for (column, value) in [("status", "shipped"), ("payment_status", "settled")] {
+        sqlx::query(&format!("UPDATE orders SET {column} = $1 WHERE id = $2"))
+            .bind(value)
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        let expect = |err: StorageError| {
+            let err = err.to_string();
+            assert!(
+                err.contains(column) && err.contains(value),
+                "{column}: {err}"
+            );
+        };
+        expect(orders::get(&mut c, id).await.unwrap_err());
+        expect(full(db.clone()).await.unwrap_err());
+        expect(
+            orders::get_full(&mut c, db.engine, id, Contact::Skip)
+                .await
+                .unwrap_err(),
+        );
+        let all = OrderFilter {
+            limit: 10,
+            ..Default::default()
+        };
+        expect(orders::list(&mut c, &all).await.unwrap_err());
+        sqlx::query(&format!("UPDATE orders SET {column} = $1 WHERE id = $2"))
+            .bind(if column == "status" {
+                "placed"
+            } else {
+                "pending"
+            })
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    }
+    assert!(full(db.clone()).await.unwrap().is_some());
+    sqlx::query("UPDATE order_events SET to_status = 'shipped' WHERE order_id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    let err = full(db.clone()).await.unwrap_err().to_string();
+    assert!(
+        err.contains("order_events.to_status") && err.contains("shipped"),
+        "{err}"
+    );
+}
+both_engines!(
+    a_corrupt_order_value_fails_where_it_is_read,
+    super::corrupt_order_values
+);
+
+/// A session whose staff member's stored role is not one fails where it
+/// is read, instead of being taken for a disabled account (or worse).
+async fn corrupt_staff_role(engine: Engine) {
+    let (_t, db) = open(engine).await;
+    let mut c = db.conn().await.unwrap();
+    let id = staff::insert(&mut c, "mita", "h", Role::Support, 1)
+        .await
+        .unwrap();
+    sessions::insert(
+        &mut c,
+        &NewSession {
+            token_hash: "t-bad",
+            kind: SessionKind::Staff,
+            staff_id: Some(id),
+            customer_id: None,
+            csrf_token: "x",
+            lang: "en",
+            cart: "[]",
+            ip_address: None,
+            user_agent: None,
+            device_kind: None,
+            at: 100,
+            expires_at: 10_000,
+        },
+    )
+    .await
+    .unwrap();
+    let unchecked = match engine {
+        Engine::Sqlite => "PRAGMA ignore_check_constraints = ON",
+        Engine::Postgres => "ALTER TABLE staff DROP CONSTRAINT staff_role_check",
+    };
+    sqlx::query(unchecked).execute(&mut *c).await.unwrap();
+    sqlx::query("UPDATE staff SET role = 'owner' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    for err in [
+        sessions::get(&mut c, "t-bad", 200)
+            .await
+            .unwrap_err()
+            .to_string(),
+        staff::get(&mut c, id).await.unwrap_err().to_string(),
+    ] {
+        assert!(err.contains("role") && err.contains("owner"), "{err}");
+    }
+}
+both_engines!(
+    a_corrupt_staff_role_fails_where_it_is_read,
+    super::corrupt_staff_role
+);
+
+/// A legal hold whose stored reason is not one fails where it is read,
+/// instead of being shown (and told to the customer) as some other reason.
+async fn corrupt_hold_reason(engine: Engine) {
+    use chotomoni_domain::HoldReason;
+    use chotomoni_storage::erasure;
+    let (_t, db) = open(engine).await;
+    let cust = customer(&db, b"idx-hold").await;
+    let mut c = db.conn().await.unwrap();
+    let order = orders::insert(
+        &mut c,
+        &NewOrder {
+            customer_id: cust,
+            status: OrderStatus::Delivered,
+            payment_method: PaymentMethod::Cod,
+            payment_status: PaymentStatus::Paid,
+            source: OrderSource::Shop,
+            total: 100,
+            created_by: None,
+            at: 1_000,
+            unconfirmed: false,
+            marketing_opt_in: false,
+        },
+    )
+    .await
+    .unwrap();
+    let hold = erasure::place_hold(&mut c, order, HoldReason::Legal, "court", None, 1_000, None)
+        .await
+        .unwrap();
+    let held = erasure::holds_of_order(&mut c, order).await.unwrap();
+    assert_eq!(held[0].reason, HoldReason::Legal);
+    let unchecked = match engine {
+        Engine::Sqlite => "PRAGMA ignore_check_constraints = ON",
+        Engine::Postgres => "ALTER TABLE legal_holds DROP CONSTRAINT legal_holds_reason_check",
+    };
+    sqlx::query(unchecked).execute(&mut *c).await.unwrap();
+    sqlx::query("UPDATE legal_holds SET reason = 'tax' WHERE id = $1")
+        .bind(hold)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    let err = erasure::holds_of_order(&mut c, order)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("legal_holds.reason") && err.contains("tax"),
+        "{err}"
+    );
+}
+both_engines!(
+    a_corrupt_hold_reason_fails_where_it_is_read,
+    super::corrupt_hold_reason
 );

@@ -638,8 +638,10 @@ const fn np(table: &'static str, column: &'static str, why: &'static str) -> Not
 }
 
 mod files;
+pub mod sealed;
 mod tables;
 pub use files::{file_store, FileStore, FILE_STORES};
+pub use sealed::{SealContext, Sealed};
 pub use tables::{erasure_steps, table, ErasureStep, Owner, Rows, Table, TABLES};
 
 /// What the privacy page states of a field or a file store: what it is,

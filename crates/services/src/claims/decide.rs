@@ -9,8 +9,10 @@ use crate::error::{Result, ServiceError};
 use crate::orders::local_time;
 use crate::vault::{open_delivery, open_text};
 use crate::{Actor, Services};
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::claim::CheckedDecision;
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{CustomerId, Decision, FieldError, JobKind, OrderStatus, PaymentStatus};
 use chotomoni_storage::claims::{self as rows, ClaimRow, Decided};
 use chotomoni_storage::orders::{self as orders_repo, FullOrder, ItemRow, NewOrder};
@@ -53,7 +55,14 @@ impl Services {
                 row.status
             )));
         }
-        audit::change(&mut tx, actor, "claim.review", &format!("claim:{id}"), "").await?;
+        audit::change(
+            &mut tx,
+            actor,
+            AuditAction::ClaimReview,
+            &format!("claim:{id}"),
+            "",
+        )
+        .await?;
         let row = rows::get(&mut tx, id)
             .await?
             .ok_or(ServiceError::NotFound("claim"))?;
@@ -125,7 +134,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "claim.decide",
+            AuditAction::ClaimDecide,
             &format!("claim:{id}"),
             &detail,
         )
@@ -169,7 +178,7 @@ impl Services {
             .ok_or_else(|| ServiceError::Conflict("the order has no address to send to".into()))?;
         let instructions = open_text(
             &key,
-            "orders.instructions",
+            sealed::ORDER_INSTRUCTIONS,
             o.id,
             o.instructions_enc.as_deref(),
         )?;
@@ -178,11 +187,11 @@ impl Services {
             tx,
             &NewOrder {
                 customer_id: o.customer_id,
-                status: OrderStatus::Confirmed.as_str(),
-                payment_method: &o.payment_method,
+                status: OrderStatus::Confirmed,
+                payment_method: o.payment_method,
                 // Nothing is collected for a replacement.
-                payment_status: PaymentStatus::Paid.as_str(),
-                source: &o.source,
+                payment_status: PaymentStatus::Paid,
+                source: o.source,
                 total: 0,
                 created_by: actor.staff_id(),
                 at,
@@ -210,19 +219,12 @@ impl Services {
             })
             .collect();
         orders_repo::insert_items(tx, &items).await?;
-        orders_repo::insert_event(
-            tx,
-            id,
-            None,
-            OrderStatus::Confirmed.as_str(),
-            actor.staff_id(),
-            at,
-        )
-        .await?;
+        orders_repo::insert_event(tx, id, None, OrderStatus::Confirmed, actor.staff_id(), at)
+            .await?;
         audit::change(
             tx,
             actor,
-            "order.create",
+            AuditAction::OrderCreate,
             &format!("order:{}", number(id)),
             &format!(
                 "customer:{} replacement_for=claim:{}",

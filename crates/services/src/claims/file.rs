@@ -2,13 +2,15 @@
 //! desk for them or for a marketplace or courier. One transaction stores
 //! the claim, its lines and sealed description, and the hold that keeps
 //! the order's proof while it is open.
-use super::{ClaimView, DESCRIPTION};
+use super::ClaimView;
 use crate::audit;
 use crate::error::{Result, ServiceError};
 use crate::{Actor, Services};
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::claim::{MAX_DESCRIPTION, MAX_REFERENCE};
 use chotomoni_domain::error::optional_text;
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{
     ClaimKind, CustomerId, FieldError, HoldReason, OrderNumber, OrderStatus, RaisedBy,
 };
@@ -199,7 +201,7 @@ impl Services {
                 "this order's customer was erased; it can take no new claim".into(),
             ));
         }
-        if OrderStatus::parse(&order.status) != Some(OrderStatus::Delivered) {
+        if order.status != OrderStatus::Delivered {
             return Err(ServiceError::Conflict(
                 "the order has not been delivered; a claim can be filed once it is".into(),
             ));
@@ -217,7 +219,7 @@ impl Services {
         let hold_id = chotomoni_storage::erasure::place_hold(
             &mut tx,
             order.id,
-            HoldReason::OpenClaim.as_str(),
+            HoldReason::OpenClaim,
             "",
             actor.staff_id(),
             now,
@@ -254,13 +256,13 @@ impl Services {
         }
         if let Some(text) = &checked.description {
             let key = self.claimant_key(&mut tx, order.customer_id).await?;
-            let sealed = crate::vault::seal_text(&key, DESCRIPTION, id, text);
+            let sealed = crate::vault::seal_text(&key, sealed::CLAIM_DESCRIPTION, id, text);
             rows::set_description(&mut tx, id, &sealed).await?;
         }
         audit::change(
             &mut tx,
             actor,
-            "claim.file",
+            AuditAction::ClaimFile,
             &format!("claim:{id}"),
             &format!(
                 "order:{number} kind={} raised_by={}",

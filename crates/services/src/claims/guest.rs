@@ -122,7 +122,7 @@ impl Services {
         audit::change(
             &mut tx,
             &actor,
-            "customer.sign_in_by_code",
+            chotomoni_domain::AuditAction::CustomerSignInByCode,
             &actor.audit_ref(),
             &format!("for=claim order={number} guest_orders_joined={joined}"),
         )

@@ -12,7 +12,9 @@ use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;
 use crate::vault::open_text;
 use crate::{Actor, Services};
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{
     ClaimKind, ClaimStatus, CustomerId, Decision, OrderId, OrderNumber, RaisedBy,
 };
@@ -24,9 +26,6 @@ use utoipa::ToSchema;
 
 pub use decide::{DecisionInput, DECISION_SUBJECT};
 pub use file::{ClaimInput, ClaimItemInput};
-
-/// Sealed column context of a claim's description.
-pub(crate) const DESCRIPTION: &str = "claims.description";
 
 /// One claimed line of the order.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -118,7 +117,12 @@ impl Services {
         let row = self.claim_for(&mut conn, actor, id).await?;
         if actor.staff_id().is_some() {
             self.audit
-                .view(actor, "claim.view", format!("claim:{id}"), String::new())
+                .view(
+                    actor,
+                    AuditAction::ClaimView,
+                    format!("claim:{id}"),
+                    String::new(),
+                )
                 .await;
         }
         self.claim_view(&mut conn, row, self.now_ms()).await
@@ -197,7 +201,7 @@ impl Services {
         let description = match &c.description_enc {
             Some(sealed) => {
                 let key = self.claimant_key(conn, c.customer_id).await?;
-                open_text(&key, DESCRIPTION, c.id, Some(sealed))?
+                open_text(&key, sealed::CLAIM_DESCRIPTION, c.id, Some(sealed))?
             }
             None => None,
         };

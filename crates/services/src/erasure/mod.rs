@@ -8,8 +8,9 @@
 //! their sealed data is unreadable at once (crypto-shredding).
 use crate::error::{Result, ServiceError};
 use crate::outboxes::SentTo;
-use crate::proofs::finish::proof_ctx;
 use crate::requests::ForRequest;
+use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::AuditAction;
 use cleanup::Leftovers;
 
 mod cleanup;
@@ -181,7 +182,7 @@ impl Services {
             for p in &held {
                 let resealed = match (&p.proof_key_enc, &old, &new) {
                     (Some(sealed), Some(old), Some(new)) => {
-                        let context = proof_ctx("proof_key", &p.blob_key);
+                        let context = sealed::PROOF_KEY.at(&p.blob_key);
                         let secret = old
                             .open_string(&context, sealed)
                             .map_err(|_| ServiceError::Sealed)?;
@@ -213,7 +214,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "customer.erase",
+            AuditAction::CustomerErase,
             &format!("customer:{customer_id}"),
             &format!(
                 "orders_pseudonymised={orders} proofs_deleted={} proofs_held={}",
@@ -259,14 +260,15 @@ impl Services {
         let Ok(key) = self.vault.customer_key(c.id, c.wrapped_key.as_deref()) else {
             return SentTo::default();
         };
-        let open = |column: &str, sealed: Option<&[u8]>| {
-            crate::vault::open_text(&key, column, c.id, sealed)
+        let open = |column: sealed::Sealed, value: Option<&[u8]>| {
+            crate::vault::open_text(&key, column, c.id, value)
                 .ok()
                 .flatten()
         };
         SentTo {
-            phone: open("customers.phone", c.phone_enc.as_deref()),
-            email: open("customers.email", c.email_enc.as_deref()).map(|e| e.trim().to_lowercase()),
+            phone: open(sealed::CUSTOMER_PHONE, c.phone_enc.as_deref()),
+            email: open(sealed::CUSTOMER_EMAIL, c.email_enc.as_deref())
+                .map(|e| e.trim().to_lowercase()),
         }
     }
 
@@ -280,7 +282,8 @@ impl Services {
             return Ok(0);
         }
         let mut tx = self.db.begin().await?;
-        crate::proofs::retention::forget_proofs(&mut tx, &ended, "proof.erase_after_hold").await?;
+        crate::proofs::retention::forget_proofs(&mut tx, &ended, AuditAction::ProofEraseAfterHold)
+            .await?;
         tx.commit().await?;
         for p in &ended {
             self.delete_proof_media(p).await;
@@ -318,7 +321,7 @@ impl Services {
         let id = rows::place_hold(
             &mut tx,
             order_id,
-            reason.as_str(),
+            reason,
             &note,
             actor.staff_id(),
             now,
@@ -328,7 +331,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "hold.place",
+            AuditAction::HoldPlace,
             &format!("order:{order}"),
             reason.as_str(),
         )
@@ -357,7 +360,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "hold.release",
+            AuditAction::HoldRelease,
             &format!("hold:{}", hold.id),
             "",
         )
@@ -385,7 +388,7 @@ fn describe_holds(holds: &[rows::HoldRow], held: &[rows::ErasedProof]) -> Vec<He
             .unwrap_or(h);
         out.push(HeldProofs {
             order: number(h.order_id),
-            reason: longest.reason.clone(),
+            reason: longest.reason.as_str().to_owned(),
             note: longest.note.clone(),
             until: longest.until_at,
             proofs: count,

@@ -12,6 +12,7 @@ pub mod worker;
 use crate::error::{Result, ServiceError};
 use crate::{Actor, Services};
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{JobKind, JobState};
 use chotomoni_storage::jobs::{self as rows, JobRow, NewJob};
 use chotomoni_storage::Conn;
@@ -233,7 +234,7 @@ impl Services {
         crate::audit::change(
             &mut tx,
             actor,
-            "job.retry",
+            AuditAction::JobRetry,
             &format!("job:{id}"),
             row.kind.as_str(),
         )

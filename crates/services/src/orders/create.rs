@@ -2,6 +2,7 @@
 use super::*;
 use crate::consents::ConsentChannel;
 use crate::customers::find_or_create;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{ConsentPurpose, OrderSource, PaymentStatus};
 use chotomoni_storage::orders::{ItemRow, NewOrder as NewOrderRow};
 
@@ -63,10 +64,10 @@ impl Services {
             &mut tx,
             &NewOrderRow {
                 customer_id,
-                status: OrderStatus::Placed.as_str(),
-                payment_method: v.payment_method.as_str(),
-                payment_status: PaymentStatus::Pending.as_str(),
-                source: source.as_str(),
+                status: OrderStatus::Placed,
+                payment_method: v.payment_method,
+                payment_status: PaymentStatus::Pending,
+                source,
                 total,
                 created_by: actor.staff_id(),
                 at,
@@ -94,15 +95,7 @@ impl Services {
             })
             .collect();
         repo::insert_items(&mut tx, &rows).await?;
-        repo::insert_event(
-            &mut tx,
-            id,
-            None,
-            OrderStatus::Placed.as_str(),
-            actor.staff_id(),
-            at,
-        )
-        .await?;
+        repo::insert_event(&mut tx, id, None, OrderStatus::Placed, actor.staff_id(), at).await?;
         if v.marketing_opt_in && !guest {
             let channel = if source == OrderSource::Shop {
                 ConsentChannel::Checkout
@@ -129,7 +122,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "order.create",
+            AuditAction::OrderCreate,
             &format!("order:{number}"),
             &detail,
         )

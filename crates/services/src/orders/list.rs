@@ -1,10 +1,11 @@
 //! The order list: filters, paging and the summaries staff and customers see.
-use super::{millis_to_rfc3339, parse_stored, Visibility};
+use super::{millis_to_rfc3339, Visibility};
 use crate::customers::open_contact;
 use crate::error::{Result, ServiceError};
 use crate::vault::open_delivery;
 use crate::{Actor, Services};
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{
     CustomerId, FieldError, OrderId, OrderNumber, OrderStatus, PaymentMethod, Phone,
 };
@@ -45,7 +46,7 @@ impl Services {
             self.audit
                 .view(
                     actor,
-                    "order.list",
+                    AuditAction::OrderList,
                     "orders".into(),
                     format!("fields=name,phone,district count={}", page.orders.len()),
                 )
@@ -115,8 +116,8 @@ impl Services {
         };
         Ok(OrderSummary {
             number: OrderNumber::from_id(OrderId(row.id)).to_string(),
-            status: parse_stored(&row.status, OrderStatus::parse)?,
-            payment_method: parse_stored(&row.payment_method, PaymentMethod::parse)?,
+            status: row.status,
+            payment_method: row.payment_method,
             total: row.total,
             created_at: millis_to_rfc3339(row.created_at),
             created_at_ms: row.created_at,
@@ -165,9 +166,7 @@ impl OrderQuery {
             None => None,
             Some(s) => Some(
                 OrderStatus::parse(s)
-                    .ok_or_else(|| FieldError::new("status", "is not an order status"))?
-                    .as_str()
-                    .to_owned(),
+                    .ok_or_else(|| FieldError::new("status", "is not an order status"))?,
             ),
         };
         let limit = self.limit.unwrap_or(50);

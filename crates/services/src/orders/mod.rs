@@ -5,7 +5,9 @@ use crate::error::{Result, ServiceError};
 use crate::vault::{open_delivery, open_text, Delivery};
 use crate::{audit, Actor, Services};
 use chotomoni_domain::catalog::bangla_digits;
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{
     CustomerId, FieldError, ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus,
     PaymentMethod, PaymentStatus, Phone,
@@ -137,10 +139,6 @@ pub fn local_time(ms: i64, bangla: bool) -> String {
     }
 }
 
-fn parse_stored<T>(value: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
-    parse(value).ok_or_else(|| ServiceError::Internal(format!("unknown stored value {value:?}")))
-}
-
 impl Services {
     /// An order with its lines and history, in one query.
     async fn load(&self, id: i64, contact: Contact) -> Result<FullOrder> {
@@ -163,7 +161,7 @@ impl Services {
             self.audit
                 .view(
                     actor,
-                    "order.view",
+                    AuditAction::OrderView,
                     format!("order:{number}"),
                     format!("fields={fields}"),
                 )
@@ -208,30 +206,22 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound("order"))?;
         let vis = visibility(actor, row.account_owner())?;
-        let from = parse_stored(&row.status, OrderStatus::parse)?;
+        let from = row.status;
         if !may_set(actor, from, to) {
             return Err(ServiceError::Forbidden);
         }
         from.transition(to).map_err(ServiceError::Conflict)?;
         let at = self.now_ms();
-        if !repo::compare_and_set_status(&mut tx, id, from.as_str(), to.as_str(), at).await? {
+        if !repo::compare_and_set_status(&mut tx, id, from, to, at).await? {
             return Err(ServiceError::Conflict(
                 "the order changed meanwhile; reload and try again".into(),
             ));
         }
-        repo::insert_event(
-            &mut tx,
-            id,
-            Some(from.as_str()),
-            to.as_str(),
-            actor.staff_id(),
-            at,
-        )
-        .await?;
+        repo::insert_event(&mut tx, id, Some(from), to, actor.staff_id(), at).await?;
         audit::change(
             &mut tx,
             actor,
-            "order.status",
+            AuditAction::OrderStatus,
             &format!("order:{number}"),
             &format!("{from}->{to}"),
         )
@@ -259,7 +249,7 @@ impl Services {
                 open_delivery(k, row.id, row.address_enc.as_deref())?,
                 open_text(
                     k,
-                    "orders.instructions",
+                    sealed::ORDER_INSTRUCTIONS,
                     row.id,
                     row.instructions_enc.as_deref(),
                 )?,
@@ -276,13 +266,13 @@ impl Services {
             ),
             None => (None, None, None),
         };
-        let status = parse_stored(&row.status, OrderStatus::parse)?;
+        let status = row.status;
         Ok(OrderView {
             number: OrderNumber::from_id(OrderId(row.id)).to_string(),
             status,
-            payment_method: parse_stored(&row.payment_method, PaymentMethod::parse)?,
-            payment_status: parse_stored(&row.payment_status, PaymentStatus::parse)?,
-            source: parse_stored(&row.source, OrderSource::parse)?,
+            payment_method: row.payment_method,
+            payment_status: row.payment_status,
+            source: row.source,
             total: row.total,
             created_at: millis_to_rfc3339(row.created_at),
             items: items
@@ -306,8 +296,8 @@ impl Services {
             history: events
                 .into_iter()
                 .map(|e| EventView {
-                    from: e.from_status,
-                    to: e.to_status,
+                    from: e.from_status.map(|s| s.as_str().to_owned()),
+                    to: e.to_status.as_str().to_owned(),
                     at: millis_to_rfc3339(e.at),
                     by: e.staff_id.map(|s| format!("staff:{s}")),
                 })

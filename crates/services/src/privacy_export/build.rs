@@ -5,13 +5,14 @@
 //! blob store. Progress is written to the `exports` row as it goes.
 use super::archive::{self, add_bytes, extension, ExportZip, SealedWriter};
 use super::collect::{Collected, ExportData};
-use super::{file_key_ctx, html};
+use super::html;
 use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
-use crate::proofs::finish::proof_ctx;
 use crate::proofs::read::{plaintext, read_all, TO_END};
 use crate::{audit, Actor, Services};
 use chotomoni_crypto::proof_stream::ProofKey;
+use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::AuditAction;
 use chotomoni_storage::exports as repo;
 use chotomoni_storage::proofs::ProofRow;
 use futures::StreamExt;
@@ -82,7 +83,7 @@ impl Services {
                 audit::change(
                     &mut tx,
                     &Actor::System,
-                    "export.failed",
+                    AuditAction::ExportFailed,
                     &target,
                     &format!("export={id}"),
                 )
@@ -118,7 +119,7 @@ impl Services {
         let mut jobs = Vec::with_capacity(proof_rows.len());
         for row in proof_rows {
             let key = row.proof_key_enc.as_deref().and_then(|sealed| {
-                crate::proofs::open_proof_key(&ckey, &proof_ctx("proof_key", &row.blob_key), sealed)
+                crate::proofs::open_proof_key(&ckey, &sealed::PROOF_KEY.at(&row.blob_key), sealed)
                     .ok()
             });
             let receipt = match self.receipt_of(&row).await {
@@ -134,7 +135,10 @@ impl Services {
         }
         let blob_key = format!("exports/{}/{id}.age", customer.id);
         let file_key = ProofKey::generate();
-        let sealed_key = ckey.seal_str(&file_key_ctx(&blob_key), &file_key.to_secret());
+        let sealed_key = ckey.seal_str(
+            &sealed::EXPORT_FILE_KEY.at(&blob_key),
+            &file_key.to_secret(),
+        );
         let staging = self.export_staging_path(id);
         let services = self.clone();
         let handle = Handle::current();
@@ -177,7 +181,7 @@ impl Services {
         audit::change(
             &mut tx,
             &Actor::System,
-            "export.ready",
+            AuditAction::ExportReady,
             &format!("customer:{}", customer.id),
             &format!("export={id} bytes={size}"),
         )

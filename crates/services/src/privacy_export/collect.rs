@@ -5,10 +5,10 @@
 use super::sections::{field_label, section_docs, withheld, Labelled, SectionDoc, Withheld};
 use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;
-use crate::proofs::finish::proof_ctx;
 use crate::vault::{open_delivery, open_text, Delivery};
 use crate::Services;
 use chotomoni_crypto::SealKey;
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::catalog::{Lang, Recipient};
 use chotomoni_domain::{OrderId, OrderNumber};
 use chotomoni_storage::customers::CustomerRow;
@@ -312,8 +312,8 @@ impl Services {
         let mut events: HashMap<i64, Vec<Event>> = HashMap::new();
         for e in repo::order_events(conn, id).await? {
             events.entry(e.order_id).or_default().push(Event {
-                from: e.from_status,
-                to: e.to_status,
+                from: e.from_status.map(|s| s.as_str().to_owned()),
+                to: e.to_status.as_str().to_owned(),
                 at: when(e.at),
                 by: e.staff_id.map(|s| format!("staff:{s}")),
             });
@@ -335,16 +335,16 @@ impl Services {
             orders.push(Order {
                 created_at: when(o.created_at),
                 updated_at: when(o.updated_at),
-                status: o.status,
-                source: o.source,
-                payment_method: o.payment_method,
-                payment_status: o.payment_status,
+                status: o.status.as_str().to_owned(),
+                source: o.source.as_str().to_owned(),
+                payment_method: o.payment_method.as_str().to_owned(),
+                payment_status: o.payment_status.as_str().to_owned(),
                 total: o.total,
                 items: items.remove(&o.id).unwrap_or_default(),
                 address: delivery,
                 delivery_instructions: open_text(
                     ckey,
-                    "orders.instructions",
+                    sealed::ORDER_INSTRUCTIONS,
                     o.id,
                     o.instructions_enc.as_deref(),
                 )?,
@@ -370,7 +370,7 @@ impl Services {
                 .await?
                 .into_iter()
                 .map(|s| Session {
-                    kind: s.kind,
+                    kind: s.kind.as_str().to_owned(),
                     started_at: when(s.created_at),
                     last_seen_at: when(s.last_seen_at),
                     expires_at: when(s.expires_at),
@@ -399,9 +399,9 @@ impl Services {
             .await?
             .into_iter()
             .map(|c| Consent {
-                purpose: c.purpose,
+                purpose: c.purpose.as_str().to_owned(),
                 granted: c.granted != 0,
-                channel: c.channel,
+                channel: c.channel.as_str().to_owned(),
                 policy_version: c.policy_version,
                 wording: c.wording,
                 at: when(c.at),
@@ -447,7 +447,7 @@ impl Services {
         for p in &proof_rows {
             let file_name = match p.file_name_enc.as_deref() {
                 Some(sealed) => Some(
-                    ckey.open_string(&proof_ctx("file_name", &p.blob_key), sealed)
+                    ckey.open_string(&sealed::PROOF_FILE_NAME.at(&p.blob_key), sealed)
                         .map_err(|_| ServiceError::Sealed)?,
                 ),
                 None => None,
@@ -455,7 +455,7 @@ impl Services {
             proofs.push(Proof {
                 id: p.id,
                 order: number(p.order_id),
-                kind: p.kind.clone(),
+                kind: p.kind.as_str().to_owned(),
                 media_type: p.media_type.clone(),
                 size: p.size,
                 sha256: p.sha256.clone(),
@@ -482,13 +482,13 @@ impl Services {
                     .file_name_enc
                     .as_deref()
                     .map(|s| {
-                        ckey.open_string(&crate::proofs::upload::ctx("file_name", &u.id), s)
+                        ckey.open_string(&sealed::UPLOAD_FILE_NAME.at(&u.id), s)
                             .map_err(|_| ServiceError::Sealed)
                     })
                     .transpose()?;
                 Ok(Upload {
                     order: number(u.order_id),
-                    kind: u.kind,
+                    kind: u.kind.as_str().to_owned(),
                     media_type: u.media_type,
                     file_name,
                     captured_at: u.captured_at.map(when),

@@ -24,7 +24,9 @@ use crate::proofs::read::{plaintext, PlainStream};
 use crate::{audit, Actor, Services};
 use base64::Engine;
 use chotomoni_crypto::proof_stream::ProofKey;
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{CustomerId, JobKind, StoredExportStatus as Stored};
 use chotomoni_storage::customers;
 use chotomoni_storage::exports::{self as repo, ExportRow};
@@ -132,12 +134,6 @@ pub(crate) fn state_of(row: &ExportRow, now: i64) -> ExportState {
     }
 }
 
-/// The blob key an export's file key is sealed to (a sealed key moved to
-/// another export will not open).
-pub(crate) fn file_key_ctx(blob_key: &str) -> String {
-    format!("exports.file_key:{blob_key}")
-}
-
 fn status_of(row: &ExportRow, download: Option<DownloadLink>, now: i64) -> ExportStatus {
     let state = state_of(row, now);
     ExportStatus {
@@ -224,7 +220,7 @@ impl Services {
         audit::change(
             tx,
             actor,
-            "export.start",
+            AuditAction::ExportStart,
             &format!("customer:{customer_id}"),
             &format!(
                 "export={id} request={}",
@@ -359,7 +355,7 @@ impl Services {
             .await
             .map_err(|_| not_found())?;
         let secret = zeroize::Zeroizing::new(
-            ckey.open_string(&file_key_ctx(blob_key), sealed)
+            ckey.open_string(&sealed::EXPORT_FILE_KEY.at(blob_key), sealed)
                 .map_err(|_| ServiceError::Sealed)?,
         );
         let key = ProofKey::parse(&secret).map_err(|_| ServiceError::Sealed)?;
@@ -380,7 +376,7 @@ impl Services {
             &mut conn,
             self.now_ms(),
             &by,
-            "export.download",
+            AuditAction::ExportDownload,
             &format!("customer:{}", row.customer_id),
             &format!("export={} via={via}", row.id),
         )
@@ -416,7 +412,7 @@ impl Services {
             audit::change(
                 &mut conn,
                 &Actor::System,
-                "export.expire",
+                AuditAction::ExportExpire,
                 &format!("customer:{}", row.customer_id),
                 &format!("export={}", row.id),
             )
@@ -462,7 +458,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "export.link",
+            AuditAction::ExportLink,
             &format!("customer:{}", row.customer_id),
             &format!(
                 "export={} {}",

@@ -58,7 +58,7 @@ impl Services {
             crate::audit::change(
                 &mut tx,
                 &Actor::System,
-                "proof.duration_corrected",
+                chotomoni_domain::AuditAction::ProofDurationCorrected,
                 &format!("proof:{}", id.0),
                 &format!("{was} -> {measured} ms"),
             )

@@ -2,13 +2,14 @@
 //! and device metadata first (the policy does not collect location), the
 //! file moves into the blob store, and the proof row, its log leaf and the
 //! new signed tree head are written in one transaction.
-use super::upload::ctx;
 use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::jobs::Job;
 use crate::orders::millis_to_rfc3339;
 use crate::Services;
 use chotomoni_crypto::proof_stream::ProofKey;
+use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{JobKind, OrderId, OrderNumber, ProofId};
 use chotomoni_media::{strip_location, MediaType};
 use chotomoni_storage::proofs::{self, ProofRow};
@@ -21,10 +22,6 @@ use std::io::Read;
 struct Stored {
     size: u64,
     sha256: [u8; 32],
-}
-
-pub(crate) fn proof_ctx(column: &str, blob_key: &str) -> String {
-    format!("proofs.{column}:{blob_key}")
 }
 
 impl Services {
@@ -122,7 +119,7 @@ impl Services {
             size: stored.size,
             media_type: media.mime().into(),
             order: number.to_string(),
-            kind: row.kind.clone(),
+            kind: row.kind.as_str().to_owned(),
             captured_at: row.captured_at.map(millis_to_rfc3339),
             received_at: millis_to_rfc3339(received_at),
             uploader: row.uploader.clone(),
@@ -134,13 +131,16 @@ impl Services {
             .context("storing a proof")?;
         let mut tx = self.db.begin().await?;
         let ckey = self.customer_key_of(&mut tx, row.customer_id).await?;
-        let proof_key =
-            super::open_proof_key(&ckey, &ctx("proof_key", &row.id), &row.proof_key_enc)?;
+        let proof_key = super::open_proof_key(
+            &ckey,
+            &sealed::UPLOAD_PROOF_KEY.at(&row.id),
+            &row.proof_key_enc,
+        )?;
         let file_name = row
             .file_name_enc
             .as_deref()
             .map(|s| {
-                ckey.open_string(&ctx("file_name", &row.id), s)
+                ckey.open_string(&sealed::UPLOAD_FILE_NAME.at(&row.id), s)
                     .map_err(|_| ServiceError::Sealed)
             })
             .transpose()?;
@@ -151,7 +151,7 @@ impl Services {
                 id: 0,
                 order_id: row.order_id,
                 customer_id: row.customer_id,
-                kind: row.kind.clone(),
+                kind: row.kind,
                 media_type: leaf.media_type.clone(),
                 size: stored.size as i64,
                 sha256: leaf.sha256.clone(),
@@ -159,10 +159,10 @@ impl Services {
                 stored_size: blob_size as i64,
                 poster_key: None,
                 proof_key_enc: Some(
-                    ckey.seal_str(&proof_ctx("proof_key", blob_key), &proof_key.to_secret()),
+                    ckey.seal_str(&sealed::PROOF_KEY.at(blob_key), &proof_key.to_secret()),
                 ),
                 file_name_enc: file_name
-                    .map(|n| ckey.seal_str(&proof_ctx("file_name", blob_key), &n)),
+                    .map(|n| ckey.seal_str(&sealed::PROOF_FILE_NAME.at(blob_key), &n)),
                 uploader: row.uploader.clone(),
                 captured_at: row.captured_at,
                 received_at,
@@ -184,9 +184,13 @@ impl Services {
             &mut tx,
             received_at,
             &row.uploader,
-            "proof.add",
+            AuditAction::ProofAdd,
             &format!("order:{number}"),
-            &format!("proof={id} kind={} sha256={}", row.kind, leaf.sha256),
+            &format!(
+                "proof={id} kind={} sha256={}",
+                row.kind.as_str(),
+                leaf.sha256
+            ),
         )
         .await?;
         // Inspected in the background, by whichever server claims it.

@@ -2,7 +2,6 @@
 //! sound, and a poster frame (also the thumbnail of a photo), stored
 //! encrypted under the proof's key. A job queued with the proof runs it;
 //! a recurring job queues proofs an error left uninspected.
-use super::finish::proof_ctx;
 use super::read::{plaintext, read_all};
 use crate::error::Context as _;
 use crate::error::Result;
@@ -10,6 +9,7 @@ use crate::jobs::Job;
 use crate::Services;
 use chotomoni_crypto::proof_stream::ProofKey;
 use chotomoni_crypto::SealKey;
+use chotomoni_domain::catalog::{sealed, SealContext};
 use chotomoni_domain::JobKind;
 use chotomoni_domain::ProofId;
 use chotomoni_storage::blobs::BlobStore;
@@ -21,7 +21,7 @@ use tokio_util::io::StreamReader;
 pub(super) struct StoredMedia {
     pub row: ProofRow,
     sealed_key: Vec<u8>,
-    key_context: String,
+    key_context: SealContext,
     customer_key: SealKey,
 }
 
@@ -59,7 +59,7 @@ impl Services {
         };
         let customer_key = self.customer_key_of(&mut conn, row.customer_id).await?;
         Ok(Some(StoredMedia {
-            key_context: proof_ctx("proof_key", &row.blob_key),
+            key_context: sealed::PROOF_KEY.at(&row.blob_key),
             row,
             sealed_key,
             customer_key,
@@ -147,7 +147,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let ckey = self.customer_key_of(&mut conn, row.customer_id).await?;
         drop(conn);
-        let key = super::open_proof_key(&ckey, &proof_ctx("proof_key", &row.blob_key), sealed_key)?;
+        let key = super::open_proof_key(&ckey, &sealed::PROOF_KEY.at(&row.blob_key), sealed_key)?;
         let size = self
             .proofs
             .blobs

@@ -178,7 +178,11 @@ impl Services {
 }
 
 /// Opens a proof key sealed under a customer's key in `context`.
-pub(crate) fn open_proof_key(ckey: &SealKey, context: &str, sealed: &[u8]) -> Result<ProofKey> {
+pub(crate) fn open_proof_key(
+    ckey: &SealKey,
+    context: &chotomoni_domain::catalog::SealContext,
+    sealed: &[u8],
+) -> Result<ProofKey> {
     let secret = zeroize::Zeroizing::new(
         ckey.open_string(context, sealed)
             .map_err(|_| ServiceError::Sealed)?,

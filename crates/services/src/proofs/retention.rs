@@ -47,7 +47,12 @@ impl Services {
             if expired.is_empty() {
                 break;
             }
-            forget_proofs(&mut tx, &expired, "proof.expire").await?;
+            forget_proofs(
+                &mut tx,
+                &expired,
+                chotomoni_domain::AuditAction::ProofExpire,
+            )
+            .await?;
             tx.commit().await?;
             // After the commit: a store that fails leaves an unreadable
             // blob (its key is gone with the row), never a row without media.
@@ -79,7 +84,7 @@ impl Services {
 pub(crate) async fn forget_proofs(
     tx: &mut chotomoni_storage::Conn,
     proofs: &[erasure_rows::ErasedProof],
-    action: &str,
+    action: chotomoni_domain::AuditAction,
 ) -> Result<()> {
     let ids: Vec<i64> = proofs.iter().map(|p| p.id).collect();
     erasure_rows::delete_proofs(tx, &ids).await?;

@@ -9,6 +9,7 @@ use crate::{audit, Actor, Services};
 use base64::Engine;
 use chotomoni_domain::catalog::{Purpose, Recipient};
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{ProofId, SharePurpose};
 use chotomoni_storage::proofs;
 use chotomoni_storage::shares::{self, ShareRow};
@@ -47,7 +48,7 @@ impl Services {
         let now = self.now_ms();
         let expires = now + i64::from(self.proofs.settings.share_link_days) * 86_400_000;
         let mut tx = self.db.begin().await?;
-        let id = shares::insert(&mut tx, proof.0, staff, purpose.as_str(), now, expires).await?;
+        let id = shares::insert(&mut tx, proof.0, staff, purpose, now, expires).await?;
         // Handing out the link is the disclosure: the recipient can open the
         // proof and its capture times from now on.
         let recipient = match purpose {
@@ -73,7 +74,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "proof.share",
+            AuditAction::ProofShare,
             &format!("proof:{}", proof.0),
             &format!(
                 "link={id} purpose={} order={}",
@@ -87,7 +88,7 @@ impl Services {
             id,
             proof_id: proof.0,
             created_by: staff,
-            purpose: purpose.as_str().into(),
+            purpose,
             created_at: now,
             expires_at: expires,
             revoked_at: None,
@@ -120,7 +121,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "proof.share.revoke",
+            AuditAction::ProofShareRevoke,
             &format!("link:{link}"),
             "",
         )
@@ -136,7 +137,7 @@ impl Services {
         self.audit
             .view(
                 &Actor::System,
-                "proof.shared_view",
+                AuditAction::ProofSharedView,
                 format!("proof:{}", row.id),
                 format!("link={}", link.id),
             )
@@ -190,7 +191,7 @@ impl Services {
         ShareLink {
             id: row.id,
             proof: row.proof_id,
-            purpose: SharePurpose::parse(&row.purpose).unwrap_or(SharePurpose::CourierClaim),
+            purpose: row.purpose,
             token: B64.encode(raw),
             created_at: crate::orders::millis_to_rfc3339(row.created_at),
             expires_at: crate::orders::millis_to_rfc3339(row.expires_at),

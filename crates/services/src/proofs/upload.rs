@@ -6,6 +6,7 @@ use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{Actor, Services};
 use chotomoni_crypto::proof_stream::ProofKey;
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::{CustomerId, FieldError, OrderNumber, ProofId, ProofKind};
 use chotomoni_storage::uploads::{self, UploadRow};
@@ -50,10 +51,6 @@ impl UploadState {
     }
 }
 
-pub(crate) fn ctx(column: &str, upload_id: &str) -> String {
-    format!("uploads.{column}:{upload_id}")
-}
-
 impl Services {
     pub async fn create_upload(&self, actor: &Actor, new: NewUpload) -> Result<UploadState> {
         let store = &self.proofs;
@@ -90,7 +87,7 @@ impl Services {
             id: id.clone(),
             order_id: order.id,
             customer_id: order.customer_id,
-            kind: new.kind.as_str().into(),
+            kind: new.kind,
             uploader: actor.audit_ref(),
             length: new.length as i64,
             upload_offset: 0,
@@ -98,11 +95,11 @@ impl Services {
             file_name_enc: new
                 .file_name
                 .as_deref()
-                .map(|n| ckey.seal_str(&ctx("file_name", &id), n)),
+                .map(|n| ckey.seal_str(&sealed::UPLOAD_FILE_NAME.at(&id), n)),
             captured_at: new.captured_at,
             header: header.clone(),
-            proof_key_enc: ckey.seal_str(&ctx("proof_key", &id), &proof_key.to_secret()),
-            payload_key_enc: ckey.seal(&ctx("payload_key", &id), payload.as_bytes()),
+            proof_key_enc: ckey.seal_str(&sealed::UPLOAD_PROOF_KEY.at(&id), &proof_key.to_secret()),
+            payload_key_enc: ckey.seal(&sealed::UPLOAD_PAYLOAD_KEY.at(&id), payload.as_bytes()),
             tail_enc: None,
             created_at: now,
             expires_at: now + i64::from(store.settings.upload_expiry_hours) * 3_600_000,

@@ -2,12 +2,13 @@
 //! proof; a customer sees the proofs of their own orders; anyone else's
 //! proof does not exist for a customer (the same 404 as a missing one).
 //! Packers and couriers record proof but do not browse it.
-use super::finish::proof_ctx;
 use super::read::{plaintext, PlainStream};
 use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;
 use crate::{Actor, Services};
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::staff::Permission;
+use chotomoni_domain::AuditAction;
 use chotomoni_domain::{CustomerId, OrderId, OrderNumber, ProofId};
 use chotomoni_storage::orders;
 use chotomoni_storage::proofs::{self, ProofRow};
@@ -50,7 +51,7 @@ impl ProofView {
         ProofView {
             id: row.id,
             order: OrderNumber::from_id(OrderId(row.order_id)).to_string(),
-            kind: row.kind.clone(),
+            kind: row.kind.as_str().to_owned(),
             media_type: row.media_type.clone(),
             size: row.size as u64,
             sha256: row.sha256.clone(),
@@ -97,7 +98,7 @@ impl Services {
             self.audit
                 .view(
                     actor,
-                    "proof.list",
+                    AuditAction::ProofList,
                     format!("order:{number}"),
                     format!("proofs={}", rows.len()),
                 )
@@ -122,7 +123,7 @@ impl Services {
             self.audit
                 .view(
                     actor,
-                    "proof.watch",
+                    AuditAction::ProofWatch,
                     format!("proof:{}", row.id),
                     format!("bytes={}-{}", range.start, range.end),
                 )
@@ -159,7 +160,7 @@ impl Services {
         let mut conn = self.db.conn().await?;
         let ckey = self.customer_key_of(&mut conn, row.customer_id).await?;
         drop(conn);
-        let key = super::open_proof_key(&ckey, &proof_ctx("proof_key", &row.blob_key), sealed)?;
+        let key = super::open_proof_key(&ckey, &sealed::PROOF_KEY.at(&row.blob_key), sealed)?;
         plaintext(
             &self.proofs.blobs,
             &row.blob_key,

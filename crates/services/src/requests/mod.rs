@@ -12,6 +12,7 @@ pub(crate) use notice::ForRequest;
 mod public_form;
 mod status_link;
 
+use chotomoni_domain::AuditAction;
 use status_link::{is_requester, random_token, STATUS_PATH};
 
 use crate::error::{Result, ServiceError};
@@ -180,9 +181,9 @@ impl Services {
             &mut tx,
             &NewRequest {
                 customer_id,
-                kind: kind.as_str(),
-                channel: channel.as_str(),
-                status: status.as_str(),
+                kind,
+                channel,
+                status,
                 verified_by,
                 received_at: now,
                 deadline_at: deadline(now),
@@ -195,7 +196,7 @@ impl Services {
             &mut tx,
             id,
             now,
-            status.as_str(),
+            status,
             &actor.audit_ref(),
             channel.as_str(),
         )
@@ -203,7 +204,7 @@ impl Services {
         audit::change(
             &mut tx,
             actor,
-            "privacy_request.create",
+            AuditAction::PrivacyRequestCreate,
             &format!("privacy_request:{id}"),
             &format!(
                 "customer:{customer_id} kind={} channel={}",
@@ -254,7 +255,7 @@ impl Services {
             self.audit
                 .view(
                     actor,
-                    "privacy_request.view",
+                    AuditAction::PrivacyRequestView,
                     format!("privacy_request:{id}"),
                     String::new(),
                 )
@@ -284,7 +285,7 @@ impl Services {
         self.audit
             .view(
                 actor,
-                "privacy_request.queue",
+                AuditAction::PrivacyRequestQueue,
                 "privacy_requests".into(),
                 String::new(),
             )
@@ -402,29 +403,18 @@ impl Services {
                 to.as_str()
             )));
         }
-        let mut change = StatusChange {
-            status: to.as_str().into(),
-            ..Default::default()
-        };
+        let mut change = StatusChange::default();
         fill(&mut change);
-        if !rows::change_status(tx, row.id, row.status.as_str(), &change).await? {
+        if !rows::change_status(tx, row.id, row.status, to, &change).await? {
             return Err(ServiceError::Conflict(
                 "the request was changed by someone else; reload it".into(),
             ));
         }
-        rows::add_event(
-            tx,
-            row.id,
-            self.now_ms(),
-            to.as_str(),
-            &actor.audit_ref(),
-            note,
-        )
-        .await?;
+        rows::add_event(tx, row.id, self.now_ms(), to, &actor.audit_ref(), note).await?;
         audit::change(
             tx,
             actor,
-            "privacy_request.status",
+            AuditAction::PrivacyRequestStatus,
             &format!("privacy_request:{}", row.id),
             &format!("{}->{}", from.as_str(), to.as_str()),
         )
@@ -450,7 +440,7 @@ impl Services {
                     .filter(|(id, _)| *id == row.id)
                     .map(|(_, e)| RequestEvent {
                         at: e.at,
-                        status: std::mem::take(&mut e.status),
+                        status: e.status.as_str().to_owned(),
                         actor: std::mem::take(&mut e.actor),
                         note: std::mem::take(&mut e.note),
                     })

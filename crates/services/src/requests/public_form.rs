@@ -6,6 +6,7 @@ use crate::accounts::{code_matches, CODE_EXPIRED, CODE_VALID_MS, CODE_WRONG};
 use crate::auth::ClientInfo;
 use crate::error::{Result, ServiceError};
 use crate::{Actor, Services};
+use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::{Email, FieldError, Phone, RequestChannel, RequestKind};
 use chotomoni_storage::privacy_requests as rows;
 use chotomoni_storage::{customers as customer_rows, Conn};
@@ -229,7 +230,12 @@ impl Services {
             let key = self
                 .vault
                 .customer_key(row.id, row.wrapped_key.as_deref())?;
-            crate::vault::open_text(&key, "customers.email", row.id, row.email_enc.as_deref())
+            crate::vault::open_text(
+                &key,
+                sealed::CUSTOMER_EMAIL,
+                row.id,
+                row.email_enc.as_deref(),
+            )
         };
         let to = match on_record.await {
             Ok(Some(to)) => to,

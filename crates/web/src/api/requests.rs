@@ -217,7 +217,7 @@ impl From<HoldRow> for Hold {
         Hold {
             id: h.id,
             order: OrderNumber::from_id(chotomoni_domain::OrderId(h.order_id)).to_string(),
-            reason: h.reason,
+            reason: h.reason.as_str().to_owned(),
             note: h.note,
             placed_at: h.placed_at,
             until: h.until_at,

@@ -8,13 +8,14 @@ mod feed;
 mod threads;
 
 use super::open_proof_key;
-use super::upload::{ctx, UploadState};
+use super::upload::UploadState;
 use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{Actor, Services};
 use bytes::Bytes;
 use chotomoni_crypto::proof_stream::{PayloadKey, ProofKey, CHUNK_SIZE, SEALED_CHUNK_SIZE};
 use chotomoni_crypto::SealKey;
+use chotomoni_domain::catalog::sealed;
 use chotomoni_media::{sniff, MediaType, SNIFF_LEN};
 use chotomoni_storage::uploads::{self, UploadRow};
 use feed::Next;
@@ -120,7 +121,7 @@ impl Services {
         let tail_enc = (!piece.tail.is_empty()).then(|| {
             keys.payload
                 .tail_key()
-                .seal(&ctx("tail", &row.id), &piece.tail)
+                .seal(&sealed::UPLOAD_TAIL.at(&row.id), &piece.tail)
         });
         let advanced = {
             let mut conn = self.db.conn().await?;
@@ -350,16 +351,23 @@ pub(crate) struct UploadKeys {
 
 impl UploadKeys {
     fn open(ckey: &SealKey, row: &UploadRow) -> Result<UploadKeys> {
-        let proof = open_proof_key(ckey, &ctx("proof_key", &row.id), &row.proof_key_enc)?;
+        let proof = open_proof_key(
+            ckey,
+            &sealed::UPLOAD_PROOF_KEY.at(&row.id),
+            &row.proof_key_enc,
+        )?;
         let raw = Zeroizing::new(
-            ckey.open(&ctx("payload_key", &row.id), &row.payload_key_enc)
-                .map_err(|_| ServiceError::Sealed)?,
+            ckey.open(
+                &sealed::UPLOAD_PAYLOAD_KEY.at(&row.id),
+                &row.payload_key_enc,
+            )
+            .map_err(|_| ServiceError::Sealed)?,
         );
         let payload = PayloadKey::from_bytes(&raw).map_err(|_| ServiceError::Sealed)?;
         let tail = match &row.tail_enc {
             Some(sealed) => payload
                 .tail_key()
-                .open(&ctx("tail", &row.id), sealed)
+                .open(&sealed::UPLOAD_TAIL.at(&row.id), sealed)
                 .map_err(|_| ServiceError::Sealed)?,
             None => vec![],
         };
