@@ -612,6 +612,24 @@ async fn catalog_covers_schema(engine: Engine) {
 }
 both_engines!(catalog_covers_the_live_schema, super::catalog_covers_schema);
 
+/// Writes a value the table's own check refuses, as a newer version's value
+/// read by an older server would be: the check is set aside first.
+async fn write_unchecked(
+    c: &mut chotomoni_storage::Conn,
+    engine: Engine,
+    table: &str,
+    constraint: &str,
+    update: &str,
+    id: i64,
+) {
+    let unchecked = match engine {
+        Engine::Sqlite => "PRAGMA ignore_check_constraints = ON".to_owned(),
+        Engine::Postgres => format!("ALTER TABLE {table} DROP CONSTRAINT {constraint}"),
+    };
+    sqlx::query(&unchecked).execute(&mut *c).await.unwrap();
+    sqlx::query(update).bind(id).execute(&mut *c).await.unwrap();
+}
+
 /// A privacy request whose stored status is not one (a bad migration, a
 /// hand edit) fails where it is read, instead of being taken for `open`
 /// and moved on.
@@ -639,20 +657,15 @@ async fn corrupt_request_status(engine: Engine) {
     let row = requests::get(&mut c, request).await.unwrap().unwrap();
     assert_eq!(row.status, chotomoni_domain::RequestStatus::Open);
     assert_eq!(row.kind, chotomoni_domain::RequestKind::Erasure);
-    // The table's own check refuses such a value; a newer version's status
-    // read by an older server is what gets past it, so the check is set aside.
-    let unchecked = match engine {
-        Engine::Sqlite => "PRAGMA ignore_check_constraints = ON",
-        Engine::Postgres => {
-            "ALTER TABLE privacy_requests DROP CONSTRAINT privacy_requests_status_check"
-        }
-    };
-    sqlx::query(unchecked).execute(&mut *c).await.unwrap();
-    sqlx::query("UPDATE privacy_requests SET status = 'opened' WHERE id = $1")
-        .bind(request)
-        .execute(&mut *c)
-        .await
-        .unwrap();
+    write_unchecked(
+        &mut c,
+        engine,
+        "privacy_requests",
+        "privacy_requests_status_check",
+        "UPDATE privacy_requests SET status = 'opened' WHERE id = $1",
+        request,
+    )
+    .await;
     let err = requests::get(&mut c, request)
         .await
         .unwrap_err()
@@ -802,16 +815,15 @@ async fn corrupt_staff_role(engine: Engine) {
     )
     .await
     .unwrap();
-    let unchecked = match engine {
-        Engine::Sqlite => "PRAGMA ignore_check_constraints = ON",
-        Engine::Postgres => "ALTER TABLE staff DROP CONSTRAINT staff_role_check",
-    };
-    sqlx::query(unchecked).execute(&mut *c).await.unwrap();
-    sqlx::query("UPDATE staff SET role = 'owner' WHERE id = $1")
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .unwrap();
+    write_unchecked(
+        &mut c,
+        engine,
+        "staff",
+        "staff_role_check",
+        "UPDATE staff SET role = 'owner' WHERE id = $1",
+        id,
+    )
+    .await;
     for err in [
         sessions::get(&mut c, "t-bad", 200)
             .await
@@ -857,16 +869,15 @@ async fn corrupt_hold_reason(engine: Engine) {
         .unwrap();
     let held = erasure::holds_of_order(&mut c, order).await.unwrap();
     assert_eq!(held[0].reason, HoldReason::Legal);
-    let unchecked = match engine {
-        Engine::Sqlite => "PRAGMA ignore_check_constraints = ON",
-        Engine::Postgres => "ALTER TABLE legal_holds DROP CONSTRAINT legal_holds_reason_check",
-    };
-    sqlx::query(unchecked).execute(&mut *c).await.unwrap();
-    sqlx::query("UPDATE legal_holds SET reason = 'tax' WHERE id = $1")
-        .bind(hold)
-        .execute(&mut *c)
-        .await
-        .unwrap();
+    write_unchecked(
+        &mut c,
+        engine,
+        "legal_holds",
+        "legal_holds_reason_check",
+        "UPDATE legal_holds SET reason = 'tax' WHERE id = $1",
+        hold,
+    )
+    .await;
     let err = erasure::holds_of_order(&mut c, order)
         .await
         .unwrap_err()
