@@ -12,6 +12,7 @@
 # to docs/benchmarks.md. Needs node, curl, openssl and bc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 SIZE_MB=${SIZE_MB:-1024}    # the ingest file and the proof read back
 RUNS=${RUNS:-3}             # rounds of the ingest comparison (the median is reported)
 CONC=${CONC:-16}            # concurrent uploads ...
@@ -46,34 +47,16 @@ export CHOTOMONI_LOG=warn
 base=http://127.0.0.1:$PORT
 mib=$((1024 * 1024))
 
-now() { date +%s.%N; }
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 p95() { sort -n | awk '{v[NR] = $1} END {i = int(NR * 0.95); if (i < NR * 0.95) i++; print v[i]}'; }
 rate() { echo "scale=1; $1 / $mib / $2" | bc; }          # bytes, seconds → MiB/s
-ratio() { echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; }
 ms() { echo "scale=2; $1 * 1000 / 1" | bc | sed 's/^\./0./'; }
-json() { node -e "const v = JSON.parse(require('fs').readFileSync(0, 'utf8'))$1; console.log(v)"; }
 
 # A file that sniffs as MP4 (an `ftyp` box), then random bytes; read once so
 # every round reads it from the page cache.
 make_source() {
     { printf '\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2'; head -c $(($2 * mib - 24)) /dev/urandom; } > "$1"
     cat "$1" > /dev/null
-}
-# Waits until the server has used under 5% of a core for a second and runs no
-# ffprobe or ffmpeg: the inspection of a finished proof reads the whole file
-# in the background, and must not run into the next measurement.
-cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' /proc/$1/stat; }
-wait_idle() {
-    local prev now
-    prev=$(cpu_ticks $1)
-    for _ in $(seq 1 300); do
-        sleep 1
-        now=$(cpu_ticks $1)
-        if (( now - prev < 5 )) && ! pgrep -P $1 >/dev/null; then return; fi
-        prev=$now
-    done
-    echo "the server did not go idle" >&2; exit 1
 }
 start_server() {
     $bin --data-dir "$out/data" serve --listen 127.0.0.1:$PORT >>"$out/server.log" 2>&1 &
@@ -174,7 +157,6 @@ for _ in $(seq 1 $READS); do
     curl -s -o /dev/null -w '%{time_starttransfer}\n' $base/healthz >>"$out/healthz.ttfb"
 done
 
-met() { [[ $(echo "$1" | bc) == 1 ]] && echo yes || echo "**no**"; }
 r_cm=$(ratio $limit_s $cm_s)
 r_tus=$(ratio $limit_s $tus_s)
 r_vs=$(ratio $tus_s $cm_s)

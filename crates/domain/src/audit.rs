@@ -11,6 +11,13 @@ string_enum! {
     AuditAction {
         ClaimDecide = "claim.decide",
         ClaimFile = "claim.file",
+        ClaimPackDownload = "claim_pack.download",
+        ClaimPackExpire = "claim_pack.expire",
+        ClaimPackFailed = "claim_pack.failed",
+        ClaimPackMake = "claim_pack.make",
+        ClaimPackReady = "claim_pack.ready",
+        ClaimPackRevoke = "claim_pack.revoke",
+        ClaimPackSharedOpen = "claim_pack.shared_open",
         ClaimReview = "claim.review",
         ClaimView = "claim.view",
         ConsentGrant = "consent.grant",

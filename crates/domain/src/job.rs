@@ -42,6 +42,8 @@ pub enum JobKind {
     /// migration, for proofs inspected before browsers' live-written
     /// recordings were measured right.
     CorrectDurations,
+    /// One claim pack's ZIP: originals, excerpts cut with ffmpeg, receipts.
+    ClaimPackBuild,
 }
 
 impl JobKind {
@@ -60,6 +62,7 @@ impl JobKind {
         JobKind::ClaimDecisionNotice,
         JobKind::ErasureCleanup,
         JobKind::CorrectDurations,
+        JobKind::ClaimPackBuild,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,6 +81,7 @@ impl JobKind {
             JobKind::ClaimDecisionNotice => "message.claim_decision",
             JobKind::ErasureCleanup => "erasure.cleanup",
             JobKind::CorrectDurations => "proofs.correct_durations",
+            JobKind::ClaimPackBuild => "claim_pack.build",
         }
     }
 

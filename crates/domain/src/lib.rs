@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod claim;
+pub mod claim_pack;
 pub mod consent;
 pub mod customer;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod staff;
 
 pub use audit::AuditAction;
 pub use claim::{ClaimId, ClaimKind, ClaimRules, ClaimStatus, Decision, RaisedBy};
+pub use claim_pack::{ExcerptStart, PackStatus};
 pub use consent::ConsentPurpose;
 pub use customer::{Address, CustomerId, CustomerName, Email};
 pub use error::FieldError;

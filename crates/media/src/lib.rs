@@ -14,8 +14,10 @@ mod probe;
 mod sniff;
 mod strip;
 
+pub use probe::loopback::{RangeReader, RangeSource};
 pub use probe::{
-    poster, probe, FfmpegTools, MediaInfo, ProbeError, DEFAULT_TIMEOUT, POSTER_MAX_BYTES,
+    poster, probe, ExcerptSpec, FfmpegTools, MediaInfo, ProbeError, DEFAULT_TIMEOUT,
+    POSTER_MAX_BYTES,
 };
 pub use sniff::{extension, sniff, MediaType, SNIFF_LEN};
 pub use strip::{strip_location, StripError};

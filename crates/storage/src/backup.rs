@@ -30,6 +30,7 @@ pub const TABLES: &[&str] = &[
     "legal_holds",
     "claims",
     "claim_items",
+    "claim_packs",
     "proofs",
     "translog_nodes",
     "translog_heads",

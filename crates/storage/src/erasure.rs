@@ -223,11 +223,13 @@ pub async fn upload_ids(conn: &mut AnyConnection, customer_id: i64) -> Result<Ve
     )
 }
 
-/// Where the customer's access exports lie in the object store, deleted
-/// after the erasure commits.
+/// Where the customer's access exports and claim packs lie in the object
+/// store, deleted after the erasure commits.
 pub async fn export_files(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT blob_key FROM exports WHERE customer_id = $1 AND blob_key IS NOT NULL ORDER BY id",
+        "SELECT blob_key FROM exports WHERE customer_id = $1 AND blob_key IS NOT NULL \
+         UNION ALL \
+         SELECT blob_key FROM claim_packs WHERE customer_id = $1 AND blob_key IS NOT NULL",
     )
     .bind(customer_id)
     .fetch_all(conn)

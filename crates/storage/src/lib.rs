@@ -10,6 +10,7 @@ pub mod audit;
 pub mod backup;
 pub mod blobs;
 pub mod bulk;
+pub mod claim_packs;
 pub mod claims;
 pub mod code_tries;
 pub mod consents;

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod assets;
 pub mod caller;
+mod download;
 pub mod error;
 pub mod extract;
 pub mod json;

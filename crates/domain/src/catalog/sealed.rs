@@ -71,6 +71,8 @@ pub const UPLOAD_TAIL: Sealed = Sealed::new("uploads", "tail_enc");
 pub const UPLOAD_FILE_NAME: Sealed = Sealed::new("uploads", "file_name_enc");
 /// An access export's own key, by the export's blob key.
 pub const EXPORT_FILE_KEY: Sealed = Sealed::new("exports", "file_key_enc");
+/// A claim pack's own key, by the pack's blob key.
+pub const PACK_FILE_KEY: Sealed = Sealed::new("claim_packs", "file_key_enc");
 
 /// Every sealed column.
 pub const ALL: &[Sealed] = &[
@@ -87,6 +89,7 @@ pub const ALL: &[Sealed] = &[
     UPLOAD_TAIL,
     UPLOAD_FILE_NAME,
     EXPORT_FILE_KEY,
+    PACK_FILE_KEY,
 ];
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ pub const TABLES: &[Table] = &[
     t("proofs", CustomerColumn, Rows::Deleted),
     t("uploads", CustomerColumn, Rows::Deleted),
     t("exports", CustomerColumn, Rows::Deleted),
+    t("claim_packs", CustomerColumn, Rows::Deleted),
     t("sessions", CustomerColumn, Rows::Deleted),
     t("consents", CustomerColumn, Rows::Deleted),
     t("policy_acceptances", CustomerColumn, Rows::Deleted),

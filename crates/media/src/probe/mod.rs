@@ -11,9 +11,13 @@
 //! index, but gives no poster: the frames have gone by when the index that
 //! locates them arrives.
 
+mod excerpt;
 mod ffprobe_json;
 mod layout;
+pub mod loopback;
 mod run;
+
+pub use excerpt::ExcerptSpec;
 
 use std::io;
 use std::path::PathBuf;

@@ -35,8 +35,27 @@ where
     R: AsyncRead + Unpin,
     Reading: Future<Output = Result<T, ProbeError>>,
 {
+    run_with(program, args, |_| {}, input, timeout, read_output).await
+}
+
+/// [`run`] with the command adjusted first (an extra descriptor for the
+/// child, say).
+pub(super) async fn run_with<R, T, Reading>(
+    program: &Path,
+    args: &[String],
+    prepare: impl FnOnce(&mut Command),
+    input: R,
+    timeout: Duration,
+    read_output: impl FnOnce(ChildStdout) -> Reading,
+) -> Result<T, ProbeError>
+where
+    R: AsyncRead + Unpin,
+    Reading: Future<Output = Result<T, ProbeError>>,
+{
     let name = program.display().to_string();
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    prepare(&mut command);
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -6,6 +6,7 @@
 mod decide;
 mod file;
 pub mod guest;
+pub mod pack;
 pub mod story;
 
 use crate::error::{Result, ServiceError};

@@ -56,7 +56,12 @@ impl Services {
             }
             JobKind::SweepExports => {
                 let n = self.sweep_expired_exports().await?;
-                tracing::info!(exports = n, "deleted expired access exports");
+                let packs = self.sweep_expired_packs().await?;
+                tracing::info!(
+                    exports = n,
+                    packs,
+                    "deleted expired access exports and claim packs"
+                );
             }
             JobKind::InspectPending => {
                 let n = self.queue_pending_inspections().await?;
@@ -103,6 +108,7 @@ impl Services {
                 self.clean_up_after_erasure(&detail(job)?, &self.sealed_contact(job)?)
                     .await?
             }
+            JobKind::ClaimPackBuild => self.build_claim_pack(subject(job)?).await,
             JobKind::CorrectDurations => {
                 let n = self.correct_durations(subject(job)?).await?;
                 tracing::info!(proofs = n, "corrected stored video durations");

@@ -279,7 +279,7 @@ impl Services {
                 }
             }
             if let (Some(poster), Some(key)) = (&row.poster_key, poster_key) {
-                match rt.block_on(self.export_poster(poster, key)) {
+                match rt.block_on(self.read_poster(poster, key)) {
                     Ok(jpeg) => {
                         let name = format!("proofs/{}.poster.jpg", row.id);
                         add_bytes(&mut zip, &name, &jpeg, false, at).map_err(io)?;
@@ -315,7 +315,7 @@ impl Services {
         Ok(plain_len)
     }
 
-    async fn export_poster(&self, poster_key: &str, key: ProofKey) -> Result<Vec<u8>> {
+    pub(crate) async fn read_poster(&self, poster_key: &str, key: ProofKey) -> Result<Vec<u8>> {
         let size = self
             .proofs
             .blobs
@@ -331,7 +331,7 @@ const INCOMPLETE: &str = "The stored file failed its integrity check while being
 
 /// Creates the staging file readable by this user only (it holds only
 /// ciphertext, but there is no reason for anyone else to read it).
-fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -11,7 +11,7 @@
 //! proofs (support, admin), and the system (privacy requests). Another
 //! customer's export does not exist for a customer; other staff get 403.
 pub mod archive;
-mod build;
+pub(crate) mod build;
 pub mod collect;
 pub mod html;
 pub mod sections;

@@ -157,15 +157,10 @@ impl Services {
 
     async fn live_link(&self, token: &str) -> Result<(ShareRow, proofs::ProofRow)> {
         let not_found = || ServiceError::NotFound("shared proof");
-        let raw = B64.decode(token).map_err(|_| not_found())?;
-        if raw.len() != 8 + 16 {
-            return Err(not_found());
-        }
-        let id = i64::from_be_bytes(raw[..8].try_into().expect("8 bytes"));
+        let (id, tag) = parse_token(token).ok_or_else(not_found)?;
         let mut conn = self.db.conn().await?;
         let link = shares::get(&mut conn, id).await?.ok_or_else(not_found)?;
-        let expected = self.link_mac(&link);
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(&raw[8..], &expected[..16]))
+        if !tag_matches(&tag, &self.link_mac(&link))
             || link.revoked_at.is_some()
             || link.expires_at <= self.now_ms()
         {
@@ -186,16 +181,37 @@ impl Services {
     }
 
     fn link_of(&self, row: &ShareRow) -> ShareLink {
-        let mut raw = row.id.to_be_bytes().to_vec();
-        raw.extend_from_slice(&self.link_mac(row)[..16]);
         ShareLink {
             id: row.id,
             proof: row.proof_id,
             purpose: row.purpose,
-            token: B64.encode(raw),
+            token: token(row.id, &self.link_mac(row)),
             created_at: crate::orders::millis_to_rfc3339(row.created_at),
             expires_at: crate::orders::millis_to_rfc3339(row.expires_at),
             revoked: row.revoked_at.is_some(),
         }
     }
+}
+
+/// A link's secret: its id and the first half of its MAC. Proof links and
+/// claim-pack links are made alike, each MAC over its own kind of text.
+pub(crate) fn token(id: i64, mac: &[u8; 32]) -> String {
+    let mut raw = id.to_be_bytes().to_vec();
+    raw.extend_from_slice(&mac[..16]);
+    B64.encode(raw)
+}
+
+/// The id a token names and the MAC half it carries, if it is shaped as one.
+pub(crate) fn parse_token(token: &str) -> Option<(i64, [u8; 16])> {
+    let raw = B64.decode(token).ok()?;
+    if raw.len() != 8 + 16 {
+        return None;
+    }
+    let id = i64::from_be_bytes(raw[..8].try_into().ok()?);
+    Some((id, raw[8..].try_into().ok()?))
+}
+
+/// Compared in constant time, so a guesser learns nothing from the timing.
+pub(crate) fn tag_matches(tag: &[u8; 16], mac: &[u8; 32]) -> bool {
+    bool::from(subtle::ConstantTimeEq::ct_eq(&tag[..], &mac[..16]))
 }

@@ -143,30 +143,12 @@ pub async fn download(
         .open_export_download(&caller.actor(), &token)
         .await
     {
-        Ok(Download::Ready(file)) => {
-            let mut res = Response::new(Body::from_stream(file.stream));
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/zip"),
-            );
-            h.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
-            h.insert(
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.file_name))
-                    .unwrap_or(HeaderValue::from_static("attachment")),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            h.insert(
-                "x-content-type-options",
-                HeaderValue::from_static("nosniff"),
-            );
-            h.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            );
-            res
-        }
+        Ok(Download::Ready(file)) => crate::download::attachment(
+            Body::from_stream(file.stream),
+            "application/zip",
+            Some(file.size),
+            &file.file_name,
+        ),
         Ok(Download::Expired { expired_at }) => refuse(
             ApiError::new(
                 StatusCode::GONE,

@@ -1,5 +1,6 @@
 //! The JSON API. Each route is registered with its OpenAPI description, so
 //! `/api/openapi.json` is generated from the router itself.
+mod claim_packs;
 mod claims;
 pub mod exports;
 mod jobs;
@@ -89,6 +90,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(claims::one))
         .routes(routes!(claims::review))
         .routes(routes!(claims::decide))
+        .routes(routes!(claim_packs::make, claim_packs::list))
+        .routes(routes!(claim_packs::content))
+        .routes(routes!(claim_packs::revoke))
+        .routes(routes!(claim_packs::shared))
         .routes(routes!(jobs::queue))
         .routes(routes!(jobs::retry))
         .merge(tus_router())

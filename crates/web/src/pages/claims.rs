@@ -1,6 +1,7 @@
 //! The claims desk on pages: the queue with its filters, and one claim's
 //! story (order, timeline, proofs side by side with their receipts checked)
-//! with the forms that take it up and decide it.
+//! with the forms that take it up and decide it, and make and revoke its
+//! claim packs.
 use super::{Ctx, PageError};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -8,6 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chotomoni_domain::claim::{ClaimKind, ClaimStatus, Decision};
+use chotomoni_domain::{ExcerptStart, ProofId, SharePurpose};
+use chotomoni_services::claims::pack::PackRequest;
 use chotomoni_services::claims::{ClaimQuery, DecisionInput};
 use chotomoni_services::ServiceError;
 use serde::Deserialize;
@@ -85,11 +88,18 @@ async fn story_page(
         .claim_story(&actor, id)
         .await
         .map_err(|e| ctx.fail(e))?;
+    let packs = state
+        .services
+        .claim_packs(&actor, id)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     ctx.render_status(
         status,
         "staff_claim.html",
         json!({
             "story": story,
+            "packs": packs,
+            "origin": super::staff::origin_of(ctx),
             "decisions": Decision::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
             "error": error,
         }),
@@ -160,6 +170,87 @@ pub async fn decide(
         Ok(_) => Ok(Redirect::to(&format!("/staff/claims/{id}")).into_response()),
         Err(e) => refused(&ctx, &state, id, e).await,
     }
+}
+
+/// The pack form: a start (seconds) for each video, `start_{proof}`.
+pub async fn make_pack(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let value = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    ctx.check_csrf(value("csrf").unwrap_or(""))?;
+    let actor = ctx.staff_actor()?;
+    let request = pack_request(&form, value);
+    let made = match request {
+        Ok(request) => state.services.make_claim_pack(&actor, id, &request).await,
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok(_) => Ok(Redirect::to(&format!("/staff/claims/{id}#packs")).into_response()),
+        Err(e) => refused(&ctx, &state, id, e).await,
+    }
+}
+
+fn pack_request<'a>(
+    form: &'a [(String, String)],
+    value: impl Fn(&str) -> Option<&'a str>,
+) -> Result<PackRequest, ServiceError> {
+    let invalid = |field: String, message: &str| {
+        ServiceError::Invalid(chotomoni_domain::FieldError::new(field, message))
+    };
+    let purpose = value("purpose")
+        .and_then(SharePurpose::parse)
+        .ok_or_else(|| invalid("purpose".into(), "choose who the pack is for"))?;
+    let mut excerpts = Vec::new();
+    for (name, text) in form {
+        let Some(proof) = name.strip_prefix("start_").and_then(|p| p.parse().ok()) else {
+            continue;
+        };
+        let seconds: f64 = text
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s < 1e7)
+            .ok_or_else(|| invalid(name.clone(), "must be a number of seconds, 0 or more"))?;
+        excerpts.push(ExcerptStart {
+            proof: ProofId(proof),
+            start_ms: (seconds * 1000.0).round() as u64,
+        });
+    }
+    Ok(PackRequest {
+        purpose,
+        include_contact: value("include_contact") == Some("on"),
+        excerpts,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RevokePackForm {
+    #[serde(default)]
+    csrf: String,
+    claim: i64,
+}
+
+pub async fn revoke_pack(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(pack): Path<i64>,
+    Form(form): Form<RevokePackForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.staff_actor()?;
+    state
+        .services
+        .revoke_claim_pack(&actor, pack)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to(&format!("/staff/claims/{}#packs", form.claim)).into_response())
 }
 
 /// A refused step shows the claim again with what was wrong; anything but

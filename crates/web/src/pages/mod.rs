@@ -98,6 +98,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/claims/{id}", get(claims::detail))
         .route("/staff/claims/{id}/review", post(claims::review))
         .route("/staff/claims/{id}/decision", post(claims::decide))
+        .route("/staff/claims/{id}/packs", post(claims::make_pack))
+        .route("/staff/claim-packs/{id}/revoke", post(claims::revoke_pack))
         .route("/staff/jobs", get(jobs::page))
         .route("/staff/jobs/{id}/retry", post(jobs::retry))
         .route("/staff/requests", get(requests::queue).post(requests::log))

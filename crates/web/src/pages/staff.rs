@@ -217,7 +217,7 @@ pub async fn status(
 }
 
 /// This server's address as the browser used it, for share links staff copy.
-fn origin_of(ctx: &Ctx) -> String {
+pub(super) fn origin_of(ctx: &Ctx) -> String {
     let scheme = if ctx.caller.tls { "https" } else { "http" };
     format!("{scheme}://{}", ctx.host)
 }

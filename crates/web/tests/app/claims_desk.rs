@@ -7,7 +7,7 @@ use crate::common;
 use chotomoni_domain::Role;
 use chotomoni_testkit::{both_engines, Engine};
 use common::html::{csrf_of, text};
-use common::privacy::{customer_token, place, set_status};
+use common::privacy::{claim_scene, customer_token, place, set_status};
 use common::TestApp;
 use serde_json::json;
 
@@ -39,26 +39,10 @@ async fn desk(engine: Engine) {
     let admin = app.staff("admin", Role::Admin).await;
     let support = app.staff("support", Role::Support).await;
     let packer = app.staff("packer", Role::Packer).await;
-    let (number, me) = place(&app, "Nasrin Akter", "01711000501").await;
-    for to in ["confirmed", "packed"] {
-        set_status(&app, &admin, &number, to).await;
-    }
     let clip = chotomoni_testkit::fake_mp4(5_000);
-    let packing = app.upload_proof(&packer, &number, &clip, clip.len()).await;
-    for to in ["handed_to_courier", "delivered"] {
-        set_status(&app, &admin, &number, to).await;
-    }
-    let customer = customer_token(&app, me).await;
-    let (status, claim) = app
-        .post(
-            &format!("/api/v1/orders/{number}/claims"),
-            Some(&customer),
-            &json!({"kind": "damaged", "items": [{"line_no": 1, "quantity": 1}],
-                    "description": "The box was crushed"}),
-        )
-        .await;
-    assert_eq!(status, 201, "{claim}");
-    let id = claim["id"].as_i64().unwrap();
+    let scene = claim_scene(&app, &admin, &packer, "01711000501", &clip).await;
+    let (number, customer, packing, id) =
+        (scene.number, scene.customer, scene.packing, scene.claim);
     let evidence = app.upload_evidence(&customer, &number, &clip).await;
 
     // The queue lists it; filters narrow it; a bad filter is refused; a

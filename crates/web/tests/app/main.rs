@@ -11,6 +11,7 @@ mod accounts;
 mod api;
 mod attacks;
 mod catalog_executed;
+mod claim_packs;
 mod claims;
 mod claims_desk;
 mod claims_guest;

@@ -177,3 +177,49 @@ pub async fn wait_for_download(app: &TestApp, status_page: &str) -> (String, Str
     }
     panic!("the status page never offered the download")
 }
+
+/// A delivered order of `phone`'s with `packing_clip` as its packing proof
+/// and a damage claim its customer filed ("The box was crushed").
+pub struct ClaimScene {
+    pub number: String,
+    pub customer_id: i64,
+    pub customer: String,
+    pub packing: i64,
+    pub claim: i64,
+}
+
+pub async fn claim_scene(
+    app: &TestApp,
+    admin: &str,
+    packer: &str,
+    phone: &str,
+    packing_clip: &[u8],
+) -> ClaimScene {
+    let (number, customer_id) = place(app, "Nasrin Akter", phone).await;
+    for to in ["confirmed", "packed"] {
+        set_status(app, admin, &number, to).await;
+    }
+    let packing = app
+        .upload_proof(packer, &number, packing_clip, packing_clip.len())
+        .await;
+    for to in ["handed_to_courier", "delivered"] {
+        set_status(app, admin, &number, to).await;
+    }
+    let customer = customer_token(app, customer_id).await;
+    let (status, claim) = app
+        .post(
+            &format!("/api/v1/orders/{number}/claims"),
+            Some(&customer),
+            &serde_json::json!({"kind": "damaged", "items": [{"line_no": 1, "quantity": 1}],
+                    "description": "The box was crushed"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    ClaimScene {
+        claim: claim["id"].as_i64().unwrap(),
+        number,
+        customer_id,
+        customer,
+        packing,
+    }
+}
