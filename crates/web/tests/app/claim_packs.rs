@@ -8,8 +8,10 @@
 //! not have, a packer, a customer, a forged link.
 use crate::common;
 
+use crate::claims_desk::{page, submit};
 use chotomoni_domain::{JobKind, Role};
 use chotomoni_testkit::{both_engines, Engine};
+use common::html::csrf_of;
 use common::privacy::claim_scene;
 use common::tus::{ffmpeg, real_mp4};
 use common::TestApp;
@@ -368,6 +370,47 @@ async fn packs(engine: Engine) {
     assert!(
         summary.contains("Nasrin Akter") && summary.contains("1711000601"),
         "{summary}"
+    );
+
+    // From the claim's page: the packs with their links, and the form with
+    // a start for each video; a start beyond the video is shown again, 422.
+    let (status, html) = page(&app, &support, &format!("/staff/claims/{id}?lang=en")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains(&format!("/share/packs/{}", pack["token"].as_str().unwrap())),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("name=\"start_{packing}\"")),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    let start_field = format!("start_{packing}");
+    let form = |start: &'static str| {
+        [
+            ("csrf", csrf.as_str()),
+            ("purpose", "marketplace_claim"),
+            (start_field.as_str(), start),
+        ]
+    };
+    let path = format!("/staff/claims/{id}/packs");
+    let (status, refused) = submit(&app, &support, &path, &form("7.5")).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("start_ms"), "{refused}");
+    assert_eq!(submit(&app, &support, &path, &form("1.5")).await.0, 303);
+    let (_, list) = app
+        .get(&format!("/api/v1/claims/{id}/packs"), &support)
+        .await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        3,
+        "the refused one made nothing: {list}"
+    );
+    assert_eq!(list[0]["purpose"], "marketplace_claim", "{list}");
+    assert_eq!(
+        list[0]["excerpts"][0],
+        json!({"proof": packing, "start_ms": 1_500}),
+        "{list}"
     );
 }
 

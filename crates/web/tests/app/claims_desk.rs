@@ -11,7 +11,7 @@ use common::privacy::{claim_scene, customer_token, place, set_status};
 use common::TestApp;
 use serde_json::json;
 
-async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
+pub(crate) async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
     let res = app
         .http
         .get(app.url(path))
@@ -22,7 +22,12 @@ async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
     (res.status().as_u16(), text(res).await)
 }
 
-async fn submit(app: &TestApp, token: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn submit(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
     let res = app
         .http
         .post(app.url(path))

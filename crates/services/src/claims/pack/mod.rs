@@ -18,6 +18,9 @@ use chotomoni_storage::claim_packs::{self as rows, NewPack, PackRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// More videos than an order ever has proofs of.
+const MAX_EXCERPTS: usize = 50;
+
 /// What support asks for.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +123,11 @@ impl Services {
                 )
                 .into());
             }
+        }
+        if req.excerpts.len() > MAX_EXCERPTS {
+            return Err(
+                FieldError::new("excerpts", format!("at most {MAX_EXCERPTS} excerpts")).into(),
+            );
         }
         let mut excerpts = Vec::new();
         for (i, start) in req.excerpts.iter().enumerate() {
