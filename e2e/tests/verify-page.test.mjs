@@ -44,13 +44,10 @@ async function open(html) {
   return { page, errors };
 }
 
-/** Chooses `files` in the page's file input and waits for the checks to finish. */
-async function choose(page, files) {
-  await page.setInputFiles('#pick-files', files);
-  await page.waitForFunction(() => {
-    const s = document.getElementById('summary').dataset.state;
-    return s !== 'checking' && ![...document.querySelectorAll('.file')].some((f) => f.dataset.state === 'checking');
-  }, null, { timeout: 15000 });
+/** Chooses `files` in the page's file input (or a folder in its folder input) and waits for the checks to finish. */
+async function choose(page, files, input = '#pick-files') {
+  await page.setInputFiles(input, files);
+  await page.waitForFunction(() => document.getElementById('summary').dataset.state !== 'checking', null, { timeout: 15000 });
 }
 
 async function results(page) {
@@ -138,5 +135,17 @@ test('the page hashes a leaf exactly as the Rust code does', async () => {
     uploader: 'staff:12',
   })));
   assert.equal(hash, '92ec8167751f2b48c15fa2c6c6fb10446aa6d42a23fc6d772c7d815f1373ee43');
+  await page.close();
+});
+
+test('the whole unzipped folder can be chosen; the pack\'s own path wins over a file of the same name elsewhere', async () => {
+  // By now the folder also holds changed/ (a changed copy of the first file) and the pages.
+  const { page, errors } = await open(path.join(dir, 'verify.html'));
+  await choose(page, dir, '#pick-folder');
+  const r = await results(page);
+  assert.deepEqual(r.files.map((f) => f.state), ['verified', 'verified', 'verified'], JSON.stringify(r.files, null, 1));
+  assert.match(r.summary, /All 3 files verified/);
+  assert.match(await page.textContent('#strays'), /Not in this pack, so not checked: .*verify\.html/);
+  assert.deepEqual(errors, []);
   await page.close();
 });

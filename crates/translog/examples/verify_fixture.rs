@@ -33,7 +33,8 @@ struct Original {
     kind: &'static str,
     media_type: &'static str,
     /// Text that the page must carry through its JSON and show as text:
-    /// markup, quotes, a backslash, a control character, Bangla and an emoji.
+    /// markup, quotes, a backslash, control characters, a line separator that
+    /// JavaScript once could not have in strings, Bangla and an emoji.
     order: &'static str,
     captured_at: Option<&'static str>,
 }
@@ -63,7 +64,7 @@ const ORIGINALS: [Original; 3] = [
         size: 333,
         kind: "claim",
         media_type: "video/webm",
-        order: "CM-000123 </script><!-- \"x\" \\ \u{1} ৳ 😀",
+        order: "CM-000123 </script><!-- \"x\" \\ \u{1}\t\u{7f}\u{2028} ৳ 😀",
         captured_at: Some("2026-12-02T18:05:09Z"),
     },
 ];
