@@ -120,6 +120,23 @@ test('a tree head whose signature was altered fails every file', async () => {
   await page.close();
 });
 
+test('a log entry edited in the page no longer leads to the signed tree head', async () => {
+  const html = await readFile(path.join(dir, 'verify.html'), 'utf8');
+  // Only the second file was logged without a capture time; claim one for it.
+  const edited = html.replace('"captured_at":null', '"captured_at":"2026-12-02T17:00:00Z"');
+  assert.notEqual(edited, html);
+  const editedPage = path.join(dir, 'edited.html');
+  await writeFile(editedPage, edited);
+
+  const { page, errors } = await open(editedPage);
+  await choose(page, originals());
+  const r = await results(page);
+  assert.deepEqual(r.files.map((f) => f.state), ['verified', 'failed', 'verified']);
+  assert.match(r.byPath[paths[1]].text, /inclusion proof does not lead to the signed tree head/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the page hashes a leaf exactly as the Rust code does', async () => {
   const { page } = await open(path.join(dir, 'verify.html'));
   // crates/translog/src/leaf.rs: leaf_hash_known_answer.
