@@ -101,40 +101,34 @@ test('the pack\'s own files verify; one changed byte fails that file only, namin
   await page.close();
 });
 
-test('a tree head whose signature was altered fails every file', async () => {
+/** The pack's page with `edit` applied, saved as `name`, with all originals chosen in it. */
+async function checkEdited(name, edit) {
   const html = await readFile(path.join(dir, 'verify.html'), 'utf8');
-  // The signature line is "— <name> <base64>\n", inside JSON as "\u2014 <name> <base64>\n".
-  const altered = html.replace(/(— chotomoni\.example\/proofs )([A-Za-z0-9+/]{10})([A-Za-z0-9+/])/g,
-    (_, head, body, c) => head + body + (c === 'A' ? 'B' : 'A'));
-  assert.notEqual(altered, html, 'the signature was found');
-  const alteredPage = path.join(dir, 'altered.html');
-  await writeFile(alteredPage, altered);
-
-  const { page, errors } = await open(alteredPage);
+  const edited = edit(html);
+  assert.notEqual(edited, html, 'the edit found what it changes');
+  await writeFile(path.join(dir, name), edited);
+  const { page, errors } = await open(path.join(dir, name));
   await choose(page, originals());
   const r = await results(page);
+  assert.deepEqual(errors, []);
+  await page.close();
+  return r;
+}
+
+test('a tree head whose signature was altered fails every file', async () => {
+  // The signature line is "— <name> <base64>\n"; its 11th base64 digit is past the 4-byte key ID.
+  const r = await checkEdited('altered.html', (html) => html.replace(/(— chotomoni\.example\/proofs [A-Za-z0-9+/]{10})([A-Za-z0-9+/])/g,
+    (_, head, c) => head + (c === 'A' ? 'B' : 'A')));
   assert.deepEqual(r.files.map((f) => f.state), ['failed', 'failed', 'failed']);
   for (const f of r.files) assert.match(f.text, /signature does not match the log's key/);
   assert.match(r.summary, /3 of 3 files FAILED/);
-  assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('a log entry edited in the page no longer leads to the signed tree head', async () => {
-  const html = await readFile(path.join(dir, 'verify.html'), 'utf8');
   // Only the second file was logged without a capture time; claim one for it.
-  const edited = html.replace('"captured_at":null', '"captured_at":"2026-12-02T17:00:00Z"');
-  assert.notEqual(edited, html);
-  const editedPage = path.join(dir, 'edited.html');
-  await writeFile(editedPage, edited);
-
-  const { page, errors } = await open(editedPage);
-  await choose(page, originals());
-  const r = await results(page);
+  const r = await checkEdited('edited.html', (html) => html.replace('"captured_at":null', '"captured_at":"2026-12-02T17:00:00Z"'));
   assert.deepEqual(r.files.map((f) => f.state), ['verified', 'failed', 'verified']);
   assert.match(r.byPath[paths[1]].text, /inclusion proof does not lead to the signed tree head/);
-  assert.deepEqual(errors, []);
-  await page.close();
 });
 
 test('the page hashes a leaf exactly as the Rust code does', async () => {
