@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -157,6 +158,33 @@ test('the whole unzipped folder can be chosen; the pack\'s own path wins over a 
   assert.deepEqual(r.files.map((f) => f.state), ['verified', 'verified', 'verified'], JSON.stringify(r.files, null, 1));
   assert.match(r.summary, /All 3 files verified/);
   assert.match(await page.textContent('#strays'), /Not in this pack, so not checked: .*verify\.html/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a file too large for one WebCrypto digest is hashed in pieces to the same SHA-256', async () => {
+  // Lengths around the padding's edges (55/56 bytes left in the last block) and across two 8 MiB pieces.
+  const lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 9 * 1024 * 1024 + 3];
+  const bytesOf = (n) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + (i >> 8)) & 255);
+  const { page, errors } = await open(path.join(dir, 'verify.html'));
+  const hashes = await page.evaluate(async (lengths) => {
+    const bytesOf = (n) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + (i >> 8)) & 255);
+    const out = [];
+    for (const n of lengths) {
+      // -1 makes even an empty file take the piecewise path.
+      const whole = hex(await fileSha256(new Blob([bytesOf(n)]), -1));
+      // Uneven updates carry part of a block from one update to the next.
+      const uneven = new StreamingSha256();
+      const bytes = bytesOf(n);
+      for (let at = 0; at < Math.min(n, 5000); at += 37) uneven.update(bytes.subarray(at, Math.min(at + 37, n)));
+      out.push([whole, n <= 5000 ? hex(uneven.digest()) : whole]);
+    }
+    return out;
+  }, lengths);
+  lengths.forEach((n, i) => {
+    const expected = createHash('sha256').update(bytesOf(n)).digest('hex');
+    assert.deepEqual(hashes[i], [expected, expected], `${n} bytes`);
+  });
   assert.deepEqual(errors, []);
   await page.close();
 });
