@@ -7,6 +7,12 @@
 //! reviewer should be able to see that it fetches nothing. The pack's facts
 //! travel inside it as JSON; the checks themselves run in the browser with
 //! WebCrypto and repeat those of [`verify_receipt`](crate::verify_receipt).
+//!
+//! What browser tests may rely on: the inputs `#pick-files` (multiple) and
+//! `#pick-folder` (a folder); one `.file` per packed file with `data-path` and
+//! `data-state` (`unchecked`, `verified` or `failed`); and `#summary`, whose
+//! `data-state` is `checking` while any check runs, then `verified` when every
+//! file is, `failed` when any is, else `unchecked`.
 
 use serde::Serialize;
 
