@@ -281,6 +281,15 @@ async fn packs(engine: Engine) {
             "{name} lasts {duration} s"
         );
     }
+    // The offline verifier names every original and carries the log's key.
+    let verifier = String::from_utf8(entry(&mut zip, "verify.html")).unwrap();
+    assert!(verifier.contains(log_key.trim()));
+    for proof in [packing, unboxing] {
+        assert!(
+            verifier.contains(&original(proof)),
+            "{proof} in verify.html"
+        );
+    }
     let summary = String::from_utf8(entry(&mut zip, "summary.txt")).unwrap();
     assert!(
         summary.contains(&number) && summary.contains("Damaged") && summary.contains("ক্ষতিগ্রস্ত"),

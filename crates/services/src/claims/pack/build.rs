@@ -19,7 +19,7 @@ use chotomoni_media::{ExcerptSpec, RangeReader, RangeSource};
 use chotomoni_storage::blobs::BlobStore;
 use chotomoni_storage::claim_packs as rows;
 use chotomoni_storage::proofs::ProofRow;
-use chotomoni_translog::Receipt;
+use chotomoni_translog::{PackedFile, Receipt};
 use futures::StreamExt;
 use std::future::Future;
 use std::io::{BufWriter, Write};
@@ -332,14 +332,26 @@ impl Services {
                 }
             }
         }
+        let log_key = self.proofs.log_verifier_key();
         add_bytes(
             &mut zip,
             "log-key.txt",
-            format!("{}\n", self.proofs.log_verifier_key()).as_bytes(),
+            format!("{log_key}\n").as_bytes(),
             true,
             now,
         )
         .map_err(io)?;
+        // The offline verifier holds every receipt; the reviewer chooses
+        // the files of originals/ in it.
+        let listed: Vec<PackedFile> = packed
+            .iter()
+            .map(|p| PackedFile {
+                path: p.path.clone(),
+                receipt: p.receipt.clone(),
+            })
+            .collect();
+        let page = chotomoni_translog::verify_page::render(&log_key, &listed);
+        add_bytes(&mut zip, "verify.html", page.as_bytes(), true, now).map_err(io)?;
         let sealed = zip.finish().map_err(zip_error)?.into_inner();
         let (out, plain_len, _) = sealed.finish().map_err(io)?;
         let file = out.into_inner().map_err(|e| io(e.into_error()))?;
