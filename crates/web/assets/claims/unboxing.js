@@ -26,10 +26,9 @@ function openUploads() {
   uploads ||= (async () => {
     const store = await Store.open(DB);
     // Recordings never sent (the page closed while recording or reviewing)
-    // were not the customer's choice to send: they go.
-    for (const p of await store.list()) {
-      if (p.state === 'recording') await store.remove(p.id);
-    }
+    // were not the customer's choice to send: they go. One another tab is
+    // still making or showing stays.
+    for (const p of await store.abandoned()) await store.remove(p.id);
     const queue = new UploadQueue(store, { endpoint: '/api/v1/uploads/', chunkSize: CHUNK_BYTES, lock: LOCK });
     queue.start();
     return { store, queue };
@@ -62,7 +61,7 @@ function setup(root) {
   };
 
   let camera = null;
-  let take = null; // { id, rec, writer, started, timer }
+  let take = null; // { id, rec, writer, release, timer }
   let review = null; // the object URL being played back
 
   const closeCamera = () => {
@@ -120,11 +119,12 @@ function setup(root) {
     }
     const filetype = baseType(rec.mimeType) || 'video/webm';
     await store.create(proofRecord({ id, order, kind: 'claim', claim, media: 'video', filetype, started }));
+    const release = store.hold(id);
     const tick = () => {
       clock.textContent = `● ${clock.dataset.label} · ${formatDuration(lang, Date.now() - started.getTime())}`;
     };
     tick();
-    take = { id, rec, writer, timer: setInterval(tick, 1000) };
+    take = { id, rec, writer, release, timer: setInterval(tick, 1000) };
     step('stop').disabled = false;
     root.dataset.state = 'recording';
   }
@@ -149,7 +149,10 @@ function setup(root) {
   async function retake() {
     const { store } = await openUploads();
     discardReview();
-    if (take) await store.remove(take.id);
+    if (take) {
+      take.release();
+      await store.remove(take.id);
+    }
     take = null;
     await record();
   }
@@ -167,6 +170,7 @@ function setup(root) {
     const proof = await store.get(t.id);
     if (proof && proof.state === 'failed') await queue.retry(t.id);
     else if (proof && proof.state === 'recording') await store.finish(t.id);
+    t.release();
     queue.kick();
   }
 

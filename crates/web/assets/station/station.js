@@ -26,7 +26,7 @@ const state = {
   order: { state: 'none' },
   orderNumber: null, // the order being worked on (known even when its lookup failed)
   lookupSeq: 0,
-  recording: null, // { id, number, startedAt, rec, writes, lockRelease }
+  recording: null, // { id, number, startedAt, rec, writes, release }
   busy: Promise.resolve(), // serialises start/stop
   lastCamera: { number: null, at: 0 },
   wakeLock: null,
@@ -259,11 +259,8 @@ function startRecording() {
     const filetype = baseType(rec.mimeType) || 'video/webm';
     await state.store.create(newProof({ id, number, media: 'video', filetype, started }));
     // Other tabs must not take this recording for an abandoned one.
-    let lockRelease = null;
-    if (navigator.locks && navigator.locks.request) {
-      navigator.locks.request(`chotomoni-recording-${id}`, () => new Promise((resolve) => { lockRelease = resolve; }));
-    }
-    state.recording = { id, number, startedAt: started.getTime(), rec, get writes() { return writer.done; }, release: () => lockRelease && lockRelease() };
+    const release = state.store.hold(id);
+    state.recording = { id, number, startedAt: started.getTime(), rec, get writes() { return writer.done; }, release };
     showNotice(null);
     announce(`${t('station-state-recording')}: ${number}`);
     keepAwake(true);
@@ -378,14 +375,7 @@ function scheduleQueueRender() {
 
 /** Recordings a closed or reloaded page left behind go to the queue as they are. */
 async function recoverAbandoned() {
-  let held = new Set();
-  if (navigator.locks && navigator.locks.query) {
-    const snapshot = await navigator.locks.query();
-    held = new Set((snapshot.held || []).map((l) => l.name));
-  }
-  for (const p of await state.store.list()) {
-    if (p.state === 'recording' && !held.has(`chotomoni-recording-${p.id}`)) await state.store.finish(p.id);
-  }
+  for (const p of await state.store.abandoned()) await state.store.finish(p.id);
 }
 
 async function startQueue() {

@@ -38,6 +38,10 @@ function run(db, stores, mode, fn) {
   });
 }
 
+function recordingLock(id) {
+  return `chotomoni-recording-${id}`;
+}
+
 function chunkRange(id) {
   return IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]);
 }
@@ -137,6 +141,28 @@ export class Store extends EventTarget {
     const media = await this.media(id, proof.filetype);
     const sha256 = await sha256Hex(media);
     await this.update(id, { state: 'waiting', size: media.size, sha256 });
+  }
+
+  /**
+   * Marks the recording `id` as one this tab is still making, so another
+   * tab does not take it for abandoned; returns what releases it.
+   */
+  hold(id) {
+    let release = null;
+    if (navigator.locks && navigator.locks.request) {
+      navigator.locks.request(recordingLock(id), () => new Promise((resolve) => { release = resolve; }));
+    }
+    return () => release && release();
+  }
+
+  /** Recordings no open tab is making: what a closed or reloaded page left behind. */
+  async abandoned() {
+    let held = new Set();
+    if (navigator.locks && navigator.locks.query) {
+      const snapshot = await navigator.locks.query();
+      held = new Set((snapshot.held || []).map((l) => l.name));
+    }
+    return (await this.list()).filter((p) => p.state === 'recording' && !held.has(recordingLock(p.id)));
   }
 
   /** The proof's media as one Blob (backed by IndexedDB, not copied into memory). */
