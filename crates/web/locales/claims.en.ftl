@@ -82,3 +82,21 @@ pack-download = Download
 pack-start = Excerpt of video #{ $proof } ({ $kind }) starts at second
 pack-include-contact = Include the delivery name, phone and address (couriers only)
 pack-make = Make a claim pack
+
+# The customer's unboxing recorder (claims/unboxing.js). The camera wording
+# is the privacy policy's own ("Camera & video"), word for word.
+my-claim-record = Record unboxing video
+my-claim-camera-title = Before the camera opens
+my-claim-camera-from-policy = What our privacy policy says about the camera
+my-claim-camera-policy-link = privacy policy
+my-claim-camera-policy = To keep proof for orders, our app may use your device camera (to scan barcodes and take photos or short videos). Recording video may require microphone access for audio in the video. This is only for order tracking and proof—so if something is wrong, missing, or damaged, we can handle claims and resolve issues more fairly. Proof files are stored securely and linked to the related order. If you deny permission, this feature will not work.
+my-claim-camera-allow = Open the camera and record
+my-claim-camera-cancel = Not now
+my-claim-recording = Recording { $number }
+my-claim-record-stop = Stop
+my-claim-record-retake = Retake
+my-claim-record-send = Send this video
+my-claim-sending = Sending the video
+my-claim-camera-denied = The camera is not allowed, so the video cannot be recorded here. You can still choose photos or a video from your files above, or allow the camera for this site in your browser's settings and try again.
+my-claim-camera-failed = The camera could not be started in this browser. You can still choose photos or a video from your files above.
+my-claim-record-failed = The video has not arrived yet. It stays on this phone and is sent again when the connection is back; you can also press “Send this video” again.

@@ -22,6 +22,7 @@ macro_rules! embed {
 /// Every file under `crates/web/assets/` (a test checks that none is missing).
 static FILES: &[(&str, &[u8])] = embed!(
     "claims/evidence.js",
+    "claims/unboxing.js",
     "station/i18n.js",
     "station/icon.svg",
     "station/manifest.webmanifest",

@@ -40,11 +40,12 @@ function safeBody(res) {
 export class UploadQueue extends EventTarget {
   /**
    * @param {import('./store.js').Store} store
-   * @param {{endpoint: string, chunkSize: number}} options
+   * @param {{endpoint: string, chunkSize: number, lock?: string}} options
    */
-  constructor(store, { endpoint, chunkSize }) {
+  constructor(store, { endpoint, chunkSize, lock = 'chotomoni-station-uploader' }) {
     super();
     this.store = store;
+    this.lock = lock;
     this.endpoint = endpoint;
     this.chunkSize = chunkSize > 0 ? chunkSize : Infinity;
     this.busy = false;
@@ -73,7 +74,7 @@ export class UploadQueue extends EventTarget {
       this.kick();
     };
     if (navigator.locks && navigator.locks.request) {
-      navigator.locks.request('chotomoni-station-uploader', () => {
+      navigator.locks.request(this.lock, () => {
         go();
         return new Promise(() => {}); // held for the page's lifetime
       }).catch(go);
@@ -166,6 +167,8 @@ export class UploadQueue extends EventTarget {
           captured_at: proof.capturedAt,
           filename: proof.filename,
           filetype: proof.filetype,
+          // Customer evidence names its claim; the server refuses `claim` uploads without it.
+          ...(proof.claim ? { claim: String(proof.claim) } : {}),
         },
         onUploadUrlAvailable: () => {
           if (upload.url && upload.url !== proof.uploadUrl) {

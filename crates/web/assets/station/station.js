@@ -2,11 +2,11 @@
 // let the queue upload it in the background.
 
 import { loadConfig, makeT, applyStrings } from './i18n.js';
-import { Store, sha256Hex } from './store.js';
+import { Store, proofRecord } from './store.js';
 import { UploadQueue } from './queue.js';
 import { CameraScanner, listenForWedge, orderNumberFrom } from './scanner.js';
 import {
-  openCamera, cameraProblem, Recording, takePhoto, pickVideoType, baseType, extensionFor, rfc3339,
+  openCamera, cameraProblem, Recording, takePhoto, pickVideoType, baseType,
 } from './recorder.js';
 import { renderOrder, renderQueue, formatDuration } from './ui.js';
 
@@ -26,7 +26,7 @@ const state = {
   order: { state: 'none' },
   orderNumber: null, // the order being worked on (known even when its lookup failed)
   lookupSeq: 0,
-  recording: null, // { id, number, startedAt, rec, writes, lockRelease }
+  recording: null, // { id, number, startedAt, rec, writes, release }
   busy: Promise.resolve(), // serialises start/stop
   lastCamera: { number: null, at: 0 },
   wakeLock: null,
@@ -215,29 +215,8 @@ async function openOrder(number, source) {
 
 // ---- capture ---------------------------------------------------------------
 
-/** 2025-11-25T14:03:07+06:00 → 20251125-140307 (the offset is in captured_at). */
-function fileStamp(d) {
-  return rfc3339(d).slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
-}
-
-function proofRecord({ id, number, media, filetype, started }) {
-  const kind = currentKind();
-  return {
-    id,
-    order: number,
-    kind,
-    media,
-    state: media === 'video' ? 'recording' : 'waiting',
-    filetype,
-    filename: `${number}-${kind}-${fileStamp(started)}.${extensionFor(filetype)}`,
-    capturedAt: rfc3339(started),
-    createdAt: started.getTime(),
-    size: 0,
-    chunks: 0,
-    sha256: null,
-    uploadUrl: null,
-    error: null,
-  };
+function newProof({ id, number, media, filetype, started }) {
+  return proofRecord({ id, order: number, kind: currentKind(), media, filetype, started });
 }
 
 function serially(fn) {
@@ -258,8 +237,11 @@ function startRecording() {
     const started = new Date();
     const id = crypto.randomUUID();
     const video = $('preview');
-    let writes = Promise.resolve();
-    let seq = 0;
+    const writer = state.store.writer(id, (err) => {
+      console.error('station: could not keep recorded data', err);
+      if (err && err.name === 'QuotaExceededError') showNotice('station-storage-full');
+      stopRecording();
+    });
     let rec;
     try {
       rec = new Recording(video, state.camera.stream.getAudioTracks(), {
@@ -267,14 +249,7 @@ function startRecording() {
         mimeType,
         bitsPerSecond: config.video.bitsPerSecond,
         box: config.video,
-        onData: (blob) => {
-          const n = seq++;
-          writes = writes.then(() => state.store.addChunk(id, n, blob)).catch((err) => {
-            console.error('station: could not keep recorded data', err);
-            if (err && err.name === 'QuotaExceededError') showNotice('station-storage-full');
-            stopRecording();
-          });
-        },
+        onData: writer.write,
       });
     } catch (err) {
       console.error('station: recorder', err);
@@ -282,13 +257,10 @@ function startRecording() {
       return;
     }
     const filetype = baseType(rec.mimeType) || 'video/webm';
-    await state.store.create(proofRecord({ id, number, media: 'video', filetype, started }));
+    await state.store.create(newProof({ id, number, media: 'video', filetype, started }));
     // Other tabs must not take this recording for an abandoned one.
-    let lockRelease = null;
-    if (navigator.locks && navigator.locks.request) {
-      navigator.locks.request(`chotomoni-recording-${id}`, () => new Promise((resolve) => { lockRelease = resolve; }));
-    }
-    state.recording = { id, number, startedAt: started.getTime(), rec, get writes() { return writes; }, release: () => lockRelease && lockRelease() };
+    const release = state.store.hold(id);
+    state.recording = { id, number, startedAt: started.getTime(), rec, get writes() { return writer.done; }, release };
     showNotice(null);
     announce(`${t('station-state-recording')}: ${number}`);
     keepAwake(true);
@@ -308,7 +280,7 @@ function stopRecording() {
       console.error('station: stopping the recorder', err);
     }
     await r.writes;
-    await finishRecording(r.id);
+    await state.store.finish(r.id);
     announce(`${t('station-state-waiting')}: ${r.number}`);
     r.release();
     keepAwake(false);
@@ -317,26 +289,17 @@ function stopRecording() {
   });
 }
 
-/** A recording's data is all in IndexedDB: hash it and hand it to the queue. */
-async function finishRecording(id) {
-  const proof = await state.store.get(id);
-  if (!proof) return;
-  const media = await state.store.media(id, proof.filetype);
-  const sha256 = await sha256Hex(media);
-  await state.store.update(id, { state: 'waiting', size: media.size, sha256 });
-}
-
 async function photo() {
   if (!state.camera || !state.orderNumber) return;
   const started = new Date();
   try {
     const blob = await takePhoto($('preview'), state.orderNumber);
     const id = crypto.randomUUID();
-    const proof = proofRecord({ id, number: state.orderNumber, media: 'photo', filetype: 'image/jpeg', started });
+    const proof = newProof({ id, number: state.orderNumber, media: 'photo', filetype: 'image/jpeg', started });
     proof.state = 'recording';
     await state.store.create(proof);
     await state.store.addChunk(id, 0, blob);
-    await finishRecording(id);
+    await state.store.finish(id);
     flash();
     state.queue.kick();
   } catch (err) {
@@ -412,14 +375,7 @@ function scheduleQueueRender() {
 
 /** Recordings a closed or reloaded page left behind go to the queue as they are. */
 async function recoverAbandoned() {
-  let held = new Set();
-  if (navigator.locks && navigator.locks.query) {
-    const snapshot = await navigator.locks.query();
-    held = new Set((snapshot.held || []).map((l) => l.name));
-  }
-  for (const p of await state.store.list()) {
-    if (p.state === 'recording' && !held.has(`chotomoni-recording-${p.id}`)) await finishRecording(p.id);
-  }
+  for (const p of await state.store.abandoned()) await state.store.finish(p.id);
 }
 
 async function startQueue() {

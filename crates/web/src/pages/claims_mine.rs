@@ -13,8 +13,9 @@ use chotomoni_services::{Actor, ServiceError};
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 
-/// What the order page shows of the customer's claims: each claim, and
-/// whether a new one may be filed (delivered, none open).
+/// What the order page shows of the customer's claims: each claim, whether
+/// a new one may be filed (delivered, none open), and what the unboxing
+/// recorder records at.
 pub(super) async fn section(
     ctx: &Ctx,
     state: &AppState,
@@ -32,6 +33,9 @@ pub(super) async fn section(
         "list": claims,
         "may_file": order.status == OrderStatus::Delivered && !open,
         "kinds": ClaimKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        // The unboxing recorder records at the station's settings: one place
+        // to tune what a phone sends over a customer's connection too.
+        "video": state.config.station_video,
     }))
 }
 

@@ -4,6 +4,7 @@
 //! as not verified), and the forms that take a claim up and decide it.
 use crate::common;
 
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::Role;
 use chotomoni_testkit::{both_engines, Engine};
 use common::html::{csrf_of, text};
@@ -278,4 +279,93 @@ async fn mine(engine: Engine) {
 both_engines!(
     a_customer_files_and_follows_a_claim_on_the_order_page,
     super::mine
+);
+
+/// An open claim offers the unboxing recorder beside the file chooser: its
+/// script, the order number and the station's video settings it records
+/// with, and the privacy policy's own camera wording, in the page's
+/// language, to read before the browser asks for the camera. A decided
+/// claim offers neither.
+async fn recorder(engine: Engine) {
+    let app = common::spawn(engine).await;
+    let admin = app.staff("admin", Role::Admin).await;
+    let support = app.staff("support", Role::Support).await;
+    let (number, me) = place(&app, "Nasrin Akter", "01711000504").await;
+    let customer = customer_token(&app, me).await;
+    for to in ["confirmed", "packed", "handed_to_courier", "delivered"] {
+        set_status(&app, &admin, &number, to).await;
+    }
+    let (status, filed) = app
+        .post(
+            &format!("/api/v1/orders/{number}/claims"),
+            Some(&customer),
+            &json!({"kind": "damaged", "items": [{"line_no": 1, "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{filed}");
+    let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let wording =
+        regex::Regex::new(r#"(?s)<blockquote class="policy-camera">(.*?)</blockquote>"#).unwrap();
+    for (lang, code, record) in [
+        (Lang::En, "en", "Record unboxing video"),
+        (Lang::Bn, "bn", "আনবক্সিং ভিডিও রেকর্ড করুন"),
+    ] {
+        let (status, html) = page(
+            &app,
+            &customer,
+            &format!("/account/orders/{number}?lang={code}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains(record), "{html}");
+        assert!(
+            html.contains(r#"<script type="module" src="/assets/claims/unboxing.js">"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!(
+                r#"class="unboxing" data-order="{number}" data-claim="{}""#,
+                filed["id"]
+            )),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-width="1280" data-height="720" data-bits="1000000""#));
+        let shown = &wording
+            .captures(&html)
+            .expect("the camera wording is shown")[1];
+        let policy = flat(chotomoni_domain::policy::v1(lang));
+        assert!(
+            shown.len() > 200 && policy.contains(&flat(shown)),
+            "the policy's own words ({code}): {shown}"
+        );
+    }
+    let (status, script) = page(&app, &customer, "/assets/claims/unboxing.js").await;
+    assert_eq!(status, 200);
+    assert!(
+        script.contains("../station/recorder.js"),
+        "the station's recorder, reused"
+    );
+
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/claims/{}/decision", filed["id"]),
+            Some(&support),
+            &json!({"decision": "rejected", "reason": "The seal was intact"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, html) = page(
+        &app,
+        &customer,
+        &format!("/account/orders/{number}?lang=en"),
+    )
+    .await;
+    assert!(
+        !html.contains("class=\"unboxing\""),
+        "a decided claim takes no evidence"
+    );
+}
+both_engines!(
+    an_open_claim_offers_the_unboxing_recorder_with_the_policys_camera_wording,
+    super::recorder
 );
