@@ -130,6 +130,7 @@ async fn packs(engine: Engine) {
     let packer = app.staff("packer", Role::Packer).await;
     let packing_clip = camera_mp4();
     let scene = claim_scene(&app, &admin, &packer, "01711000601", &packing_clip).await;
+    let scene_customer = scene.customer_id;
     let (number, customer, packing, id) =
         (scene.number, scene.customer, scene.packing, scene.claim);
     let unboxing_clip = real_mp4();
@@ -421,6 +422,29 @@ async fn packs(engine: Engine) {
         json!({"proof": packing, "start_ms": 1_500}),
         "{list}"
     );
+    // Erasing the customer deletes every pack and its file: no link opens
+    // one any more.
+    let newest = list[0]["id"].as_i64().unwrap();
+    let view = built(&app, id, newest, &support).await;
+    assert_eq!(view["status"], "ready", "{view}");
+    let link = format!("/share/packs/{}", view["token"].as_str().unwrap());
+    assert_eq!(download(&app, &link, None).await.0, 200);
+    let files: Vec<String> =
+        sqlx::query_scalar("SELECT blob_key FROM claim_packs WHERE blob_key IS NOT NULL")
+            .fetch_all(&app.services.db().pool)
+            .await
+            .unwrap();
+    assert_eq!(files.len(), 3);
+    app.erase(scene_customer).await;
+    app.run_erasure_cleanup().await;
+    assert_eq!(app.count("claim_packs").await, 0);
+    for file in &files {
+        assert!(
+            app.services.proofs().blobs.size(file).await.is_err(),
+            "{file} is gone"
+        );
+    }
+    assert_eq!(download(&app, &link, None).await.0, 404);
 }
 
 both_engines!(
