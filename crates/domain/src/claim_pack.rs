@@ -25,8 +25,8 @@ pub const MAX_EXCERPT_BYTES: u64 = 30_000_000;
 #[serde(deny_unknown_fields)]
 pub struct ExcerptStart {
     pub proof: ProofId,
-    /// Milliseconds from the start of the video.
-    #[schema(minimum = 0)]
+    /// Milliseconds from the start of the video (no proof video is a day long).
+    #[schema(minimum = 0, maximum = 86_400_000)]
     pub start_ms: u64,
 }
 

@@ -45,7 +45,40 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.len() > MAX_BODY {
         return Err(too_large());
     }
-    parse(bytes)
+    match with_whole_floats_as_integers(bytes) {
+        Some(rewritten) => parse(&rewritten),
+        None => parse(bytes),
+    }
+}
+
+/// JSON Schema counts `3.0` as the integer 3, and so does the OpenAPI
+/// document, but serde does not: a body with such numbers is rewritten
+/// with them as integers. `None` when there are none (or the JSON is
+/// malformed, which `parse` reports).
+fn with_whole_floats_as_integers(bytes: &[u8]) -> Option<Vec<u8>> {
+    use serde_json::{Number, Value};
+    fn rewrite(v: &mut Value) -> bool {
+        match v {
+            Value::Number(n) if n.is_f64() => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                // Beyond 2^53 a float no longer names one integer.
+                if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                    *n = if f < 0.0 {
+                        Number::from(f as i64)
+                    } else {
+                        Number::from(f as u64)
+                    };
+                    return true;
+                }
+                false
+            }
+            Value::Array(items) => items.iter_mut().fold(false, |any, i| rewrite(i) | any),
+            Value::Object(fields) => fields.values_mut().fold(false, |any, f| rewrite(f) | any),
+            _ => false,
+        }
+    }
+    let mut value: Value = serde_json::from_slice(bytes).ok()?;
+    rewrite(&mut value).then(|| serde_json::to_vec(&value).expect("a parsed value serializes"))
 }
 
 fn too_large() -> ApiError {
@@ -126,5 +159,16 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("inner.n"));
         let e = parse::<Outer>(br#"{"inner": "#).unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn whole_floats_are_integers_as_the_schema_says() {
+        let n = |body: &[u8]| parse_body::<Outer>(body).map(|o| o.inner.n);
+        assert_eq!(n(br#"{"inner": {"n": 0.0}}"#).unwrap(), 0);
+        assert_eq!(n(br#"{"inner": {"n": -3e2}}"#).unwrap(), -300);
+        let e = n(br#"{"inner": {"n": 1.5}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("inner.n"));
+        let e = n(br#"{"inner": {"n": 1e300}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("inner.n"));
     }
 }
