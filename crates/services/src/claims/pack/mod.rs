@@ -288,13 +288,16 @@ impl Services {
         {
             return Err(not_found());
         }
+        let order = chotomoni_storage::claims::get(&mut conn, row.claim_id)
+            .await?
+            .map(|c| c.order_id);
         drop(conn);
         let stream = self.open_pack(&row).await?;
         let mut tx = self.db.begin().await?;
         crate::disclosures::disclose(
             &mut tx,
             row.customer_id,
-            None,
+            order,
             recipient(row.purpose),
             &disclosed_fields(row.include_contact),
             Purpose::Fulfilment,
