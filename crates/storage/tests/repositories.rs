@@ -912,3 +912,6 @@ both_engines!(
     a_corrupt_hold_reason_fails_where_it_is_read,
     super::corrupt_hold_reason
 );
+
+#[path = "repositories/corrupt_columns.rs"]
+mod corrupt_columns;
