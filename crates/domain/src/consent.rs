@@ -17,6 +17,14 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// Which kind of address a marketing suppression holds the keyed hash of.
+    SuppressionChannel {
+        Sms = "sms",
+        Email = "email",
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentPurpose {

@@ -30,7 +30,8 @@ pub use order::{
 };
 pub use phone::Phone;
 pub use privacy_request::{
-    HoldReason, RequestChannel, RequestKind, RequestStatus, StoredExportStatus,
+    ExportStage, HoldReason, RequestChannel, RequestKind, RequestStatus, StoredExportStatus,
+    VerifiedBy,
 };
 pub use proof::{ProofId, ProofKind, SharePurpose};
 pub use staff::{Role, SessionKind, StaffId};

@@ -1,6 +1,20 @@
 //! The published privacy policy. Version 1 is the text the shop published
 //! (Bangla, then English); it is compiled in so a fresh install can show it.
 
+use crate::order::string_enum;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use utoipa::ToSchema;
+
+string_enum! {
+    /// Where a customer accepted a version.
+    Acceptance {
+        Registration = "registration",
+        Notice = "notice",
+        Checkout = "checkout",
+    }
+}
+
 pub const V1: &str = include_str!("../../../policy/privacy-policy.txt");
 
 /// Where the English half of version 1 begins.

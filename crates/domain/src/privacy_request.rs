@@ -62,6 +62,31 @@ string_enum! {
 }
 
 string_enum! {
+    /// How a requester's identity was confirmed.
+    VerifiedBy {
+        SignedIn = "signed_in",
+        StaffCheck = "staff_check",
+        EmailOnRecord = "email_on_record",
+        OneTimeCodeSms = "one_time_code_sms",
+        OneTimeCodeEmail = "one_time_code_email",
+    }
+}
+
+string_enum! {
+    /// How far an access export's build got, shown beside its progress.
+    ExportStage {
+        Queued = "queued",
+        Collecting = "collecting",
+        CopyingProofs = "copying_proofs",
+        WritingDocuments = "writing_documents",
+        Storing = "storing",
+        Ready = "ready",
+        Failed = "failed",
+        Expired = "expired",
+    }
+}
+
+string_enum! {
     /// Why an order's proof media is kept past an erasure.
     HoldReason {
         OpenClaim = "open_claim",

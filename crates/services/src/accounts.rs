@@ -7,6 +7,7 @@ use crate::auth::{check_new_password, hash_password, ClientInfo, Session};
 use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::{audit, customers, Actor, Services};
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::AuditAction;
 use chotomoni_domain::{CustomerId, CustomerName, Email, FieldError, Phone};
 use chotomoni_storage::code_tries::{self, CodeTable};
@@ -199,7 +200,7 @@ impl Services {
     pub async fn complete_registration(
         &self,
         r: &Registration<'_>,
-        lang: &str,
+        lang: Lang,
         client: &ClientInfo,
     ) -> Result<(String, Session)> {
         let phone = Phone::parse(r.phone).map_err(|_| {
@@ -257,7 +258,7 @@ impl Services {
                 &mut tx,
                 id,
                 current.version,
-                "registration",
+                chotomoni_domain::policy::Acceptance::Registration,
                 self.now_ms(),
             )
             .await?;

@@ -8,6 +8,7 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use base64::Engine as _;
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::AuditAction;
 use chotomoni_domain::{catalog, CustomerId, FieldError, Phone, Role, SessionKind, StaffId};
 use chotomoni_storage::{customers, sessions, staff};
@@ -20,7 +21,7 @@ pub struct Session {
     pub token_hash: String,
     pub actor: Actor,
     pub csrf_token: String,
-    pub lang: String,
+    pub lang: Lang,
     pub cart: String,
 }
 
@@ -180,7 +181,7 @@ impl Services {
             id: StaffId(row.id),
             role: row.role,
         };
-        self.open_session(actor, "en", client).await
+        self.open_session(actor, Lang::En, client).await
     }
 
     /// Customer sign-in with phone and password.
@@ -214,7 +215,7 @@ impl Services {
             .filter(|r| ok && r.erased_at.is_none())
             .ok_or(ServiceError::BadCredentials)?;
         self.attempt_succeeded(attempt).await?;
-        self.open_session(Actor::Customer(CustomerId(row.id)), "bn", client)
+        self.open_session(Actor::Customer(CustomerId(row.id)), Lang::Bn, client)
             .await
     }
 
@@ -223,7 +224,7 @@ impl Services {
     pub async fn open_session(
         &self,
         actor: Actor,
-        lang: &str,
+        lang: Lang,
         client: &ClientInfo,
     ) -> Result<(String, Session)> {
         if let Actor::Visitor = actor {
@@ -276,7 +277,7 @@ impl Services {
                 token_hash: hash,
                 actor,
                 csrf_token: csrf,
-                lang: lang.to_owned(),
+                lang,
                 cart: "[]".into(),
             },
         ))
@@ -323,7 +324,7 @@ impl Services {
         Ok(())
     }
 
-    pub async fn set_session_lang(&self, session: &Session, lang: &str) -> Result<()> {
+    pub async fn set_session_lang(&self, session: &Session, lang: Lang) -> Result<()> {
         self.session_cache.forget(&session.token_hash);
         sessions::set_lang(&mut *self.db.conn().await?, &session.token_hash, lang).await?;
         Ok(())

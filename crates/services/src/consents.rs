@@ -8,6 +8,7 @@ use crate::error::{Result, ServiceError};
 use crate::vault::open_text;
 use crate::{audit, Actor, Services};
 use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::consent::SuppressionChannel;
 use chotomoni_domain::{AuditAction, ConsentPurpose, CustomerId};
 use chotomoni_storage::consents::{self, ConsentRow};
 use chotomoni_storage::{customers as customer_rows, policies, Conn};
@@ -147,7 +148,7 @@ impl Services {
         conn: &mut Conn,
         customer_id: i64,
         purpose: ConsentPurpose,
-    ) -> Result<Vec<(Vec<u8>, &'static str)>> {
+    ) -> Result<Vec<(Vec<u8>, SuppressionChannel)>> {
         let row = customer_rows::get(conn, customer_id)
             .await?
             .ok_or(ServiceError::NotFound("customer"))?;
@@ -163,7 +164,10 @@ impl Services {
                 row.id,
                 row.phone_enc.as_deref(),
             )? {
-                out.push((keys.blind_index("suppress-phone", &phone), "sms"));
+                out.push((
+                    keys.blind_index("suppress-phone", &phone),
+                    SuppressionChannel::Sms,
+                ));
             }
         } else if let Some(email) = open_text(
             &key,
@@ -173,7 +177,7 @@ impl Services {
         )? {
             out.push((
                 keys.blind_index("suppress-email", &email.to_lowercase()),
-                "email",
+                SuppressionChannel::Email,
             ));
         }
         Ok(out)

@@ -34,12 +34,9 @@ pub async fn disclose(
         customer_id,
         &DisclosureRow {
             order_id,
-            recipient: recipient.as_str().into(),
+            recipient,
             fields: fields.join(","),
-            purpose: serde_json::to_value(purpose)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            purpose,
             at: crate::now_ms(),
         },
     )

@@ -258,7 +258,13 @@ impl Services {
                 SmsStopOutcome::NotACustomer
             }
         };
-        consents::suppress(&mut tx, &hash, "sms", self.now_ms()).await?;
+        consents::suppress(
+            &mut tx,
+            &hash,
+            chotomoni_domain::consent::SuppressionChannel::Sms,
+            self.now_ms(),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!("marketing opt-out by SMS STOP");
         Ok(outcome)

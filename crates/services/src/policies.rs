@@ -40,23 +40,7 @@ impl PolicyVersion {
     }
 }
 
-/// Where a customer accepted a version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Acceptance {
-    Registration,
-    Notice,
-    Checkout,
-}
-
-impl Acceptance {
-    fn as_str(self) -> &'static str {
-        match self {
-            Acceptance::Registration => "registration",
-            Acceptance::Notice => "notice",
-            Acceptance::Checkout => "checkout",
-        }
-    }
-}
+pub use chotomoni_domain::policy::Acceptance;
 
 impl Services {
     /// Seeds version 1, the published text, if no version exists yet.
@@ -158,7 +142,7 @@ impl Services {
                 "a newer policy version was published; read that one".into(),
             ));
         }
-        policies::accept(&mut tx, customer.0, version, how.as_str(), self.now_ms()).await?;
+        policies::accept(&mut tx, customer.0, version, how, self.now_ms()).await?;
         audit::change(
             &mut tx,
             actor,

@@ -1,6 +1,7 @@
 //! Claims and the order lines they are about. A claim's kind, who raised
-//! it, its status and decision are read as the domain's enums.
+//! it, its language, status and decision are read as the domain's enums.
 use crate::{stored, Result};
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::{ClaimKind, ClaimStatus, Decision, RaisedBy};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
@@ -15,7 +16,7 @@ pub struct ClaimRow {
     pub reference: Option<String>,
     /// The customer's words, sealed under their key.
     pub description_enc: Option<Vec<u8>>,
-    pub lang: String,
+    pub lang: Lang,
     pub status: ClaimStatus,
     pub filed_by: String,
     pub filed_at: i64,
@@ -43,7 +44,7 @@ impl FromRow<'_, AnyRow> for ClaimRow {
             raised_by: stored(row, t, "raised_by", RaisedBy::parse)?,
             reference: row.try_get("reference")?,
             description_enc: row.try_get("description_enc")?,
-            lang: row.try_get("lang")?,
+            lang: stored(row, t, "lang", Lang::parse)?,
             status: stored(row, t, "status", ClaimStatus::parse)?,
             filed_by: row.try_get("filed_by")?,
             filed_at: row.try_get("filed_at")?,
@@ -74,7 +75,7 @@ pub struct NewClaim<'a> {
     pub kind: ClaimKind,
     pub raised_by: RaisedBy,
     pub reference: Option<&'a str>,
-    pub lang: &'a str,
+    pub lang: Lang,
     pub filed_by: &'a str,
     pub filed_at: i64,
     pub first_response_due_at: i64,
@@ -94,7 +95,7 @@ pub async fn insert(conn: &mut AnyConnection, c: &NewClaim<'_>) -> Result<i64> {
     .bind(c.kind.as_str())
     .bind(c.raised_by.as_str())
     .bind(c.reference)
-    .bind(c.lang)
+    .bind(c.lang.code())
     .bind(c.filed_by)
     .bind(c.filed_at)
     .bind(c.first_response_due_at)

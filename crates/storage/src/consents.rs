@@ -1,5 +1,5 @@
 use crate::{stored, Result};
-use chotomoni_domain::consent::{ConsentChannel, ConsentPurpose};
+use chotomoni_domain::consent::{ConsentChannel, ConsentPurpose, SuppressionChannel};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
@@ -81,7 +81,7 @@ pub async fn latest(
 pub async fn suppress(
     conn: &mut AnyConnection,
     address_hash: &[u8],
-    channel: &str,
+    channel: SuppressionChannel,
     at: i64,
 ) -> Result<()> {
     sqlx::query(
@@ -89,7 +89,7 @@ pub async fn suppress(
          ON CONFLICT (address_hash) DO NOTHING",
     )
     .bind(address_hash.to_vec())
-    .bind(channel)
+    .bind(channel.as_str())
     .bind(at)
     .execute(conn)
     .await?;

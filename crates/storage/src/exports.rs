@@ -4,8 +4,9 @@
 //! one per order or per proof). Sealed fields arrive as bytes, as elsewhere.
 use crate::proofs::ProofRow;
 use crate::{stored, stored_opt, Result};
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::{
-    OrderSource, OrderStatus, PaymentMethod, PaymentStatus, ProofKind, SessionKind,
+    ExportStage, OrderSource, OrderStatus, PaymentMethod, PaymentStatus, ProofKind, SessionKind,
     StoredExportStatus,
 };
 use sqlx::any::AnyRow;
@@ -18,7 +19,7 @@ pub struct ExportRow {
     pub request_id: Option<i64>,
     pub status: StoredExportStatus,
     pub progress: i64,
-    pub stage: String,
+    pub stage: ExportStage,
     pub blob_key: Option<String>,
     pub file_key_enc: Option<Vec<u8>>,
     pub token_hash: Option<String>,
@@ -41,7 +42,7 @@ impl FromRow<'_, AnyRow> for ExportRow {
             request_id: row.try_get("request_id")?,
             status: stored(row, "exports", "status", StoredExportStatus::parse)?,
             progress: row.try_get("progress")?,
-            stage: row.try_get("stage")?,
+            stage: stored(row, "exports", "stage", ExportStage::parse)?,
             blob_key: row.try_get("blob_key")?,
             file_key_enc: row.try_get("file_key_enc")?,
             token_hash: row.try_get("token_hash")?,
@@ -66,7 +67,7 @@ pub async fn insert(
     customer_id: i64,
     request_id: Option<i64>,
     requested_by: &str,
-    stage: &str,
+    stage: ExportStage,
     at: i64,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
@@ -75,7 +76,7 @@ pub async fn insert(
     )
     .bind(customer_id)
     .bind(request_id)
-    .bind(stage)
+    .bind(stage.as_str())
     .bind(at)
     .bind(requested_by)
     .fetch_one(conn)
@@ -115,7 +116,7 @@ pub async fn set_progress(
     conn: &mut AnyConnection,
     id: i64,
     progress: i64,
-    stage: &str,
+    stage: ExportStage,
     at: i64,
 ) -> Result<()> {
     sqlx::query(
@@ -123,7 +124,7 @@ pub async fn set_progress(
          WHERE id = $4 AND status = 'building'",
     )
     .bind(progress.clamp(0, 100))
-    .bind(stage)
+    .bind(stage.as_str())
     .bind(at)
     .bind(id)
     .execute(conn)
@@ -350,7 +351,7 @@ pub async fn order_events(conn: &mut AnyConnection, customer_id: i64) -> Result<
 #[derive(Debug, Clone)]
 pub struct SessionData {
     pub kind: SessionKind,
-    pub lang: String,
+    pub lang: Lang,
     pub cart: String,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
@@ -364,7 +365,7 @@ impl FromRow<'_, AnyRow> for SessionData {
     fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
         Ok(SessionData {
             kind: stored(row, "sessions", "kind", SessionKind::parse)?,
-            lang: row.try_get("lang")?,
+            lang: stored(row, "sessions", "lang", Lang::parse)?,
             cart: row.try_get("cart")?,
             ip_address: row.try_get("ip_address")?,
             user_agent: row.try_get("user_agent")?,

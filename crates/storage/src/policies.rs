@@ -1,6 +1,8 @@
 //! Privacy policy versions and customers' acceptances of them.
-use crate::{duplicate_as, Result};
-use sqlx::{AnyConnection, FromRow};
+use crate::{duplicate_as, stored, Result};
+use chotomoni_domain::policy::Acceptance;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct PolicyRow {
@@ -59,13 +61,13 @@ pub async fn accept(
     conn: &mut AnyConnection,
     customer_id: i64,
     version: i64,
-    channel: &str,
+    channel: Acceptance,
     at: i64,
 ) -> Result<()> {
     sqlx::query("INSERT INTO policy_acceptances (customer_id, version, channel, at) VALUES ($1, $2, $3, $4)")
         .bind(customer_id)
         .bind(version)
-        .bind(channel)
+        .bind(channel.as_str())
         .bind(at)
         .execute(conn)
         .await?;
@@ -82,11 +84,23 @@ pub async fn accepted(conn: &mut AnyConnection, customer_id: i64) -> Result<Opti
     )
 }
 
-#[derive(Debug, Clone, FromRow)]
+/// An acceptance; its channel is read as the domain's, and a value that is
+/// not one fails where it is read.
+#[derive(Debug, Clone)]
 pub struct AcceptanceRow {
     pub version: i64,
-    pub channel: String,
+    pub channel: Acceptance,
     pub at: i64,
+}
+
+impl FromRow<'_, AnyRow> for AcceptanceRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(AcceptanceRow {
+            version: row.try_get("version")?,
+            channel: stored(row, "policy_acceptances", "channel", Acceptance::parse)?,
+            at: row.try_get("at")?,
+        })
+    }
 }
 
 /// Everything the customer accepted, oldest first (for their access export).

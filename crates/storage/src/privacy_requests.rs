@@ -1,12 +1,12 @@
 //! Privacy requests, their status history and the public form's one-time
 //! codes. No row holds personal data in clear.
-use crate::{stored, Result};
-use chotomoni_domain::{RequestChannel, RequestKind, RequestStatus};
+use crate::{stored, stored_opt, Result};
+use chotomoni_domain::{RequestChannel, RequestKind, RequestStatus, VerifiedBy};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
-/// A request as stored; its kind, channel and status are read as the
-/// domain's enums, and a value that is not one fails where it is read.
+/// A request as stored; its kind, channel, status and how it was verified
+/// are read as the domain's enums, and a value that is not one fails where it is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestRow {
     pub id: i64,
@@ -14,7 +14,7 @@ pub struct RequestRow {
     pub kind: RequestKind,
     pub channel: RequestChannel,
     pub status: RequestStatus,
-    pub verified_by: Option<String>,
+    pub verified_by: Option<VerifiedBy>,
     pub received_at: i64,
     pub deadline_at: i64,
     /// SHA-256 of the status link's secret; the secret itself is never stored.
@@ -37,7 +37,7 @@ impl FromRow<'_, AnyRow> for RequestRow {
             kind: stored(row, t, "kind", RequestKind::parse)?,
             channel: stored(row, t, "channel", RequestChannel::parse)?,
             status: stored(row, t, "status", RequestStatus::parse)?,
-            verified_by: row.try_get("verified_by")?,
+            verified_by: stored_opt(row, t, "verified_by", VerifiedBy::parse)?,
             received_at: row.try_get("received_at")?,
             deadline_at: row.try_get("deadline_at")?,
             status_token_hash: row.try_get("status_token_hash")?,
@@ -56,7 +56,7 @@ pub struct NewRequest<'a> {
     pub kind: RequestKind,
     pub channel: RequestChannel,
     pub status: RequestStatus,
-    pub verified_by: Option<&'a str>,
+    pub verified_by: Option<VerifiedBy>,
     pub received_at: i64,
     pub deadline_at: i64,
     pub status_token_hash: &'a str,
@@ -88,7 +88,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &NewRequest<'_>) -> Result<i64>
     .bind(r.kind.as_str())
     .bind(r.channel.as_str())
     .bind(r.status.as_str())
-    .bind(r.verified_by)
+    .bind(r.verified_by.map(VerifiedBy::as_str))
     .bind(r.received_at)
     .bind(r.deadline_at)
     .bind(r.status_token_hash)
@@ -168,14 +168,14 @@ pub async fn unfinished_verified(conn: &mut AnyConnection) -> Result<Vec<Request
 pub async fn pending_of_kind(
     conn: &mut AnyConnection,
     customer_id: i64,
-    kind: &str,
+    kind: RequestKind,
 ) -> Result<Option<RequestRow>> {
     Ok(sqlx::query_as(&format!(
         "{SELECT} WHERE customer_id = $1 AND kind = $2 \
          AND status NOT IN ('completed', 'rejected') ORDER BY id LIMIT 1"
     ))
     .bind(customer_id)
-    .bind(kind)
+    .bind(kind.as_str())
     .fetch_optional(conn)
     .await?)
 }
@@ -183,7 +183,7 @@ pub async fn pending_of_kind(
 /// What changes with a status.
 #[derive(Debug, Default)]
 pub struct StatusChange {
-    pub verified_by: Option<String>,
+    pub verified_by: Option<VerifiedBy>,
     pub hold_reason: Option<String>,
     pub outcome: Option<String>,
     pub export_id: Option<i64>,
@@ -206,7 +206,7 @@ pub async fn change_status(
          completed_at = $6, status_expires_at = $6 + $9 WHERE id = $7 AND status = $8",
     )
     .bind(to.as_str())
-    .bind(&c.verified_by)
+    .bind(c.verified_by.map(VerifiedBy::as_str))
     .bind(&c.hold_reason)
     .bind(&c.outcome)
     .bind(c.export_id)
@@ -275,18 +275,33 @@ pub async fn events_of(
         .map_err(crate::StorageError::Database)
 }
 
-#[derive(Debug, Clone, FromRow)]
+/// A one-time code; its kind is read as the domain's, and a value that is
+/// not one fails where it is read.
+#[derive(Debug, Clone)]
 pub struct CodeRow {
     pub id: i64,
+    pub kind: RequestKind,
     pub code_hash: Vec<u8>,
     pub expires_at: i64,
     pub attempts: i64,
 }
 
+impl FromRow<'_, AnyRow> for CodeRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        Ok(CodeRow {
+            id: row.try_get("id")?,
+            kind: stored(row, "request_codes", "kind", RequestKind::parse)?,
+            code_hash: row.try_get("code_hash")?,
+            expires_at: row.try_get("expires_at")?,
+            attempts: row.try_get("attempts")?,
+        })
+    }
+}
+
 pub async fn insert_code(
     conn: &mut AnyConnection,
     address_index: &[u8],
-    kind: &str,
+    kind: RequestKind,
     code_hash: &[u8],
     at: i64,
     expires_at: i64,
@@ -296,7 +311,7 @@ pub async fn insert_code(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(address_index.to_vec())
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(code_hash.to_vec())
     .bind(at)
     .bind(expires_at)
@@ -307,21 +322,24 @@ pub async fn insert_code(
     Ok(())
 }
 
-/// The newest unused code for this address and kind, expired or not.
+/// The newest unused code for this address and kind, expired or not. All
+/// the address's unused codes are read (a handful: sending one is rate
+/// limited, and the sweep deletes old ones) so that one whose stored kind
+/// is not a kind fails here, instead of being passed over as another kind.
 pub async fn latest_code(
     conn: &mut AnyConnection,
     address_index: &[u8],
-    kind: &str,
+    kind: RequestKind,
 ) -> Result<Option<CodeRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, code_hash, expires_at, attempts FROM request_codes \
-         WHERE address_index = $1 AND kind = $2 AND used = $3 ORDER BY id DESC LIMIT 1",
+    let codes: Vec<CodeRow> = sqlx::query_as(
+        "SELECT id, kind, code_hash, expires_at, attempts FROM request_codes \
+         WHERE address_index = $1 AND used = $2 ORDER BY id DESC",
     )
     .bind(address_index.to_vec())
-    .bind(kind)
     .bind(0_i64)
-    .fetch_optional(conn)
-    .await?)
+    .fetch_all(conn)
+    .await?;
+    Ok(codes.into_iter().find(|c| c.kind == kind))
 }
 
 /// Marks the code used; false when it already was (a replay racing this one).

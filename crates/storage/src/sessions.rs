@@ -2,12 +2,13 @@
 //! technical data kept with a session (IP address, user agent, device kind)
 //! is purged by the sweeper after the configured period.
 use crate::{stored, stored_opt, Result};
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::{Role, SessionKind};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
-/// A session; its kind and its staff member's role are read as the
-/// domain's enums, and a value that is not one fails where it is read
+/// A session; its kind, language and its staff member's role are read as
+/// the domain's enums, and a value that is not one fails where it is read
 /// (never taken for a visitor's session, or for a disabled account).
 #[derive(Debug, Clone)]
 pub struct SessionRow {
@@ -16,7 +17,7 @@ pub struct SessionRow {
     pub staff_id: Option<i64>,
     pub customer_id: Option<i64>,
     pub csrf_token: String,
-    pub lang: String,
+    pub lang: Lang,
     pub cart: String,
     pub created_at: i64,
     pub expires_at: i64,
@@ -33,7 +34,7 @@ impl FromRow<'_, AnyRow> for SessionRow {
             staff_id: row.try_get("staff_id")?,
             customer_id: row.try_get("customer_id")?,
             csrf_token: row.try_get("csrf_token")?,
-            lang: row.try_get("lang")?,
+            lang: stored(row, "sessions", "lang", Lang::parse)?,
             cart: row.try_get("cart")?,
             created_at: row.try_get("created_at")?,
             expires_at: row.try_get("expires_at")?,
@@ -48,7 +49,7 @@ pub struct NewSession<'a> {
     pub staff_id: Option<i64>,
     pub customer_id: Option<i64>,
     pub csrf_token: &'a str,
-    pub lang: &'a str,
+    pub lang: Lang,
     pub cart: &'a str,
     pub ip_address: Option<&'a str>,
     pub user_agent: Option<&'a str>,
@@ -68,7 +69,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &NewSession<'_>) -> Result<()> 
     .bind(s.staff_id)
     .bind(s.customer_id)
     .bind(s.csrf_token)
-    .bind(s.lang)
+    .bind(s.lang.code())
     .bind(s.cart)
     .bind(s.ip_address)
     .bind(s.user_agent)
@@ -106,9 +107,9 @@ pub async fn delete(conn: &mut AnyConnection, token_hash: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn set_lang(conn: &mut AnyConnection, token_hash: &str, lang: &str) -> Result<()> {
+pub async fn set_lang(conn: &mut AnyConnection, token_hash: &str, lang: Lang) -> Result<()> {
     sqlx::query("UPDATE sessions SET lang = $1 WHERE token_hash = $2")
-        .bind(lang)
+        .bind(lang.code())
         .bind(token_hash)
         .execute(conn)
         .await?;

@@ -1,4 +1,5 @@
 //! Every repository query, run against a fresh SQLite and a fresh PostgreSQL.
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::{OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Role, SessionKind};
 use chotomoni_storage::orders::{Contact, ItemRow, NewOrder, OrderFilter};
 use chotomoni_storage::sessions::NewSession;
@@ -440,7 +441,7 @@ async fn staff_session_audit_queries(engine: Engine) {
             staff_id: Some(id),
             customer_id: None,
             csrf_token: "x",
-            lang: "bn",
+            lang: Lang::Bn,
             cart: "[]",
             ip_address: Some("127.0.0.1"),
             user_agent: Some("UA"),
@@ -457,10 +458,10 @@ async fn staff_session_audit_queries(engine: Engine) {
         sessions::get(&mut c, "t1", 10_000).await.unwrap().is_none(),
         "expired"
     );
-    sessions::set_lang(&mut c, "t1", "en").await.unwrap();
+    sessions::set_lang(&mut c, "t1", Lang::En).await.unwrap();
     sessions::set_cart(&mut c, "t1", "[[1,2]]").await.unwrap();
     let s = sessions::get(&mut c, "t1", 200).await.unwrap().unwrap();
-    assert_eq!((s.lang.as_str(), s.cart.as_str()), ("en", "[[1,2]]"));
+    assert_eq!((s.lang, s.cart.as_str()), (Lang::En, "[[1,2]]"));
     assert_eq!(sessions::sweep(&mut c, 101, 200).await.unwrap(), (1, 0));
     assert_eq!(sessions::sweep(&mut c, 101, 20_000).await.unwrap(), (0, 1));
     sessions::delete(&mut c, "t1").await.unwrap();
@@ -612,6 +613,39 @@ async fn catalog_covers_schema(engine: Engine) {
 }
 both_engines!(catalog_covers_the_live_schema, super::catalog_covers_schema);
 
+/// A session in English without technical data, live from 100 to 10,000:
+/// a staff member's when `staff_id` is given, else the customer's.
+async fn plain_session(
+    c: &mut chotomoni_storage::Conn,
+    token_hash: &str,
+    staff_id: Option<i64>,
+    customer_id: Option<i64>,
+) {
+    let kind = match staff_id {
+        Some(_) => SessionKind::Staff,
+        None => SessionKind::Customer,
+    };
+    sessions::insert(
+        c,
+        &NewSession {
+            token_hash,
+            kind,
+            staff_id,
+            customer_id,
+            csrf_token: "x",
+            lang: Lang::En,
+            cart: "[]",
+            ip_address: None,
+            user_agent: None,
+            device_kind: None,
+            at: 100,
+            expires_at: 10_000,
+        },
+    )
+    .await
+    .unwrap();
+}
+
 /// Writes a value the table's own check refuses, as a newer version's value
 /// read by an older server would be: the check is set aside first.
 async fn write_unchecked(
@@ -630,22 +664,16 @@ async fn write_unchecked(
     sqlx::query(update).bind(id).execute(&mut *c).await.unwrap();
 }
 
-/// A privacy request whose stored status is not one (a bad migration, a
-/// hand edit) fails where it is read, instead of being taken for `open`
-/// and moved on.
-async fn corrupt_request_status(engine: Engine) {
-    use chotomoni_storage::privacy_requests::{self as requests, NewRequest};
-    let (_t, db) = open(engine).await;
-    let id = customer(&db, b"idx-req").await;
-    let mut c = db.conn().await.unwrap();
-    let request = requests::insert(
-        &mut c,
-        &NewRequest {
-            customer_id: id,
+/// An open erasure request of the customer, made signed in; returns its id.
+async fn open_request(c: &mut chotomoni_storage::Conn, customer_id: i64) -> i64 {
+    chotomoni_storage::privacy_requests::insert(
+        c,
+        &chotomoni_storage::privacy_requests::NewRequest {
+            customer_id,
             kind: chotomoni_domain::RequestKind::Erasure,
             channel: chotomoni_domain::RequestChannel::Api,
             status: chotomoni_domain::RequestStatus::Open,
-            verified_by: Some("signed_in"),
+            verified_by: Some(chotomoni_domain::VerifiedBy::SignedIn),
             received_at: 1_000,
             deadline_at: 2_000,
             status_token_hash: "h",
@@ -653,7 +681,18 @@ async fn corrupt_request_status(engine: Engine) {
         },
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// A privacy request whose stored status is not one (a bad migration, a
+/// hand edit) fails where it is read, instead of being taken for `open`
+/// and moved on.
+async fn corrupt_request_status(engine: Engine) {
+    use chotomoni_storage::privacy_requests as requests;
+    let (_t, db) = open(engine).await;
+    let id = customer(&db, b"idx-req").await;
+    let mut c = db.conn().await.unwrap();
+    let request = open_request(&mut c, id).await;
     let row = requests::get(&mut c, request).await.unwrap().unwrap();
     assert_eq!(row.status, chotomoni_domain::RequestStatus::Open);
     assert_eq!(row.kind, chotomoni_domain::RequestKind::Erasure);
@@ -796,25 +835,7 @@ async fn corrupt_staff_role(engine: Engine) {
     let id = staff::insert(&mut c, "mita", "h", Role::Support, 1)
         .await
         .unwrap();
-    sessions::insert(
-        &mut c,
-        &NewSession {
-            token_hash: "t-bad",
-            kind: SessionKind::Staff,
-            staff_id: Some(id),
-            customer_id: None,
-            csrf_token: "x",
-            lang: "en",
-            cart: "[]",
-            ip_address: None,
-            user_agent: None,
-            device_kind: None,
-            at: 100,
-            expires_at: 10_000,
-        },
-    )
-    .await
-    .unwrap();
+    plain_session(&mut c, "t-bad", Some(id), None).await;
     write_unchecked(
         &mut c,
         engine,
@@ -891,3 +912,6 @@ both_engines!(
     a_corrupt_hold_reason_fails_where_it_is_read,
     super::corrupt_hold_reason
 );
+
+#[path = "repositories/corrupt_columns.rs"]
+mod corrupt_columns;

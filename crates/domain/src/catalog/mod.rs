@@ -2,7 +2,9 @@
 //! system stores, in the database and in files of its own ([`FILE_STORES`]). The privacy page, the JSON catalog, the schema check, and
 //! (later) access export and erasure are all read from here.
 
-use serde::Serialize;
+use crate::order::string_enum;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 use utoipa::ToSchema;
 
 /// The categories the published policy names under "Information we collect".
@@ -66,24 +68,17 @@ impl Category {
     }
 }
 
-/// The uses the policy lists under "How we use your data".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    Fulfilment,
-    Security,
-    Improvement,
-    Legal,
+string_enum! {
+    /// The uses the policy lists under "How we use your data".
+    Purpose {
+        Fulfilment = "fulfilment",
+        Security = "security",
+        Improvement = "improvement",
+        Legal = "legal",
+    }
 }
 
 impl Purpose {
-    pub const ALL: &'static [Purpose] = &[
-        Purpose::Fulfilment,
-        Purpose::Security,
-        Purpose::Improvement,
-        Purpose::Legal,
-    ];
-
     /// The policy's own words for this purpose (English, Bangla).
     pub fn policy_terms(self) -> (&'static str, &'static str) {
         match self {
@@ -107,24 +102,16 @@ impl Purpose {
     }
 }
 
-/// Who a field may be shared with, from the policy's "Data sharing".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Recipient {
-    Courier,
-    PaymentGateway,
-    ServiceProvider,
+string_enum! {
+    /// Who a field may be shared with, from the policy's "Data sharing".
+    Recipient {
+        Courier = "courier",
+        PaymentGateway = "payment_gateway",
+        ServiceProvider = "service_provider",
+    }
 }
 
 impl Recipient {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Recipient::Courier => "courier",
-            Recipient::PaymentGateway => "payment_gateway",
-            Recipient::ServiceProvider => "service_provider",
-        }
-    }
-
     pub fn label(self, lang: Lang) -> &'static str {
         let (en, bn) = match self {
             Recipient::Courier => ("courier", "কুরিয়ার কোম্পানি"),

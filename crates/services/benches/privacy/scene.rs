@@ -127,7 +127,9 @@ pub async fn heavy_customer(s: &Services) -> Heavy {
         user_agent: Some("Mozilla/5.0 (Linux; Android 14) Mobile".into()),
     };
     for _ in 0..20 {
-        s.open_session(me, "bn", &client).await.expect("session");
+        s.open_session(me, chotomoni_domain::catalog::Lang::Bn, &client)
+            .await
+            .expect("session");
     }
     for (i, purpose) in ConsentPurpose::ALL.into_iter().enumerate() {
         s.set_consent(&me, purpose, i % 2 == 0, ConsentChannel::AccountPage)

@@ -9,7 +9,7 @@ use crate::error::{Result, ServiceError};
 use crate::orders::local_time;
 use crate::vault::{open_delivery, open_text};
 use crate::{Actor, Services};
-use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::catalog::{sealed, Lang};
 use chotomoni_domain::claim::CheckedDecision;
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::AuditAction;
@@ -244,7 +244,7 @@ fn decision_text(
     hold_until: i64,
 ) -> String {
     let order = number(claim.order_id);
-    let bangla = claim.lang == "bn";
+    let bangla = claim.lang == Lang::Bn;
     let taka = |p: i64| format!("{}.{:02}", p / 100, p % 100);
     let outcome = match (d.decision, d.refund, replacement) {
         (Decision::FullRefund | Decision::PartialRefund, Some(p), _) if bangla => {

@@ -6,7 +6,7 @@ use super::ClaimView;
 use crate::audit;
 use crate::error::{Result, ServiceError};
 use crate::{Actor, Services};
-use chotomoni_domain::catalog::sealed;
+use chotomoni_domain::catalog::{sealed, Lang};
 use chotomoni_domain::claim::{MAX_DESCRIPTION, MAX_REFERENCE};
 use chotomoni_domain::error::optional_text;
 use chotomoni_domain::staff::Permission;
@@ -64,7 +64,7 @@ struct Checked {
     raised_by: RaisedBy,
     reference: Option<String>,
     description: Option<String>,
-    lang: &'static str,
+    lang: Lang,
     items: Vec<(i64, i64)>,
 }
 
@@ -115,8 +115,8 @@ impl ClaimInput {
             MAX_DESCRIPTION,
         )?;
         let lang = match self.lang.as_deref() {
-            None | Some("bn") => "bn",
-            Some("en") => "en",
+            None | Some("bn") => Lang::Bn,
+            Some("en") => Lang::En,
             Some(_) => return Err(FieldError::new("lang", "must be `bn` or `en`").into()),
         };
         Ok(Checked {

@@ -7,6 +7,7 @@ use crate::accounts::{code_hash, sms_text, CODE_VALID_MS, CODE_WRONG};
 use crate::auth::{ClientInfo, Session};
 use crate::error::{Result, ServiceError};
 use crate::{audit, Actor, Services};
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::{CustomerId, FieldError, OrderNumber, Phone};
 use chotomoni_storage::{customers as customer_rows, orders as order_rows, verifications, Conn};
 use rand::Rng;
@@ -102,7 +103,7 @@ impl Services {
         number: &str,
         phone: &str,
         code: &str,
-        lang: &str,
+        lang: Lang,
         client: &ClientInfo,
     ) -> Result<(String, Session)> {
         let (number, phone) = parse(number, phone)?;

@@ -12,7 +12,7 @@ use crate::proofs::read::{plaintext, read_all, TO_END};
 use crate::{audit, Actor, Services};
 use chotomoni_crypto::proof_stream::ProofKey;
 use chotomoni_domain::catalog::sealed;
-use chotomoni_domain::AuditAction;
+use chotomoni_domain::{AuditAction, ExportStage};
 use chotomoni_storage::exports as repo;
 use chotomoni_storage::proofs::ProofRow;
 use futures::StreamExt;
@@ -48,7 +48,7 @@ impl Services {
         self.proofs.staging_dir.join(format!("export-{id}.age"))
     }
 
-    async fn export_progress(&self, id: i64, progress: i64, stage: &str) -> Result<()> {
+    async fn export_progress(&self, id: i64, progress: i64, stage: ExportStage) -> Result<()> {
         let mut conn = self.db.conn().await?;
         repo::set_progress(&mut conn, id, progress, stage, self.now_ms()).await?;
         Ok(())
@@ -106,7 +106,7 @@ impl Services {
             // Finished by an earlier run whose server stopped before its job ended.
             return Ok(());
         }
-        repo::set_progress(&mut conn, id, 2, "collecting", self.now_ms()).await?;
+        repo::set_progress(&mut conn, id, 2, ExportStage::Collecting, self.now_ms()).await?;
         let customer = chotomoni_storage::customers::get(&mut conn, row.customer_id)
             .await?
             .ok_or(ServiceError::NotFound("customer"))?;
@@ -115,7 +115,8 @@ impl Services {
             .collect_export(&mut conn, &customer, &ckey, id, row.request_id)
             .await?;
         drop(conn);
-        self.export_progress(id, 8, "copying_proofs").await?;
+        self.export_progress(id, 8, ExportStage::CopyingProofs)
+            .await?;
         let mut jobs = Vec::with_capacity(proof_rows.len());
         for row in proof_rows {
             let key = row.proof_key_enc.as_deref().and_then(|sealed| {
@@ -148,7 +149,7 @@ impl Services {
         })
         .await
         .context("the export writer stopped")??;
-        self.export_progress(id, 97, "storing").await?;
+        self.export_progress(id, 97, ExportStage::Storing).await?;
         let stored_size = self
             .proofs
             .blobs
@@ -261,7 +262,11 @@ impl Services {
                                 let now = 8 + ((copied + written) * 82 / total) as i64;
                                 if now > shown {
                                     shown = now;
-                                    rt.block_on(self.export_progress(id, now, "copying_proofs"))?;
+                                    rt.block_on(self.export_progress(
+                                        id,
+                                        now,
+                                        ExportStage::CopyingProofs,
+                                    ))?;
                                 }
                             }
                             Err(e) => {
@@ -291,7 +296,7 @@ impl Services {
                 }
             }
         }
-        rt.block_on(self.export_progress(id, 92, "writing_documents"))?;
+        rt.block_on(self.export_progress(id, 92, ExportStage::WritingDocuments))?;
         let now = self.now_ms();
         let json =
             serde_json::to_vec_pretty(&data).map_err(|e| ServiceError::Internal(e.to_string()))?;

@@ -9,7 +9,7 @@ use crate::vault::{open_delivery, open_text, Delivery};
 use crate::Services;
 use chotomoni_crypto::SealKey;
 use chotomoni_domain::catalog::sealed;
-use chotomoni_domain::catalog::{Lang, Recipient};
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::{OrderId, OrderNumber};
 use chotomoni_storage::customers::CustomerRow;
 use chotomoni_storage::proofs::ProofRow;
@@ -251,19 +251,6 @@ fn address(d: Delivery) -> Address {
     }
 }
 
-fn recipient(text: &str) -> (String, String) {
-    let r = match text {
-        "courier" => Some(Recipient::Courier),
-        "payment_gateway" => Some(Recipient::PaymentGateway),
-        "service_provider" => Some(Recipient::ServiceProvider),
-        _ => None,
-    };
-    match r {
-        Some(r) => (r.label(Lang::En).into(), r.label(Lang::Bn).into()),
-        None => (text.into(), text.into()),
-    }
-}
-
 impl Services {
     /// Reads and opens everything kept about the customer. `conn` is used
     /// for a fixed number of queries; sealed fields open under `ckey`.
@@ -377,7 +364,7 @@ impl Services {
                     ip_address: s.ip_address,
                     user_agent: s.user_agent,
                     device_kind: s.device_kind,
-                    language: s.lang,
+                    language: s.lang.code().to_owned(),
                     cart: serde_json::from_str(&s.cart)
                         .unwrap_or(serde_json::Value::String(s.cart)),
                 })
@@ -412,7 +399,7 @@ impl Services {
             .into_iter()
             .map(|a| Acceptance {
                 version: a.version,
-                channel: a.channel,
+                channel: a.channel.as_str().to_owned(),
                 at: when(a.at),
             })
             .collect();
@@ -423,22 +410,19 @@ impl Services {
         let disclosures = disclosures::for_customer(conn, id)
             .await?
             .into_iter()
-            .map(|d| {
-                let (en, bn) = recipient(&d.recipient);
-                Disclosure {
-                    order: d.order_id.map(number),
-                    recipient: d.recipient,
-                    recipient_en: en,
-                    recipient_bn: bn,
-                    fields: d
-                        .fields
-                        .split(',')
-                        .filter(|f| !f.is_empty())
-                        .map(field_label)
-                        .collect(),
-                    purpose: d.purpose,
-                    at: when(d.at),
-                }
+            .map(|d| Disclosure {
+                order: d.order_id.map(number),
+                recipient: d.recipient.as_str().to_owned(),
+                recipient_en: d.recipient.label(Lang::En).to_owned(),
+                recipient_bn: d.recipient.label(Lang::Bn).to_owned(),
+                fields: d
+                    .fields
+                    .split(',')
+                    .filter(|f| !f.is_empty())
+                    .map(field_label)
+                    .collect(),
+                purpose: d.purpose.as_str().to_owned(),
+                at: when(d.at),
             })
             .collect();
 

@@ -27,7 +27,7 @@ use chotomoni_crypto::proof_stream::ProofKey;
 use chotomoni_domain::catalog::sealed;
 use chotomoni_domain::staff::Permission;
 use chotomoni_domain::AuditAction;
-use chotomoni_domain::{CustomerId, JobKind, StoredExportStatus as Stored};
+use chotomoni_domain::{CustomerId, ExportStage, JobKind, StoredExportStatus as Stored};
 use chotomoni_storage::customers;
 use chotomoni_storage::exports::{self as repo, ExportRow};
 use chotomoni_storage::Conn;
@@ -143,9 +143,11 @@ fn status_of(row: &ExportRow, download: Option<DownloadLink>, now: i64) -> Expor
         status: state,
         progress: row.progress,
         stage: match state {
-            ExportState::Expired => "expired".into(),
-            _ => row.stage.clone(),
-        },
+            ExportState::Expired => ExportStage::Expired,
+            _ => row.stage,
+        }
+        .as_str()
+        .to_owned(),
         created_at: millis_to_rfc3339(row.created_at),
         ready_at: row.ready_at.map(millis_to_rfc3339),
         expires_at: row.expires_at.map(millis_to_rfc3339),
@@ -216,7 +218,15 @@ impl Services {
             Some(_) => Actor::Customer(CustomerId(customer_id)).audit_ref(),
             None => actor.audit_ref(),
         };
-        let id = repo::insert(tx, customer_id, request_id, &requested_by, "queued", now).await?;
+        let id = repo::insert(
+            tx,
+            customer_id,
+            request_id,
+            &requested_by,
+            ExportStage::Queued,
+            now,
+        )
+        .await?;
         audit::change(
             tx,
             actor,

@@ -19,7 +19,9 @@ use crate::error::{Result, ServiceError};
 use crate::{audit, Actor, Services};
 use chotomoni_domain::privacy_request::{deadline, is_overdue};
 use chotomoni_domain::staff::Permission;
-use chotomoni_domain::{Email, FieldError, Phone, RequestChannel, RequestKind, RequestStatus};
+use chotomoni_domain::{
+    Email, FieldError, Phone, RequestChannel, RequestKind, RequestStatus, VerifiedBy,
+};
 use chotomoni_storage::customers as customer_rows;
 use chotomoni_storage::privacy_requests::{self as rows, NewRequest, RequestRow, StatusChange};
 use serde::Serialize;
@@ -82,7 +84,7 @@ impl Services {
             customer.0,
             kind,
             RequestChannel::Account,
-            Some("signed_in"),
+            Some(VerifiedBy::SignedIn),
         )
         .await
     }
@@ -108,8 +110,14 @@ impl Services {
                     return Err(ServiceError::Forbidden);
                 }
                 drop(conn);
-                self.create_request(actor, me.0, kind, RequestChannel::Api, Some("signed_in"))
-                    .await
+                self.create_request(
+                    actor,
+                    me.0,
+                    kind,
+                    RequestChannel::Api,
+                    Some(VerifiedBy::SignedIn),
+                )
+                .await
             }
             _ if actor.staff_may(Permission::HandlePrivacyRequests) => {
                 let customer = found.ok_or(ServiceError::NotFound("customer"))?;
@@ -130,7 +138,7 @@ impl Services {
                     customer.id,
                     kind,
                     RequestChannel::SupportEmail,
-                    verified.then_some("email_on_record"),
+                    verified.then_some(VerifiedBy::EmailOnRecord),
                 )
                 .await
             }
@@ -144,10 +152,10 @@ impl Services {
         customer_id: i64,
         kind: RequestKind,
         channel: RequestChannel,
-        verified_by: Option<&str>,
+        verified_by: Option<VerifiedBy>,
     ) -> Result<Logged> {
         let mut tx = self.db.begin().await?;
-        if let Some(existing) = rows::pending_of_kind(&mut tx, customer_id, kind.as_str()).await? {
+        if let Some(existing) = rows::pending_of_kind(&mut tx, customer_id, kind).await? {
             drop(tx);
             if existing.status == RequestStatus::Unverified && verified_by.is_some() {
                 let request = self
@@ -156,7 +164,7 @@ impl Services {
                         &existing,
                         RequestStatus::Open,
                         "identity confirmed",
-                        |c| c.verified_by = verified_by.map(str::to_owned),
+                        |c| c.verified_by = verified_by,
                     )
                     .await?;
                 let mut logged = self.after_create(request, false).await?;
@@ -298,8 +306,8 @@ impl Services {
     pub async fn verify_request(&self, actor: &Actor, id: i64) -> Result<RequestView> {
         let row = self.request_row(id).await?;
         let how = match actor {
-            Actor::Customer(c) if c.0 == row.customer_id => "signed_in",
-            _ if actor.staff_may(Permission::HandlePrivacyRequests) => "staff_check",
+            Actor::Customer(c) if c.0 == row.customer_id => VerifiedBy::SignedIn,
+            _ if actor.staff_may(Permission::HandlePrivacyRequests) => VerifiedBy::StaffCheck,
             Actor::Customer(_) => return Err(ServiceError::NotFound("request")),
             _ => return Err(ServiceError::Forbidden),
         };
@@ -315,7 +323,7 @@ impl Services {
                 &row,
                 RequestStatus::Open,
                 "identity confirmed",
-                |c| c.verified_by = Some(how.into()),
+                |c| c.verified_by = Some(how),
             )
             .await?;
         Ok(self.after_create(row, false).await?.request)
@@ -459,7 +467,7 @@ fn view_of(row: RequestRow, history: Vec<RequestEvent>, now: i64) -> RequestView
         kind: row.kind,
         channel: row.channel,
         status,
-        verified_by: row.verified_by,
+        verified_by: row.verified_by.map(|v| v.as_str().to_owned()),
         received_at: row.received_at,
         deadline: row.deadline_at,
         overdue: is_overdue(status, row.deadline_at, now),

@@ -7,7 +7,7 @@ use crate::auth::ClientInfo;
 use crate::error::{Result, ServiceError};
 use crate::{Actor, Services};
 use chotomoni_domain::catalog::sealed;
-use chotomoni_domain::{Email, FieldError, Phone, RequestChannel, RequestKind};
+use chotomoni_domain::{Email, FieldError, Phone, RequestChannel, RequestKind, VerifiedBy};
 use chotomoni_storage::privacy_requests as rows;
 use chotomoni_storage::{customers as customer_rows, Conn};
 use rand::Rng;
@@ -111,7 +111,7 @@ impl Services {
         rows::insert_code(
             &mut conn,
             &self.address_index(&address),
-            kind.as_str(),
+            kind,
             &self.request_code_hash(&address, kind, &code),
             at,
             at + CODE_VALID_MS,
@@ -173,7 +173,7 @@ impl Services {
         let code = code.trim();
         let index = self.address_index(&address);
         let mut tx = self.db.begin().await?;
-        let row = rows::latest_code(&mut tx, &index, kind.as_str()).await?;
+        let row = rows::latest_code(&mut tx, &index, kind).await?;
         let now = self.now_ms();
         let Some(row) = row.filter(|r| r.expires_at > now) else {
             return Err(FieldError::new("code", CODE_EXPIRED).into());
@@ -200,8 +200,8 @@ impl Services {
         }
         tx.commit().await?;
         let how = match address {
-            Address::Phone(_) => "one_time_code_sms",
-            Address::Email(_) => "one_time_code_email",
+            Address::Phone(_) => VerifiedBy::OneTimeCodeSms,
+            Address::Email(_) => VerifiedBy::OneTimeCodeEmail,
         };
         self.create_request(
             &Actor::Visitor,

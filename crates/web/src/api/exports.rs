@@ -129,7 +129,7 @@ pub async fn download(
         .and_then(|q| q.into_iter().find(|(k, _)| k == "lang"))
         .and_then(|(_, v)| Lang::parse(&v));
     let lang = asked
-        .or_else(|| caller.session.as_ref().and_then(|s| Lang::parse(&s.lang)))
+        .or_else(|| caller.session.as_ref().map(|s| s.lang))
         .unwrap_or(Lang::Bn);
     let refuse = |e: ApiError, key: &'static str| -> Response {
         if wants_page {

@@ -149,7 +149,7 @@ pub async fn register(
     };
     match state
         .services
-        .complete_registration(&r, ctx.lang.code(), &ctx.caller.client)
+        .complete_registration(&r, ctx.lang, &ctx.caller.client)
         .await
     {
         Ok((token, _)) => {

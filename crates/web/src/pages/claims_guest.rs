@@ -67,7 +67,7 @@ pub async fn sign_in(
             &form.number,
             &form.phone,
             &form.code,
-            ctx.lang.code(),
+            ctx.lang,
             &ctx.caller.client,
         )
         .await

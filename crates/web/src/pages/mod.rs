@@ -162,8 +162,8 @@ impl FromRequestParts<AppState> for Ctx {
                 .and_then(|q| q.into_iter().find(|(k, _)| k == "lang"))
                 .and_then(|(_, v)| Lang::parse(&v));
         if let (Some(l), Some(s)) = (url_lang, &caller.session) {
-            if s.lang != l.code() {
-                if let Err(e) = state.services.set_session_lang(s, l.code()).await {
+            if s.lang != l {
+                if let Err(e) = state.services.set_session_lang(s, l).await {
                     tracing::warn!(error = %e, "could not remember the language");
                 }
             }
@@ -175,7 +175,7 @@ impl FromRequestParts<AppState> for Ctx {
             cookies::lang_of_cookie(crate::caller::cookie(parts, cookies::LANG_COOKIE))
                 .filter(|_| cookie_choice.is_some_and(|c| c.functional));
         let lang = url_lang
-            .or_else(|| caller.session.as_ref().and_then(|s| Lang::parse(&s.lang)))
+            .or_else(|| caller.session.as_ref().map(|s| s.lang))
             .or(lang_cookie)
             .unwrap_or(Lang::Bn);
         let policy_notice = match caller.actor() {

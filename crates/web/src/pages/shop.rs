@@ -76,7 +76,7 @@ pub async fn cart_add(
         None => {
             let (token, s) = state
                 .services
-                .open_session(Actor::Visitor, ctx.lang.code(), &ctx.caller.client)
+                .open_session(Actor::Visitor, ctx.lang, &ctx.caller.client)
                 .await
                 .map_err(|e| ctx.fail(e))?;
             let max_age = i64::from(state.services.settings().session_days) * 86_400;

@@ -173,7 +173,7 @@ async fn fill_every_field(app: &TestApp) -> (scene::Scene, String) {
                 email: Some(EMAIL),
                 password: "correct horse battery staple 42",
             },
-            "en",
+            chotomoni_domain::catalog::Lang::En,
             &client,
         )
         .await

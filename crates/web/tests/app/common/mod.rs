@@ -313,7 +313,11 @@ impl TestApp {
         let me = chotomoni_domain::CustomerId(id);
         self.services.phone_proven(me).await.unwrap();
         self.services
-            .open_session(chotomoni_services::Actor::Customer(me), "en", client)
+            .open_session(
+                chotomoni_services::Actor::Customer(me),
+                chotomoni_domain::catalog::Lang::En,
+                client,
+            )
             .await
             .unwrap()
     }
