@@ -93,6 +93,7 @@ t_done=$(now)
 pack_s=$(echo "$t_done - $t0" | bc)
 build_s=$(echo "$t_built - $t0" | bc)
 peak_kb=$(cat "$out/peak.kb")
+echo "pack: built in $build_s s, downloaded by $pack_s s; peak RSS $((peak_kb / 1024)) MB" >&2
 unzip -tq "$out/pack.zip" >/dev/null
 # The pack's originals are the files uploaded, byte for byte.
 packed=$(for f in $(unzip -Z1 "$out/pack.zip" 'originals/*'); do unzip -p "$out/pack.zip" "$f" | openssl dgst -sha256 -r | cut -d' ' -f1; done | sort)
@@ -104,7 +105,7 @@ uploaded=$(for n in 1 2 3; do openssl dgst -sha256 -r "$out/originals/$n.mp4" | 
 t0=$(now)
 for n in 1 2 3; do
     ffmpeg -v error -nostats -nostdin -ss $START_S -t 60 -i "$out/originals/$n.mp4" -map 0:v:0 -map '0:a:0?' \
-        -vf "scale='min(1280,iw)':-2,drawtext=text='$order   %{pts\:gmtime\:1733050000\:%Y-%m-%d %H\\\:%M\\\:%S} +06':x=16:y=h-th-16:fontsize=h/22:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8" \
+        -vf "scale='min(1280,iw)':-2,drawtext=text='$order   %{pts\\:gmtime\\:1733050000\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S} +06':x=16:y=h-th-16:fontsize=h/22:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8" \
         -c:v libx264 -preset veryfast -b:v 2500k -maxrate 3000k -bufsize 6000k -pix_fmt yuv420p \
         -c:a aac -b:a 128k -ac 2 -movflags +faststart -f mp4 -fs 28000000 \
         "$out/excerpts/$n.mp4"
