@@ -296,6 +296,9 @@ async fn packs(engine: Engine) {
         summary.contains(&number) && summary.contains("Damaged") && summary.contains("ক্ষতিগ্রস্ত"),
         "{summary}"
     );
+    // Each original is listed with its excerpt's exact name.
+    let packing_excerpt = excerpt(&format!("-{packing}-from-2s"));
+    assert!(summary.contains(&packing_excerpt), "{summary}");
     for personal in ["Nasrin", "01711000601", "1711000601"] {
         assert!(!summary.contains(personal), "{personal} in {summary}");
     }

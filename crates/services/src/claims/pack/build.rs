@@ -41,6 +41,8 @@ struct Packed {
     /// `originals/…`, the name its receipt and the verifier use.
     path: String,
     excerpt: Option<ExcerptStart>,
+    /// `excerpts/…`, when it has one.
+    excerpt_path: Option<String>,
 }
 
 /// A proof's plaintext from any offset, for ffmpeg's seeks.
@@ -162,14 +164,13 @@ impl Services {
                 sealed_key,
             )?;
             let receipt = self.receipt_of(&proof).await?;
+            let stem = format!("{n}-{}-{}", proof.kind.as_str(), proof.id);
+            let excerpt = excerpts.iter().find(|e| e.proof.0 == proof.id).copied();
             packed.push(Packed {
-                path: format!(
-                    "originals/{n}-{}-{}.{}",
-                    proof.kind.as_str(),
-                    proof.id,
-                    extension(&proof.media_type)
-                ),
-                excerpt: excerpts.iter().find(|e| e.proof.0 == proof.id).copied(),
+                path: format!("originals/{stem}.{}", extension(&proof.media_type)),
+                excerpt_path: excerpt
+                    .map(|e| format!("excerpts/{stem}-from-{}s.mp4", e.start_ms / 1000)),
+                excerpt,
                 secret: key.to_secret(),
                 receipt,
                 row: proof,
@@ -184,7 +185,7 @@ impl Services {
                 received_at: p.row.received_at,
                 sha256: &p.row.sha256,
                 log_index: p.row.log_index,
-                excerpt: p.excerpt.is_some().then_some("excerpts/"),
+                excerpt: p.excerpt_path.as_deref(),
             })
             .collect();
         let summary = summary::render(&story, &files, row.include_contact);
@@ -284,17 +285,19 @@ impl Services {
                 at,
             )
             .map_err(io)?;
-            if let Some(start) = p.excerpt {
+            if let (Some(start), Some(name)) = (p.excerpt, &p.excerpt_path) {
                 let duration = row.duration_ms.unwrap_or(0).max(0) as u64;
                 let spec = ExcerptSpec {
                     start_ms: start.start_ms,
                     length_ms: start.length_ms(duration),
                     max_bytes: MAX_EXCERPT_BYTES,
                     caption: order.to_owned(),
-                    clock_origin: Some(
-                        (row.captured_at.unwrap_or(row.received_at) + start.start_ms as i64) / 1000
-                            + DHAKA_OFFSET_S,
-                    ),
+                    // The device's clock when it started recording, running with the
+                    // video; with no capture time known there is no clock to draw
+                    // (the time it reached us is not when it was filmed).
+                    clock_origin: row
+                        .captured_at
+                        .map(|at| (at + start.start_ms as i64) / 1000 + DHAKA_OFFSET_S),
                     clock_zone: "+06".into(),
                 };
                 let source = Arc::new(ProofSource {
@@ -310,14 +313,7 @@ impl Services {
                         context: "cutting an excerpt",
                         source: Box::new(e),
                     })?;
-                add_bytes(
-                    &mut zip,
-                    &format!("excerpts/{stem}-from-{}s.mp4", start.start_ms / 1000),
-                    &video,
-                    false,
-                    at,
-                )
-                .map_err(io)?;
+                add_bytes(&mut zip, name, &video, false, at).map_err(io)?;
             }
             if let Some(poster) = &row.poster_key {
                 let key = reopen(&p.secret)?;

@@ -16,6 +16,13 @@ pub struct Listed<'a> {
     pub excerpt: Option<&'a str>,
 }
 
+/// An RFC 3339 time as Dhaka's clock reads it, as the files' times are.
+fn local(rfc3339: &str, bangla: bool) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| local_time(t.timestamp_millis(), bangla))
+        .unwrap_or_else(|_| rfc3339.to_owned())
+}
+
 fn taka(poisha: i64) -> String {
     format!("{}.{:02}", poisha / 100, poisha % 100)
 }
@@ -49,6 +56,11 @@ fn section(
     let _ = writeln!(out, "{}", "=".repeat(40));
     let _ = writeln!(
         out,
+        "{}",
+        t("Times are Dhaka time (UTC+6).", "সময় ঢাকার সময় (UTC+6)।")
+    );
+    let _ = writeln!(
+        out,
         "{}: {}",
         t("What went wrong", "সমস্যা"),
         claim.kind.label(bangla)
@@ -60,9 +72,14 @@ fn section(
         out,
         "{}: {}",
         t("Order placed", "অর্ডারের সময়"),
-        order.created_at
+        local(&order.created_at, bangla)
     );
-    let _ = writeln!(out, "{}: {}", t("Claim filed", "দাবির সময়"), claim.filed_at);
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        t("Claim filed", "দাবির সময়"),
+        local(&claim.filed_at, bangla)
+    );
     let _ = writeln!(out, "\n{}:", t("Items ordered", "অর্ডার করা পণ্য"));
     for item in &order.items {
         let _ = writeln!(
@@ -95,7 +112,13 @@ fn section(
     let _ = writeln!(out, "\n{}:", t("Order history", "অর্ডারের ইতিহাস"));
     for moment in &story.timeline {
         let what = moment.detail.as_deref().unwrap_or(&moment.what);
-        let _ = writeln!(out, "  {}  {} {}", moment.at, moment.what, what);
+        let _ = writeln!(
+            out,
+            "  {}  {} {}",
+            local(&moment.at, bangla),
+            moment.what,
+            what
+        );
     }
     let _ = writeln!(
         out,
