@@ -1,0 +1,1 @@
+//! The RedX client against the stand-in.
