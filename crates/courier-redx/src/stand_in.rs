@@ -244,11 +244,9 @@ fn validation_errors(fields: &Map<String, Value>) -> Map<String, Value> {
         }
     }
     let phone = text("customer_phone");
-    if !phone.is_empty()
-        && !(phone.len() == 11
-            && phone.starts_with("01")
-            && phone.bytes().all(|b| b.is_ascii_digit()))
-    {
+    let local_number =
+        phone.len() == 11 && phone.starts_with("01") && phone.bytes().all(|b| b.is_ascii_digit());
+    if !phone.is_empty() && !local_number {
         errors.insert(
             "customer_phone".into(),
             json!("customer_phone must be an 11 digit number"),
@@ -312,12 +310,48 @@ async fn create_parcel(
         .into_response()
 }
 
-fn find(s: &Shared, tracking_id: &str) -> Result<StoredParcel, Response> {
+/// The parcel asked about, once the caller is admitted; RedX's 404 if none.
+async fn admitted_parcel(
+    s: &Shared,
+    headers: &HeaderMap,
+    tracking_id: &str,
+) -> Result<StoredParcel, Box<Response>> {
+    admit(s, headers).await.map_err(Box::new)?;
     let parcels = s.parcels.lock().expect("not poisoned");
     parcels
         .get(tracking_id)
         .cloned()
-        .ok_or_else(|| message(StatusCode::NOT_FOUND, "Parcel not found"))
+        .ok_or_else(|| Box::new(message(StatusCode::NOT_FOUND, "Parcel not found")))
+}
+
+/// Answers about one parcel with `render`, after the token check.
+async fn about_parcel(
+    s: &Shared,
+    headers: &HeaderMap,
+    tracking_id: &str,
+    render: fn(&str, StoredParcel) -> Value,
+) -> Response {
+    match admitted_parcel(s, headers, tracking_id).await {
+        Ok(parcel) => Json(render(tracking_id, parcel)).into_response(),
+        Err(refusal) => *refusal,
+    }
+}
+
+fn info_json(tracking_id: &str, parcel: StoredParcel) -> Value {
+    let mut info = parcel.fields;
+    info.insert("tracking_id".into(), json!(tracking_id));
+    info.insert("status".into(), json!(parcel.status));
+    info.insert("charge".into(), json!(parcel.charge));
+    info.insert("created_at".into(), json!("2026-12-06T09:00:00.000Z"));
+    json!({ "parcel": info })
+}
+
+fn track_json(_tracking_id: &str, parcel: StoredParcel) -> Value {
+    json!({ "tracking": [{
+        "message_en": format!("Parcel is {}", parcel.status),
+        "message_bn": "পার্সেলের অবস্থা",
+        "time": "2026-12-06T09:00:00.000Z",
+    }] })
 }
 
 async fn parcel_info(
@@ -325,19 +359,7 @@ async fn parcel_info(
     headers: HeaderMap,
     Path(tracking_id): Path<String>,
 ) -> Response {
-    let parcel = match admit(&s, &headers)
-        .await
-        .and_then(|()| find(&s, &tracking_id))
-    {
-        Ok(p) => p,
-        Err(refusal) => return refusal,
-    };
-    let mut info = parcel.fields.clone();
-    info.insert("tracking_id".into(), json!(tracking_id));
-    info.insert("status".into(), json!(parcel.status));
-    info.insert("charge".into(), json!(parcel.charge));
-    info.insert("created_at".into(), json!("2026-12-06T09:00:00.000Z"));
-    Json(json!({ "parcel": info })).into_response()
+    about_parcel(&s, &headers, &tracking_id, info_json).await
 }
 
 async fn parcel_track(
@@ -345,19 +367,7 @@ async fn parcel_track(
     headers: HeaderMap,
     Path(tracking_id): Path<String>,
 ) -> Response {
-    let parcel = match admit(&s, &headers)
-        .await
-        .and_then(|()| find(&s, &tracking_id))
-    {
-        Ok(p) => p,
-        Err(refusal) => return refusal,
-    };
-    Json(json!({ "tracking": [{
-        "message_en": format!("Parcel is {}", parcel.status),
-        "message_bn": "পার্সেলের অবস্থা",
-        "time": "2026-12-06T09:00:00.000Z",
-    }] }))
-    .into_response()
+    about_parcel(&s, &headers, &tracking_id, track_json).await
 }
 
 async fn update_parcel(

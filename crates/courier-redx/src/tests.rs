@@ -32,6 +32,12 @@ async fn client() -> (StandIn, Redx) {
     (s, redx)
 }
 
+/// Books a parcel to Dhanmondi and gives its tracking id.
+async fn booked(redx: &Redx, invoice: &str) -> String {
+    let booking = redx.book(&parcel(invoice, "Dhanmondi", "Dhaka")).await;
+    booking.unwrap().consignment_id
+}
+
 #[tokio::test]
 async fn booking_finds_the_area_id_and_sends_exactly_the_published_fields() {
     let (s, redx) = client().await;
@@ -193,11 +199,7 @@ fn redx_statuses_map_onto_the_shops() {
 #[tokio::test]
 async fn status_reads_the_charge_and_what_was_collected_once_delivered() {
     let (s, redx) = client().await;
-    let id = redx
-        .book(&parcel("CM-000140", "Dhanmondi", "Dhaka"))
-        .await
-        .unwrap()
-        .consignment_id;
+    let id = booked(&redx, "CM-000140").await;
     let report = redx.status(&id).await.unwrap();
     assert_eq!(report.status, ParcelStatus::Booked);
     assert_eq!(report.courier_status, "pickup-pending");
@@ -218,21 +220,13 @@ async fn status_reads_the_charge_and_what_was_collected_once_delivered() {
 #[tokio::test]
 async fn cancel_before_pickup_and_refused_after() {
     let (s, redx) = client().await;
-    let id = redx
-        .book(&parcel("CM-000150", "Dhanmondi", "Dhaka"))
-        .await
-        .unwrap()
-        .consignment_id;
+    let id = booked(&redx, "CM-000150").await;
     redx.cancel(&id, "customer cancelled").await.unwrap();
     assert_eq!(
         redx.status(&id).await.unwrap().status,
         ParcelStatus::Cancelled
     );
-    let later = redx
-        .book(&parcel("CM-000151", "Dhanmondi", "Dhaka"))
-        .await
-        .unwrap()
-        .consignment_id;
+    let later = booked(&redx, "CM-000151").await;
     s.set_status(&later, "delivery-in-progress");
     let err = redx.cancel(&later, "too late").await.unwrap_err();
     assert!(
@@ -334,11 +328,7 @@ async fn webhook_receiver() -> (
 #[tokio::test]
 async fn a_delivered_webhook_with_the_token_is_read() {
     let (s, redx) = client().await;
-    let id = redx
-        .book(&parcel("CM-000180", "Dhanmondi", "Dhaka"))
-        .await
-        .unwrap()
-        .consignment_id;
+    let id = booked(&redx, "CM-000180").await;
     let (url, mut rx) = webhook_receiver().await;
     s.send_webhook(&url, WEBHOOK_TOKEN, &id, "delivered").await;
     let (query, body) = rx.recv().await.unwrap();
