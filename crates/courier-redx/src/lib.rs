@@ -24,6 +24,9 @@
 //!   * a booking is never retried here: a timeout may have created a parcel
 //!     whose tracking id we never saw. Such a failure is transient and the
 //!     caller must have staff check RedX's panel before booking again.
+//! - Reads (`GET /areas`, `GET /parcel/info`) are retried twice after a
+//!   transient failure, with a growing pause; the areas of a district are
+//!   asked once per client.
 //! - Webhooks carry no signature: the token is in the callback URL's query
 //!   string (`?token=…`), compared in constant time.
 //!
@@ -47,6 +50,11 @@ mod tests;
 
 pub const SANDBOX_BASE_URL: &str = "https://sandbox.redx.com.bd/v1.0.0-beta";
 pub const PRODUCTION_BASE_URL: &str = "https://openapi.redx.com.bd/v1.0.0-beta";
+
+/// How often a read is retried after a transient failure, and the first
+/// pause; bookings are never retried (see above).
+const GET_RETRIES: u32 = 2;
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 /// The header RedX reads the access token from (`Bearer <jwt>`).
 pub const ACCESS_TOKEN_HEADER: &str = "API-ACCESS-TOKEN";
@@ -145,6 +153,8 @@ pub struct Redx {
     /// Invoice → tracking id of every parcel this client booked; the lock
     /// is held through a booking so the same invoice is never posted twice.
     booked: tokio::sync::Mutex<HashMap<String, String>>,
+    /// Areas by district (lower case), as first listed.
+    areas_known: std::sync::Mutex<HashMap<String, Vec<Area>>>,
 }
 
 impl std::fmt::Debug for Redx {
@@ -201,6 +211,7 @@ impl Redx {
             config,
             http,
             booked: tokio::sync::Mutex::new(HashMap::new()),
+            areas_known: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -246,13 +257,43 @@ impl Redx {
             .map_err(|e| CourierError::Protocol(format!("unreadable answer (HTTP {status}): {e}")))
     }
 
+    /// Reads something: safe to ask again, so a transient failure (timeout,
+    /// unreachable, 5xx, 429) is retried after a growing pause.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, CourierError> {
+        let mut pause = RETRY_PAUSE;
+        for _ in 0..GET_RETRIES {
+            match self.call(self.http.get(self.url(path)).query(query)).await {
+                Err(e) if e.is_transient() => {
+                    tracing::debug!(error = %e, "RedX read failed; asking again");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                answer => return answer,
+            }
+        }
+        self.call(self.http.get(self.url(path)).query(query)).await
+    }
+
     /// The delivery areas RedX lists for a district (`Dhaka`, `Chattogram`…).
+    /// Kept for the client's life: RedX's areas change rarely, and a day's
+    /// bulk booking would otherwise ask once per parcel.
     pub async fn areas(&self, district: &str) -> Result<Vec<Area>, CourierError> {
-        let request = self
-            .http
-            .get(self.url("/areas"))
-            .query(&[("district_name", district)]);
-        Ok(self.call::<AreasBody>(request).await?.areas)
+        let key = district.trim().to_lowercase();
+        if let Some(areas) = self.areas_known.lock().expect("not poisoned").get(&key) {
+            return Ok(areas.clone());
+        }
+        let body: AreasBody = self
+            .get("/areas", &[("district_name", district.trim())])
+            .await?;
+        self.areas_known
+            .lock()
+            .expect("not poisoned")
+            .insert(key, body.areas.clone());
+        Ok(body.areas)
     }
 
     /// The area of `district` named `name`, if RedX lists one.
@@ -341,10 +382,8 @@ impl Redx {
     }
 
     async fn info(&self, tracking_id: &str) -> Result<ParcelInfo, CourierError> {
-        let request = self
-            .http
-            .get(self.url(&format!("/parcel/info/{tracking_id}")));
-        Ok(self.call::<InfoBody>(request).await?.parcel)
+        let path = format!("/parcel/info/{tracking_id}");
+        Ok(self.get::<InfoBody>(&path, &[]).await?.parcel)
     }
 
     async fn status_now(&self, tracking_id: &str) -> Result<StatusReport, CourierError> {

@@ -47,6 +47,8 @@ struct Shared {
     /// Tracking ids in booking order.
     order: Arc<Mutex<Vec<String>>>,
     delay_ms: Arc<AtomicU64>,
+    /// How many coming calls answer 503, for retry tests.
+    failures: Arc<AtomicU64>,
 }
 
 /// A running stand-in on a random local port; it stops with the runtime.
@@ -71,6 +73,7 @@ impl StandIn {
             parcels: Arc::default(),
             order: Arc::default(),
             delay_ms: Arc::default(),
+            failures: Arc::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -113,6 +116,11 @@ impl StandIn {
         self.shared
             .delay_ms
             .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// The next `calls` calls, whatever they are, answer 503.
+    pub fn fail_next(&self, calls: u64) {
+        self.shared.failures.store(calls, Ordering::SeqCst);
     }
 
     /// The parcels booked, in order.
@@ -180,11 +188,21 @@ fn message(status: StatusCode, text: &str) -> Response {
     (status, Json(json!({ "message": text }))).into_response()
 }
 
-/// The delay switch and the token check every route starts with.
+/// The delay and failure switches and the token check every route starts with.
 async fn admit(s: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     let delay = s.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let failing = s
+        .failures
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    if failing {
+        return Err(message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable",
+        ));
     }
     let expected = format!("Bearer {}", s.access_token);
     match headers

@@ -370,3 +370,26 @@ async fn a_webhook_with_a_wrong_or_missing_token_is_unauthenticated() {
         Err(WebhookError::Malformed(_))
     ));
 }
+
+#[tokio::test]
+async fn reads_are_retried_and_bookings_are_not() {
+    let (s, redx) = client().await;
+    let id = booked(&redx, "CM-000190").await;
+    s.fail_next(2);
+    assert_eq!(redx.status(&id).await.unwrap().consignment_id, id);
+    s.fail_next(3);
+    let err = redx.status(&id).await.unwrap_err();
+    assert!(
+        matches!(err, CourierError::Refused { status: 503, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    // Dhanmondi's area is known by now: the one failing call is the post.
+    s.fail_next(1);
+    let err = redx
+        .book(&parcel("CM-000191", "Dhanmondi", "Dhaka"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CourierError::Refused { status: 503, .. }));
+    assert_eq!(s.parcels().len(), 1);
+}
