@@ -393,3 +393,35 @@ async fn reads_are_retried_and_bookings_are_not() {
     assert!(matches!(err, CourierError::Refused { status: 503, .. }));
     assert_eq!(s.parcels().len(), 1);
 }
+
+#[tokio::test]
+async fn the_stand_in_refuses_a_ten_digit_phone_and_a_missing_field_as_redx_does() {
+    let s = StandIn::start().await;
+    let answer = reqwest::Client::new()
+        .post(format!("{}/parcel", s.base_url))
+        .header(
+            crate::ACCESS_TOKEN_HEADER,
+            format!("Bearer {}", s.access_token),
+        )
+        .json(&serde_json::json!({
+            "customer_name": "Rahima",
+            "customer_phone": "0171234567",
+            "delivery_area": "Dhanmondi",
+            "delivery_area_id": 2,
+            "cash_collection_amount": "0",
+            "parcel_weight": 500,
+            "value": "100",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    let errors = body["validation_errors"].as_object().unwrap();
+    let fields: BTreeSet<&str> = errors.keys().map(String::as_str).collect();
+    assert_eq!(
+        fields,
+        BTreeSet::from(["customer_address", "customer_phone"])
+    );
+    assert!(s.parcels().is_empty());
+}
