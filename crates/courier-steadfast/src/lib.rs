@@ -253,7 +253,7 @@ impl Steadfast {
     }
 
     /// One call; a success is HTTP 2xx whose body, when it carries a numeric
-    /// `status`, says 200 (Steadfast also refuses inside a 200).
+    /// `status`, says 2xx (Steadfast also refuses inside a 200).
     async fn call(
         &self,
         method: reqwest::Method,
@@ -289,7 +289,7 @@ impl Steadfast {
             .and_then(Value::as_u64)
             .and_then(|s| u16::try_from(s).ok());
         let status = match body_status {
-            Some(s) if (200..300).contains(&http_status) && s != 200 => s,
+            Some(s) if (200..300).contains(&http_status) && !(200..300).contains(&s) => s,
             _ => http_status,
         };
         if status == 401 || status == 403 {

@@ -50,6 +50,8 @@ struct Inner {
     received: Vec<Received>,
     return_requests: Vec<Value>,
     delay: Duration,
+    /// Server errors still to answer, and their status.
+    failures: (u32, u16),
     hide_ids_by_invoice: bool,
 }
 
@@ -140,7 +142,7 @@ impl StandIn {
         }
     }
 
-    /// Every call with valid keys, in order.
+    /// Every body POSTed with valid keys, in order.
     pub fn received(&self) -> Vec<Received> {
         self.shared.lock().received.clone()
     }
@@ -157,6 +159,12 @@ impl StandIn {
     /// Answers every call only after `delay` (for timeout tests).
     pub fn set_delay(&self, delay: Duration) {
         self.shared.lock().delay = delay;
+    }
+
+    /// Answers the next `count` calls with `status` (a 5xx) and Laravel's
+    /// `{"message":"Server Error"}`, as an overloaded Steadfast does.
+    pub fn fail_next(&self, count: u32, status: u16) {
+        self.shared.lock().failures = (count, status);
     }
 
     /// Moves a consignment on, as Steadfast's riders and staff do.
@@ -227,6 +235,18 @@ async fn gate(
             Json(json!({"message": "Unauthenticated."})),
         )
             .into_response();
+    }
+    let failure = {
+        let mut inner = s.lock();
+        let (left, status) = inner.failures;
+        (left > 0).then(|| {
+            inner.failures.0 = left - 1;
+            status
+        })
+    };
+    if let Some(status) = failure {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, Json(json!({"message": "Server Error"}))).into_response();
     }
     next.run(request).await
 }

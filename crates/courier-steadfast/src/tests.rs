@@ -282,6 +282,65 @@ async fn status_lookups_are_retried_but_bookings_are_not() {
 }
 
 #[tokio::test]
+async fn server_errors_are_retried_for_lookups_only() {
+    let (s, client) = started().await;
+    let booking = client.book(&parcel("CM-000129")).await.unwrap();
+    s.fail_next(1, 503);
+    let report = client.status(&booking.consignment_id).await.unwrap();
+    assert_eq!(report.status, ParcelStatus::Booked);
+    s.fail_next(1, 500);
+    let err = client.book(&parcel("CM-000130")).await.unwrap_err();
+    assert!(
+        matches!(err, CourierError::Refused { status: 500, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    // The 500 answered the one try; nothing was booked behind it.
+    assert_eq!(s.consignments().len(), 1);
+}
+
+#[tokio::test]
+async fn the_stand_in_refuses_what_steadfast_refuses() {
+    let s = StandIn::start().await;
+    let post = |body: serde_json::Value| {
+        reqwest::Client::new()
+            .post(format!("{}/create_order", s.base_url))
+            .header("Api-Key", &s.api_key)
+            .header("Secret-Key", &s.secret_key)
+            .json(&body)
+            .send()
+    };
+    let res = post(json!({
+        "invoice": "CM-1",
+        "recipient_name": "R",
+        "recipient_phone": "0171234567",
+        "recipient_address": "Dhaka",
+    }))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], 400);
+    assert_eq!(
+        body["errors"]["recipient_phone"],
+        json!(["The recipient phone must be 11 digits."])
+    );
+    assert!(body["errors"]["cod_amount"].is_array());
+    let res = post(json!({
+        "invoice": "CM-1",
+        "recipient_name": "R",
+        "recipient_phone": PHONE,
+        "recipient_address": "Dhaka",
+        "cod_amount": -1,
+    }))
+    .await
+    .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["errors"].as_object().unwrap().len(), 1, "{body}");
+    assert!(s.consignments().is_empty());
+}
+
+#[tokio::test]
 async fn an_unreachable_steadfast_is_unreachable() {
     let client = Steadfast::new(SteadfastConfig {
         base_url: "http://127.0.0.1:9/api/v1".into(),
