@@ -150,6 +150,24 @@ async fn bulk_booking_reports_each_parcel_and_one_invalid_item_alone() {
     let items: Vec<serde_json::Value> =
         serde_json::from_str(sent.body["data"].as_str().expect("data is a JSON string")).unwrap();
     assert_eq!(items.len(), 3);
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let published = [
+        "cod_amount",
+        "invoice",
+        "note",
+        "recipient_address",
+        "recipient_name",
+        "recipient_phone",
+        "total_lot",
+    ];
+    assert!(
+        items.iter().all(|item| keys(item) == published),
+        "{items:?}"
+    );
 }
 
 #[tokio::test]
