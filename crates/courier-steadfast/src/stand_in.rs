@@ -53,6 +53,7 @@ struct Inner {
     /// Server errors still to answer, and their status.
     failures: (u32, u16),
     hide_ids_by_invoice: bool,
+    refusals_in_200: bool,
 }
 
 #[derive(Clone)]
@@ -185,6 +186,12 @@ impl StandIn {
         self.shared.lock().hide_ids_by_invoice = !names;
     }
 
+    /// Whether field errors come with HTTP 200 (and `"status": 400` in the
+    /// body), as some clients' code says Steadfast answers them.
+    pub fn set_refusals_in_200(&self, in_200: bool) {
+        self.shared.lock().refusals_in_200 = in_200;
+    }
+
     /// A `delivery_status` notification as Steadfast sends it.
     pub fn delivery_status_event(
         consignment: &Consignment,
@@ -248,7 +255,11 @@ async fn gate(
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (status, Json(json!({"message": "Server Error"}))).into_response();
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::BAD_REQUEST && s.lock().refusals_in_200 {
+        *response.status_mut() = StatusCode::OK;
+    }
+    response
 }
 
 fn invalid(errors: Map<String, Value>) -> Response {

@@ -110,6 +110,26 @@ async fn a_taken_invoice_without_a_named_consignment_is_refused_with_steadfasts_
 }
 
 #[tokio::test]
+async fn refusals_inside_a_200_are_refusals() {
+    let (s, client) = started().await;
+    s.set_refusals_in_200(true);
+    let first = client.book(&parcel("CM-000131")).await.unwrap();
+    assert_eq!(client.book(&parcel("CM-000131")).await.unwrap(), first);
+    let err = client
+        .book(&Parcel {
+            recipient_name: String::new(),
+            ..parcel("CM-000132")
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CourierError::Refused { status: 400, message } if message.contains("name field is required")),
+        "{err:?}"
+    );
+    assert_eq!(s.consignments().len(), 1);
+}
+
+#[tokio::test]
 async fn validation_errors_keep_the_message_but_not_in_display() {
     let (_s, client) = started().await;
     let p = Parcel {
