@@ -75,7 +75,9 @@ pub struct PathaoConfig {
     pub store_id: u64,
     /// The secret set in the panel, sent back as `X-PATHAO-Signature`.
     pub webhook_secret: String,
-    /// For each whole call, including the token it may need first.
+    /// For each HTTP request. A call that finds its token stale makes up
+    /// to three (refresh, issue, the call itself), and one refused with
+    /// 401 one more.
     pub timeout: Duration,
 }
 
@@ -178,8 +180,6 @@ pub fn poisha_of(taka: f64) -> Poisha {
 /// Pathao's answer wrapper.
 #[derive(Deserialize)]
 struct Envelope<T> {
-    #[serde(default)]
-    message: Option<String>,
     data: Option<T>,
 }
 
@@ -416,7 +416,8 @@ impl Pathao {
             let envelope: Envelope<T> = serde_json::from_slice(&bytes).map_err(|_| {
                 CourierError::Protocol(format!("unreadable answer (HTTP {status})"))
             })?;
-            tracing::debug!(status, message = ?envelope.message, "Pathao answered");
+            // Only the status: Pathao's message may repeat what was sent.
+            tracing::debug!(status, "Pathao answered");
             return Ok((status, envelope.data));
         }
         unreachable!("the loop returns on its second attempt")

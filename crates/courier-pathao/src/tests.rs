@@ -67,6 +67,18 @@ async fn a_token_is_refreshed_before_it_expires() {
 }
 
 #[tokio::test]
+async fn callers_finding_the_token_stale_at_once_share_one_refresh() {
+    let s = StandIn::start().await;
+    s.set_token_lifetime(Duration::from_secs(2));
+    let c = client(&s);
+    c.cities().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1850)).await;
+    let (a, b, d) = tokio::join!(c.cities(), c.zones(1), c.areas(298));
+    assert!(a.is_ok() && b.is_ok() && d.is_ok());
+    assert_eq!((s.tokens_issued(), s.tokens_refreshed()), (1, 1));
+}
+
+#[tokio::test]
 async fn a_refused_token_is_refreshed_or_issued_again() {
     let s = StandIn::start().await;
     let c = client(&s);
@@ -453,4 +465,42 @@ async fn debug_and_display_show_no_secrets_tokens_or_numbers() {
             assert!(!text.contains(secret), "{text}");
         }
     }
+}
+
+#[tokio::test]
+async fn pathao_field_errors_reach_staff() {
+    let s = StandIn::start().await;
+    let c = Pathao::new(PathaoConfig {
+        store_id: 1,
+        ..s.config()
+    })
+    .unwrap();
+    let err = c.book(&parcel("CM-000015")).await.unwrap_err();
+    assert!(
+        matches!(err, CourierError::Refused { status: 422, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.courier_message(),
+        Some("Please fix the given errors; store_id: The selected store id is invalid.")
+    );
+    assert!(!err.is_transient());
+}
+
+#[tokio::test]
+async fn an_unreachable_courier_is_transient() {
+    let c = Pathao::new(PathaoConfig {
+        base_url: "http://127.0.0.1:9".into(),
+        client_id: "id".into(),
+        client_secret: "secret".into(),
+        username: "u".into(),
+        password: "p".into(),
+        store_id: 1,
+        webhook_secret: "w".into(),
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap();
+    let err = c.cities().await.unwrap_err();
+    assert!(matches!(err, CourierError::Unreachable(_)), "{err:?}");
+    assert!(err.is_transient());
 }
