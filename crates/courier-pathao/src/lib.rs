@@ -28,6 +28,9 @@
 //! - Pathao's API offers no cancellation: [`Courier::cancel`] is
 //!   `NotSupported` (merchants cancel in the panel; `order.pickup-cancelled`
 //!   then arrives by webhook).
+//! - Reads (status, locations) are tried [`READ_ATTEMPTS`] times after
+//!   timeouts, unreachable hosts, 429 and 5xx, with a doubling wait;
+//!   bookings are tried once (see [`Pathao::book`]'s duplicate guard).
 //! - Webhooks: see [`webhook`].
 //!
 //! Client secrets, passwords and tokens never appear in `Debug`, errors or
@@ -57,6 +60,10 @@ pub const SANDBOX_BASE_URL: &str = "https://courier-api-sandbox.pathao.com";
 pub const DELIVERY_TYPE_NORMAL: u32 = 48;
 /// `item_type` 2: a parcel (1 is a document).
 pub const ITEM_TYPE_PARCEL: u32 = 2;
+/// How often a read (status, locations) is tried in all.
+pub const READ_ATTEMPTS: u32 = 3;
+/// The wait before a read's second try; doubled before each further one.
+pub const RETRY_BACKOFF: Duration = Duration::from_millis(250);
 /// Pathao refuses a shorter `recipient_address`.
 pub const MIN_ADDRESS_CHARS: usize = 10;
 pub const MIN_WEIGHT_GRAMS: u32 = 500;
@@ -382,9 +389,37 @@ impl Pathao {
         Ok(access)
     }
 
+    /// One authorized call. Reads (GET) are tried again after a transient
+    /// failure, waiting [`RETRY_BACKOFF`] and then twice as long; a booking
+    /// is not, since Pathao may have acted on a request whose answer was lost.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(u16, Option<T>), CourierError> {
+        let attempts = if method == reqwest::Method::GET {
+            READ_ATTEMPTS
+        } else {
+            1
+        };
+        let mut wait = RETRY_BACKOFF;
+        for _ in 1..attempts {
+            match self.call_once(method.clone(), path, body).await {
+                Err(e) if e.is_transient() => {
+                    tracing::debug!(error = %e, "a Pathao read failed; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                done => return done,
+            }
+        }
+        self.call_once(method, path, body).await
+    }
+
     /// One authorized call; a 401 gets one new token and one more try
     /// (Pathao did not act on the refused request).
-    async fn call<T: serde::de::DeserializeOwned>(
+    async fn call_once<T: serde::de::DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,

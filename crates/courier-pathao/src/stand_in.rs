@@ -57,6 +57,11 @@ struct Shared {
     delay_ms: Arc<AtomicU64>,
     issued: Arc<AtomicUsize>,
     refreshed: Arc<AtomicUsize>,
+    /// How many of the next API calls (not token calls) fail.
+    failures: Arc<AtomicUsize>,
+    failure_status: Arc<std::sync::atomic::AtomicU16>,
+    /// API calls answered, failed ones included.
+    calls: Arc<AtomicUsize>,
 }
 
 /// A running stand-in on a random local port; it stops with the runtime.
@@ -85,6 +90,9 @@ impl StandIn {
             delay_ms: Arc::new(AtomicU64::new(0)),
             issued: Arc::new(AtomicUsize::new(0)),
             refreshed: Arc::new(AtomicUsize::new(0)),
+            failures: Arc::new(AtomicUsize::new(0)),
+            failure_status: Arc::new(std::sync::atomic::AtomicU16::new(500)),
+            calls: Arc::new(AtomicUsize::new(0)),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -145,6 +153,17 @@ impl StandIn {
         if and_refresh {
             books.refresh.clear();
         }
+    }
+
+    /// The next `count` API calls answer `status` (500, 503, 429…).
+    pub fn fail_next(&self, count: usize, status: u16) {
+        self.shared.failure_status.store(status, Ordering::SeqCst);
+        self.shared.failures.store(count, Ordering::SeqCst);
+    }
+
+    /// API calls received (token calls not counted).
+    pub fn calls(&self) -> usize {
+        self.shared.calls.load(Ordering::SeqCst)
     }
 
     /// Tokens issued with the password grant.
@@ -273,9 +292,19 @@ impl Shared {
         }
     }
 
-    /// Waits the set delay, then refuses a call without a live access token.
+    /// Waits the set delay, answers a failure if one is due, then refuses
+    /// a call without a live access token.
     async fn admit(&self, headers: &HeaderMap) -> Result<(), Response> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
         self.pause().await;
+        let due = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if due.is_ok() {
+            let status = StatusCode::from_u16(self.failure_status.load(Ordering::SeqCst))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return Err(wrapped(status, "Something went wrong", Value::Null));
+        }
         if self.authorized(headers) {
             Ok(())
         } else {
@@ -382,6 +411,19 @@ const PUBLISHED_FIELDS: &[&str] = &[
     "amount_to_collect",
 ];
 
+/// The fields Pathao requires (since July 2025 city, zone and area are not).
+const REQUIRED_FIELDS: &[&str] = &[
+    "store_id",
+    "recipient_name",
+    "recipient_phone",
+    "recipient_address",
+    "delivery_type",
+    "item_type",
+    "item_quantity",
+    "item_weight",
+    "amount_to_collect",
+];
+
 /// The field problems Pathao reports for one order.
 fn order_errors(order: &serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
     let mut errors = serde_json::Map::new();
@@ -429,6 +471,15 @@ fn order_errors(order: &serde_json::Map<String, Value>) -> serde_json::Map<Strin
             "amount_to_collect",
             "The amount to collect must be an integer.",
         );
+    }
+    // Last, so a missing field reads as missing rather than invalid.
+    for field in REQUIRED_FIELDS {
+        if order.get(*field).is_none_or(Value::is_null) {
+            problem(
+                field,
+                &format!("The {} field is required.", field.replace('_', " ")),
+            );
+        }
     }
     for field in order.keys() {
         if !PUBLISHED_FIELDS.contains(&field.as_str()) {

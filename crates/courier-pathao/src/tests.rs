@@ -504,3 +504,93 @@ async fn an_unreachable_courier_is_transient() {
     assert!(matches!(err, CourierError::Unreachable(_)), "{err:?}");
     assert!(err.is_transient());
 }
+
+#[tokio::test]
+async fn reads_are_tried_again_and_bookings_are_not() {
+    let s = StandIn::start().await;
+    let c = client(&s);
+    let b = c.book(&parcel("CM-000016")).await.unwrap();
+    s.fail_next(2, 503);
+    let before = s.calls();
+    assert_eq!(
+        c.status(&b.consignment_id).await.unwrap().consignment_id,
+        b.consignment_id
+    );
+    assert_eq!(s.calls() - before, 3);
+    s.fail_next(1, 500);
+    let err = c.book(&parcel("CM-000017")).await.unwrap_err();
+    assert!(
+        matches!(err, CourierError::Refused { status: 500, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    assert_eq!(s.orders().len(), 1);
+    // A retry by the caller books it once.
+    c.book(&parcel("CM-000017")).await.unwrap();
+    assert_eq!(s.orders().len(), 2);
+}
+
+#[tokio::test]
+async fn book_all_reports_each_parcel() {
+    let s = StandIn::start().await;
+    let short = Parcel {
+        address: "Dhaka".into(),
+        ..parcel("CM-000019")
+    };
+    let results = client(&s)
+        .book_all(&[parcel("CM-000018"), short, parcel("CM-000020")])
+        .await
+        .unwrap();
+    assert!(results[0].is_ok() && results[2].is_ok());
+    assert!(matches!(
+        results[1],
+        Err(CourierError::Refused { status: 0, .. })
+    ));
+    assert_eq!(s.orders().len(), 2);
+}
+
+#[tokio::test]
+async fn the_stand_in_refuses_what_pathao_refuses() {
+    let s = StandIn::start().await;
+    let c = client(&s);
+    c.cities().await.unwrap();
+    let token = c.token.lock().await.as_ref().unwrap().access.clone();
+    let post = |body: serde_json::Value, token: String| {
+        let url = format!("{}/aladdin/api/v1/orders", s.base_url);
+        async move {
+            let res = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                res.status().as_u16(),
+                res.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let mut order = serde_json::to_value(
+        OrderFields::from_parcel(&parcel("CM-000021"), crate::stand_in::STORE_ID).unwrap(),
+    )
+    .unwrap();
+    order["recipient_phone"] = json!("0171234567");
+    order.as_object_mut().unwrap().remove("item_type");
+    order["recipient_email"] = json!("x@example.com");
+    let (status, body) = post(order, token.clone()).await;
+    assert_eq!(status, 422);
+    for field in ["recipient_phone", "item_type", "recipient_email"] {
+        assert!(body["errors"][field].is_array(), "{field}: {body}");
+    }
+    assert_eq!(
+        body["errors"]["item_type"][0],
+        "The item type field is required."
+    );
+    let (status, body) = post(json!({}), "expired".into()).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (401, Some("Unauthenticated."))
+    );
+    assert!(s.orders().is_empty());
+}
