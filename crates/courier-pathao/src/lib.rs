@@ -114,6 +114,10 @@ struct Token {
 }
 
 impl Token {
+    fn expired(&self) -> bool {
+        self.issued.elapsed() >= self.lifetime
+    }
+
     fn fresh(&self) -> bool {
         self.issued.elapsed() + refresh_margin(self.lifetime) < self.lifetime
     }
@@ -369,17 +373,23 @@ impl Pathao {
     /// A usable access token; `stale` is one the API just refused.
     async fn access_token(&self, stale: Option<&str>) -> Result<String, CourierError> {
         let mut slot = self.token.lock().await;
-        if let Some(t) = slot.as_ref() {
-            let refused = stale == Some(t.access.as_str());
-            if !refused && t.fresh() {
-                return Ok(t.access.clone());
-            }
+        let usable = slot
+            .as_ref()
+            .is_some_and(|t| stale != Some(t.access.as_str()) && !t.expired());
+        if let Some(t) = slot.as_ref().filter(|t| usable && t.fresh()) {
+            return Ok(t.access.clone());
         }
         let renewed = match slot.take() {
             // A refused access token says nothing of its refresh token; try it first.
             Some(old) => match self.grant(Grant::Refresh(&old.refresh)).await {
                 Ok(t) => t,
                 Err(CourierError::Unauthorized { .. }) => self.grant(Grant::Password).await?,
+                // Refreshing early failed for now: the old token still serves.
+                Err(e) if usable && e.is_transient() => {
+                    let access = old.access.clone();
+                    *slot = Some(old);
+                    return Ok(access);
+                }
                 Err(e) => return Err(e),
             },
             None => self.grant(Grant::Password).await?,

@@ -59,6 +59,8 @@ struct Shared {
     refreshed: Arc<AtomicUsize>,
     /// How many of the next API calls (not token calls) fail.
     failures: Arc<AtomicUsize>,
+    /// How many of the next token calls fail.
+    token_failures: Arc<AtomicUsize>,
     failure_status: Arc<std::sync::atomic::AtomicU16>,
     /// API calls answered, failed ones included.
     calls: Arc<AtomicUsize>,
@@ -91,6 +93,7 @@ impl StandIn {
             issued: Arc::new(AtomicUsize::new(0)),
             refreshed: Arc::new(AtomicUsize::new(0)),
             failures: Arc::new(AtomicUsize::new(0)),
+            token_failures: Arc::new(AtomicUsize::new(0)),
             failure_status: Arc::new(std::sync::atomic::AtomicU16::new(500)),
             calls: Arc::new(AtomicUsize::new(0)),
         };
@@ -159,6 +162,12 @@ impl StandIn {
     pub fn fail_next(&self, count: usize, status: u16) {
         self.shared.failure_status.store(status, Ordering::SeqCst);
         self.shared.failures.store(count, Ordering::SeqCst);
+    }
+
+    /// The next `count` token calls answer `status`.
+    pub fn fail_next_token_calls(&self, count: usize, status: u16) {
+        self.shared.failure_status.store(status, Ordering::SeqCst);
+        self.shared.token_failures.store(count, Ordering::SeqCst);
     }
 
     /// API calls received (token calls not counted).
@@ -297,19 +306,24 @@ impl Shared {
     async fn admit(&self, headers: &HeaderMap) -> Result<(), Response> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.pause().await;
-        let due = self
-            .failures
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-        if due.is_ok() {
-            let status = StatusCode::from_u16(self.failure_status.load(Ordering::SeqCst))
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return Err(wrapped(status, "Something went wrong", Value::Null));
+        if let Some(failed) = self.failure_due(&self.failures) {
+            return Err(failed);
         }
         if self.authorized(headers) {
             Ok(())
         } else {
             Err(unauthenticated())
         }
+    }
+
+    /// The set failure, if `counter` says one is still due.
+    fn failure_due(&self, counter: &AtomicUsize) -> Option<Response> {
+        counter
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .ok()?;
+        let status = StatusCode::from_u16(self.failure_status.load(Ordering::SeqCst))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Some(wrapped(status, "Something went wrong", Value::Null))
     }
 
     /// Whether the request carries a live access token.
@@ -348,6 +362,9 @@ impl Shared {
 
 async fn issue_token(State(s): State<Shared>, body: Bytes) -> Response {
     s.pause().await;
+    if let Some(failed) = s.failure_due(&s.token_failures) {
+        return failed;
+    }
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
         return invalid(json!({"grant_type": ["The grant type field is required."]}));
     };

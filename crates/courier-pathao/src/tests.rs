@@ -79,6 +79,20 @@ async fn callers_finding_the_token_stale_at_once_share_one_refresh() {
 }
 
 #[tokio::test]
+async fn a_failed_early_refresh_keeps_the_token_until_it_expires() {
+    let s = StandIn::start().await;
+    s.set_token_lifetime(Duration::from_secs(2));
+    let c = client(&s);
+    c.cities().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1850)).await;
+    s.fail_next_token_calls(1, 503);
+    c.cities().await.unwrap();
+    assert_eq!((s.tokens_issued(), s.tokens_refreshed()), (1, 0));
+    c.cities().await.unwrap();
+    assert_eq!((s.tokens_issued(), s.tokens_refreshed()), (1, 1));
+}
+
+#[tokio::test]
 async fn a_refused_token_is_refreshed_or_issued_again() {
     let s = StandIn::start().await;
     let c = client(&s);
