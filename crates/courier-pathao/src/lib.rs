@@ -16,11 +16,12 @@
 //!   `CourierError::Refused` with status 0.
 //! - Duplicates: the API has no look-up by `merchant_order_id`, and Pathao's
 //!   own plugin guards duplicates on its side ("Order already have a
-//!   consignment id"). So this client remembers each invoice it booked and
-//!   answers a second booking with the first consignment, and it assumes
-//!   Pathao refuses a repeated `merchant_order_id` with a validation error
-//!   (the stand-in does), which reaches staff as `Refused`. Across restarts
-//!   the caller's own record of the consignment id is the guard.
+//!   consignment id"). So this client books one parcel at a time, remembers
+//!   each invoice it booked and answers a second booking with the first
+//!   consignment; it assumes Pathao refuses a repeated `merchant_order_id`
+//!   with a validation error (the stand-in does), which reaches staff as
+//!   `Refused`. Across restarts the caller's stored consignment id is the
+//!   guard.
 //! - [`Courier::book_all`] books one parcel after another: the bulk endpoint
 //!   answers 202 `data: true` and no ids, which cannot give the one
 //!   `Booking` per parcel the trait promises. [`Pathao::submit_bulk`] uses
@@ -30,7 +31,8 @@
 //!   then arrives by webhook).
 //! - Reads (status, locations) are tried [`READ_ATTEMPTS`] times after
 //!   timeouts, unreachable hosts, 429 and 5xx, with a doubling wait;
-//!   bookings are tried once (see [`Pathao::book`]'s duplicate guard).
+//!   bookings once, since Pathao may have acted on one whose answer was
+//!   lost (a 401 is tried again with a new token: Pathao did not act).
 //! - Webhooks: see [`webhook`].
 //!
 //! Client secrets, passwords and tokens never appear in `Debug`, errors or
@@ -60,6 +62,8 @@ pub const SANDBOX_BASE_URL: &str = "https://courier-api-sandbox.pathao.com";
 pub const DELIVERY_TYPE_NORMAL: u32 = 48;
 /// `item_type` 2: a parcel (1 is a document).
 pub const ITEM_TYPE_PARCEL: u32 = 2;
+/// How many bookings a client remembers to answer a repeated one.
+pub const REMEMBERED_BOOKINGS: usize = 10_000;
 /// How often a read (status, locations) is tried in all.
 pub const READ_ATTEMPTS: u32 = 3;
 /// The wait before a read's second try; doubled before each further one.
@@ -285,7 +289,7 @@ pub struct Pathao {
     config: PathaoConfig,
     http: reqwest::Client,
     token: tokio::sync::Mutex<Option<Token>>,
-    booked: std::sync::Mutex<HashMap<String, Booking>>,
+    booked: tokio::sync::Mutex<HashMap<String, Booking>>,
 }
 
 impl std::fmt::Debug for Pathao {
@@ -311,7 +315,7 @@ impl Pathao {
             config,
             http,
             token: tokio::sync::Mutex::new(None),
-            booked: std::sync::Mutex::new(HashMap::new()),
+            booked: tokio::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -481,15 +485,13 @@ impl Pathao {
     }
 
     async fn book_one(&self, parcel: &Parcel) -> Result<Booking, CourierError> {
-        if let Some(first) = self
-            .booked
-            .lock()
-            .expect("not poisoned")
-            .get(&parcel.invoice)
-        {
+        let fields = OrderFields::from_parcel(parcel, self.config.store_id)?;
+        // Held across the request: two bookings of one order at once (a
+        // double click) must not both reach Pathao.
+        let mut booked = self.booked.lock().await;
+        if let Some(first) = booked.get(&parcel.invoice) {
             return Ok(first.clone());
         }
-        let fields = OrderFields::from_parcel(parcel, self.config.store_id)?;
         let body =
             serde_json::to_value(&fields).map_err(|e| CourierError::Protocol(e.to_string()))?;
         let created: CreatedOrder = self
@@ -501,10 +503,12 @@ impl Pathao {
             tracking_code: None,
             delivery_fee: created.delivery_fee.map(poisha_of),
         };
-        self.booked
-            .lock()
-            .expect("not poisoned")
-            .insert(parcel.invoice.clone(), booking.clone());
+        // The caller's stored consignment id is the lasting guard; this one
+        // only has to cover a process's recent bookings.
+        if booked.len() >= REMEMBERED_BOOKINGS {
+            booked.clear();
+        }
+        booked.insert(parcel.invoice.clone(), booking.clone());
         Ok(booking)
     }
 

@@ -185,6 +185,16 @@ async fn booking_twice_never_makes_two_consignments() {
 }
 
 #[tokio::test]
+async fn booking_one_order_twice_at_once_sends_it_once() {
+    let s = StandIn::start().await;
+    let c = client(&s);
+    let (p1, p2) = (parcel("CM-000022"), parcel("CM-000022"));
+    let (a, b) = tokio::join!(c.book(&p1), c.book(&p2));
+    assert_eq!(a.unwrap(), b.unwrap());
+    assert_eq!(s.orders().len(), 1);
+}
+
+#[tokio::test]
 async fn what_pathao_would_refuse_is_refused_before_sending() {
     let s = StandIn::start().await;
     let c = client(&s);
