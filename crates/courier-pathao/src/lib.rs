@@ -630,18 +630,8 @@ impl Courier for Pathao {
         Box::pin(self.book_one(parcel))
     }
 
-    fn book_all<'a>(
-        &'a self,
-        parcels: &'a [Parcel],
-    ) -> CourierFuture<'a, Vec<Result<Booking, CourierError>>> {
-        Box::pin(async move {
-            let mut results = Vec::with_capacity(parcels.len());
-            for parcel in parcels {
-                results.push(self.book_one(parcel).await);
-            }
-            Ok(results)
-        })
-    }
+    // `book_all` is the trait's one-by-one booking: Pathao's bulk endpoint
+    // answers without ids (see `submit_bulk`).
 
     fn status<'a>(&'a self, consignment_id: &'a str) -> CourierFuture<'a, StatusReport> {
         Box::pin(self.status_now(consignment_id))

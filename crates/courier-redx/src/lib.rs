@@ -425,14 +425,6 @@ impl Redx {
             })
         }
     }
-
-    async fn book_each(&self, parcels: &[Parcel]) -> Vec<Result<Booking, CourierError>> {
-        let mut results = Vec::with_capacity(parcels.len());
-        for parcel in parcels {
-            results.push(self.book_now(parcel).await);
-        }
-        results
-    }
 }
 
 fn booking(parcel: &Parcel, tracking_id: String) -> Booking {
@@ -472,12 +464,7 @@ impl Courier for Redx {
         Box::pin(self.book_now(parcel))
     }
 
-    fn book_all<'a>(
-        &'a self,
-        parcels: &'a [Parcel],
-    ) -> CourierFuture<'a, Vec<Result<Booking, CourierError>>> {
-        Box::pin(async move { Ok(self.book_each(parcels).await) })
-    }
+    // `book_all` is the trait's one-by-one booking: RedX has no bulk endpoint.
 
     fn status<'a>(&'a self, consignment_id: &'a str) -> CourierFuture<'a, StatusReport> {
         Box::pin(self.status_now(consignment_id))

@@ -206,11 +206,20 @@ pub trait Courier: Send + Sync {
     fn book<'a>(&'a self, parcel: &'a Parcel) -> CourierFuture<'a, Booking>;
 
     /// Books several at once, with the bulk endpoint where the courier has
-    /// one; one result per parcel, in order.
+    /// one that answers with an id per parcel; one result per parcel, in
+    /// order. Without one, they are booked one after another.
     fn book_all<'a>(
         &'a self,
         parcels: &'a [Parcel],
-    ) -> CourierFuture<'a, Vec<Result<Booking, CourierError>>>;
+    ) -> CourierFuture<'a, Vec<Result<Booking, CourierError>>> {
+        Box::pin(async move {
+            let mut results = Vec::with_capacity(parcels.len());
+            for parcel in parcels {
+                results.push(self.book(parcel).await);
+            }
+            Ok(results)
+        })
+    }
 
     fn status<'a>(&'a self, consignment_id: &'a str) -> CourierFuture<'a, StatusReport>;
 
