@@ -3,28 +3,10 @@
 //! WebM: the right stretch, H.264 with AAC sound, within the size limit.
 mod common;
 
-use chotomoni_media::{ExcerptSpec, FfmpegTools, RangeReader, RangeSource};
+use chotomoni_media::{ExcerptSpec, FfmpegTools};
 use common::ffprobe_entries;
-use std::future::Future;
-use std::io;
-use std::pin::Pin;
 use std::process::Command;
 use std::sync::Arc;
-
-struct InMemory(Vec<u8>);
-
-impl RangeSource for InMemory {
-    fn size(&self) -> u64 {
-        self.0.len() as u64
-    }
-    fn open_at(
-        &self,
-        offset: u64,
-    ) -> Pin<Box<dyn Future<Output = io::Result<RangeReader>> + Send + '_>> {
-        let rest = self.0[offset as usize..].to_vec();
-        Box::pin(async move { Ok(Box::pin(io::Cursor::new(rest)) as RangeReader) })
-    }
-}
 
 /// A 10-second video in `format` with a second counter burnt in, so the
 /// excerpt's first frame tells where it was cut.
@@ -97,7 +79,7 @@ async fn an_mp4_with_its_index_at_the_end_is_cut_where_asked() {
         "moov-at-end.mp4",
     );
     let excerpt = FfmpegTools::default()
-        .excerpt(Arc::new(InMemory(source)), &spec(6_000, 3_000))
+        .excerpt(Arc::new(source), &spec(6_000, 3_000))
         .await
         .unwrap();
     assert!(
@@ -126,7 +108,7 @@ async fn a_browser_webm_gets_aac_sound_and_stays_under_the_size_limit() {
         "live.webm",
     );
     let excerpt = FfmpegTools::default()
-        .excerpt(Arc::new(InMemory(source.clone())), &spec(0, 60_000))
+        .excerpt(Arc::new(source.clone()), &spec(0, 60_000))
         .await
         .unwrap();
     assert!(
@@ -140,7 +122,7 @@ async fn a_browser_webm_gets_aac_sound_and_stays_under_the_size_limit() {
     let mut small = spec(0, 60_000);
     small.max_bytes = 1_500_000;
     let capped = FfmpegTools::default()
-        .excerpt(Arc::new(InMemory(source)), &small)
+        .excerpt(Arc::new(source), &small)
         .await
         .unwrap();
     assert!(capped.len() <= 1_500_000, "{}", capped.len());

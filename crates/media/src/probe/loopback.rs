@@ -30,6 +30,22 @@ pub trait RangeSource: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = io::Result<RangeReader>> + Send + '_>>;
 }
 
+/// Media already in memory (small files, tests).
+impl RangeSource for Vec<u8> {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn open_at(
+        &self,
+        offset: u64,
+    ) -> Pin<Box<dyn Future<Output = io::Result<RangeReader>> + Send + '_>> {
+        let start = (offset as usize).min(self.len());
+        let rest = self[start..].to_vec();
+        Box::pin(async move { Ok(Box::pin(io::Cursor::new(rest)) as RangeReader) })
+    }
+}
+
 /// Request heads longer than this are refused; ffmpeg's are a few hundred bytes.
 const MAX_HEAD: usize = 8 * 1024;
 
@@ -165,21 +181,6 @@ mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;
 
-    struct Bytes(Vec<u8>);
-
-    impl RangeSource for Bytes {
-        fn size(&self) -> u64 {
-            self.0.len() as u64
-        }
-        fn open_at(
-            &self,
-            offset: u64,
-        ) -> Pin<Box<dyn Future<Output = io::Result<RangeReader>> + Send + '_>> {
-            let rest = self.0[offset as usize..].to_vec();
-            Box::pin(async move { Ok(Box::pin(io::Cursor::new(rest)) as RangeReader) })
-        }
-    }
-
     async fn get(url: &str, extra: &str) -> String {
         let rest = url.strip_prefix("http://").unwrap();
         let (host, path) = rest.split_at(rest.find('/').unwrap());
@@ -194,7 +195,7 @@ mod tests {
 
     #[tokio::test]
     async fn serves_ranges_of_one_secret_path_only() {
-        let server = Loopback::serve(Arc::new(Bytes(b"0123456789".to_vec())))
+        let server = Loopback::serve(Arc::new(b"0123456789".to_vec()))
             .await
             .unwrap();
         let whole = get(&server.url, "").await;
