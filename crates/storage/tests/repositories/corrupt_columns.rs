@@ -2,7 +2,8 @@
 //! languages, policy acceptances, how a request was verified): a stored value
 //! that is not one of its enum's fails where it is read, on both engines,
 //! instead of being shown as is or taken for some default.
-use super::{customer, open, open_request, plain_session, write_unchecked};
+use super::corrupt_rows::write_unchecked;
+use super::{customer, open, open_request, plain_session};
 use chotomoni_domain::catalog::{Lang, Purpose, Recipient};
 use chotomoni_domain::policy::Acceptance;
 use chotomoni_domain::{ExportStage, RequestKind, VerifiedBy};
