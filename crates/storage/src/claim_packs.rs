@@ -1,7 +1,7 @@
 //! Claim packs: the row that tracks one pack while it is built, shared,
 //! revoked and expired. The file's key arrives sealed, as elsewhere.
 use crate::{stored, Result};
-use chotomoni_domain::{PackStatus, SharePurpose};
+use chotomoni_domain::{ExcerptStart, PackStatus, SharePurpose};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
@@ -12,8 +12,8 @@ pub struct PackRow {
     pub customer_id: i64,
     pub purpose: SharePurpose,
     pub include_contact: bool,
-    /// JSON list of `ExcerptStart`.
-    pub excerpts: String,
+    /// Stored as JSON; a list that does not parse fails where it is read.
+    pub excerpts: Vec<ExcerptStart>,
     pub status: PackStatus,
     pub blob_key: Option<String>,
     pub file_key_enc: Option<Vec<u8>>,
@@ -46,7 +46,11 @@ impl FromRow<'_, AnyRow> for PackRow {
                     ))
                 }
             },
-            excerpts: row.try_get("excerpts")?,
+            excerpts: {
+                let text: String = row.try_get("excerpts")?;
+                serde_json::from_str(&text)
+                    .map_err(|_| crate::not_known("claim_packs", "excerpts", &text))?
+            },
             status: stored(row, "claim_packs", "status", PackStatus::parse)?,
             blob_key: row.try_get("blob_key")?,
             file_key_enc: row.try_get("file_key_enc")?,
@@ -72,7 +76,7 @@ pub struct NewPack<'a> {
     pub customer_id: i64,
     pub purpose: SharePurpose,
     pub include_contact: bool,
-    pub excerpts: &'a str,
+    pub excerpts: &'a [ExcerptStart],
     pub created_by: i64,
     pub at: i64,
     pub expires_at: i64,
@@ -88,7 +92,7 @@ pub async fn insert(conn: &mut AnyConnection, new: &NewPack<'_>) -> Result<i64> 
     .bind(new.customer_id)
     .bind(new.purpose.as_str())
     .bind(i64::from(new.include_contact))
-    .bind(new.excerpts)
+    .bind(serde_json::to_string(new.excerpts).expect("ids and numbers serialize"))
     .bind(new.created_by)
     .bind(new.at)
     .bind(new.expires_at)

@@ -150,9 +150,7 @@ impl Services {
         .await?;
         let ckey = self.customer_key_of(&mut conn, row.customer_id).await?;
         drop(conn);
-        let excerpts: Vec<ExcerptStart> = serde_json::from_str(&row.excerpts).map_err(|e| {
-            ServiceError::Internal(format!("pack {id}: its excerpts do not parse: {e}"))
-        })?;
+        let excerpts = &row.excerpts;
         let mut packed = Vec::with_capacity(proof_rows.len());
         for (n, proof) in (1..).zip(proof_rows) {
             let Some(sealed_key) = proof.proof_key_enc.as_deref() else {

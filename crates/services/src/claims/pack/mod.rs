@@ -167,8 +167,6 @@ impl Services {
                 });
             }
         }
-        let listed =
-            serde_json::to_string(&excerpts).map_err(|e| ServiceError::Internal(e.to_string()))?;
         let now = self.now_ms();
         let expires_at = now + i64::from(self.proofs.settings.share_link_days) * 86_400_000;
         let mut tx = self.db.begin().await?;
@@ -179,7 +177,7 @@ impl Services {
                 customer_id: claim.customer_id,
                 purpose: req.purpose,
                 include_contact: req.include_contact,
-                excerpts: &listed,
+                excerpts: &excerpts,
                 created_by: staff,
                 at: now,
                 expires_at,
@@ -355,7 +353,7 @@ impl Services {
             claim: row.claim_id,
             purpose: row.purpose,
             include_contact: row.include_contact,
-            excerpts: serde_json::from_str(&row.excerpts).unwrap_or_default(),
+            excerpts: row.excerpts.clone(),
             status: row.status,
             error: row.error.clone(),
             size: row.size,
