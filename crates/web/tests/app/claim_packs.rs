@@ -360,7 +360,26 @@ async fn packs(engine: Engine) {
         404
     );
 
-    // With the contact chosen, a courier's pack names the recipient.
+    // Decided, and with the contact chosen: a courier's pack names the
+    // recipient and says how the claim was settled.
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/claims/{id}/review"),
+            Some(&support),
+            &json!({})
+        )
+        .await
+        .0,
+        200
+    );
+    let (status, decided) = app
+        .post(
+            &format!("/api/v1/claims/{id}/decision"),
+            Some(&support),
+            &json!({"decision": "partial_refund", "amount": 5_000, "reason": "Crushed in transit"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{decided}");
     let (status, pack) = make(
         json!({"purpose": "courier_claim", "include_contact": true}),
         support.clone(),
@@ -382,6 +401,12 @@ async fn packs(engine: Engine) {
     let summary = String::from_utf8(entry(&mut zip, "summary.txt")).unwrap();
     assert!(
         summary.contains("Nasrin Akter") && summary.contains("1711000601"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Decision: Partial refund")
+            && summary.contains("Refund: Tk 50.00")
+            && summary.contains("Crushed in transit"),
         "{summary}"
     );
 

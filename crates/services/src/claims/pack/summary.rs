@@ -1,6 +1,7 @@
-//! The pack's `summary.txt`: what the claim is about, in English and then
-//! Bangla, for a marketplace's or courier's reviewer. It names the customer
-//! only when staff chose to include the delivery contact.
+//! The pack's `summary.txt`: what the claim is about and how it was
+//! decided, in English and then Bangla, for a marketplace's or courier's
+//! reviewer. It names the customer only when staff chose to include the
+//! delivery contact.
 use crate::claims::story::ClaimStory;
 use crate::orders::local_time;
 use std::fmt::Write;
@@ -91,10 +92,41 @@ fn section(
             taka(item.unit_price)
         );
     }
+    let _ = writeln!(
+        out,
+        "{}: {} {}",
+        t("Order total", "অর্ডারের মোট"),
+        t("Tk", "৳"),
+        taka(order.total)
+    );
     if !claim.items.is_empty() {
         let _ = writeln!(out, "{}:", t("Items claimed", "দাবি করা পণ্য"));
         for item in &claim.items {
             let _ = writeln!(out, "  - {} × {}", item.name, item.quantity);
+        }
+    }
+    if let (Some(decision), Some(at)) = (claim.decision, &claim.decided_at) {
+        let _ = writeln!(
+            out,
+            "\n{}: {} ({})",
+            t("Decision", "সিদ্ধান্ত"),
+            decision.label(bangla),
+            local(at, bangla)
+        );
+        if let Some(amount) = claim.refund_amount {
+            let _ = writeln!(
+                out,
+                "  {}: {} {}",
+                t("Refund", "ফেরত"),
+                t("Tk", "৳"),
+                taka(amount)
+            );
+        }
+        if let Some(order) = &claim.replacement_order {
+            let _ = writeln!(out, "  {}: {order}", t("Replacement order", "বদলি অর্ডার"));
+        }
+        if let Some(reason) = &claim.reason {
+            let _ = writeln!(out, "  {}: {reason}", t("Reason", "কারণ"));
         }
     }
     if include_contact {
