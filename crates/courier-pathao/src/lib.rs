@@ -417,18 +417,10 @@ impl Pathao {
         } else {
             1
         };
-        let mut wait = RETRY_BACKOFF;
-        for _ in 1..attempts {
-            match self.call_once(method.clone(), path, body).await {
-                Err(e) if e.is_transient() => {
-                    tracing::debug!(error = %e, "a Pathao read failed; trying again");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                }
-                done => return done,
-            }
-        }
-        self.call_once(method, path, body).await
+        chotomoni_courier::with_retries(attempts - 1, RETRY_BACKOFF, || {
+            self.call_once(method.clone(), path, body)
+        })
+        .await
     }
 
     /// One authorized call; a 401 gets one new token and one more try

@@ -264,18 +264,10 @@ impl Redx {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<T, CourierError> {
-        let mut pause = RETRY_PAUSE;
-        for _ in 0..GET_RETRIES {
-            match self.call(self.http.get(self.url(path)).query(query)).await {
-                Err(e) if e.is_transient() => {
-                    tracing::debug!(error = %e, "RedX read failed; asking again");
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-                answer => return answer,
-            }
-        }
-        self.call(self.http.get(self.url(path)).query(query)).await
+        chotomoni_courier::with_retries(GET_RETRIES, RETRY_PAUSE, || {
+            self.call(self.http.get(self.url(path)).query(query))
+        })
+        .await
     }
 
     /// The delivery areas RedX lists for a district (`Dhaka`, `Chattogram`…).

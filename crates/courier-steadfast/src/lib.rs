@@ -320,17 +320,16 @@ impl Steadfast {
     /// A status lookup, tried again with backoff after transient failures:
     /// asking twice changes nothing at Steadfast.
     async fn lookup(&self, path: &str) -> Result<Value, CourierError> {
-        let mut attempt = 0;
-        loop {
-            match self.call(reqwest::Method::GET, path, None).await {
-                Ok(body) => return Ok(body),
-                Err(r) if r.error.is_transient() && attempt < self.config.status_retries => {
-                    tokio::time::sleep(Duration::from_millis(200) * 2u32.pow(attempt)).await;
-                    attempt += 1;
-                }
-                Err(r) => return Err(r.error),
-            }
-        }
+        chotomoni_courier::with_retries(
+            self.config.status_retries,
+            Duration::from_millis(200),
+            || async {
+                self.call(reqwest::Method::GET, path, None)
+                    .await
+                    .map_err(|r| r.error)
+            },
+        )
+        .await
     }
 
     /// The consignment Steadfast already holds for `invoice`, if its answer

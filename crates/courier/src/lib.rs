@@ -236,6 +236,33 @@ pub trait Courier: Send + Sync {
     ) -> Result<WebhookEvent, WebhookError>;
 }
 
+/// Calls `call` again after a transient failure (timeout, unreachable,
+/// 429, 5xx), at most `retries` more times, pausing `first_pause` and then
+/// twice as long each time. Only for calls that are safe to repeat (reads):
+/// a booking whose answer was lost may have been made.
+pub async fn with_retries<T, F, Fut>(
+    retries: u32,
+    first_pause: Duration,
+    mut call: F,
+) -> Result<T, CourierError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CourierError>>,
+{
+    let mut pause = first_pause;
+    for _ in 0..retries {
+        match call().await {
+            Err(e) if e.is_transient() => {
+                tracing::debug!(error = %e, "a courier read failed; asking again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            done => return done,
+        }
+    }
+    call().await
+}
+
 /// Compares a presented secret with the expected one in constant time.
 pub fn secret_matches(presented: &str, expected: &str) -> bool {
     use subtle::ConstantTimeEq;
@@ -271,6 +298,37 @@ mod tests {
         assert!(secret_matches("s3cret", "s3cret"));
         assert!(!secret_matches("s3cre", "s3cret"));
         assert!(!secret_matches("", ""));
+    }
+
+    #[tokio::test]
+    async fn reads_are_asked_again_only_after_transient_failures() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let calls = AtomicU32::new(0);
+        let flaky = || async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(CourierError::Timeout(Duration::from_secs(1))),
+                _ => Ok(7),
+            }
+        };
+        assert_eq!(
+            with_retries(2, Duration::from_millis(10), flaky)
+                .await
+                .unwrap(),
+            7
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        calls.store(0, Ordering::SeqCst);
+        let refused = || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(CourierError::Refused {
+                status: 422,
+                message: String::new(),
+            })
+        };
+        assert!(with_retries(2, Duration::from_millis(10), refused)
+            .await
+            .is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "a refusal is final");
     }
 
     #[test]
