@@ -5,6 +5,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 mod claims;
+pub mod couriers;
 mod jobs;
 mod proofs;
 mod rate_limits;
@@ -52,6 +53,7 @@ pub struct FileConfig {
     pub jobs: Option<jobs::JobsFile>,
     pub claims: Option<claims::ClaimsFile>,
     pub proofs: Option<proofs::ProofsFile>,
+    pub couriers: Option<couriers::CouriersFile>,
     // Read by `limits`.
     pub header_read_timeout_secs: Option<u64>,
     pub send_idle_timeout_secs: Option<u64>,
@@ -132,6 +134,8 @@ pub struct Config {
     pub jobs: chotomoni_services::jobs::JobSettings,
     pub claims: chotomoni_domain::ClaimRules,
     pub proof_days: chotomoni_domain::catalog::ProofDays,
+    /// Enabled couriers with their credentials (redacted in `Debug`).
+    pub couriers: couriers::Couriers,
 }
 
 impl std::fmt::Debug for Config {
@@ -391,6 +395,7 @@ pub fn load(
         rate_limits: rate_limits::rate_limits(f.rate_limits, env)?,
         jobs: jobs::jobs(f.jobs.clone(), env)?,
         proof_days: proofs::proof_days(f.proofs.clone(), claims.window_days)?,
+        couriers: couriers::couriers(f.couriers.clone(), env)?,
         claims,
         limits,
         database_url,

@@ -39,6 +39,10 @@ pub enum Permission {
     /// Work the claims desk: log claims for customers, marketplaces and
     /// couriers, see their evidence, decide them.
     HandleClaims,
+    /// Book parcels with couriers (which sends the customer's name, phone
+    /// and address to them), and see failed bookings, held and returned
+    /// parcels and the cash couriers collected.
+    BookParcels,
     /// Manage staff accounts and read the audit log.
     Administer,
 }
@@ -58,6 +62,7 @@ impl Role {
                     | ViewProofs
                     | HandlePrivacyRequests
                     | HandleClaims
+                    | BookParcels
             ),
             // A courier needs the phone and address to deliver; a packer does not.
             // Packers and couriers record proof but do not browse it: a

@@ -23,6 +23,18 @@ pub(crate) struct Reach {
     email: Option<String>,
 }
 
+impl Reach {
+    /// The catalog field a message to this reach hands to its provider:
+    /// the phone when this server sends SMS, else a proven email address.
+    pub(crate) fn field_used(&self, services: &Services) -> Option<&'static str> {
+        match (&services.sms, &self.phone, &services.mail, &self.email) {
+            (Some(_), Some(_), _, _) => Some("customers.phone_enc"),
+            (_, _, Some(_), Some(_)) => Some("customers.email_enc"),
+            _ => None,
+        }
+    }
+}
+
 /// What a message job carries, sealed.
 #[derive(Serialize, Deserialize)]
 struct Message {

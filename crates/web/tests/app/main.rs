@@ -18,6 +18,7 @@ mod claims_guest;
 mod code_guessing;
 mod consents;
 mod cookies;
+mod couriers;
 mod cross_site;
 mod durations;
 mod exports;
