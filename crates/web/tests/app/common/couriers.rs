@@ -7,7 +7,7 @@ use chotomoni_courier_steadfast::stand_in::StandIn as SteadfastStandIn;
 use chotomoni_domain::CourierName;
 use chotomoni_services::couriers::CourierSet;
 use chotomoni_testkit::Engine;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub const REDX_WEBHOOK_TOKEN: &str = "redx-callback-token-0123456789";
@@ -61,4 +61,34 @@ pub async fn order_state(app: &TestApp, token: &str, number: &str) -> (String, u
         order["status"].as_str().unwrap().to_owned(),
         order["history"].as_array().unwrap().len(),
     )
+}
+
+/// A packed order placed by `name` with `phone` (Mirpur, Dhaka).
+pub async fn packed(app: &TestApp, admin: &str, name: &str, phone: &str) -> String {
+    let (number, _) = super::privacy::place(app, name, phone).await;
+    super::privacy::set_status(app, admin, &number, "confirmed").await;
+    super::privacy::set_status(app, admin, &number, "packed").await;
+    number
+}
+
+/// A packed order to an area RedX lists (it books by its own area names).
+pub async fn packed_to(
+    app: &TestApp,
+    admin: &str,
+    phone: &str,
+    area: &str,
+    district: &str,
+) -> String {
+    let mut body = super::order_body("Redx Customer", phone);
+    body["address"] = json!({"line": "House 3, Road 2", "area": area, "district": district});
+    packed_from(app, admin, &body).await
+}
+
+pub async fn packed_from(app: &TestApp, admin: &str, body: &Value) -> String {
+    let (status, order) = app.post("/api/v1/orders", None, body).await;
+    assert_eq!(status, 201, "{order}");
+    let number = order["number"].as_str().unwrap().to_owned();
+    super::privacy::set_status(app, admin, &number, "confirmed").await;
+    super::privacy::set_status(app, admin, &number, "packed").await;
+    number
 }
