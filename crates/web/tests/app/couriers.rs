@@ -219,6 +219,29 @@ async fn failed_bookings_are_shown_and_retried_on(engine: Engine) {
     let (_, attention) = app.get("/api/v1/consignments/attention", &admin).await;
     assert_eq!(attention["parcels"], json!([]));
 
+    // Pathao, chosen by staff: booked, then delivered by its signed webhook
+    // (amounts as Pathao writes them), the order through its steps.
+    let pathao = packed(&app, &admin, "Pathao Customer", "01711000404").await;
+    let (status, parcel) = book(&app, &admin, &pathao, Some("pathao")).await;
+    assert_eq!(status, 200, "{parcel}");
+    assert_eq!(parcel["state"], "booked", "{parcel}");
+    let id = parcel["consignment_id"].as_str().unwrap().to_owned();
+    let sent = &stands.pathao.orders()[0].received;
+    assert_eq!(sent["merchant_order_id"], pathao.as_str());
+    assert_eq!(sent["recipient_phone"], "01711000404");
+    let body = stands.pathao.event_body("order.delivered", &id, &pathao);
+    let res = stands
+        .pathao
+        .send_webhook(&app.url("/webhooks/couriers/pathao"), &body)
+        .await;
+    assert_eq!(res.status(), 202);
+    let (status, steps) = order_state(&app, &admin, &pathao).await;
+    assert_eq!((status.as_str(), steps), ("delivered", 5));
+    let (_, parcel) = app
+        .get(&format!("/api/v1/orders/{pathao}/consignment"), &admin)
+        .await;
+    assert_eq!(parcel["collected"], 106_050);
+
     // Not packed yet: refused before anything is sent.
     let sent = stands.steadfast.received().len();
     let (other, _) = place(&app, "Nasrin Akter", "01711000403").await;
