@@ -45,7 +45,13 @@ struct Message {
 impl Services {
     pub(crate) async fn reach_of(&self, customer: CustomerId) -> Option<Reach> {
         let mut conn = self.db.conn().await.ok()?;
-        let row = chotomoni_storage::customers::get(&mut conn, customer.0)
+        self.reach_on(&mut conn, customer).await
+    }
+
+    /// [`Self::reach_of`] on `conn`: inside a transaction, so it needs no
+    /// second connection from the pool while holding one.
+    pub(crate) async fn reach_on(&self, conn: &mut Conn, customer: CustomerId) -> Option<Reach> {
+        let row = chotomoni_storage::customers::get(conn, customer.0)
             .await
             .ok()??;
         let key = self

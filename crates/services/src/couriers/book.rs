@@ -274,8 +274,9 @@ impl Services {
         let mut conn = self.db.conn().await?;
         match answer {
             Ok(b) => {
-                rows::set_booked(
-                    &mut conn,
+                let mut tx = self.db.begin().await?;
+                let recorded = rows::set_booked(
+                    &mut tx,
                     order_id,
                     &Booked {
                         consignment_id: &b.consignment_id,
@@ -285,6 +286,17 @@ impl Services {
                     },
                 )
                 .await?;
+                if !recorded {
+                    tracing::warn!(order = %number(order_id), consignment = %b.consignment_id, "a booking's answer came after it was given up; the courier's consignment is not recorded");
+                }
+                // Cancelled while the courier was answering: cancel it there too.
+                let cancelled = orders_repo::get(&mut tx, order_id)
+                    .await?
+                    .is_some_and(|o| o.status == OrderStatus::Cancelled);
+                if recorded && cancelled {
+                    self.queue_parcel_cancel(&mut tx, order_id).await?;
+                }
+                tx.commit().await?;
                 tracing::info!(order = %number(order_id), "parcel booked");
             }
             Err(e) => {

@@ -75,7 +75,7 @@ impl Services {
         if !self.can_tell() {
             return Ok(());
         }
-        let Some(reach) = self.reach_of(CustomerId(customer_id)).await else {
+        let Some(reach) = self.reach_on(tx, CustomerId(customer_id)).await else {
             return Ok(());
         };
         let Some(field) = reach.field_used(self) else {

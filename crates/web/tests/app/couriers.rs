@@ -323,6 +323,37 @@ async fn cancelled_orders_cancel_their_parcel_and_quiet_ones_are_asked_on(engine
         .await;
     assert_eq!(parcel["state"], "cancelled");
 
+    // Cancelled while Steadfast was still answering the booking: once the
+    // answer is in, the parcel is cancelled there too (a return request).
+    let late = packed(&app, &admin, "Late Cancel", "01711000603").await;
+    stands
+        .steadfast
+        .set_delay(std::time::Duration::from_millis(1500));
+    let booking = {
+        let (app_base, admin) = (app.base.clone(), admin.clone());
+        let late = late.clone();
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{app_base}/api/v1/orders/{late}/consignment"))
+                .bearer_auth(admin)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    set_status(&app, &admin, &late, "cancelled").await;
+    assert_eq!(booking.await.unwrap(), 200);
+    stands.steadfast.set_delay(std::time::Duration::ZERO);
+    let requests = eventually(|| async {
+        let r = stands.steadfast.return_requests();
+        (!r.is_empty()).then_some(r)
+    })
+    .await;
+    assert_eq!(requests.len(), 1, "{requests:?}");
+
     // A RedX webhook with the token in the URL; a wrong token changes nothing.
     let quiet = packed_to(&app, &admin, "01711000602", "Dhanmondi", "Dhaka").await;
     let (_, parcel) = book(&app, &admin, &quiet, Some("redx")).await;
