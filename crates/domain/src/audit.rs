@@ -45,6 +45,7 @@ string_enum! {
         OrderView = "order.view",
         ParcelBook = "parcel.book",
         ParcelCancel = "parcel.cancel",
+        ParcelPayout = "parcel.payout",
         ParcelUnknownSeen = "parcel.unknown_seen",
         PolicyAccept = "policy.accept",
         PolicyPublish = "policy.publish",

@@ -177,18 +177,21 @@ pub fn courier_path(from: OrderStatus, to: OrderStatus) -> Vec<OrderStatus> {
     path
 }
 
-/// What a courier's delivery charge and collected cash add up to.
+/// Cash on delivery with one courier: what it collected, charged and paid.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CashOnDelivery {
     pub parcels: i64,
     pub collected: i64,
     pub delivery_charges: i64,
+    /// What the courier has paid the shop so far.
+    pub paid_out: i64,
 }
 
 impl CashOnDelivery {
-    /// What the courier still owes the shop: collected, less its charges.
+    /// What the courier still owes the shop: collected, less its charges,
+    /// less what it paid (negative when it paid more than we know it took).
     pub fn due_to_shop(&self) -> i64 {
-        self.collected - self.delivery_charges
+        self.collected - self.delivery_charges - self.paid_out
     }
 }
 
@@ -196,8 +199,8 @@ impl fmt::Display for CashOnDelivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} parcels, {} collected, {} charges",
-            self.parcels, self.collected, self.delivery_charges
+            "{} parcels, {} collected, {} charges, {} paid",
+            self.parcels, self.collected, self.delivery_charges, self.paid_out
         )
     }
 }
@@ -266,10 +269,11 @@ mod tests {
             CashOnDelivery {
                 parcels: 2,
                 collected: 300_000,
-                delivery_charges: 12_000
+                delivery_charges: 12_000,
+                paid_out: 200_000,
             }
             .due_to_shop(),
-            288_000
+            88_000
         );
     }
 }

@@ -269,9 +269,46 @@ pub fn format_taka(amount: Poisha) -> String {
     format!("{sign}৳{grouped}.{poisha:02}")
 }
 
+/// Taka as staff type them (`9,340.50`, `৯৩৪০`) in poisha; `None` for
+/// anything else (negative, more than two decimals, not a number).
+pub fn parse_taka(text: &str) -> Option<Poisha> {
+    let digits: String = text
+        .trim()
+        .trim_start_matches('৳')
+        .chars()
+        .filter(|c| *c != ',')
+        .map(|c| match c {
+            '০'..='৯' => char::from(b'0' + (c as u32 - '০' as u32) as u8),
+            c => c,
+        })
+        .collect();
+    let (whole, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty()
+        || whole.len() > 12
+        || frac.len() > 2
+        || !all_digits(whole)
+        || !all_digits(frac)
+    {
+        return None;
+    }
+    let frac = format!("{frac:0<2}");
+    Some(whole.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn taka_as_typed() {
+        assert_eq!(parse_taka("9,340.50"), Some(934_050));
+        assert_eq!(parse_taka(" ৳120 "), Some(12_000));
+        assert_eq!(parse_taka("৯৩৪০.৫"), Some(934_050));
+        for bad in ["", "-5", "1.234", "abc", "1e3", "."] {
+            assert_eq!(parse_taka(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn order_numbers_round_trip() {

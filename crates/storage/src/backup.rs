@@ -26,6 +26,7 @@ pub const TABLES: &[&str] = &[
     "order_events",
     "consignments",
     "courier_events",
+    "courier_payouts",
     "consents",
     "audit_log",
     // Claims hold their order's proofs, and evidence proofs name their claim.

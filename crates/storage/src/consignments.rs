@@ -372,6 +372,48 @@ pub async fn cash_on_delivery(
         .map_err(Into::into)
 }
 
+/// A payment a courier made to the shop, as staff recorded it.
+pub struct NewPayout<'a> {
+    pub courier: CourierName,
+    pub amount: i64,
+    pub reference: &'a str,
+    pub by: i64,
+    pub at: i64,
+}
+
+pub async fn record_payout(conn: &mut AnyConnection, p: &NewPayout<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO courier_payouts (courier, amount, reference, recorded_by, at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(p.courier.as_str())
+    .bind(p.amount)
+    .bind(p.reference)
+    .bind(p.by)
+    .bind(p.at)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// What each courier has paid the shop, in all.
+pub async fn paid_out(conn: &mut AnyConnection) -> Result<Vec<(CourierName, i64)>> {
+    let rows = sqlx::query(
+        "SELECT courier, CAST(SUM(amount) AS BIGINT) AS paid FROM courier_payouts \
+         GROUP BY courier ORDER BY courier",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                stored(row, "courier_payouts", "courier", CourierName::parse)?,
+                row.try_get::<i64, _>("paid")?,
+            ))
+        })
+        .collect::<std::result::Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
 /// One thing a courier said.
 pub struct NewEvent<'a> {
     pub courier: CourierName,

@@ -6,8 +6,11 @@
 use crate::error::Result;
 use crate::{Actor, ServiceError, Services};
 use chotomoni_courier::Courier;
+use chotomoni_domain::consignment::CashOnDelivery;
 use chotomoni_domain::staff::Permission;
-use chotomoni_domain::{ConsignmentState, CourierName, OrderId, OrderNumber, ParcelStatus};
+use chotomoni_domain::{
+    AuditAction, ConsignmentState, CourierName, FieldError, OrderId, OrderNumber, ParcelStatus,
+};
 use chotomoni_storage::consignments::{self as rows, ConsignmentRow, EventRow};
 use serde::Serialize;
 use std::sync::Arc;
@@ -132,7 +135,9 @@ pub struct CashView {
     pub collected: i64,
     /// Poisha the courier charged.
     pub delivery_charges: i64,
-    /// Collected less charges: what the courier still owes the shop.
+    /// Poisha the courier has paid the shop.
+    pub paid_out: i64,
+    /// Collected, less charges, less what it paid: what it still owes the shop.
     pub due_to_shop: i64,
 }
 
@@ -229,33 +234,107 @@ impl Services {
         if !rows::mark_seen(&mut conn, event_id, self.now_ms()).await? {
             return Err(ServiceError::NotFound("courier event"));
         }
+        crate::audit::change(
+            &mut conn,
+            actor,
+            AuditAction::ParcelUnknownSeen,
+            &format!("courier_event:{event_id}"),
+            "",
+        )
+        .await?;
         Ok(())
     }
 
-    /// Per courier: parcels delivered, cash collected, charges, and what
-    /// it still owes the shop.
+    /// Per courier: parcels delivered or back, cash collected, charges,
+    /// what it paid the shop, and what it still owes.
     pub async fn cash_on_delivery(&self, actor: &Actor) -> Result<Vec<CashView>> {
         actor.require(Permission::BookParcels)?;
         let mut conn = self.db.conn().await?;
-        Ok(rows::cash_on_delivery(&mut conn)
+        let paid = rows::paid_out(&mut conn).await?;
+        let mut sums: Vec<(CourierName, CashOnDelivery)> = rows::cash_on_delivery(&mut conn)
             .await?
             .into_iter()
-            .map(|(courier, parcels, collected, charges)| {
-                let sum = chotomoni_domain::consignment::CashOnDelivery {
+            .map(|(courier, parcels, collected, delivery_charges)| {
+                let sum = CashOnDelivery {
                     parcels,
                     collected,
-                    delivery_charges: charges,
+                    delivery_charges,
+                    paid_out: 0,
                 };
-                CashView {
+                (courier, sum)
+            })
+            .collect();
+        for (courier, amount) in paid {
+            match sums.iter_mut().find(|(c, _)| *c == courier) {
+                Some((_, sum)) => sum.paid_out = amount,
+                None => sums.push((
                     courier,
-                    parcels,
-                    collected,
-                    delivery_charges: charges,
-                    due_to_shop: sum.due_to_shop(),
-                }
+                    CashOnDelivery {
+                        paid_out: amount,
+                        ..CashOnDelivery::default()
+                    },
+                )),
+            }
+        }
+        sums.sort_by_key(|(c, _)| c.as_str());
+        Ok(sums
+            .into_iter()
+            .map(|(courier, sum)| CashView {
+                courier,
+                parcels: sum.parcels,
+                collected: sum.collected,
+                delivery_charges: sum.delivery_charges,
+                paid_out: sum.paid_out,
+                due_to_shop: sum.due_to_shop(),
             })
             .collect())
     }
+
+    /// Records a payment a courier made to the shop of the cash it collected.
+    pub async fn record_payout(&self, actor: &Actor, payout: &PayoutInput) -> Result<()> {
+        actor.require(Permission::BookParcels)?;
+        let by = actor.staff_id().ok_or(ServiceError::Forbidden)?;
+        if !(1..=100_000_000_000).contains(&payout.amount) {
+            return Err(FieldError::new("amount", "must be a positive amount in poisha").into());
+        }
+        let reference =
+            chotomoni_domain::error::required_text("reference", &payout.reference, 100)?;
+        let mut tx = self.db.begin().await?;
+        let id = rows::record_payout(
+            &mut tx,
+            &rows::NewPayout {
+                courier: payout.courier,
+                amount: payout.amount,
+                reference: &reference,
+                by,
+                at: self.now_ms(),
+            },
+        )
+        .await?;
+        crate::audit::change(
+            &mut tx,
+            actor,
+            AuditAction::ParcelPayout,
+            &format!("courier_payout:{id}"),
+            &format!("courier={} amount={}", payout.courier, payout.amount),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A courier's payment to the shop, as staff record it.
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutInput {
+    pub courier: CourierName,
+    /// Poisha.
+    #[schema(minimum = 1, maximum = 100000000000_i64)]
+    pub amount: i64,
+    /// The courier's reference for the payment.
+    #[schema(min_length = 1, max_length = 100)]
+    pub reference: String,
 }
 
 fn unknown_view(e: EventRow) -> UnknownParcelView {

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chotomoni_domain::{CourierName, OrderNumber};
 use chotomoni_services::couriers::{
-    AttentionView, BulkOutcome, CashView, ConsignmentView, WebhookCall,
+    AttentionView, BulkOutcome, CashView, ConsignmentView, PayoutInput, WebhookCall,
 };
 use chotomoni_services::ServiceError;
 use serde::Deserialize;
@@ -146,6 +146,25 @@ pub async fn cash(
     Ok(axum::Json(
         state.services.cash_on_delivery(&caller.actor()).await?,
     ))
+}
+
+/// Records a payment a courier made to the shop of the cash it collected
+/// (from its statement); the cash view then shows what it still owes.
+#[utoipa::path(post, path = "/api/v1/consignments/payouts", tag = "couriers",
+    request_body = PayoutInput, security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 201, description = "Recorded"), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "An amount that is not positive, or no reference")))]
+pub async fn payout(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(input): Json<PayoutInput>,
+) -> ApiResult<StatusCode> {
+    state
+        .services
+        .record_payout(&caller.actor(), &input)
+        .await?;
+    Ok(StatusCode::CREATED)
 }
 
 /// A courier in a webhook path.

@@ -68,6 +68,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(couriers::attention))
         .routes(routes!(couriers::unknown_seen))
         .routes(routes!(couriers::cash))
+        .routes(routes!(couriers::payout))
         .routes(routes!(exports::start))
         .routes(routes!(exports::status))
         .routes(routes!(exports::new_link))

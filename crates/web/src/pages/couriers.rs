@@ -136,3 +136,39 @@ pub async fn unknown_seen(
         .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to("/staff/couriers").into_response())
 }
+
+#[derive(Deserialize)]
+pub struct PayoutForm {
+    #[serde(default)]
+    courier: String,
+    #[serde(default)]
+    amount_taka: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Records a courier's payment to the shop from its statement.
+pub async fn payout(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Form(form): Form<PayoutForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.staff_actor()?;
+    let invalid = || ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-invalid");
+    let courier = CourierName::parse(form.courier.trim()).ok_or_else(invalid)?;
+    let amount = chotomoni_domain::order::parse_taka(&form.amount_taka).ok_or_else(invalid)?;
+    let input = chotomoni_services::couriers::PayoutInput {
+        courier,
+        amount,
+        reference: form.reference,
+    };
+    state
+        .services
+        .record_payout(&actor, &input)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to("/staff/couriers#cash").into_response())
+}

@@ -130,6 +130,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/orders/{number}/book", post(couriers::book))
         .route("/staff/couriers", get(couriers::page))
         .route("/staff/couriers/book-packed", post(couriers::book_packed))
+        .route("/staff/couriers/payouts", post(couriers::payout))
         .route(
             "/staff/couriers/unknown/{id}/seen",
             post(couriers::unknown_seen),

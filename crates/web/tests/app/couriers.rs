@@ -146,8 +146,55 @@ async fn booked_followed_and_delivered_on(engine: Engine) {
     assert_eq!(
         cash,
         json!([{"courier": "steadfast", "parcels": 1, "collected": 940_000,
-                "delivery_charges": 6_000, "due_to_shop": 934_000}])
+                "delivery_charges": 6_000, "paid_out": 0, "due_to_shop": 934_000}])
     );
+    // Steadfast pays part of it; staff record that from its statement.
+    let payout =
+        |amount: i64| json!({"courier": "steadfast", "amount": amount, "reference": "SF-PAY-0042"});
+    let (status, body) = app
+        .post("/api/v1/consignments/payouts", Some(&support), &payout(0))
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("amount"))
+    );
+    let (status, _) = app
+        .post(
+            "/api/v1/consignments/payouts",
+            Some(&packer),
+            &payout(900_000),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .post(
+            "/api/v1/consignments/payouts",
+            Some(&support),
+            &payout(900_000),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, cash) = app.get("/api/v1/consignments/cash", &support).await;
+    assert_eq!(
+        (
+            cash[0]["paid_out"].as_i64(),
+            cash[0]["due_to_shop"].as_i64()
+        ),
+        (Some(900_000), Some(34_000))
+    );
+    // The catalog allows a courier no email address: the log's writer refuses it.
+    let mut conn = app.services.db().conn().await.unwrap();
+    let refused = chotomoni_services::disclosures::disclose(
+        &mut conn,
+        1,
+        None,
+        chotomoni_domain::catalog::Recipient::Courier,
+        &["customers.email_enc"],
+        chotomoni_domain::catalog::Purpose::Fulfilment,
+    )
+    .await;
+    assert!(refused.is_err());
+    drop(conn);
     // The SMS provider receiving the number is logged too.
     let logged = disclosures(&app).await;
     assert!(logged

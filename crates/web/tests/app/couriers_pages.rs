@@ -105,6 +105,22 @@ async fn booked_from_the_pages_on(engine: Engine) {
     let page = text(c.get(app.url("/staff/couriers")).send().await.unwrap()).await;
     assert!(!page.contains(&format!("#courier\">{ctg}</a>")), "{page}");
 
+    // A courier's payment recorded from its statement, in taka as typed.
+    let res = c
+        .post(app.url("/staff/couriers/payouts"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("courier", "redx"),
+            ("amount_taka", "1,000.50"),
+            ("reference", "RX-STATEMENT-7"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = text(res).await;
+    assert!(page.contains("<td>redx</td><td>1</td><td>৳0.00</td><td>৳0.00</td><td>৳1,000.50</td><td>-৳1,000.50</td>"), "{page}");
+
     // Packers have no courier desk.
     let res = app
         .http
