@@ -135,6 +135,10 @@ fn return_to(return_url: &str, result: &str) -> String {
     format!("{return_url}{joiner}result={result}")
 }
 
+/// A session's form pairs, and the catalog names of the customer fields
+/// among them (for the disclosure log).
+type SessionForm = (Vec<(&'static str, String)>, Vec<&'static str>);
+
 /// Borrowed pairs for [`Kept::from_pairs`].
 fn as_pairs(pairs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
     pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
@@ -226,10 +230,7 @@ impl Sslcommerz {
     }
 
     /// The session form: exactly the fields the API requires.
-    fn session_form(
-        &self,
-        checkout: &Checkout,
-    ) -> Result<(Vec<(&'static str, String)>, Vec<&'static str>), GatewayError> {
+    fn session_form(&self, checkout: &Checkout) -> Result<SessionForm, GatewayError> {
         let customer = checkout
             .customer
             .as_ref()

@@ -72,3 +72,73 @@ pub fn signature_holds(pairs: &[(String, String)], store_password: &str) -> bool
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::stand_in::VERIFY_KEY;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    /// The sample IPN of SSLCommerz-Python's README, copied as it stands.
+    fn readme_sample() -> Vec<(String, String)> {
+        pairs(&[
+            ("tran_id", "5E121A0D01F92"),
+            ("val_id", "200105225826116qFnATY9sHIwo"),
+            ("amount", "10.00"),
+            ("card_type", "VISA-Dutch Bangla"),
+            ("store_amount", "9.75"),
+            ("card_no", "418117XXXXXX6675"),
+            ("bank_tran_id", "200105225825DBgSoRGLvczhFjj"),
+            ("status", "VALID"),
+            ("tran_date", "2020-01-05 22:58:21"),
+            ("currency", "BDT"),
+            ("card_issuer", "TRUST BANK, LTD."),
+            ("card_brand", "VISA"),
+            ("card_issuer_country", "Bangladesh"),
+            ("card_issuer_country_code", "BD"),
+            ("store_id", "test_testemi"),
+            ("verify_sign", "d42fab70ae0bcbda5280e7baffef60b0"),
+            ("verify_key", VERIFY_KEY),
+            (
+                "verify_sign_sha2",
+                "02c0417ff467c109006382d56eedccecd68382e47245266e7b47abbb3d43976e",
+            ),
+            ("currency_type", "BDT"),
+            ("currency_amount", "10.00"),
+            ("currency_rate", "1.0000"),
+            ("base_fair", "0.00"),
+            ("value_a", ""),
+            ("value_b", ""),
+            ("value_c", ""),
+            ("value_d", ""),
+            ("risk_level", "0"),
+            ("risk_title", "Safe"),
+        ])
+    }
+
+    #[test]
+    fn the_readme_sample_ipn_verifies() {
+        let sample = readme_sample();
+        assert_eq!(
+            verify_sign(&sample, "test_testemi@ssl").as_deref(),
+            Some("d42fab70ae0bcbda5280e7baffef60b0")
+        );
+        assert!(signature_holds(&sample, "test_testemi@ssl"));
+        assert!(!signature_holds(&sample, "qwerty"));
+        let mut tampered = sample.clone();
+        tampered[2].1 = "1000.00".into();
+        assert!(!signature_holds(&tampered, "test_testemi@ssl"));
+        // A sender who leaves status out of verify_key is not taken at its word.
+        let mut narrow = pairs(&[("tran_id", "5E121A0D01F92"), ("status", "VALID")]);
+        narrow.push(("verify_key".into(), "tran_id".into()));
+        let narrow_sign = verify_sign(&narrow, "test_testemi@ssl").unwrap();
+        narrow.push(("verify_sign".into(), narrow_sign));
+        assert!(!signature_holds(&narrow, "test_testemi@ssl"));
+    }
+}

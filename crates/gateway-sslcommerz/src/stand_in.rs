@@ -13,19 +13,18 @@
 //! `verify_sign_sha2` is not sent (its algorithm is inferred from one sample).
 use crate::{sign, QUERY_PATH, SESSION_PATH, VALIDATION_PATH};
 use axum::extract::{Form, Query, Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chotomoni_gateway::{poisha_from_taka, taka, Poisha};
-use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 mod answers;
-use answers::{refund_answer, refund_status_answer, shown_status, transaction_json};
+use answers::{merchant_answer, transaction_json, validation_answer};
 
 /// The fields SSLCommerz signs in a notice, as its sample IPN names them.
 pub const VERIFY_KEY: &str = "amount,bank_tran_id,base_fair,card_brand,card_issuer,card_issuer_country,card_issuer_country_code,card_no,card_type,currency,currency_amount,currency_rate,currency_type,risk_level,risk_title,status,store_amount,store_id,tran_date,tran_id,val_id,value_a,value_b,value_c,value_d";
@@ -124,14 +123,56 @@ pub struct Refund {
     pub status: String,
 }
 
+/// What the stand-in has seen and holds, as tests read it.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// Every call that reached a route, with its pairs, in order
+    /// (credentials checked or not; not the calls [`Trouble`] answered).
+    pub received: Vec<Received>,
+    pub sessions: Vec<Session>,
+    pub refunds: Vec<Refund>,
+}
+
+impl Seen {
+    /// The calls to `path`.
+    pub fn calls_to(&self, path: &str) -> Vec<&Received> {
+        self.received.iter().filter(|r| r.path == path).collect()
+    }
+
+    pub fn session(&self, tran_id: &str) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.tran_id == tran_id)
+    }
+}
+
+/// What goes wrong on the way to SSLCommerz, for timeout and retry tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Trouble {
+    #[default]
+    None,
+    /// Every call is answered only after this long.
+    Slow(Duration),
+    /// The next `count` calls get `status` (a 5xx) and no body to read.
+    ServerErrors { count: u32, status: u16 },
+}
+
+impl Trouble {
+    /// What one call meets: a wait, then its route or a server error.
+    fn meet(&mut self) -> (Duration, Option<StatusCode>) {
+        match self {
+            Trouble::Slow(wait) => (*wait, None),
+            Trouble::ServerErrors { count, status } if *count > 0 => {
+                *count -= 1;
+                (Duration::ZERO, StatusCode::from_u16(*status).ok())
+            }
+            _ => (Duration::ZERO, None),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Inner {
-    sessions: Vec<Session>,
-    refunds: Vec<Refund>,
-    received: Vec<Received>,
-    delay: Duration,
-    /// Server errors still to answer, and their status.
-    failures: (u32, u16),
+    seen: Seen,
+    trouble: Trouble,
 }
 
 #[derive(Clone)]
@@ -160,10 +201,13 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// `len` characters drawn from `alphabet`, as SSLCommerz's ids look.
 fn random_text(len: usize, alphabet: &[u8]) -> String {
+    use rand::seq::SliceRandom;
     let mut rng = rand::thread_rng();
-    (0..len)
-        .map(|_| char::from(alphabet[rng.gen_range(0..alphabet.len())]))
+    std::iter::repeat_with(|| alphabet.choose(&mut rng).copied().map(char::from))
+        .take(len)
+        .flatten()
         .collect()
 }
 
@@ -193,8 +237,8 @@ impl StandIn {
         };
         let app = Router::new()
             .route(SESSION_PATH, post(session))
-            .route(VALIDATION_PATH, get(validation))
-            .route(QUERY_PATH, get(merchant_api))
+            .route(VALIDATION_PATH, get(validator))
+            .route(QUERY_PATH, get(validator))
             .layer(middleware::from_fn_with_state(shared.clone(), gate))
             .with_state(shared.clone());
         tokio::spawn(async move {
@@ -219,27 +263,13 @@ impl StandIn {
         }
     }
 
-    /// Every call with its pairs, in order (credentials checked or not).
-    pub fn received(&self) -> Vec<Received> {
-        self.shared.lock().received.clone()
+    /// A copy of what the stand-in has seen and holds now.
+    pub fn seen(&self) -> Seen {
+        self.shared.lock().seen.clone()
     }
 
-    pub fn sessions(&self) -> Vec<Session> {
-        self.shared.lock().sessions.clone()
-    }
-
-    pub fn refunds(&self) -> Vec<Refund> {
-        self.shared.lock().refunds.clone()
-    }
-
-    /// Answers every call only after `delay` (for timeout tests).
-    pub fn set_delay(&self, delay: Duration) {
-        self.shared.lock().delay = delay;
-    }
-
-    /// Answers the next `count` calls with `status` (a 5xx).
-    pub fn fail_next(&self, count: u32, status: u16) {
-        self.shared.lock().failures = (count, status);
+    pub fn set_trouble(&self, trouble: Trouble) {
+        self.shared.lock().trouble = trouble;
     }
 
     /// The customer pays `tran_id`'s session with `card`; returns the
@@ -257,6 +287,7 @@ impl StandIn {
         {
             let mut inner = self.shared.lock();
             let s = inner
+                .seen
                 .sessions
                 .iter_mut()
                 .find(|s| s.tran_id == tran_id)
@@ -278,9 +309,8 @@ impl StandIn {
     pub fn notice(&self, tran_id: &str) -> Vec<(String, String)> {
         let inner = self.shared.lock();
         let s = inner
-            .sessions
-            .iter()
-            .find(|s| s.tran_id == tran_id)
+            .seen
+            .session(tran_id)
             .expect("a session for this tran_id");
         let mut body = transaction_json(s, &s.status);
         body.insert("store_id".into(), json!(self.store_id));
@@ -305,10 +335,9 @@ impl StandIn {
     /// the same pairs again is a replay.
     pub async fn post_notice(&self, tran_id: &str, pairs: &[(String, String)]) -> u16 {
         let url = self
-            .sessions()
-            .into_iter()
-            .find(|s| s.tran_id == tran_id)
-            .map(|s| s.ipn_url)
+            .seen()
+            .session(tran_id)
+            .map(|s| s.ipn_url.clone())
             .expect("a session for this tran_id");
         reqwest::Client::new()
             .post(url)
@@ -323,6 +352,7 @@ impl StandIn {
     pub fn settle_refund(&self, refund_ref_id: &str, status: &str) {
         let mut inner = self.shared.lock();
         if let Some(r) = inner
+            .seen
             .refunds
             .iter_mut()
             .find(|r| r.refund_ref_id == refund_ref_id)
@@ -332,30 +362,18 @@ impl StandIn {
     }
 }
 
-/// The delay switch and the server errors, before every route; each call
-/// is recorded first.
+/// [`Trouble`] before every route.
 async fn gate(State(s): State<Shared>, request: Request, next: Next) -> Response {
-    let delay = s.lock().delay;
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    let (wait, error) = s.lock().trouble.meet();
+    tokio::time::sleep(wait).await;
+    match error {
+        Some(status) => (status, "Service Unavailable").into_response(),
+        None => next.run(request).await,
     }
-    let failure = {
-        let mut inner = s.lock();
-        let (left, status) = inner.failures;
-        (left > 0).then(|| {
-            inner.failures.0 = left - 1;
-            status
-        })
-    };
-    if let Some(status) = failure {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        return (status, "Service Unavailable").into_response();
-    }
-    next.run(request).await
 }
 
 fn record(s: &Shared, path: &str, pairs: &[(String, String)]) {
-    s.lock().received.push(Received {
+    s.lock().seen.received.push(Received {
         path: path.to_owned(),
         pairs: pairs.to_vec(),
     });
@@ -412,7 +430,7 @@ async fn session(State(s): State<Shared>, Form(pairs): Form<Vec<(String, String)
     }
     let text = |name: &str| field(&pairs, name).unwrap_or_default().to_owned();
     let sessionkey = upper_hex(32);
-    s.lock().sessions.push(Session {
+    s.lock().seen.sessions.push(Session {
         sessionkey: sessionkey.clone(),
         tran_id: text("tran_id"),
         total_amount: taka(poisha_from_taka(&text("total_amount")).unwrap_or_default()),
@@ -443,77 +461,24 @@ async fn session(State(s): State<Shared>, Form(pairs): Form<Vec<(String, String)
     .into_response()
 }
 
-async fn validation(
+/// The validator APIs: the validation API, and
+/// `merchantTransIDvalidationAPI.php`, which answers queries, refunds and
+/// refund status told apart by their parameters.
+async fn validator(
     State(s): State<Shared>,
+    uri: Uri,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    record(&s, VALIDATION_PATH, &pairs);
-    if !s.credentials_hold(&pairs) {
-        return Json(json!({"APIConnect": "FAILED"})).into_response();
-    }
-    let val_id = field(&pairs, "val_id").unwrap_or_default();
-    let mut inner = s.lock();
-    let Some(session) = inner
-        .sessions
-        .iter_mut()
-        .find(|x| !val_id.is_empty() && x.val_id.as_deref() == Some(val_id))
-    else {
-        return Json(json!({"status": "INVALID_TRANSACTION", "APIConnect": "DONE"}))
-            .into_response();
-    };
-    session.validations += 1;
-    let status = match session.status.as_str() {
-        "VALID" if session.validations > 1 => "VALIDATED",
-        other => other,
-    };
-    let mut body = transaction_json(session, status);
-    body.insert("APIConnect".into(), json!("DONE"));
-    body.insert("validated_on".into(), json!("2026-12-07 02:15:07"));
-    body.insert("gw_version".into(), json!(""));
-    for emi in ["emi_instalment", "emi_amount"] {
-        body.insert(emi.into(), json!("0"));
-    }
-    for emi in ["emi_description", "emi_issuer", "account_details"] {
-        body.insert(emi.into(), json!(""));
-    }
-    Json(Value::Object(body)).into_response()
-}
-
-/// `merchantTransIDvalidationAPI.php` answers four questions, told apart
-/// by their parameters.
-async fn merchant_api(
-    State(s): State<Shared>,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
-    record(&s, QUERY_PATH, &pairs);
+    record(&s, uri.path(), &pairs);
     if !s.credentials_hold(&pairs) {
         return Json(json!({"APIConnect": "FAILED"})).into_response();
     }
     let mut inner = s.lock();
-    let body = if let Some(refund_ref_id) = field(&pairs, "refund_ref_id") {
-        refund_status_answer(&inner, refund_ref_id)
-    } else if let Some(bank_tran_id) = field(&pairs, "bank_tran_id") {
-        refund_answer(&mut inner, bank_tran_id, &pairs)
-    } else if let Some(key) = field(&pairs, "sessionkey") {
-        match inner.sessions.iter().find(|x| x.sessionkey == key) {
-            Some(x) => {
-                let mut body = transaction_json(x, shown_status(x));
-                body.insert("sessionkey".into(), json!(x.sessionkey));
-                body.insert("APIConnect".into(), json!("DONE"));
-                Value::Object(body)
-            }
-            None => json!({"APIConnect": "DONE", "status": "INVALID_REQUEST"}),
-        }
-    } else if let Some(tran_id) = field(&pairs, "tran_id") {
-        let element: Vec<Value> = inner
-            .sessions
-            .iter()
-            .filter(|x| x.tran_id == tran_id)
-            .map(|x| Value::Object(transaction_json(x, shown_status(x))))
-            .collect();
-        json!({"APIConnect": "DONE", "no_of_trans_found": element.len(), "element": element})
+    let seen = &mut inner.seen;
+    Json(if uri.path() == VALIDATION_PATH {
+        validation_answer(seen, &pairs)
     } else {
-        json!({"APIConnect": "INVALID_REQUEST"})
-    };
-    Json(body).into_response()
+        merchant_answer(seen, &pairs)
+    })
+    .into_response()
 }

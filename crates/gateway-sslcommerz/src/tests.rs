@@ -1,6 +1,6 @@
 //! The SSLCommerz client against the stand-in, over real HTTP.
-use crate::stand_in::{Card, StandIn};
-use crate::{sign, Sslcommerz, SslcommerzConfig, QUERY_PATH, SESSION_PATH, VALIDATION_PATH};
+use crate::stand_in::{Card, StandIn, Trouble};
+use crate::{Sslcommerz, SslcommerzConfig, QUERY_PATH, SESSION_PATH, VALIDATION_PATH};
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Form, Router};
@@ -17,62 +17,6 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
-}
-
-/// The sample IPN of SSLCommerz-Python's README, copied as it stands.
-fn readme_sample() -> Vec<(String, String)> {
-    pairs(&[
-        ("tran_id", "5E121A0D01F92"),
-        ("val_id", "200105225826116qFnATY9sHIwo"),
-        ("amount", "10.00"),
-        ("card_type", "VISA-Dutch Bangla"),
-        ("store_amount", "9.75"),
-        ("card_no", "418117XXXXXX6675"),
-        ("bank_tran_id", "200105225825DBgSoRGLvczhFjj"),
-        ("status", "VALID"),
-        ("tran_date", "2020-01-05 22:58:21"),
-        ("currency", "BDT"),
-        ("card_issuer", "TRUST BANK, LTD."),
-        ("card_brand", "VISA"),
-        ("card_issuer_country", "Bangladesh"),
-        ("card_issuer_country_code", "BD"),
-        ("store_id", "test_testemi"),
-        ("verify_sign", "d42fab70ae0bcbda5280e7baffef60b0"),
-        ("verify_key", crate::stand_in::VERIFY_KEY),
-        (
-            "verify_sign_sha2",
-            "02c0417ff467c109006382d56eedccecd68382e47245266e7b47abbb3d43976e",
-        ),
-        ("currency_type", "BDT"),
-        ("currency_amount", "10.00"),
-        ("currency_rate", "1.0000"),
-        ("base_fair", "0.00"),
-        ("value_a", ""),
-        ("value_b", ""),
-        ("value_c", ""),
-        ("value_d", ""),
-        ("risk_level", "0"),
-        ("risk_title", "Safe"),
-    ])
-}
-
-#[test]
-fn the_readme_sample_ipn_verifies() {
-    let sample = readme_sample();
-    assert_eq!(
-        sign::verify_sign(&sample, "test_testemi@ssl").as_deref(),
-        Some("d42fab70ae0bcbda5280e7baffef60b0")
-    );
-    assert!(sign::signature_holds(&sample, "test_testemi@ssl"));
-    assert!(!sign::signature_holds(&sample, "qwerty"));
-    let mut tampered = sample.clone();
-    tampered[2].1 = "1000.00".into();
-    assert!(!sign::signature_holds(&tampered, "test_testemi@ssl"));
-    // A sender who leaves status out of verify_key is not taken at its word.
-    let mut narrow = pairs(&[("tran_id", "5E121A0D01F92"), ("status", "VALID")]);
-    narrow.push(("verify_key".into(), "tran_id".into()));
-    StandIn::sign(&mut narrow, "test_testemi@ssl");
-    assert!(!sign::signature_holds(&narrow, "test_testemi@ssl"));
 }
 
 fn checkout(tran_id: &str, email: Option<&str>) -> Checkout {
@@ -108,7 +52,16 @@ async fn opened(tran_id: &str) -> (StandIn, Sslcommerz, Checkout) {
 }
 
 fn calls_to(s: &StandIn, path: &str) -> usize {
-    s.received().iter().filter(|r| r.path == path).count()
+    s.seen().calls_to(path).len()
+}
+
+/// A client of `s` with a password SSLCommerz does not know.
+fn wrong_password(s: &StandIn) -> Sslcommerz {
+    Sslcommerz::new(SslcommerzConfig {
+        store_password: "not-it".into(),
+        ..s.config()
+    })
+    .unwrap()
 }
 
 #[tokio::test]
@@ -118,7 +71,7 @@ async fn a_session_sends_exactly_the_required_fields() {
         .start(&checkout("CM-000123-1", Some("rahima@example.com")))
         .await
         .unwrap();
-    let session = &s.sessions()[0];
+    let session = &s.seen().sessions[0];
     assert_eq!(started.gateway_ref, session.sessionkey);
     assert!(
         started.redirect_url.contains("/EasyCheckOut/"),
@@ -156,7 +109,7 @@ async fn a_session_sends_exactly_the_required_fields() {
         ("cus_country", "Bangladesh"),
         ("cus_phone", PHONE),
     ]);
-    let received = s.received();
+    let received = s.seen().received;
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].path, SESSION_PATH);
     assert_eq!(received[0].pairs, expected);
@@ -171,7 +124,7 @@ async fn a_customer_without_email_sends_it_empty_and_no_email_is_disclosed() {
     assert!(!started
         .customer_fields_sent
         .contains(&"customers.email_enc"));
-    let sent = &s.received()[0];
+    let sent = &s.seen().received[0];
     assert_eq!(sent.get("cus_email"), Some(""));
     assert_eq!(
         sent.get("success_url"),
@@ -206,7 +159,7 @@ async fn a_refused_session_keeps_sslcommerzs_words() {
             message: "Store Credential Error Or Store is De-active".into()
         }
     );
-    assert!(s.sessions().is_empty());
+    assert!(s.seen().sessions.is_empty());
     let no_customer = Checkout {
         customer: None,
         ..checkout("CM-000125-3", None)
@@ -283,7 +236,7 @@ async fn a_valid_notice_is_validated_then_paid_and_a_replay_stays_paid() {
     let notice = s.pay(&c.tran_id, risky);
     assert_eq!(s.post_notice(&c.tran_id, &notice).await, 200);
     assert_eq!(s.post_notice(&c.tran_id, &notice).await, 200);
-    let session = s.sessions()[0].clone();
+    let session = s.seen().sessions[0].clone();
     let seen = seen.lock().unwrap().clone();
     for facts in &seen {
         let facts = facts.as_ref().unwrap();
@@ -336,7 +289,7 @@ async fn a_validation_that_does_not_confirm_is_not_paid() {
     let other = checkout("CM-000129-2", None);
     client.start(&other).await.unwrap();
     let paid_other = s.pay(&other.tran_id, Card::visa());
-    let other_val_id = Kept::from_pairs(paid_other.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let other_val_id = Kept::from_pairs(crate::as_pairs(&paid_other));
     let back = Return {
         tran_id: c.tran_id.clone(),
         gateway_ref: String::new(),
@@ -352,11 +305,11 @@ async fn a_validation_that_does_not_confirm_is_not_paid() {
 async fn a_return_before_any_notice_is_validated_and_paid() {
     let (s, client, c) = opened("CM-000130-1").await;
     let brought = s.pay(&c.tran_id, Card::visa());
-    let key = s.sessions()[0].sessionkey.clone();
+    let key = s.seen().sessions[0].sessionkey.clone();
     let with_val_id = Return {
         tran_id: c.tran_id.clone(),
         gateway_ref: key.clone(),
-        fields: Kept::from_pairs(brought.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+        fields: Kept::from_pairs(crate::as_pairs(&brought)),
     };
     let facts = client.complete(&with_val_id).await.unwrap();
     assert_eq!(facts.outcome, PaymentOutcome::Paid);
@@ -384,7 +337,7 @@ async fn nothing_kept_or_printed_holds_card_or_contact_data() {
     let notice = s.pay(&c.tran_id, Card::visa());
     let facts = client.notice(&notice).await.unwrap();
     let queried = client.query(&c.tran_id, "").await.unwrap();
-    let kept = Kept::from_pairs(notice.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let kept = Kept::from_pairs(crate::as_pairs(&notice));
     let printed = format!("{facts:?} {queried:?} {kept:?} {client:?} {c:?}");
     let card = Card::visa();
     for secret in [
@@ -432,7 +385,7 @@ async fn refunds_are_refused_above_what_was_paid_and_followed_until_refunded() {
     let started = client.refund(&part).await.unwrap();
     assert_eq!(started.outcome, RefundOutcome::Processing);
     let refund_ref_id = started.gateway_ref.clone().unwrap();
-    let asked = s.received().last().cloned().unwrap();
+    let asked = s.seen().received.last().cloned().unwrap();
     assert_eq!(asked.path, QUERY_PATH);
     assert_eq!(
         asked.get("bank_tran_id"),
@@ -448,13 +401,13 @@ async fn refunds_are_refused_above_what_was_paid_and_followed_until_refunded() {
     assert_eq!(status.gateway_ref.as_deref(), Some(refund_ref_id.as_str()));
     // What is left is 560.50: one poisha more is refused.
     assert!(client.refund(&refund_of(&facts, 56_051)).await.is_err());
-    assert_eq!(s.refunds().len(), 1);
+    assert_eq!(s.seen().refunds.len(), 1);
 }
 
 #[tokio::test]
 async fn a_slow_gateway_times_out_and_a_session_is_not_sent_twice() {
     let s = StandIn::start().await;
-    s.set_delay(Duration::from_secs(3));
+    s.set_trouble(Trouble::Slow(Duration::from_secs(3)));
     let client = Sslcommerz::new(SslcommerzConfig {
         timeout: Duration::from_millis(200),
         read_retries: 0,
@@ -474,7 +427,10 @@ async fn a_slow_gateway_times_out_and_a_session_is_not_sent_twice() {
 async fn a_read_is_asked_again_after_a_5xx_and_a_session_is_not() {
     let (s, client, c) = opened("CM-000134-1").await;
     s.pay(&c.tran_id, Card::visa());
-    s.fail_next(1, 503);
+    s.set_trouble(Trouble::ServerErrors {
+        count: 1,
+        status: 503,
+    });
     let facts = client.query(&c.tran_id, "").await.unwrap();
     assert_eq!(facts.outcome, PaymentOutcome::Paid);
     assert_eq!(
@@ -482,14 +438,20 @@ async fn a_read_is_asked_again_after_a_5xx_and_a_session_is_not() {
         1,
         "the 503 is answered before routing"
     );
-    s.fail_next(1, 502);
+    s.set_trouble(Trouble::ServerErrors {
+        count: 1,
+        status: 502,
+    });
     let err = client
         .start(&checkout("CM-000134-2", None))
         .await
         .unwrap_err();
     assert_eq!(err, GatewayError::Unreachable("HTTP 502".into()));
     assert_eq!(calls_to(&s, SESSION_PATH), 1);
-    s.fail_next(5, 500);
+    s.set_trouble(Trouble::ServerErrors {
+        count: 5,
+        status: 500,
+    });
     let err = client.query(&c.tran_id, "").await.unwrap_err();
     assert!(err.is_transient(), "{err:?}");
 }
@@ -501,13 +463,8 @@ async fn the_store_password_is_never_printed() {
     let printed = format!("{client:?} {client} {:?}", s.config());
     assert!(!printed.contains(&s.store_password), "{printed}");
     assert!(printed.contains("***"));
-    let unauthorized = Sslcommerz::new(SslcommerzConfig {
-        store_password: "not-it".into(),
-        ..s.config()
-    })
-    .unwrap();
     assert_eq!(
-        unauthorized.query("CM-1", "").await.unwrap_err(),
+        wrong_password(&s).query("CM-1", "").await.unwrap_err(),
         GatewayError::Unauthorized
     );
 }

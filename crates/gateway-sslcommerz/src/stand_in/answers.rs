@@ -1,12 +1,12 @@
 //! The stand-in's answer bodies: a transaction as SSLCommerz writes it in
 //! notices, validations and queries, and its refund answers.
-use super::{field, upper_hex, Inner, Refund, Session};
+use super::{field, upper_hex, Refund, Seen, Session};
 use chotomoni_gateway::{poisha_from_taka, taka};
 use serde_json::{json, Map, Value};
 
 /// A session's status as a query shows it: a validated payment reads
 /// `VALIDATED` from then on.
-pub(super) fn shown_status(s: &Session) -> &str {
+fn shown_status(s: &Session) -> &str {
     match s.status.as_str() {
         "VALID" if s.validations > 0 => "VALIDATED",
         other => other,
@@ -61,12 +61,8 @@ fn refund_failed(bank_tran_id: &str, reason: &str) -> Value {
 }
 
 /// A refund request: never above what was paid, counting earlier refunds.
-pub(super) fn refund_answer(
-    inner: &mut Inner,
-    bank_tran_id: &str,
-    pairs: &[(String, String)],
-) -> Value {
-    let Some(paid) = inner
+fn refund_answer(seen: &mut Seen, bank_tran_id: &str, pairs: &[(String, String)]) -> Value {
+    let Some(paid) = seen
         .sessions
         .iter()
         .find(|x| x.bank_tran_id.as_deref() == Some(bank_tran_id) && x.status == "VALID")
@@ -84,7 +80,7 @@ pub(super) fn refund_answer(
     let Some(amount) = field(pairs, "refund_amount").and_then(poisha_from_taka) else {
         return refund_failed(bank_tran_id, "refund_amount is not a valid amount");
     };
-    let refunded: i64 = inner
+    let refunded: i64 = seen
         .refunds
         .iter()
         .filter(|r| r.bank_tran_id == bank_tran_id && r.status != "cancelled")
@@ -114,12 +110,12 @@ pub(super) fn refund_answer(
         "status": "success",
         "errorReason": "",
     });
-    inner.refunds.push(refund);
+    seen.refunds.push(refund);
     answer
 }
 
-pub(super) fn refund_status_answer(inner: &Inner, refund_ref_id: &str) -> Value {
-    match inner
+fn refund_status_answer(seen: &Seen, refund_ref_id: &str) -> Value {
+    match seen
         .refunds
         .iter()
         .find(|r| r.refund_ref_id == refund_ref_id)
@@ -141,4 +137,64 @@ pub(super) fn refund_status_answer(inner: &Inner, refund_ref_id: &str) -> Value 
             "errorReason": "Invalid refund_ref_id",
         }),
     }
+}
+
+/// The validation API: `VALID`, `VALIDATED` once asked before, and
+/// `INVALID_TRANSACTION` for a `val_id` it never gave.
+pub(super) fn validation_answer(seen: &mut Seen, pairs: &[(String, String)]) -> Value {
+    let val_id = field(pairs, "val_id").unwrap_or_default();
+    let Some(session) = seen
+        .sessions
+        .iter_mut()
+        .find(|x| !val_id.is_empty() && x.val_id.as_deref() == Some(val_id))
+    else {
+        return json!({"status": "INVALID_TRANSACTION", "APIConnect": "DONE"});
+    };
+    let mut body = transaction_json(session, shown_status(session));
+    session.validations += 1;
+    body.insert("APIConnect".into(), json!("DONE"));
+    body.insert("validated_on".into(), json!("2026-12-07 02:15:07"));
+    body.insert("gw_version".into(), json!(""));
+    for (emi, empty) in [
+        ("emi_instalment", "0"),
+        ("emi_amount", "0.00"),
+        ("emi_description", ""),
+        ("emi_issuer", ""),
+        ("account_details", ""),
+    ] {
+        body.insert(emi.into(), json!(empty));
+    }
+    Value::Object(body)
+}
+
+/// `merchantTransIDvalidationAPI.php`: refund status, a refund, or a
+/// transaction query by `sessionkey` or by `tran_id`.
+pub(super) fn merchant_answer(seen: &mut Seen, pairs: &[(String, String)]) -> Value {
+    if let Some(refund_ref_id) = field(pairs, "refund_ref_id") {
+        return refund_status_answer(seen, refund_ref_id);
+    }
+    if let Some(bank_tran_id) = field(pairs, "bank_tran_id") {
+        return refund_answer(seen, bank_tran_id, pairs);
+    }
+    if let Some(key) = field(pairs, "sessionkey") {
+        return match seen.sessions.iter().find(|x| x.sessionkey == key) {
+            Some(x) => {
+                let mut body = transaction_json(x, shown_status(x));
+                body.insert("sessionkey".into(), json!(x.sessionkey));
+                body.insert("APIConnect".into(), json!("DONE"));
+                Value::Object(body)
+            }
+            None => json!({"APIConnect": "DONE", "status": "INVALID_REQUEST"}),
+        };
+    }
+    let Some(tran_id) = field(pairs, "tran_id") else {
+        return json!({"APIConnect": "INVALID_REQUEST"});
+    };
+    let element: Vec<Value> = seen
+        .sessions
+        .iter()
+        .filter(|x| x.tran_id == tran_id)
+        .map(|x| Value::Object(transaction_json(x, shown_status(x))))
+        .collect();
+    json!({"APIConnect": "DONE", "no_of_trans_found": element.len(), "element": element})
 }
