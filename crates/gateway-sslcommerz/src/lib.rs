@@ -283,7 +283,7 @@ impl Sslcommerz {
             .await?;
         let kept = Kept::from_json(&body);
         match (kept.get("status"), kept.get("GatewayPageURL")) {
-            (Some("SUCCESS"), Some(url)) if url.starts_with("http") => Ok(Started {
+            (Some("SUCCESS"), Some(url)) if self.may_send_customer_to(url) => Ok(Started {
                 redirect_url: url.to_owned(),
                 gateway_ref: kept.get("sessionkey").unwrap_or_default().to_owned(),
                 customer_fields_sent,
@@ -299,6 +299,13 @@ impl Sslcommerz {
                 "a session answer without GatewayPageURL".into(),
             )),
         }
+    }
+
+    /// A live store sends customers only to https pages (a stand-in on
+    /// plain http may send them to http).
+    fn may_send_customer_to(&self, url: &str) -> bool {
+        url.starts_with("https://")
+            || (url.starts_with("http://") && self.config.base_url.starts_with("http://"))
     }
 
     /// Asks the validation API about `val_id`; only a confirmation of our
@@ -415,7 +422,7 @@ where
         match call().await {
             Err(e) if e.is_transient() && attempt < retries => {
                 tracing::debug!(error = %e, "an SSLCommerz read failed; asking again");
-                tokio::time::sleep(pause * 2u32.pow(attempt)).await;
+                tokio::time::sleep(pause.saturating_mul(1 << attempt.min(16))).await;
                 attempt += 1;
             }
             done => return done,

@@ -57,8 +57,9 @@ fn calls_to(s: &StandIn, path: &str) -> usize {
 
 /// A client of `s` with a password SSLCommerz does not know.
 fn wrong_password(s: &StandIn) -> Sslcommerz {
+    let password = "not-it".to_owned();
     Sslcommerz::new(SslcommerzConfig {
-        store_password: "not-it".into(),
+        store_password: password,
         ..s.config()
     })
     .unwrap()
@@ -143,12 +144,7 @@ async fn a_refused_session_keeps_sslcommerzs_words() {
         GatewayError::Refused { message, .. } => assert!(message.contains("total_amount")),
         other => panic!("{other:?}"),
     }
-    let wrong = Sslcommerz::new(SslcommerzConfig {
-        store_password: "not-it".into(),
-        ..s.config()
-    })
-    .unwrap();
-    let err = wrong
+    let err = wrong_password(&s)
         .start(&checkout("CM-000125-2", None))
         .await
         .unwrap_err();
@@ -408,12 +404,12 @@ async fn refunds_are_refused_above_what_was_paid_and_followed_until_refunded() {
 async fn a_slow_gateway_times_out_and_a_session_is_not_sent_twice() {
     let s = StandIn::start().await;
     s.set_trouble(Trouble::Slow(Duration::from_secs(3)));
-    let client = Sslcommerz::new(SslcommerzConfig {
+    let impatient = SslcommerzConfig {
         timeout: Duration::from_millis(200),
         read_retries: 0,
         ..s.config()
-    })
-    .unwrap();
+    };
+    let client = Sslcommerz::new(impatient).unwrap();
     let err = client
         .start(&checkout("CM-000133-1", None))
         .await
