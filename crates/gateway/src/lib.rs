@@ -63,6 +63,9 @@ pub const KEPT_FIELDS: &[&str] = &[
     "refund_amount",
     "initiated_on",
     "refunded_on",
+    // SSLCommerz's reason for a refused refund or query: its own words,
+    // which staff need; it names no card or payer.
+    "errorReason",
     // Session answers (where to send the customer).
     "GatewayPageURL",
     "bkashURL",
