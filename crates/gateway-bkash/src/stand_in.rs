@@ -136,15 +136,15 @@ pub struct StandIn {
     shared: Shared,
 }
 
-fn random_text(len: usize, alphabet: &[u8]) -> String {
-    let mut rng = rand::thread_rng();
-    (0..len)
-        .map(|_| char::from(alphabet[rng.gen_range(0..alphabet.len())]))
-        .collect()
+/// Random letters and digits, upper case as bKash's payment and transaction ids.
+fn random_id(len: usize) -> String {
+    let text: String = rand::thread_rng()
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect();
+    text.to_ascii_uppercase()
 }
-
-const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 impl StandIn {
     pub async fn start() -> StandIn {
@@ -154,8 +154,8 @@ impl StandIn {
         let host = format!("http://{}", listener.local_addr().expect("local address"));
         let shared = Shared {
             base_url: format!("{host}{PREFIX}"),
-            password: random_text(16, LOWER),
-            app_secret: random_text(50, LOWER),
+            password: random_id(16),
+            app_secret: random_id(50),
             books: Arc::new(Mutex::new(Books {
                 lifetime: Duration::from_secs(3600),
                 ..Books::default()
@@ -306,10 +306,15 @@ async fn dispatch(
             .or_else(|| books.delays.get("*"))
             .copied()
             .unwrap_or_default();
+        let call = Call {
+            path: &path,
+            headers: &headers,
+            body: &body,
+        };
         let response = if path.starts_with("token/") {
-            s.token(&mut books, &path, &headers, &body)
+            s.token(&mut books, call)
         } else {
-            s.api(&mut books, &path, &headers, &body)
+            s.api(&mut books, call)
         };
         (response, delay)
     };
@@ -317,14 +322,21 @@ async fn dispatch(
     response
 }
 
+/// One request as received.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    path: &'a str,
+    headers: &'a HeaderMap,
+    body: &'a Map<String, Value>,
+}
+
 impl Shared {
-    fn token(
-        &self,
-        books: &mut Books,
-        path: &str,
-        headers: &HeaderMap,
-        body: &Map<String, Value>,
-    ) -> Response {
+    fn token(&self, books: &mut Books, call: Call<'_>) -> Response {
+        let Call {
+            path,
+            headers,
+            body,
+        } = call;
         if header(headers, "username") != USERNAME
             || header(headers, "password") != self.password
             || text(body, "app_key") != APP_KEY
@@ -348,7 +360,7 @@ impl Shared {
         } else {
             return (StatusCode::NOT_FOUND, "Not Found").into_response();
         }
-        let (id, refresh) = (random_text(64, LOWER), random_text(64, LOWER));
+        let (id, refresh) = (random_id(64), random_id(64));
         let lifetime = books.lifetime;
         books.tokens.insert(id.clone(), now + lifetime);
         books.refresh.insert(refresh.clone(), now + lifetime * 10);
@@ -364,13 +376,12 @@ impl Shared {
         )
     }
 
-    fn api(
-        &self,
-        books: &mut Books,
-        path: &str,
-        headers: &HeaderMap,
-        body: &Map<String, Value>,
-    ) -> Response {
+    fn api(&self, books: &mut Books, call: Call<'_>) -> Response {
+        let Call {
+            path,
+            headers,
+            body,
+        } = call;
         if let Some(failure) = books.failures.pop() {
             return match failure {
                 Failure::Http(status) => (
@@ -420,7 +431,7 @@ impl Shared {
         {
             return refused(MISSING_FIELD, "Mandatory field missing or invalid");
         }
-        let payment_id = format!("TR0011{}", random_text(20, UPPER));
+        let payment_id = format!("TR0011{}", random_id(20));
         let stored = StoredPayment {
             payment_id: payment_id.clone(),
             received: body.clone(),
@@ -450,7 +461,7 @@ fn execute(p: &mut StoredPayment, day: i64) -> Response {
         return refused(INVALID_STATE, "Invalid Payment State");
     }
     p.transaction_status = "Completed".into();
-    p.trx_id = Some(random_text(10, UPPER));
+    p.trx_id = Some(random_id(10));
     p.paid_day = day;
     answer(p.answer())
 }
@@ -506,7 +517,7 @@ fn refund(p: &mut StoredPayment, body: &Map<String, Value>, day: i64) -> Respons
             "Refund amount exceeds the transaction amount",
         );
     }
-    let refund_trx = random_text(10, UPPER);
+    let refund_trx = random_id(10);
     p.refunds.push((refund_trx.clone(), amount));
     refund_answer(p, &refund_trx, amount)
 }

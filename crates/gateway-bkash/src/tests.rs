@@ -79,14 +79,20 @@ async fn concurrent_calls_share_one_grant() {
     assert_eq!((s.grants(), s.refreshes()), (1, 0));
 }
 
+/// A client whose token is inside the last tenth of its life: still
+/// valid, due for renewal.
+async fn due_for_renewal(s: &StandIn) -> Bkash {
+    s.set_token_lifetime(Duration::from_secs(2));
+    let c = client(s);
+    c.start(&checkout(1)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1850)).await;
+    c
+}
+
 #[tokio::test]
 async fn a_token_is_refreshed_before_it_expires() {
     let s = StandIn::start().await;
-    s.set_token_lifetime(Duration::from_secs(2));
-    let c = client(&s);
-    c.start(&checkout(1)).await.unwrap();
-    // Inside the last tenth of its life: still valid, due for renewal.
-    tokio::time::sleep(Duration::from_millis(1850)).await;
+    let c = due_for_renewal(&s).await;
     let cos = [checkout(2), checkout(3)];
     let (a, b) = tokio::join!(c.start(&cos[0]), c.start(&cos[1]));
     assert!(a.is_ok() && b.is_ok());
@@ -96,10 +102,7 @@ async fn a_token_is_refreshed_before_it_expires() {
 #[tokio::test]
 async fn a_refused_refresh_is_followed_by_a_new_grant() {
     let s = StandIn::start().await;
-    s.set_token_lifetime(Duration::from_secs(2));
-    let c = client(&s);
-    c.start(&checkout(1)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1850)).await;
+    let c = due_for_renewal(&s).await;
     s.revoke_tokens(true);
     c.start(&checkout(2)).await.unwrap();
     assert_eq!((s.grants(), s.refreshes()), (2, 0));

@@ -15,21 +15,14 @@ pub fn refresh_margin(lifetime: Duration) -> Duration {
     (lifetime / 10).min(Duration::from_secs(3600))
 }
 
+const YEAR_SECS: f64 = 365.0 * 86_400.0;
+
+/// A token with the two moments that matter, fixed when it is granted.
 struct Token {
     id: String,
     refresh: String,
-    lifetime: Duration,
-    issued: Instant,
-}
-
-impl Token {
-    fn expired(&self) -> bool {
-        self.issued.elapsed() >= self.lifetime
-    }
-
-    fn fresh(&self) -> bool {
-        self.issued.elapsed() + refresh_margin(self.lifetime) < self.lifetime
-    }
+    renew_at: Instant,
+    expires_at: Instant,
 }
 
 enum Grant<'a> {
@@ -53,8 +46,11 @@ impl Tokens {
         let mut slot = self.slot.lock().await;
         let usable = slot
             .as_ref()
-            .is_some_and(|t| stale != Some(t.id.as_str()) && !t.expired());
-        if let Some(t) = slot.as_ref().filter(|t| usable && t.fresh()) {
+            .is_some_and(|t| stale != Some(t.id.as_str()) && Instant::now() < t.expires_at);
+        if let Some(t) = slot
+            .as_ref()
+            .filter(|t| usable && Instant::now() < t.renew_at)
+        {
             return Ok(t.id.clone());
         }
         let renewed = match slot.take() {
@@ -83,7 +79,7 @@ impl Tokens {
     pub(crate) async fn refused(&self, refused: &str) {
         let mut slot = self.slot.lock().await;
         if let Some(t) = slot.as_mut().filter(|t| t.id == refused) {
-            t.lifetime = Duration::ZERO;
+            t.expires_at = Instant::now();
         }
     }
 }
@@ -136,10 +132,17 @@ async fn grant(
             "a token answer without a token (HTTP {status})"
         )));
     };
+    // A year at most: an absurd answer must not overflow the clock.
+    let lifetime = Duration::try_from_secs_f64(expires_in.min(YEAR_SECS)).map_err(|_| {
+        GatewayError::Protocol(format!(
+            "a token answer with a bad expires_in (HTTP {status})"
+        ))
+    })?;
+    let now = Instant::now();
     Ok(Token {
         id: id.to_owned(),
         refresh: refresh.to_owned(),
-        lifetime: Duration::from_secs_f64(expires_in.max(0.0)),
-        issued: Instant::now(),
+        renew_at: now + lifetime - refresh_margin(lifetime),
+        expires_at: now + lifetime,
     })
 }
