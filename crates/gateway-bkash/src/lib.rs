@@ -331,9 +331,16 @@ impl Bkash {
     }
 }
 
-/// An execute whose fate only `payment/status` can tell.
+/// An execute whose fate only `payment/status` can tell: no answer, an
+/// answer that is not bKash's (a proxy's HTTP error page), or bKash saying
+/// it was executed before (a reloaded return). bKash's own plugin asks the
+/// status after any execute that is not a plain 200.
 fn recoverable(e: &GatewayError) -> bool {
-    e.is_transient() || matches!(e, GatewayError::Refused { code, .. } if code == ALREADY_EXECUTED)
+    match e {
+        GatewayError::Refused { code, .. } => code == ALREADY_EXECUTED || code.starts_with("HTTP "),
+        GatewayError::Protocol(_) => true,
+        other => other.is_transient(),
+    }
 }
 
 fn local_refusal(message: &str) -> GatewayError {

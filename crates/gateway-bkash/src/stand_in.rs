@@ -254,7 +254,10 @@ impl StandIn {
         p.wallet = wallet.map(str::to_owned);
         let callback = p.field("callbackURL");
         let joiner = if callback.contains('?') { '&' } else { '?' };
-        format!("{callback}{joiner}paymentID={payment_id}&status={status}&signature=x")
+        let signature = random_id(16);
+        format!(
+            "{callback}{joiner}paymentID={payment_id}&status={status}&signature={signature}&apiVersion=1.2.0-beta"
+        )
     }
 }
 

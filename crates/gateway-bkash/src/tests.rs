@@ -229,19 +229,41 @@ async fn an_execute_that_times_out_is_answered_by_the_status() {
 }
 
 #[tokio::test]
-async fn an_execute_failing_with_5xx_asks_the_status_and_stays_pending() {
+async fn an_execute_failing_on_the_way_asks_the_status_and_stays_pending() {
     let s = StandIn::start().await;
     let c = client(&s);
-    let co = checkout(1);
-    let started = c.start(&co).await.unwrap();
-    let url = s.customer(&started.gateway_ref, Some(WALLET), "success");
-    s.fail_next(1, Failure::Http(502));
-    let facts = c
-        .complete(&back_from(&url, &co.tran_id, &started))
-        .await
-        .unwrap();
-    assert_eq!(facts.outcome, PaymentOutcome::Pending);
-    assert_eq!(s.received("payment/status").len(), 1);
+    for (n, status) in [(1, 502), (2, 400)] {
+        let co = checkout(n);
+        let started = c.start(&co).await.unwrap();
+        let url = s.customer(&started.gateway_ref, Some(WALLET), "success");
+        s.fail_next(1, Failure::Http(status));
+        let facts = c
+            .complete(&back_from(&url, &co.tran_id, &started))
+            .await
+            .unwrap();
+        assert_eq!(facts.outcome, PaymentOutcome::Pending);
+    }
+    assert_eq!(s.received("payment/status").len(), 2);
+}
+
+#[test]
+fn error_codes_unreadable_answers_and_5xx() {
+    let body =
+        br#"{"errorCode":"2001","errorMessage":"Invalid App Key","customerMsisdn":"01770618575"}"#;
+    assert_eq!(
+        crate::answer_of(200, body).unwrap_err(),
+        GatewayError::Refused {
+            code: "2001".into(),
+            message: "Invalid App Key".into()
+        }
+    );
+    let ok = crate::answer_of(200, br#"{"statusCode":"0000","trxID":"BFK6JB5QO9"}"#).unwrap();
+    assert_eq!(ok.get("trxID"), Some("BFK6JB5QO9"));
+    assert!(matches!(
+        crate::answer_of(200, b"<html>"),
+        Err(GatewayError::Protocol(_))
+    ));
+    assert!(crate::answer_of(503, b"").unwrap_err().is_transient());
 }
 
 #[tokio::test]
