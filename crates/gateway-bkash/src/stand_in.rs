@@ -107,6 +107,19 @@ pub enum Failure {
     Code(String, String),
 }
 
+impl Failure {
+    fn response(self) -> Response {
+        match self {
+            Failure::Http(status) => (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                Json(json!({"message": "Internal server error"})),
+            )
+                .into_response(),
+            Failure::Code(code, message) => refused(&code, &message),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Books {
     tokens: HashMap<String, Instant>,
@@ -119,6 +132,7 @@ struct Books {
     /// Path (`*` for all) → how long its answers wait, after acting.
     delays: HashMap<String, Duration>,
     failures: Vec<Failure>,
+    token_failures: Vec<Failure>,
     day: i64,
 }
 
@@ -214,6 +228,11 @@ impl StandIn {
     /// The next `count` API calls answer `failure` without acting.
     pub fn fail_next(&self, count: usize, failure: Failure) {
         self.books().failures = vec![failure; count];
+    }
+
+    /// The next `count` token calls answer `failure`.
+    pub fn fail_next_token_calls(&self, count: usize, failure: Failure) {
+        self.books().token_failures = vec![failure; count];
     }
 
     pub fn grants(&self) -> usize {
@@ -314,10 +333,16 @@ async fn dispatch(
             headers: &headers,
             body: &body,
         };
-        let response = if path.starts_with("token/") {
-            s.token(&mut books, call)
+        let for_token = path.starts_with("token/");
+        let due = if for_token {
+            books.token_failures.pop()
         } else {
-            s.api(&mut books, call)
+            books.failures.pop()
+        };
+        let response = match due {
+            Some(failure) => failure.response(),
+            None if for_token => s.token(&mut books, call),
+            None => s.api(&mut books, call),
         };
         (response, delay)
     };
@@ -385,16 +410,6 @@ impl Shared {
             headers,
             body,
         } = call;
-        if let Some(failure) = books.failures.pop() {
-            return match failure {
-                Failure::Http(status) => (
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                    Json(json!({"message": "Internal server error"})),
-                )
-                    .into_response(),
-                Failure::Code(code, message) => refused(&code, &message),
-            };
-        }
         let live = books
             .tokens
             .get(header(headers, "authorization"))

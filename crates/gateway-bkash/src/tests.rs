@@ -109,6 +109,21 @@ async fn a_refused_refresh_is_followed_by_a_new_grant() {
 }
 
 #[tokio::test]
+async fn a_failed_refresh_keeps_what_still_serves() {
+    let s = StandIn::start().await;
+    let c = due_for_renewal(&s).await;
+    s.fail_next_token_calls(1, Failure::Http(503));
+    c.start(&checkout(2)).await.unwrap();
+    assert_eq!((s.grants(), s.refreshes()), (1, 0));
+    // Expired now: the refresh fails again, the refresh token is kept.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    s.fail_next_token_calls(1, Failure::Http(503));
+    assert!(c.start(&checkout(3)).await.unwrap_err().is_transient());
+    c.start(&checkout(4)).await.unwrap();
+    assert_eq!((s.grants(), s.refreshes()), (1, 1));
+}
+
+#[tokio::test]
 async fn an_unauthorized_read_is_retried_with_a_new_token_a_create_is_not() {
     let s = StandIn::start().await;
     let c = client(&s);

@@ -55,15 +55,18 @@ impl Tokens {
         }
         let renewed = match slot.take() {
             // A refused id token says nothing of its refresh token; try it first.
-            Some(old) => match grant(http, config, Grant::Refresh(&old.refresh)).await {
+            Some(mut old) => match grant(http, config, Grant::Refresh(&old.refresh)).await {
                 Ok(t) => t,
-                // Refreshing early failed for now: the old token still serves.
-                Err(e) if usable && e.is_transient() => {
+                // bKash could not be asked: its refresh token is kept for
+                // the next try, and the id token serves while it is valid.
+                Err(e) if e.is_transient() => {
+                    if !usable {
+                        old.expires_at = Instant::now();
+                    }
                     let id = old.id.clone();
                     *slot = Some(old);
-                    return Ok(id);
+                    return if usable { Ok(id) } else { Err(e) };
                 }
-                Err(e) if e.is_transient() => return Err(e),
                 // bKash refused the refresh token (expired, revoked): start over.
                 Err(_) => grant(http, config, Grant::Credentials).await?,
             },
