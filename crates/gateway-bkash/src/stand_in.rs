@@ -12,19 +12,22 @@
 //! list gives them, its texts vary between versions), that a refresh token
 //! is good once, and the 15-day limit counted in whole days on a clock
 //! tests move with [`StandIn::advance_days`].
-use crate::{BkashConfig, REFUND_DAYS};
+use crate::BkashConfig;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use chotomoni_gateway::{poisha_from_taka, taka, Poisha};
+use chotomoni_gateway::{poisha_from_taka, Poisha};
+use payments::{execute, refund, refund_status, search};
 use rand::Rng;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod payments;
 
 pub const USERNAME: &str = "sandboxTokenizedUser02";
 pub const APP_KEY: &str = "4f6o0cjiki2rfm34kfdadl1eqq";
@@ -465,86 +468,5 @@ impl Shared {
         a["callbackURL"] = json!(text(body, "callbackURL"));
         books.payments.push(stored);
         answer(a)
-    }
-}
-
-fn execute(p: &mut StoredPayment, day: i64) -> Response {
-    if p.trx_id.is_some() {
-        return refused(
-            crate::ALREADY_EXECUTED,
-            "Payment execution already been called before",
-        );
-    }
-    if p.customer_status.as_deref() != Some("success") {
-        return refused(INVALID_STATE, "Invalid Payment State");
-    }
-    p.transaction_status = "Completed".into();
-    p.trx_id = Some(random_id(10));
-    p.paid_day = day;
-    answer(p.answer())
-}
-
-fn search(books: &Books, trx_id: &str) -> Response {
-    let Some(p) = books
-        .payments
-        .iter()
-        .find(|p| p.trx_id.as_deref() == Some(trx_id))
-    else {
-        return refused(INVALID_PAYMENT_ID, "Invalid transaction ID");
-    };
-    answer(json!({
-        "trxID": trx_id,
-        "initiationTime": "2026-12-06T10:16:01:000 GMT+0600",
-        "completedTime": "2026-12-06T10:16:02:000 GMT+0600",
-        "transactionType": "bKash Tokenized Checkout via API",
-        "customerMsisdn": p.wallet,
-        "transactionStatus": p.transaction_status,
-        "amount": p.field("amount"),
-        "currency": p.field("currency"),
-        "organizationShortCode": "50022",
-    }))
-}
-
-fn refund_answer(p: &StoredPayment, refund_trx: &str, amount: Poisha) -> Response {
-    answer(json!({
-        "completedTime": "2026-12-07T11:00:00:000 GMT+0600",
-        "transactionStatus": "Completed",
-        "originalTrxID": p.trx_id,
-        "refundTrxID": refund_trx,
-        "amount": taka(amount),
-        "currency": "BDT",
-        "charge": "0.00",
-    }))
-}
-
-fn refund(p: &mut StoredPayment, body: &Map<String, Value>, day: i64) -> Response {
-    if p.trx_id.as_deref() != Some(text(body, "trxID")) {
-        return refused(INVALID_PAYMENT_ID, "Invalid transaction ID");
-    }
-    let Some(amount) = poisha_from_taka(text(body, "amount")).filter(|a| *a > 0) else {
-        return refused(MISSING_FIELD, "Invalid amount");
-    };
-    if day - p.paid_day > i64::from(REFUND_DAYS) {
-        return refused(REFUND_TOO_LATE, "Refund period is over");
-    }
-    let paid = poisha_from_taka(p.field("amount")).unwrap_or_default();
-    let refunded: Poisha = p.refunds.iter().map(|(_, a)| a).sum();
-    if refunded + amount > paid {
-        return refused(
-            REFUND_ABOVE_PAID,
-            "Refund amount exceeds the transaction amount",
-        );
-    }
-    let refund_trx = random_id(10);
-    p.refunds.push((refund_trx.clone(), amount));
-    refund_answer(p, &refund_trx, amount)
-}
-
-fn refund_status(p: &StoredPayment, trx_id: &str) -> Response {
-    match p.refunds.last() {
-        Some((refund_trx, amount)) if p.trx_id.as_deref() == Some(trx_id) => {
-            refund_answer(p, refund_trx, *amount)
-        }
-        _ => refused(NO_REFUND, "No refund found for the transaction"),
     }
 }
