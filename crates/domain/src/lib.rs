@@ -9,6 +9,7 @@ pub mod claim_pack;
 pub mod consent;
 pub mod customer;
 pub mod error;
+pub mod fraud;
 pub mod job;
 pub mod order;
 pub mod phone;
@@ -24,6 +25,7 @@ pub use claim_pack::{ExcerptStart, PackStatus};
 pub use consent::ConsentPurpose;
 pub use customer::{Address, CustomerId, CustomerName, Email};
 pub use error::FieldError;
+pub use fraud::{FlagKind, FraudFlag, FraudThresholds, PhoneCheckOutcome};
 pub use job::{JobKind, JobState};
 pub use order::{
     ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Poisha,

@@ -39,6 +39,9 @@ pub enum Permission {
     /// Work the claims desk: log claims for customers, marketplaces and
     /// couriers, see their evidence, decide them.
     HandleClaims,
+    /// See an order's fraud signals (orders per phone, device and address,
+    /// refused and cancelled orders) and record a confirmation by phone.
+    ViewFraudSignals,
     /// Manage staff accounts and read the audit log.
     Administer,
 }
@@ -58,6 +61,7 @@ impl Role {
                     | ViewProofs
                     | HandlePrivacyRequests
                     | HandleClaims
+                    | ViewFraudSignals
             ),
             // A courier needs the phone and address to deliver; a packer does not.
             // Packers and couriers record proof but do not browse it: a
@@ -94,6 +98,14 @@ mod tests {
         assert!(!Role::Courier.may(Permission::EnterOrders));
         assert!(!Role::Support.may(Permission::Administer));
         assert!(Role::Admin.may(Permission::Administer));
+    }
+
+    #[test]
+    fn fraud_signals_reach_only_the_desk() {
+        assert!(Role::Admin.may(Permission::ViewFraudSignals));
+        assert!(Role::Support.may(Permission::ViewFraudSignals));
+        assert!(!Role::Packer.may(Permission::ViewFraudSignals));
+        assert!(!Role::Courier.may(Permission::ViewFraudSignals));
     }
 
     #[test]
