@@ -5,6 +5,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 mod claims;
+mod fraud;
 mod jobs;
 mod proofs;
 mod rate_limits;
@@ -51,6 +52,7 @@ pub struct FileConfig {
     pub rate_limits: Option<rate_limits::LimitsFile>,
     pub jobs: Option<jobs::JobsFile>,
     pub claims: Option<claims::ClaimsFile>,
+    pub fraud: Option<fraud::FraudFile>,
     pub proofs: Option<proofs::ProofsFile>,
     // Read by `limits`.
     pub header_read_timeout_secs: Option<u64>,
@@ -131,6 +133,7 @@ pub struct Config {
     pub limits: crate::limits::Limits,
     pub jobs: chotomoni_services::jobs::JobSettings,
     pub claims: chotomoni_domain::ClaimRules,
+    pub fraud: chotomoni_domain::FraudThresholds,
     pub proof_days: chotomoni_domain::catalog::ProofDays,
 }
 
@@ -390,6 +393,7 @@ pub fn load(
         trusted_proxies: rate_limits::trusted_proxies(f.trusted_proxies, env)?,
         rate_limits: rate_limits::rate_limits(f.rate_limits, env)?,
         jobs: jobs::jobs(f.jobs.clone(), env)?,
+        fraud: fraud::fraud(f.fraud.clone(), env)?,
         proof_days: proofs::proof_days(f.proofs.clone(), claims.window_days)?,
         claims,
         limits,
