@@ -3,6 +3,7 @@
 mod claim_packs;
 mod claims;
 pub mod exports;
+mod fraud;
 mod jobs;
 mod orders;
 mod policies;
@@ -59,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get_one))
         .routes(routes!(orders::by_code))
         .routes(routes!(orders::set_status))
+        .routes(routes!(fraud::phone_check))
         .routes(routes!(privacy::catalog))
         .routes(routes!(webhooks::twilio_inbound))
         .routes(routes!(exports::start))

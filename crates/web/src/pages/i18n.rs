@@ -26,6 +26,7 @@ fn bundle(lang: Lang) -> &'static Bundle {
             station_source(lang),
             requests_source(lang),
             claims_source(lang),
+            fraud_source(lang),
         ] {
             let res = FluentResource::try_new(source.to_owned()).expect("locale file parses");
             b.add_resource(res).expect("no duplicate messages");
@@ -47,6 +48,14 @@ fn claims_source(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("../../locales/claims.en.ftl"),
         Lang::Bn => include_str!("../../locales/claims.bn.ftl"),
+    }
+}
+
+/// The fraud signals' words (`locales/fraud.*.ftl`).
+fn fraud_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../../locales/fraud.en.ftl"),
+        Lang::Bn => include_str!("../../locales/fraud.bn.ftl"),
     }
 }
 
@@ -182,6 +191,9 @@ pub fn env() -> &'static Environment<'static> {
             "staff_claim.html",
             "claims_mine.html",
             "track_claim.html",
+            "fraud_reason.html",
+            "fraud_panel.html",
+            "fraud_cell.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

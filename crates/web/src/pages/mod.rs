@@ -8,6 +8,7 @@ mod cookies;
 mod entry;
 mod exports;
 mod form;
+mod fraud;
 mod i18n;
 mod jobs;
 mod privacy;
@@ -126,6 +127,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/orders/{number}", get(staff::order))
         .route("/staff/orders/{number}/status", post(staff::status))
+        .route(
+            "/staff/orders/{number}/phone-check",
+            post(fraud::phone_check),
+        )
         .route("/staff/orders/{number}/slip", get(slip::one))
         .route("/staff/slips", get(slip::day))
         .route("/station", get(station::page))

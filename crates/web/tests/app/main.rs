@@ -21,6 +21,7 @@ mod cookies;
 mod cross_site;
 mod durations;
 mod exports;
+mod fraud;
 mod jobs;
 mod limits;
 mod marketing;
