@@ -8,7 +8,7 @@ use crate::extract::Path;
 use crate::json::Json;
 use crate::AppState;
 use axum::extract::State;
-use chotomoni_domain::{OrderNumber, PhoneCheckOutcome};
+use chotomoni_domain::{schema, OrderNumber, PhoneCheckOutcome};
 use chotomoni_services::orders::{FraudSignals, PhoneCheck};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,8 +17,9 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct PhoneCheckInput {
     outcome: PhoneCheckOutcome,
-    /// A short note, at most 200 characters.
+    /// A short note.
     #[serde(default)]
+    #[schema(schema_with = schema::blank_or_text::<{ PhoneCheck::MAX_NOTE }>)]
     note: String,
 }
 
