@@ -5,6 +5,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 mod claims;
+pub mod couriers;
 mod fraud;
 mod jobs;
 mod proofs;
@@ -54,6 +55,7 @@ pub struct FileConfig {
     pub claims: Option<claims::ClaimsFile>,
     pub fraud: Option<fraud::FraudFile>,
     pub proofs: Option<proofs::ProofsFile>,
+    pub couriers: Option<couriers::CouriersFile>,
     // Read by `limits`.
     pub header_read_timeout_secs: Option<u64>,
     pub send_idle_timeout_secs: Option<u64>,
@@ -135,6 +137,8 @@ pub struct Config {
     pub claims: chotomoni_domain::ClaimRules,
     pub fraud: chotomoni_domain::FraudThresholds,
     pub proof_days: chotomoni_domain::catalog::ProofDays,
+    /// Enabled couriers with their credentials (redacted in `Debug`).
+    pub couriers: couriers::Couriers,
 }
 
 impl std::fmt::Debug for Config {
@@ -395,6 +399,7 @@ pub fn load(
         jobs: jobs::jobs(f.jobs.clone(), env)?,
         fraud: fraud::fraud(f.fraud.clone(), env)?,
         proof_days: proofs::proof_days(f.proofs.clone(), claims.window_days)?,
+        couriers: couriers::couriers(f.couriers.clone(), env)?,
         claims,
         limits,
         database_url,

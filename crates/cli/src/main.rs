@@ -244,7 +244,7 @@ async fn open(config: &Config) -> Result<Services> {
     if let Some(mail) = mailer(config)? {
         services = services.with_mail(mail);
     }
-    Ok(services)
+    Ok(services.with_couriers(config.couriers.set()?))
 }
 
 /// The mail transport the configuration names, if any.

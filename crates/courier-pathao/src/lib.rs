@@ -38,8 +38,8 @@
 //! Client secrets, passwords and tokens never appear in `Debug`, errors or
 //! logs; neither do recipients' names, numbers or addresses.
 use chotomoni_courier::{
-    Booking, Courier, CourierError, CourierFuture, Parcel, Poisha, StatusReport, WebhookError,
-    WebhookEvent,
+    Booking, Courier, CourierError, CourierFuture, Parcel, Poisha, StatusReport, WebhookAnswer,
+    WebhookError, WebhookEvent,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -642,5 +642,22 @@ impl Courier for Pathao {
         body: &[u8],
     ) -> Result<WebhookEvent, WebhookError> {
         webhook::read(&self.config.webhook_secret, headers, body)
+    }
+
+    /// Every call is answered 202; the handshake also with Pathao's header,
+    /// without which it does not save the webhook URL.
+    fn webhook_answer(&self, event: &WebhookEvent) -> WebhookAnswer {
+        WebhookAnswer {
+            status: webhook::HANDSHAKE_STATUS,
+            header: matches!(event, WebhookEvent::Handshake)
+                .then_some((webhook::HANDSHAKE_HEADER, webhook::HANDSHAKE_SECRET)),
+            body: "{}",
+        }
+    }
+
+    fn tracking_url(&self, consignment_id: &str, _tracking_code: Option<&str>) -> Option<String> {
+        Some(format!(
+            "https://merchant.pathao.com/tracking?consignment_id={consignment_id}"
+        ))
     }
 }

@@ -1,6 +1,6 @@
 //! The Pathao client against the stand-in.
 use crate::stand_in::StandIn;
-use crate::webhook::{HANDSHAKE_HEADER, HANDSHAKE_SECRET, HANDSHAKE_STATUS, SIGNATURE_HEADER};
+use crate::webhook::{HANDSHAKE_HEADER, SIGNATURE_HEADER};
 use crate::{status_of, whole_taka, OrderFields, Pathao, PathaoConfig};
 use chotomoni_courier::{
     Courier, CourierError, LocalPhone, Parcel, ParcelStatus, WebhookError, WebhookEvent,
@@ -394,8 +394,8 @@ async fn a_delivered_event_carries_the_collected_amount() {
     ));
 }
 
-/// Serves `read_webhook` as the HTTP layer would, answering the handshake
-/// with Pathao's fixed header; returns its URL.
+/// Serves `read_webhook` and `webhook_answer` as the HTTP layer does;
+/// returns its URL.
 async fn webhook_endpoint(c: Pathao) -> String {
     use axum::http::{HeaderMap, StatusCode};
     use axum::response::IntoResponse;
@@ -410,12 +410,16 @@ async fn webhook_endpoint(c: Pathao) -> String {
                     .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
                     .collect();
                 match c.read_webhook(&headers, "", &body) {
-                    Ok(WebhookEvent::Handshake) => (
-                        StatusCode::from_u16(HANDSHAKE_STATUS).unwrap(),
-                        [(HANDSHAKE_HEADER, HANDSHAKE_SECRET)],
-                    )
-                        .into_response(),
-                    Ok(_) => StatusCode::ACCEPTED.into_response(),
+                    Ok(event) => {
+                        let answer = c.webhook_answer(&event);
+                        let mut response =
+                            (StatusCode::from_u16(answer.status).unwrap(), answer.body)
+                                .into_response();
+                        if let Some((name, value)) = answer.header {
+                            response.headers_mut().insert(name, value.parse().unwrap());
+                        }
+                        response
+                    }
                     Err(WebhookError::Unauthenticated) => StatusCode::UNAUTHORIZED.into_response(),
                     Err(_) => StatusCode::BAD_REQUEST.into_response(),
                 }

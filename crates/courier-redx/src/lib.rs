@@ -458,6 +458,12 @@ impl Courier for Redx {
 
     // `book_all` is the trait's one-by-one booking: RedX has no bulk endpoint.
 
+    fn tracking_url(&self, consignment_id: &str, _tracking_code: Option<&str>) -> Option<String> {
+        Some(format!(
+            "https://redx.com.bd/track-parcel/?trackingId={consignment_id}"
+        ))
+    }
+
     fn status<'a>(&'a self, consignment_id: &'a str) -> CourierFuture<'a, StatusReport> {
         Box::pin(self.status_now(consignment_id))
     }

@@ -26,8 +26,8 @@
 //! `total_lot`). The API key, secret key and webhook token never appear in
 //! `Debug`, `Display`, logs or errors; neither does the recipient.
 use chotomoni_courier::{
-    Booking, Courier, CourierError, CourierFuture, Parcel, Poisha, StatusReport, WebhookError,
-    WebhookEvent,
+    Booking, Courier, CourierError, CourierFuture, Parcel, Poisha, StatusReport, WebhookAnswer,
+    WebhookError, WebhookEvent,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -556,7 +556,7 @@ impl Courier for Steadfast {
                     Ok(done) => results.extend(done),
                     // Credentials refused: nothing else will go through.
                     Err(e @ CourierError::Unauthorized { .. }) => return Err(e),
-                    Err(e) => results.extend(chunk.iter().map(|_| Err(copy_error(&e)))),
+                    Err(e) => results.extend(chunk.iter().map(|_| Err(e.clone()))),
                 }
             }
             Ok(results)
@@ -582,19 +582,16 @@ impl Courier for Steadfast {
     ) -> Result<WebhookEvent, WebhookError> {
         webhook::read(&self.config.webhook_token, headers, body)
     }
-}
 
-/// `CourierError` is not `Clone`; a failed bulk call is every item's error.
-fn copy_error(e: &CourierError) -> CourierError {
-    match e {
-        CourierError::Refused { status, message } => CourierError::Refused {
-            status: *status,
-            message: message.clone(),
-        },
-        CourierError::Unauthorized { status } => CourierError::Unauthorized { status: *status },
-        CourierError::Timeout(d) => CourierError::Timeout(*d),
-        CourierError::Unreachable(s) => CourierError::Unreachable(s.clone()),
-        CourierError::Protocol(s) => CourierError::Protocol(s.clone()),
-        CourierError::NotSupported(s) => CourierError::NotSupported(s),
+    fn webhook_answer(&self, _event: &WebhookEvent) -> WebhookAnswer {
+        WebhookAnswer {
+            body: webhook::WEBHOOK_ANSWER,
+            ..WebhookAnswer::default()
+        }
+    }
+
+    /// Steadfast's public tracking page takes the tracking code.
+    fn tracking_url(&self, _consignment_id: &str, tracking_code: Option<&str>) -> Option<String> {
+        tracking_code.map(|code| format!("https://steadfast.com.bd/t/{code}"))
     }
 }

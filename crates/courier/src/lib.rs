@@ -88,40 +88,7 @@ pub struct Booking {
     pub delivery_fee: Option<Poisha>,
 }
 
-/// Where a parcel is, in the shop's words; each adapter maps its courier's
-/// statuses onto these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ParcelStatus {
-    /// Booked, not yet picked up.
-    Booked,
-    /// Picked up, in transit, out for delivery.
-    WithCourier,
-    Delivered,
-    PartlyDelivered,
-    /// Held by the courier (customer unreachable, address problem…).
-    OnHold,
-    /// On its way back to the shop, or back.
-    Returned,
-    Cancelled,
-    /// A status this adapter does not know; kept for staff.
-    Unknown,
-}
-
-impl ParcelStatus {
-    /// How far along a parcel is: an event for an earlier stage than the
-    /// one recorded never moves an order back.
-    pub fn stage(self) -> u8 {
-        match self {
-            ParcelStatus::Unknown => 0,
-            ParcelStatus::Booked => 1,
-            ParcelStatus::WithCourier | ParcelStatus::OnHold => 2,
-            ParcelStatus::Delivered
-            | ParcelStatus::PartlyDelivered
-            | ParcelStatus::Returned
-            | ParcelStatus::Cancelled => 3,
-        }
-    }
-}
+pub use chotomoni_domain::ParcelStatus;
 
 /// What a courier says about one consignment (asked, or by webhook).
 #[derive(Debug, Clone, PartialEq)]
@@ -149,7 +116,7 @@ pub enum WebhookEvent {
     },
 }
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum CourierError {
     /// The courier refused the request; `message` is its own text for staff
     /// (it may repeat what was sent: it is not logged).
@@ -196,6 +163,26 @@ pub enum WebhookError {
     Malformed(String),
 }
 
+/// What a courier expects back for a webhook call it need not send again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookAnswer {
+    pub status: u16,
+    /// One header the courier looks for in the answer.
+    pub header: Option<(&'static str, &'static str)>,
+    /// A JSON body.
+    pub body: &'static str,
+}
+
+impl Default for WebhookAnswer {
+    fn default() -> Self {
+        WebhookAnswer {
+            status: 200,
+            header: None,
+            body: r#"{"status":"success"}"#,
+        }
+    }
+}
+
 pub type CourierFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, CourierError>> + Send + 'a>>;
 
 /// One courier's API.
@@ -225,6 +212,17 @@ pub trait Courier: Send + Sync {
 
     /// Cancels a consignment where the API allows it.
     fn cancel<'a>(&'a self, consignment_id: &'a str, reason: &'a str) -> CourierFuture<'a, ()>;
+
+    /// The answer to an authenticated webhook call, including one about a
+    /// consignment we do not know (which the courier should not resend).
+    fn webhook_answer(&self, _event: &WebhookEvent) -> WebhookAnswer {
+        WebhookAnswer::default()
+    }
+
+    /// Where the customer follows the parcel, when the courier has a page.
+    fn tracking_url(&self, _consignment_id: &str, _tracking_code: Option<&str>) -> Option<String> {
+        None
+    }
 
     /// Authenticates and reads one webhook call: its headers (names in
     /// lower case), its query string and its body.
@@ -332,9 +330,8 @@ mod tests {
     }
 
     #[test]
-    fn stages_only_move_forward() {
-        assert!(ParcelStatus::Delivered.stage() > ParcelStatus::WithCourier.stage());
-        assert!(ParcelStatus::OnHold.stage() > ParcelStatus::Booked.stage());
+    fn taka_has_two_decimals() {
         assert_eq!(taka(106050), "1060.50");
+        assert_eq!(taka(5), "0.05");
     }
 }

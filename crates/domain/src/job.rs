@@ -44,6 +44,14 @@ pub enum JobKind {
     CorrectDurations,
     /// One claim pack's ZIP: originals, excerpts cut with ffmpeg, receipts.
     ClaimPackBuild,
+    /// Booked parcels with no news for a while, asked about.
+    CourierPoll,
+    /// A cancelled order's consignment, cancelled with its courier.
+    ParcelCancel,
+    /// The customer told their parcel is with the courier (tracking link).
+    ParcelHandedNotice,
+    /// The customer told their parcel was delivered.
+    ParcelDeliveredNotice,
 }
 
 impl JobKind {
@@ -63,6 +71,10 @@ impl JobKind {
         JobKind::ErasureCleanup,
         JobKind::CorrectDurations,
         JobKind::ClaimPackBuild,
+        JobKind::CourierPoll,
+        JobKind::ParcelCancel,
+        JobKind::ParcelHandedNotice,
+        JobKind::ParcelDeliveredNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +94,10 @@ impl JobKind {
             JobKind::ErasureCleanup => "erasure.cleanup",
             JobKind::CorrectDurations => "proofs.correct_durations",
             JobKind::ClaimPackBuild => "claim_pack.build",
+            JobKind::CourierPoll => "couriers.poll",
+            JobKind::ParcelCancel => "parcel.cancel",
+            JobKind::ParcelHandedNotice => "message.parcel_handed",
+            JobKind::ParcelDeliveredNotice => "message.parcel_delivered",
         }
     }
 
@@ -92,7 +108,13 @@ impl JobKind {
     /// A message is not sent again once an attempt may have reached the
     /// provider: a second copy is worse than an error an admin retries.
     pub fn at_most_once(self) -> bool {
-        matches!(self, JobKind::ErasureNotice | JobKind::ClaimDecisionNotice)
+        matches!(
+            self,
+            JobKind::ErasureNotice
+                | JobKind::ClaimDecisionNotice
+                | JobKind::ParcelHandedNotice
+                | JobKind::ParcelDeliveredNotice
+        )
     }
 }
 

@@ -39,6 +39,10 @@ pub enum Permission {
     /// Work the claims desk: log claims for customers, marketplaces and
     /// couriers, see their evidence, decide them.
     HandleClaims,
+    /// Book parcels with couriers (which sends the customer's name, phone
+    /// and address to them), and see failed bookings, held and returned
+    /// parcels and the cash couriers collected.
+    BookParcels,
     /// See an order's fraud signals (orders per phone, device and address,
     /// refused and cancelled orders) and record a confirmation by phone.
     ViewFraudSignals,
@@ -61,6 +65,7 @@ impl Role {
                     | ViewProofs
                     | HandlePrivacyRequests
                     | HandleClaims
+                    | BookParcels
                     | ViewFraudSignals
             ),
             // A courier needs the phone and address to deliver; a packer does not.

@@ -34,6 +34,15 @@ impl Actor {
         }
     }
 
+    /// `staff_may`, as the error a service returns: 403 when it may not.
+    pub fn require(&self, p: Permission) -> Result<(), crate::ServiceError> {
+        if self.staff_may(p) {
+            Ok(())
+        } else {
+            Err(crate::ServiceError::Forbidden)
+        }
+    }
+
     pub fn staff_id(&self) -> Option<i64> {
         match self {
             Actor::Staff { id, .. } => Some(id.0),

@@ -11,6 +11,7 @@ pub mod claims;
 pub mod clock;
 pub mod consents;
 pub mod contact_proof;
+pub mod couriers;
 pub mod customers;
 pub mod disclosures;
 pub mod erasure;
@@ -137,6 +138,8 @@ pub struct Services {
     pub(crate) clock: clock::Clock,
     /// Wakes this server's idle workers when a job is queued here.
     pub(crate) job_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// The couriers parcels are booked with (none: booking is unavailable).
+    pub(crate) couriers: std::sync::Arc<couriers::CourierSet>,
 }
 
 /// Where proof media lives.
@@ -175,6 +178,7 @@ impl Services {
             session_cache: Default::default(),
             job_signal: Default::default(),
             clock: Default::default(),
+            couriers: std::sync::Arc::new(couriers::CourierSet::new()),
             proofs,
             key_vault: media
                 .key_vault
@@ -194,11 +198,18 @@ impl Services {
         self
     }
 
+    /// The same services, booking parcels with `couriers`.
+    pub fn with_couriers(mut self, couriers: couriers::CourierSet) -> Services {
+        self.couriers = std::sync::Arc::new(couriers);
+        self
+    }
+
     /// Another server of the same shop beside `other`: the same SMS and
-    /// mail providers, and the same clock.
+    /// mail providers, couriers, and the same clock.
     pub fn serving_beside(mut self, other: &Services) -> Services {
         self.sms = other.sms.clone();
         self.mail = other.mail.clone();
+        self.couriers = other.couriers.clone();
         self.clock = other.clock.clone();
         self
     }

@@ -23,6 +23,18 @@ pub(crate) struct Reach {
     email: Option<String>,
 }
 
+impl Reach {
+    /// The catalog field a message to this reach hands to its provider:
+    /// the phone when this server sends SMS, else a proven email address.
+    pub(crate) fn field_used(&self, services: &Services) -> Option<&'static str> {
+        match (&services.sms, &self.phone, &services.mail, &self.email) {
+            (Some(_), Some(_), _, _) => Some("customers.phone_enc"),
+            (_, _, Some(_), Some(_)) => Some("customers.email_enc"),
+            _ => None,
+        }
+    }
+}
+
 /// What a message job carries, sealed.
 #[derive(Serialize, Deserialize)]
 struct Message {
@@ -33,7 +45,13 @@ struct Message {
 impl Services {
     pub(crate) async fn reach_of(&self, customer: CustomerId) -> Option<Reach> {
         let mut conn = self.db.conn().await.ok()?;
-        let row = chotomoni_storage::customers::get(&mut conn, customer.0)
+        self.reach_on(&mut conn, customer).await
+    }
+
+    /// [`Self::reach_of`] on `conn`: inside a transaction, so it needs no
+    /// second connection from the pool while holding one.
+    pub(crate) async fn reach_on(&self, conn: &mut Conn, customer: CustomerId) -> Option<Reach> {
+        let row = chotomoni_storage::customers::get(conn, customer.0)
             .await
             .ok()??;
         let key = self

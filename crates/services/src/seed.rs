@@ -170,6 +170,7 @@ pub async fn seed_demo(s: &Services, customers: usize, orders: usize) -> Result<
             },
             source: None,
             marketing_opt_in: n % 5 == 0,
+            lang: None,
         };
         let view = s.create_order(&Actor::Visitor, &input).await?;
         let number = OrderNumber::parse(&view.number)?;

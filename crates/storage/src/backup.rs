@@ -24,6 +24,8 @@ pub const TABLES: &[&str] = &[
     "orders",
     "order_items",
     "order_events",
+    "consignments",
+    "courier_events",
     "consents",
     "audit_log",
     // Claims hold their order's proofs, and evidence proofs name their claim.

@@ -265,6 +265,7 @@ pub struct OrderData {
     pub updated_at: i64,
     pub unconfirmed: i64,
     pub marketing_opt_in: i64,
+    pub lang: chotomoni_domain::catalog::Lang,
 }
 
 impl FromRow<'_, AnyRow> for OrderData {
@@ -283,6 +284,7 @@ impl FromRow<'_, AnyRow> for OrderData {
             updated_at: row.try_get("updated_at")?,
             unconfirmed: row.try_get("unconfirmed")?,
             marketing_opt_in: row.try_get("marketing_opt_in")?,
+            lang: stored(row, t, "lang", chotomoni_domain::catalog::Lang::parse)?,
         })
     }
 }
@@ -291,12 +293,20 @@ impl FromRow<'_, AnyRow> for OrderData {
 pub async fn orders(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<OrderData>> {
     Ok(sqlx::query_as(
         "SELECT id, status, payment_method, payment_status, source, total, address_enc, \
-         instructions_enc, created_at, updated_at, unconfirmed, marketing_opt_in \
+         instructions_enc, created_at, updated_at, unconfirmed, marketing_opt_in, lang \
          FROM orders WHERE customer_id = $1 ORDER BY id",
     )
     .bind(customer_id)
     .fetch_all(conn)
     .await?)
+}
+
+/// The parcels of the customer's orders.
+pub async fn consignments(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<crate::consignments::ConsignmentRow>> {
+    crate::consignments::of_customer(conn, customer_id).await
 }
 
 /// Every line of every order of the customer, by order and line.

@@ -14,6 +14,7 @@ pub mod claim_packs;
 pub mod claims;
 pub mod code_tries;
 pub mod consents;
+pub mod consignments;
 pub mod customers;
 pub mod disclosures;
 pub mod erasure;

@@ -1,6 +1,7 @@
 use crate::sql::Sql;
 use crate::sqlite_reads::{Read, SqliteReader};
 use crate::{stored_in_place, Db, Engine, Reader, Result, StorageError};
+use chotomoni_domain::catalog::Lang;
 use chotomoni_domain::{OrderSource, OrderStatus, PaymentMethod, PaymentStatus};
 use sqlx::{AnyConnection, FromRow};
 use std::sync::OnceLock;
@@ -537,5 +538,27 @@ pub async fn clear_pending_opt_ins(conn: &mut AnyConnection, customer_id: i64) -
     .bind(customer_id)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// The language the customer ordered in.
+pub async fn lang_of(conn: &mut AnyConnection, id: i64) -> Result<Lang> {
+    let text: Option<String> = sqlx::query_scalar("SELECT lang FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match text {
+        None => Ok(Lang::Bn),
+        Some(t) => Lang::parse(&t).ok_or_else(|| crate::not_known("orders", "lang", &t).into()),
+    }
+}
+
+/// Records the language the customer ordered in.
+pub async fn set_lang(conn: &mut AnyConnection, id: i64, lang: Lang) -> Result<()> {
+    sqlx::query("UPDATE orders SET lang = $1 WHERE id = $2")
+        .bind(lang.code())
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }

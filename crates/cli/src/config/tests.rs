@@ -246,3 +246,83 @@ fn proof_periods_are_read_and_outlive_the_claim_window() {
         "{err}"
     );
 }
+
+#[test]
+fn couriers_are_configured_from_the_file_and_environment_and_never_print_secrets() {
+    let dir = tempfile_dir();
+    let file = dir.join("couriers.toml");
+    std::fs::write(
+        &file,
+        "[couriers]\ndefault = \"steadfast\"\nsilent_after_hours = 3\n\
+         [couriers.by_district]\nChattogram = \"redx\"\n\
+         [couriers.steadfast]\napi_key = \"sf-key\"\nbase_url = \"https://sandbox.example/api/v1/\"\n\
+         [couriers.redx]\npickup_store_id = 42\n",
+    )
+    .unwrap();
+    let env: HashMap<&str, &str> = [
+        ("CHOTOMONI_STEADFAST_SECRET_KEY", "sf-secret-value"),
+        ("CHOTOMONI_STEADFAST_WEBHOOK_TOKEN", "sf-webhook-value"),
+        ("CHOTOMONI_REDX_ACCESS_TOKEN", "redx-token-value"),
+        ("CHOTOMONI_REDX_WEBHOOK_TOKEN", "redx-webhook-value"),
+    ]
+    .into();
+    let get = |k: &str| env.get(k).map(|v| v.to_string());
+    let c = load(Some(&file), &Overrides::default(), &get).unwrap();
+    let sf = c.couriers.steadfast.as_ref().unwrap();
+    assert_eq!(sf.secret_key, "sf-secret-value");
+    assert_eq!(sf.base_url, "https://sandbox.example/api/v1");
+    assert_eq!(c.couriers.redx.as_ref().unwrap().pickup_store_id, Some(42));
+    assert!(c.couriers.pathao.is_none());
+    assert_eq!(c.couriers.silent_after_hours, 3);
+    assert_eq!(
+        c.couriers.by_district,
+        [("Chattogram".to_owned(), chotomoni_domain::CourierName::Redx)]
+    );
+    let set = c.couriers.set().unwrap();
+    assert_eq!(
+        set.default_for("chattogram"),
+        Some(chotomoni_domain::CourierName::Redx)
+    );
+    assert_eq!(
+        set.default_for("Sylhet"),
+        Some(chotomoni_domain::CourierName::Steadfast)
+    );
+    let printed = format!("{c:?} {:?}", c.couriers);
+    for secret in [
+        "sf-key",
+        "sf-secret-value",
+        "sf-webhook-value",
+        "redx-token-value",
+        "redx-webhook-value",
+    ] {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+    }
+
+    // Half a courier names what is missing, never a value.
+    let half: HashMap<&str, &str> = [("CHOTOMONI_PATHAO_CLIENT_ID", "pathao-id-value")].into();
+    let get = |k: &str| half.get(k).map(|v| v.to_string());
+    let err = load(None, &Overrides::default(), &get)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("couriers.pathao.client_secret"), "{err}");
+    assert!(!err.contains("pathao-id-value"), "{err}");
+
+    // A default that is not configured, and a courier that does not exist.
+    for (toml, key) in [
+        ("[couriers]\ndefault = \"pathao\"\n", "couriers.default"),
+        (
+            "[couriers.by_district]\nDhaka = \"dhl\"\n",
+            "couriers.by_district.Dhaka",
+        ),
+        (
+            "[couriers.steadfast]\napi_kee = \"x\"\n",
+            "couriers.steadfast.api_kee",
+        ),
+    ] {
+        std::fs::write(&file, toml).unwrap();
+        let err = load(Some(&file), &Overrides::default(), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{toml}: {err}");
+    }
+}

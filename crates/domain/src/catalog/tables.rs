@@ -74,6 +74,8 @@ pub const TABLES: &[Table] = &[
     t("request_codes", ContactIndex("address_index"), Rows::Deleted),
     t("sign_in_attempts", SignInFingerprint("key_hash"), Rows::Deleted),
     t("order_items", Order, Rows::Kept),
+    t("consignments", Order, Rows::Kept),
+    t("courier_events", Order, Rows::Kept),
     t("order_events", Order, Rows::Kept),
     t("legal_holds", Order, Rows::Kept),
     t("order_signals", Order, Rows::Deleted),

@@ -80,6 +80,7 @@ pub async fn heavy_customer(s: &Services) -> Heavy {
             },
             source: None,
             marketing_opt_in: n == 0,
+            lang: None,
         };
         let view = s.create_order(&Actor::System, &input).await.expect("order");
         numbers.push(OrderNumber::parse(&view.number).expect("number"));

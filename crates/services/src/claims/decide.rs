@@ -140,7 +140,7 @@ impl Services {
         )
         .await?;
         if self.can_tell() {
-            if let Some(reach) = self.reach_of(CustomerId(claim.customer_id)).await {
+            if let Some(reach) = self.reach_on(&mut tx, CustomerId(claim.customer_id)).await {
                 let text = decision_text(&claim, &checked, replacement, hold_until);
                 self.queue_message(&mut tx, JobKind::ClaimDecisionNotice, id, reach, text)
                     .await?;

@@ -109,6 +109,17 @@ impl Services {
                     .await?
             }
             JobKind::ClaimPackBuild => self.build_claim_pack(subject(job)?).await,
+            JobKind::CourierPoll => {
+                let n = self.poll_silent_parcels().await?;
+                if n > 0 {
+                    tracing::info!(parcels = n, "asked couriers about quiet parcels");
+                }
+            }
+            JobKind::ParcelCancel => self.cancel_parcel(subject(job)?).await?,
+            JobKind::ParcelHandedNotice | JobKind::ParcelDeliveredNotice => {
+                self.send_message(job, crate::couriers::NOTICE_SUBJECT)
+                    .await?;
+            }
             JobKind::CorrectDurations => {
                 let n = self.correct_durations(subject(job)?).await?;
                 tracing::info!(proofs = n, "corrected stored video durations");

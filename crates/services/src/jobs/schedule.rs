@@ -20,7 +20,7 @@ pub struct Recurring {
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Every recurring job and its default period.
-const RECURRING: [(JobKind, Duration); 7] = [
+const RECURRING: [(JobKind, Duration); 8] = [
     (JobKind::SweepTechnical, HOUR),
     (JobKind::SweepUploads, HOUR),
     (JobKind::SweepExports, HOUR),
@@ -28,6 +28,7 @@ const RECURRING: [(JobKind, Duration); 7] = [
     (JobKind::PrivacyScan, Duration::from_secs(60)),
     (JobKind::SweepJobs, HOUR),
     (JobKind::ExpireProofs, HOUR),
+    (JobKind::CourierPoll, Duration::from_secs(15 * 60)),
 ];
 
 /// The recurring jobs, all on, at their default periods.

@@ -82,6 +82,9 @@ impl Services {
             .as_deref()
             .map(|t| self.vault.seal_instructions(&key, id, t));
         repo::set_sealed(&mut tx, id, &address, instructions.as_deref()).await?;
+        if let Some(lang) = input.lang {
+            repo::set_lang(&mut tx, id, lang).await?;
+        }
         let rows: Vec<ItemRow> = items
             .iter()
             .enumerate()

@@ -144,6 +144,10 @@ pub struct OrderInput {
     /// An explicit, unticked-by-default opt-in to marketing messages.
     #[serde(default)]
     pub marketing_opt_in: bool,
+    /// The language the customer orders in; messages about the order (the
+    /// parcel's hand-over and delivery) use it. Bangla when not given.
+    #[serde(default)]
+    pub lang: Option<chotomoni_domain::catalog::Lang>,
 }
 
 /// A validated order, ready to store.

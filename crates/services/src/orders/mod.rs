@@ -224,6 +224,9 @@ impl Services {
             ));
         }
         repo::insert_event(&mut tx, id, Some(from), to, actor.staff_id(), at).await?;
+        if to == OrderStatus::Cancelled {
+            self.queue_parcel_cancel(&mut tx, id).await?;
+        }
         audit::change(
             &mut tx,
             actor,

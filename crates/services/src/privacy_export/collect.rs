@@ -93,6 +93,24 @@ pub struct Order {
     /// Its checkout asked for marketing messages; not a consent until you
     /// turn marketing on yourself.
     pub marketing_opt_in_pending: bool,
+    /// The language you ordered in (`en` or `bn`).
+    pub lang: String,
+    /// The parcel, once booked with a courier.
+    pub parcel: Option<Parcel>,
+}
+
+/// An order's parcel with a courier.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Parcel {
+    pub courier: String,
+    pub consignment_id: Option<String>,
+    pub tracking_code: Option<String>,
+    pub status: Option<String>,
+    /// Poisha to collect on delivery, and what the courier collected.
+    pub cash_to_collect: i64,
+    pub collected: Option<i64>,
+    /// A courier's message about it (a refused booking or cancel).
+    pub courier_message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -305,6 +323,22 @@ impl Services {
                 by: e.staff_id.map(|s| format!("staff:{s}")),
             });
         }
+        let mut parcels: HashMap<i64, Parcel> = repo::consignments(conn, id)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let parcel = Parcel {
+                    courier: c.courier.as_str().to_owned(),
+                    consignment_id: c.consignment_id,
+                    tracking_code: c.tracking_code,
+                    status: c.parcel_status.map(|s| s.as_str().to_owned()),
+                    cash_to_collect: c.cash_to_collect,
+                    collected: c.collected,
+                    courier_message: c.error,
+                };
+                (c.order_id, parcel)
+            })
+            .collect();
         let mut orders = Vec::with_capacity(order_rows.len());
         let mut addresses: Vec<AddressUse> = vec![];
         for o in order_rows {
@@ -338,6 +372,8 @@ impl Services {
                 history: events.remove(&o.id).unwrap_or_default(),
                 unconfirmed: o.unconfirmed != 0,
                 marketing_opt_in_pending: o.marketing_opt_in != 0,
+                lang: o.lang.code().to_owned(),
+                parcel: parcels.remove(&o.id),
                 number,
             });
         }

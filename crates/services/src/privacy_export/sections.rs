@@ -62,6 +62,13 @@ pub const SECTIONS: &[Section] = &[
             ("order_items.quantity", "orders[].items[].quantity"),
             ("order_items.unit_price", "orders[].items[].unit_price"),
             ("order_events.at", "orders[].history[].at"),
+            ("orders.lang", "orders[].lang"),
+            (
+                "consignments.tracking_code",
+                "orders[].parcel.tracking_code",
+            ),
+            ("consignments.collected", "orders[].parcel.collected"),
+            ("consignments.error", "orders[].parcel.courier_message"),
         ],
     },
     Section {

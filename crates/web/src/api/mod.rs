@@ -2,6 +2,7 @@
 //! `/api/openapi.json` is generated from the router itself.
 mod claim_packs;
 mod claims;
+mod couriers;
 pub mod exports;
 mod fraud;
 mod jobs;
@@ -63,6 +64,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(fraud::phone_check))
         .routes(routes!(privacy::catalog))
         .routes(routes!(webhooks::twilio_inbound))
+        .routes(routes!(couriers::webhook))
+        .routes(routes!(couriers::book, couriers::consignment))
+        .routes(routes!(couriers::book_packed))
+        .routes(routes!(couriers::attention))
+        .routes(routes!(couriers::unknown_seen))
+        .routes(routes!(couriers::cash))
         .routes(routes!(exports::start))
         .routes(routes!(exports::status))
         .routes(routes!(exports::new_link))

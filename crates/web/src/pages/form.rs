@@ -62,6 +62,7 @@ impl OrderForm {
             payment_method: PaymentMethod::parse(&self.payment).unwrap_or(PaymentMethod::Cod),
             source,
             marketing_opt_in: self.marketing.is_some(),
+            lang: None,
         }
     }
 

@@ -26,6 +26,7 @@ fn bundle(lang: Lang) -> &'static Bundle {
             station_source(lang),
             requests_source(lang),
             claims_source(lang),
+            couriers_source(lang),
             fraud_source(lang),
         ] {
             let res = FluentResource::try_new(source.to_owned()).expect("locale file parses");
@@ -48,6 +49,14 @@ fn claims_source(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("../../locales/claims.en.ftl"),
         Lang::Bn => include_str!("../../locales/claims.bn.ftl"),
+    }
+}
+
+/// Couriers' words (`locales/couriers.*.ftl`).
+fn couriers_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../../locales/couriers.en.ftl"),
+        Lang::Bn => include_str!("../../locales/couriers.bn.ftl"),
     }
 }
 
@@ -191,6 +200,8 @@ pub fn env() -> &'static Environment<'static> {
             "staff_claim.html",
             "claims_mine.html",
             "track_claim.html",
+            "staff_couriers.html",
+            "courier_panel.html",
             "fraud_reason.html",
             "fraud_panel.html",
             "fraud_cell.html",

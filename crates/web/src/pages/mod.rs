@@ -5,6 +5,7 @@ mod claims;
 mod claims_guest;
 mod claims_mine;
 mod cookies;
+mod couriers;
 mod entry;
 mod exports;
 mod form;
@@ -127,6 +128,13 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/orders/{number}", get(staff::order))
         .route("/staff/orders/{number}/status", post(staff::status))
+        .route("/staff/orders/{number}/book", post(couriers::book))
+        .route("/staff/couriers", get(couriers::page))
+        .route("/staff/couriers/book-packed", post(couriers::book_packed))
+        .route(
+            "/staff/couriers/unknown/{id}/seen",
+            post(couriers::unknown_seen),
+        )
         .route(
             "/staff/orders/{number}/phone-check",
             post(fraud::phone_check),

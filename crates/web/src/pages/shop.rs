@@ -187,7 +187,10 @@ pub async fn checkout(
         .services
         .create_order_limited(
             &ctx.caller.actor(),
-            &form.input(items, None),
+            &chotomoni_services::orders::OrderInput {
+                lang: Some(ctx.lang),
+                ..form.input(items, None)
+            },
             &ctx.caller.client,
         )
         .await

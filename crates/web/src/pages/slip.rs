@@ -24,11 +24,25 @@ fn qr_svg(number: &str) -> Option<String> {
     )
 }
 
-fn slip(view: OrderView) -> Json {
+/// One slip: the order, its codes, and its courier and tracking code once
+/// booked.
+async fn slip(
+    state: &AppState,
+    actor: &chotomoni_services::Actor,
+    number: OrderNumber,
+    view: OrderView,
+) -> Json {
+    let consignment = state
+        .services
+        .consignment(actor, number)
+        .await
+        .ok()
+        .flatten();
     json!({
         "barcode": barcode_svg(&view.number),
         "qr": qr_svg(&view.number),
         "order": view,
+        "consignment": consignment,
     })
 }
 
@@ -44,7 +58,10 @@ pub async fn one(
         .order(&actor, number)
         .await
         .map_err(|e| ctx.fail(e))?;
-    ctx.render("slips.html", json!({ "slips": [slip(view)] }))
+    ctx.render(
+        "slips.html",
+        json!({ "slips": [slip(&state, &actor, number, view).await] }),
+    )
 }
 
 #[derive(Deserialize)]
@@ -83,7 +100,7 @@ pub async fn day(
                 .order(&actor, number)
                 .await
                 .map_err(|e| ctx.fail(e))?;
-            slips.push(slip(view));
+            slips.push(slip(&state, &actor, number, view).await);
         }
         match page.next_before {
             Some(b) if slips.len() < 2000 => before = Some(b),

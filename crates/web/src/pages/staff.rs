@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chotomoni_domain::staff::Permission;
-use chotomoni_domain::OrderStatus;
+use chotomoni_domain::{OrderNumber, OrderStatus};
 use chotomoni_services::orders::OrderQuery;
 use chotomoni_services::{Actor, ServiceError};
 use serde::Deserialize;
@@ -153,7 +153,8 @@ pub async fn orders(
                 json!({ "orders": page.orders, "next": next, "filters": filters,
                         "statuses": statuses,
                         "may_enter": actor.staff_may(Permission::EnterOrders),
-                        "may_administer": actor.staff_may(Permission::Administer) }),
+                        "may_administer": actor.staff_may(Permission::Administer),
+                        "may_book": actor.staff_may(Permission::BookParcels) }),
             )
         }
         Err(ServiceError::Invalid(_) | ServiceError::Forbidden) => ctx.render_status(
@@ -171,21 +172,43 @@ pub async fn order(
     State(state): State<AppState>,
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
-    let actor = ctx.staff_actor()?;
     let number = ctx.order_number(&number)?;
+    render_order(&ctx, &state, number, None).await
+}
+
+/// The order's page; `booking_error` says why booking its parcel was refused.
+pub(super) async fn render_order(
+    ctx: &Ctx,
+    state: &AppState,
+    number: OrderNumber,
+    booking_error: Option<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.staff_actor()?;
     let view = state
         .services
         .order(&actor, number)
         .await
         .map_err(|e| ctx.fail(e))?;
-    let proofs = super::proofs::of_order(&ctx, &state, number).await?;
-    ctx.render(
+    let proofs = super::proofs::of_order(ctx, state, number).await?;
+    let courier =
+        super::couriers::order_panel(state, &actor, number, view.address.district.as_deref())
+            .await
+            .map_err(|e| ctx.fail(e))?;
+    let status = if booking_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    ctx.render_status(
+        status,
         "staff_order.html",
         json!({
             "order": view,
             "proofs": proofs,
+            "courier": courier,
+            "booking_error": booking_error,
             "back": format!("/staff/orders/{number}"),
-            "origin": origin_of(&ctx),
+            "origin": origin_of(ctx),
         }),
     )
 }

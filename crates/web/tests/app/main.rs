@@ -18,6 +18,8 @@ mod claims_guest;
 mod code_guessing;
 mod consents;
 mod cookies;
+mod couriers;
+mod couriers_pages;
 mod cross_site;
 mod durations;
 mod exports;

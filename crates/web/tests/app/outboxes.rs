@@ -43,6 +43,7 @@ impl Shop {
             mail: Some(Arc::new(
                 MailOutbox::new(&mail, "Chotomoni <shop@chotomoni.test>").unwrap(),
             )),
+            ..Transports::default()
         };
         let app = common::spawn_with_transports(engine, settings, transports).await;
         Shop {

@@ -111,6 +111,14 @@ pub(super) fn orders(out: &mut String, d: &ExportData) {
                     ("ডেলিভারি নির্দেশনা", "Delivery instructions"),
                     opt(&o.delivery_instructions),
                 ),
+                (("ভাষা", "Language"), esc(&o.lang)),
+                (
+                    ("কুরিয়ার ও পার্সেল", "Courier and parcel"),
+                    o.parcel
+                        .as_ref()
+                        .map(parcel_text)
+                        .unwrap_or_else(|| "—".into()),
+                ),
                 (
                     (
                         "সাইন ইন ছাড়া, এখনো নিশ্চিত নয়",
@@ -486,4 +494,24 @@ pub(super) fn withheld(out: &mut String, d: &ExportData) {
         );
     }
     out.push_str("</ul></section>\n");
+}
+
+/// A parcel in one line: courier, tracking code, status, cash, and any
+/// message the courier left.
+fn parcel_text(p: &super::super::collect::Parcel) -> String {
+    let mut parts = vec![p.courier.clone()];
+    if let Some(code) = p.tracking_code.as_ref().or(p.consignment_id.as_ref()) {
+        parts.push(code.clone());
+    }
+    if let Some(status) = &p.status {
+        parts.push(status.clone());
+    }
+    parts.push(format_taka(p.cash_to_collect));
+    if let Some(collected) = p.collected {
+        parts.push(format!("collected {}", format_taka(collected)));
+    }
+    if let Some(message) = &p.courier_message {
+        parts.push(message.clone());
+    }
+    esc(&parts.join(" · "))
 }

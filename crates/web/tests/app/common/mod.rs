@@ -1,5 +1,6 @@
 //! Spawns the real application on a random port over a fresh database.
 #![allow(dead_code)]
+pub mod couriers;
 pub mod privacy;
 pub mod tus;
 use chotomoni_crypto::MasterKey;
@@ -104,7 +105,7 @@ pub async fn spawn_with_sender(
 ) -> TestApp {
     let transports = Transports {
         sms: Some(sender),
-        mail: None,
+        ..Transports::default()
     };
     spawn_with_transports(engine, Settings::default(), transports).await
 }
@@ -114,6 +115,7 @@ pub async fn spawn_with_sender(
 pub struct Transports {
     pub sms: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
     pub mail: Option<std::sync::Arc<dyn chotomoni_mail::Mailer>>,
+    pub couriers: Option<chotomoni_services::couriers::CourierSet>,
 }
 
 /// The server with these settings, sending through `transports`.
@@ -129,6 +131,25 @@ pub async fn spawn_with_transports(
         WebConfig::default(),
         Media::Local,
         transports,
+    )
+    .await
+}
+
+/// The server sending SMS to the Twilio stand-in and booking with `couriers`.
+pub async fn spawn_with_couriers(
+    engine: Engine,
+    couriers: chotomoni_services::couriers::CourierSet,
+) -> TestApp {
+    spawn_full(
+        engine,
+        (Settings::default(), Default::default()),
+        true,
+        WebConfig::default(),
+        Media::Local,
+        Transports {
+            couriers: Some(couriers),
+            ..Transports::default()
+        },
     )
     .await
 }
@@ -184,6 +205,9 @@ async fn spawn_full(
     }
     if let Some(mailer) = transports.mail {
         services = services.with_mail(mailer);
+    }
+    if let Some(couriers) = transports.couriers {
+        services = services.with_couriers(couriers);
     }
     chotomoni_services::seed::seed_products(&services)
         .await
