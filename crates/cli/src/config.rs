@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 mod claims;
 pub mod couriers;
+mod fraud;
 mod jobs;
 mod proofs;
 mod rate_limits;
@@ -52,6 +53,7 @@ pub struct FileConfig {
     pub rate_limits: Option<rate_limits::LimitsFile>,
     pub jobs: Option<jobs::JobsFile>,
     pub claims: Option<claims::ClaimsFile>,
+    pub fraud: Option<fraud::FraudFile>,
     pub proofs: Option<proofs::ProofsFile>,
     pub couriers: Option<couriers::CouriersFile>,
     // Read by `limits`.
@@ -133,6 +135,7 @@ pub struct Config {
     pub limits: crate::limits::Limits,
     pub jobs: chotomoni_services::jobs::JobSettings,
     pub claims: chotomoni_domain::ClaimRules,
+    pub fraud: chotomoni_domain::FraudThresholds,
     pub proof_days: chotomoni_domain::catalog::ProofDays,
     /// Enabled couriers with their credentials (redacted in `Debug`).
     pub couriers: couriers::Couriers,
@@ -394,6 +397,7 @@ pub fn load(
         trusted_proxies: rate_limits::trusted_proxies(f.trusted_proxies, env)?,
         rate_limits: rate_limits::rate_limits(f.rate_limits, env)?,
         jobs: jobs::jobs(f.jobs.clone(), env)?,
+        fraud: fraud::fraud(f.fraud.clone(), env)?,
         proof_days: proofs::proof_days(f.proofs.clone(), claims.window_days)?,
         couriers: couriers::couriers(f.couriers.clone(), env)?,
         claims,

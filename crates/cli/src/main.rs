@@ -208,6 +208,7 @@ async fn open(config: &Config) -> Result<Services> {
         jobs: config.jobs.clone(),
         claims: config.claims,
         proof_days: config.proof_days,
+        fraud: config.fraud,
     };
     let blobs = chotomoni_storage::blobs::BlobStore::open(&config.blob_config()?)
         .context("opening the media store")?;

@@ -33,6 +33,7 @@ string_enum! {
         ExportLink = "export.link",
         ExportReady = "export.ready",
         ExportStart = "export.start",
+        FraudPhoneCheck = "fraud.phone_check",
         HoldPlace = "hold.place",
         HoldRelease = "hold.release",
         JobRetry = "job.retry",

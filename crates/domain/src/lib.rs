@@ -10,6 +10,7 @@ pub mod consent;
 pub mod consignment;
 pub mod customer;
 pub mod error;
+pub mod fraud;
 pub mod job;
 pub mod order;
 pub mod phone;
@@ -26,6 +27,7 @@ pub use consent::ConsentPurpose;
 pub use consignment::{ConsignmentState, CourierName, EventOutcome, EventSource, ParcelStatus};
 pub use customer::{Address, CustomerId, CustomerName, Email};
 pub use error::FieldError;
+pub use fraud::{FlagKind, FraudFlag, FraudThresholds, PhoneCheckOutcome};
 pub use job::{JobKind, JobState};
 pub use order::{
     ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Poisha,

@@ -43,6 +43,9 @@ pub enum Permission {
     /// and address to them), and see failed bookings, held and returned
     /// parcels and the cash couriers collected.
     BookParcels,
+    /// See an order's fraud signals (orders per phone, device and address,
+    /// refused and cancelled orders) and record a confirmation by phone.
+    ViewFraudSignals,
     /// Manage staff accounts and read the audit log.
     Administer,
 }
@@ -63,6 +66,7 @@ impl Role {
                     | HandlePrivacyRequests
                     | HandleClaims
                     | BookParcels
+                    | ViewFraudSignals
             ),
             // A courier needs the phone and address to deliver; a packer does not.
             // Packers and couriers record proof but do not browse it: a
@@ -99,6 +103,14 @@ mod tests {
         assert!(!Role::Courier.may(Permission::EnterOrders));
         assert!(!Role::Support.may(Permission::Administer));
         assert!(Role::Admin.may(Permission::Administer));
+    }
+
+    #[test]
+    fn fraud_signals_reach_only_the_desk() {
+        assert!(Role::Admin.may(Permission::ViewFraudSignals));
+        assert!(Role::Support.may(Permission::ViewFraudSignals));
+        assert!(!Role::Packer.may(Permission::ViewFraudSignals));
+        assert!(!Role::Courier.may(Permission::ViewFraudSignals));
     }
 
     #[test]

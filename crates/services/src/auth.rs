@@ -335,7 +335,8 @@ impl Services {
         Ok(())
     }
 
-    /// Purges technical data past its retention, expired sessions,
+    /// Purges technical data past its retention (with orders' client
+    /// fingerprints and phone checks), expired sessions,
     /// phone verification codes once their wrong tries no longer count, and
     /// development outbox messages past the technical-data period.
     pub async fn sweep(&self) -> Result<(u64, u64)> {
@@ -346,6 +347,7 @@ impl Services {
         let codes_before = now - catalog::kept_ms("phone_verifications");
         chotomoni_storage::verifications::sweep(&mut conn, codes_before).await?;
         chotomoni_storage::consents::sweep_cookie_choices(&mut conn, cutoff).await?;
+        chotomoni_storage::order_signals::sweep(&mut conn, cutoff).await?;
         drop(conn);
         // Purged rows must not live on in the SQLite write-ahead log either.
         self.db.truncate_wal().await?;

@@ -59,6 +59,8 @@ pub struct Settings {
     pub claims: chotomoni_domain::ClaimRules,
     /// Days each kind of proof is kept after its order ended.
     pub proof_days: chotomoni_domain::catalog::ProofDays,
+    /// When an order's fraud signals raise a flag.
+    pub fraud: chotomoni_domain::FraudThresholds,
 }
 
 impl Settings {
@@ -104,6 +106,7 @@ impl Default for Settings {
             jobs: Default::default(),
             claims: Default::default(),
             proof_days: Default::default(),
+            fraud: Default::default(),
         }
     }
 }

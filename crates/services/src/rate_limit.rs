@@ -343,6 +343,12 @@ impl Services {
             let mut conn = self.db.conn().await?;
             attempts::withdraw(&mut conn, attempt.0).await?;
         }
+        if let Ok(view) = &placed {
+            // The order stands even if its client could not be recorded.
+            if let Err(e) = self.record_order_client(actor, &view.number, client).await {
+                tracing::warn!(order = %view.number, error = %e, "the order's client was not recorded");
+            }
+        }
         placed
     }
 

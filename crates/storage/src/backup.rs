@@ -47,6 +47,8 @@ pub const TABLES: &[&str] = &[
     "privacy_request_events",
     "erasures",
     "exports",
+    "order_signals",
+    "order_phone_checks",
 ];
 
 /// Tables a backup leaves out, and why.

@@ -22,6 +22,7 @@ pub mod exports;
 pub mod installation;
 pub mod jobs;
 pub mod key_vault;
+pub mod order_signals;
 pub mod orders;
 pub mod pg_reads;
 pub mod policies;

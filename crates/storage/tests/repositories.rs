@@ -670,3 +670,5 @@ async fn open_request(c: &mut chotomoni_storage::Conn, customer_id: i64) -> i64 
 mod corrupt_columns;
 #[path = "repositories/corrupt_rows.rs"]
 mod corrupt_rows;
+#[path = "repositories/order_signals.rs"]
+mod order_signals;

@@ -78,6 +78,8 @@ pub const TABLES: &[Table] = &[
     t("courier_events", Order, Rows::Kept),
     t("order_events", Order, Rows::Kept),
     t("legal_holds", Order, Rows::Kept),
+    t("order_signals", Order, Rows::Deleted),
+    t("order_phone_checks", Order, Rows::Deleted),
     t("privacy_request_events", Request, Rows::Kept),
     t("privacy_requests", CustomerColumn, Rows::Kept),
     t("erasures", CustomerColumn, Rows::Kept),

@@ -41,7 +41,8 @@ impl Services {
                 }
             }
         }
-        let page = self.page(actor, &filter, Visibility::Packing).await?;
+        let mut page = self.page(actor, &filter, Visibility::Packing).await?;
+        self.add_flags(actor, &mut page.orders).await?;
         if actor.staff_may(Permission::ViewCustomerContact) && !page.orders.is_empty() {
             self.audit
                 .view(
@@ -124,6 +125,8 @@ impl Services {
             customer_name: contact.as_ref().map(|c| c.name.clone()),
             phone: contact.map(|c| c.phone),
             district: delivery.map(|d| d.district),
+            fraud_flags: None,
+            phone_check: None,
         })
     }
 }
@@ -214,6 +217,12 @@ pub struct OrderSummary {
     pub customer_name: Option<String>,
     pub phone: Option<String>,
     pub district: Option<String>,
+    /// Fraud flags, only for roles that may see them (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fraud_flags: Option<Vec<chotomoni_domain::FraudFlag>>,
+    /// The latest confirmation by phone, for the same roles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_check: Option<chotomoni_domain::PhoneCheckOutcome>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

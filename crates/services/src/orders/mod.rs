@@ -18,9 +18,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 mod create;
+mod fraud;
 mod input;
 mod list;
 
+pub use fraud::{FraudSignals, PhoneCheck, PhoneCheckView};
 pub use input::*;
 pub use list::*;
 
@@ -76,6 +78,9 @@ pub struct OrderView {
     /// its phone: linked to the customer record of that phone, but not in
     /// that customer's history.
     pub unconfirmed: bool,
+    /// Fraud signals, only for roles that may see them (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fraud: Option<FraudSignals>,
 }
 
 /// How much of an order an actor may see.
@@ -151,7 +156,8 @@ impl Services {
     pub async fn order(&self, actor: &Actor, number: OrderNumber) -> Result<OrderView> {
         let full = self.load(number.id().0, contact_to_load(actor)).await?;
         let vis = visibility(actor, full.order.account_owner())?;
-        let view = self.view(actor, full, vis)?;
+        let mut view = self.view(actor, full, vis)?;
+        self.add_signals(actor, &mut view).await?;
         if let Actor::Staff { .. } = actor {
             let fields = match vis {
                 Visibility::Full => "name,phone,email,address,instructions",
@@ -307,6 +313,7 @@ impl Services {
                 .collect(),
             erased: row.erased_at.is_some(),
             unconfirmed: row.unconfirmed != 0,
+            fraud: None,
         })
     }
 }

@@ -4,6 +4,7 @@ mod claim_packs;
 mod claims;
 mod couriers;
 pub mod exports;
+mod fraud;
 mod jobs;
 mod orders;
 mod policies;
@@ -60,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get_one))
         .routes(routes!(orders::by_code))
         .routes(routes!(orders::set_status))
+        .routes(routes!(fraud::phone_check))
         .routes(routes!(privacy::catalog))
         .routes(routes!(webhooks::twilio_inbound))
         .routes(routes!(couriers::webhook))

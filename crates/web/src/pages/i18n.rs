@@ -27,6 +27,7 @@ fn bundle(lang: Lang) -> &'static Bundle {
             requests_source(lang),
             claims_source(lang),
             couriers_source(lang),
+            fraud_source(lang),
         ] {
             let res = FluentResource::try_new(source.to_owned()).expect("locale file parses");
             b.add_resource(res).expect("no duplicate messages");
@@ -56,6 +57,14 @@ fn couriers_source(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("../../locales/couriers.en.ftl"),
         Lang::Bn => include_str!("../../locales/couriers.bn.ftl"),
+    }
+}
+
+/// The fraud signals' words (`locales/fraud.*.ftl`).
+fn fraud_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../../locales/fraud.en.ftl"),
+        Lang::Bn => include_str!("../../locales/fraud.bn.ftl"),
     }
 }
 
@@ -193,6 +202,9 @@ pub fn env() -> &'static Environment<'static> {
             "track_claim.html",
             "staff_couriers.html",
             "courier_panel.html",
+            "fraud_reason.html",
+            "fraud_panel.html",
+            "fraud_cell.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

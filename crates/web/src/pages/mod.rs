@@ -9,6 +9,7 @@ mod couriers;
 mod entry;
 mod exports;
 mod form;
+mod fraud;
 mod i18n;
 mod jobs;
 mod privacy;
@@ -134,6 +135,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/staff/couriers/unknown/{id}/seen",
             post(couriers::unknown_seen),
+        )
+        .route(
+            "/staff/orders/{number}/phone-check",
+            post(fraud::phone_check),
         )
         .route("/staff/orders/{number}/slip", get(slip::one))
         .route("/staff/slips", get(slip::day))

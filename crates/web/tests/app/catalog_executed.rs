@@ -75,6 +75,7 @@ fn key_of(table: &str) -> &'static str {
         "customer_keys" | "erasures" => "CAST(customer_id AS TEXT)",
         "sessions" => "token_hash",
         "consignments" => "CAST(order_id AS TEXT)",
+        "order_signals" => "CAST(order_id AS TEXT)",
         _ => "CAST(id AS TEXT)",
     }
 }
@@ -185,15 +186,17 @@ async fn fill_every_field(app: &TestApp) -> (scene::Scene, String) {
         .unwrap();
     app.prove_email(s.me, EMAIL).await;
     // Proving the number confirmed the earlier checkout's marketing opt-in:
-    // one more order without signing in leaves one waiting.
-    let (status, body) = app
-        .post(
-            "/api/v1/orders",
-            None,
-            &scene::order(scene::LINE_2, "Uttara", true),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    // one more order without signing in leaves one waiting. Its browser's
+    // fingerprint is kept for fraud signals.
+    let res = app
+        .http
+        .post(app.url("/api/v1/orders"))
+        .header("user-agent", scene::AGENT)
+        .json(&scene::order(scene::LINE_2, "Uttara", true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     let me = Actor::Customer(CustomerId(s.me));
     app.services
         .record_cookie_choice(
@@ -217,6 +220,15 @@ async fn fill_every_field(app: &TestApp) -> (scene::Scene, String) {
         .unwrap();
     let number = OrderNumber::from_id(OrderId(first)).to_string();
     privacy::set_status(app, &s.support, &number, "confirmed").await;
+    // Support called about the order and noted what was said.
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/orders/{number}/phone-checks"),
+            Some(&s.support),
+            &serde_json::json!({"outcome": "genuine", "note": "Confirmed the address"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     // A proof that gets a poster frame, and an upload left half-way.
     let proof = app
         .upload_proof(&s.packer, &number, &tus::real_mp4(), 100_000)

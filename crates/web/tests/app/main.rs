@@ -23,6 +23,7 @@ mod couriers_pages;
 mod cross_site;
 mod durations;
 mod exports;
+mod fraud;
 mod jobs;
 mod limits;
 mod marketing;

@@ -1,0 +1,26 @@
+# স্টাফের অর্ডার তালিকা ও পাতায় প্রতারণার সংকেত (যাদের দেখার অনুমতি আছে)।
+col-fraud = সংকেত
+fraud-title = প্রতারণার সংকেত
+fraud-none = এই ফোন, ডিভাইস বা ঠিকানার ইতিহাসে অস্বাভাবিক কিছু নেই।
+fraud-never-a-ban = পার্সেল পাঠানোর আগে গ্রাহককে ফোন করার কারণ, কখনো নিষেধাজ্ঞা নয়।
+fraud-flag-phone_orders = { $within } ঘণ্টার মধ্যে এই ফোন থেকে { $count }টি অর্ডার
+fraud-flag-device_orders = { $within } ঘণ্টার মধ্যে এই ডিভাইস থেকে { $count }টি অর্ডার
+fraud-flag-ip_orders = { $within } ঘণ্টার মধ্যে এই আইপি অ্যাড্রেস থেকে { $count }টি অর্ডার
+fraud-flag-returns = এই ফোনের { $out_of }টি ডেলিভারি অর্ডারের { $count }টি ফেরত দেওয়া বা গ্রহণ করা হয়নি
+fraud-flag-cancellations = এই ফোন থেকে { $count }টি বাতিল অর্ডার
+fraud-flag-velocity = { $within } মিনিটের মধ্যে এই ফোন থেকে { $count }টি অর্ডার
+fraud-flag-first_order_value = এই ফোন থেকে প্রথম অর্ডার, { $amount }
+fraud-short-phone_orders = ফোন
+fraud-short-device_orders = ডিভাইস
+fraud-short-ip_orders = ঠিকানা
+fraud-short-returns = ফেরত
+fraud-short-cancellations = বাতিল
+fraud-short-velocity = দ্রুত অর্ডার
+fraud-short-first_order_value = দামি প্রথম অর্ডার
+fraud-checks-title = ফোনে নিশ্চিত করা হয়েছে
+fraud-check-outcome = কলের ফল
+fraud-check-note = নোট (ঐচ্ছিক, ছোট)
+fraud-check-record = কলটি লিখে রাখুন
+fraud-outcome-genuine = সত্যিকারের অর্ডার নিশ্চিত
+fraud-outcome-not_genuine = সত্যিকারের নয়
+fraud-outcome-no_answer = কেউ ধরেনি

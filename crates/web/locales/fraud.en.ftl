@@ -1,0 +1,26 @@
+# Fraud signals on the staff order list and page (roles that may see them).
+col-fraud = Signals
+fraud-title = Fraud signals
+fraud-none = Nothing stands out in this phone's, device's or address's history.
+fraud-never-a-ban = These are reasons to call the customer before sending the parcel, never a ban.
+fraud-flag-phone_orders = { $count } orders from this phone within { $within } hours
+fraud-flag-device_orders = { $count } orders from this device within { $within } hours
+fraud-flag-ip_orders = { $count } orders from this IP address within { $within } hours
+fraud-flag-returns = { $count } of { $out_of } delivered orders of this phone were refused or returned
+fraud-flag-cancellations = { $count } cancelled orders from this phone
+fraud-flag-velocity = { $count } orders from this phone within { $within } minutes
+fraud-flag-first_order_value = First order from this phone, of { $amount }
+fraud-short-phone_orders = phone
+fraud-short-device_orders = device
+fraud-short-ip_orders = address
+fraud-short-returns = returns
+fraud-short-cancellations = cancelled
+fraud-short-velocity = fast orders
+fraud-short-first_order_value = costly first order
+fraud-checks-title = Confirmed by phone
+fraud-check-outcome = Call outcome
+fraud-check-note = Note (optional, short)
+fraud-check-record = Record the call
+fraud-outcome-genuine = confirmed genuine
+fraud-outcome-not_genuine = not genuine
+fraud-outcome-no_answer = no answer
