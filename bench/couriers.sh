@@ -64,10 +64,12 @@ run_engine() {
     local pid=$!
     for _ in $(seq 1 100); do curl -sf 127.0.0.1:$port/healthz >/dev/null && break; sleep 0.1; done
     wrk -t$THREADS -c$CONNS -d${SECONDS_PER_RUN}s --latency http://127.0.0.1:$port/healthz > "$dir/healthz.txt"
-    # -d only bounds a run that goes wrong: the script stops at WEBHOOKS.
-    CONSIGNMENTS="$dir/parcels.txt" WEBHOOKS=$WEBHOOKS THREADS=$THREADS \
+    # -d only bounds a run that goes wrong: the script stops wrk at WEBHOOKS.
+    mkdir -p "$dir/done"
+    CONSIGNMENTS="$dir/parcels.txt" DONE_DIR="$dir/done" WEBHOOKS=$WEBHOOKS THREADS=$THREADS \
         TOKEN=$CHOTOMONI_STEADFAST_WEBHOOK_TOKEN wrk -t$THREADS -c$CONNS -d300s --latency \
-        -s bench/couriers.lua http://127.0.0.1:$port > "$dir/webhooks.txt"
+        -s bench/couriers.lua http://127.0.0.1:$port > "$dir/webhooks.txt" 2>&1 \
+        || { cat "$dir/webhooks.txt" >&2; exit 1; }
     local rss=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
     kill $pid; wait $pid 2>/dev/null || true
     local h=$(awk '/Requests\/sec/ {print $2}' "$dir/healthz.txt")
