@@ -104,7 +104,7 @@ table=$(printf '%s\n' \
   "|---|---|---|---|---|---|---|---|---|---|" "${rows[@]}")
 echo "$table"
 if [[ "${1:-}" == "--write" ]]; then
-    { echo "## Courier webhooks ($(date -u +%F), $(nproc) cores, $CONNS connections, $WEBHOOKS webhooks, $ORDERS orders)"; echo; echo "$table"; echo; } > "$out/section.md"
+    { echo; echo "## Courier webhooks ($(date -u +%F), $(nproc) cores, $CONNS connections, $WEBHOOKS webhooks, $ORDERS orders)"; echo; echo "$table"; echo; } > "$out/section.md"
     cat "$out/section.md" >> docs/benchmarks.md
     echo "appended to docs/benchmarks.md"
 fi
