@@ -77,7 +77,7 @@ run_engine() {
     local answered=$(awk '/requests in/ {print $1}' "$dir/webhooks.txt")
     local p99=$(awk '/ 99%/ {print $2}' "$dir/webhooks.txt")
     local sent=$(sed -n 's/^Sent: //p' "$dir/webhooks.txt")
-    local errors=$(grep -E 'Non-2xx|Socket errors' "$dir/webhooks.txt" | tr -s ' ' | tr '\n' ';' || true)
+    local errors=$(grep -E 'Non-2xx|Socket errors' "$dir/webhooks.txt" | tr -s ' ' | tr '\n' ';' | sed 's/^ //' || true)
     if [[ $answered != "$WEBHOOKS" ]]; then errors="${errors}$answered answered of $WEBHOOKS;"; fi
     local outcomes=$($query "$OUTCOMES_SQL" | paste -sd, | sed 's/,/, /g')
     local recorded=$($query "SELECT COUNT(*) FROM courier_events")
