@@ -9,7 +9,10 @@ async fn main() {
     println!("export CHOTOMONI_STEADFAST_BASE_URL={}", s.base_url);
     println!("export CHOTOMONI_STEADFAST_API_KEY={}", s.api_key);
     println!("export CHOTOMONI_STEADFAST_SECRET_KEY={}", s.secret_key);
-    println!("export CHOTOMONI_STEADFAST_WEBHOOK_TOKEN={}", s.webhook_token);
+    println!(
+        "export CHOTOMONI_STEADFAST_WEBHOOK_TOKEN={}",
+        s.webhook_token
+    );
     println!("export CHOTOMONI_COURIER_DEFAULT=steadfast");
     eprintln!("the Steadfast stand-in is listening; Ctrl-C stops it");
     tokio::signal::ctrl_c().await.expect("waiting for Ctrl-C");

@@ -301,14 +301,6 @@ pub async fn orders(conn: &mut AnyConnection, customer_id: i64) -> Result<Vec<Or
     .await?)
 }
 
-/// The parcels of the customer's orders.
-pub async fn consignments(
-    conn: &mut AnyConnection,
-    customer_id: i64,
-) -> Result<Vec<crate::consignments::ConsignmentRow>> {
-    crate::consignments::of_customer(conn, customer_id).await
-}
-
 /// Every line of every order of the customer, by order and line.
 pub async fn order_items(
     conn: &mut AnyConnection,

@@ -226,6 +226,20 @@ pub async fn checks_of(conn: &mut AnyConnection, order_ids: &[i64]) -> Result<Ve
         .map_err(crate::StorageError::Database)
 }
 
+/// The client fingerprints kept for a customer's orders: (order, IP, browser).
+pub async fn of_customer(
+    conn: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Vec<(i64, Option<String>, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT order_id, ip_index, device_index FROM order_signals WHERE order_id IN \
+         (SELECT id FROM orders WHERE customer_id = $1) ORDER BY order_id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Deletes what is past the technical-data period; returns the rows deleted.
 pub async fn sweep(conn: &mut AnyConnection, before: i64) -> Result<u64> {
     let mut n = 0;

@@ -2,6 +2,7 @@
 //! machine-readable half of an access export (`data.json`), in a fixed
 //! number of queries whatever the number of orders or proofs. Which catalog
 //! fields each section carries is declared in [`super::sections`].
+pub use super::order_extras::{ClientFingerprints, Parcel, PhoneCheck};
 use super::sections::{field_label, section_docs, withheld, Labelled, SectionDoc, Withheld};
 use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;
@@ -97,20 +98,11 @@ pub struct Order {
     pub lang: String,
     /// The parcel, once booked with a courier.
     pub parcel: Option<Parcel>,
-}
-
-/// An order's parcel with a courier.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Parcel {
-    pub courier: String,
-    pub consignment_id: Option<String>,
-    pub tracking_code: Option<String>,
-    pub status: Option<String>,
-    /// Poisha to collect on delivery, and what the courier collected.
-    pub cash_to_collect: i64,
-    pub collected: Option<i64>,
-    /// A courier's message about it (a refused booking or cancel).
-    pub courier_message: Option<String>,
+    /// Staff's calls to confirm the order.
+    pub phone_checks: Vec<PhoneCheck>,
+    /// Where it was placed from, as keyed fingerprints (kept for the
+    /// technical-data period, to notice many orders from one place).
+    pub placed_from: Option<ClientFingerprints>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -323,22 +315,8 @@ impl Services {
                 by: e.staff_id.map(|s| format!("staff:{s}")),
             });
         }
-        let mut parcels: HashMap<i64, Parcel> = repo::consignments(conn, id)
-            .await?
-            .into_iter()
-            .map(|c| {
-                let parcel = Parcel {
-                    courier: c.courier.as_str().to_owned(),
-                    consignment_id: c.consignment_id,
-                    tracking_code: c.tracking_code,
-                    status: c.parcel_status.map(|s| s.as_str().to_owned()),
-                    cash_to_collect: c.cash_to_collect,
-                    collected: c.collected,
-                    courier_message: c.error,
-                };
-                (c.order_id, parcel)
-            })
-            .collect();
+        let order_ids: Vec<i64> = order_rows.iter().map(|o| o.id).collect();
+        let mut extras = super::order_extras::read(conn, id, &order_ids, when).await?;
         let mut orders = Vec::with_capacity(order_rows.len());
         let mut addresses: Vec<AddressUse> = vec![];
         for o in order_rows {
@@ -373,7 +351,9 @@ impl Services {
                 unconfirmed: o.unconfirmed != 0,
                 marketing_opt_in_pending: o.marketing_opt_in != 0,
                 lang: o.lang.code().to_owned(),
-                parcel: parcels.remove(&o.id),
+                parcel: extras.parcels.remove(&o.id),
+                phone_checks: extras.checks.remove(&o.id).unwrap_or_default(),
+                placed_from: extras.clients.remove(&o.id),
                 number,
             });
         }

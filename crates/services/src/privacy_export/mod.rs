@@ -14,6 +14,7 @@ pub mod archive;
 pub(crate) mod build;
 pub mod collect;
 pub mod html;
+mod order_extras;
 pub mod sections;
 
 use crate::error::Context as _;

@@ -69,6 +69,19 @@ pub const SECTIONS: &[Section] = &[
             ),
             ("consignments.collected", "orders[].parcel.collected"),
             ("consignments.error", "orders[].parcel.courier_message"),
+            (
+                "order_phone_checks.outcome",
+                "orders[].phone_checks[].outcome",
+            ),
+            ("order_phone_checks.note", "orders[].phone_checks[].note"),
+            (
+                "order_signals.ip_index",
+                "orders[].placed_from.ip_fingerprint",
+            ),
+            (
+                "order_signals.device_index",
+                "orders[].placed_from.browser_fingerprint",
+            ),
         ],
     },
     Section {

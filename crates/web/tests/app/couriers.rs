@@ -365,10 +365,14 @@ async fn cancelled_orders_cancel_their_parcel_and_quiet_ones_are_asked_on(engine
     })
     .await;
     assert_eq!(redx[0].0, tracking);
-    let (_, parcel) = app
-        .get(&format!("/api/v1/orders/{cancelled}/consignment"), &admin)
-        .await;
-    assert_eq!(parcel["state"], "cancelled");
+    // The job records it once RedX has answered.
+    eventually(|| async {
+        let (_, parcel) = app
+            .get(&format!("/api/v1/orders/{cancelled}/consignment"), &admin)
+            .await;
+        (parcel["state"] == "cancelled").then_some(())
+    })
+    .await;
 
     // Cancelled while Steadfast was still answering the booking: once the
     // answer is in, the parcel is cancelled there too (a return request).
