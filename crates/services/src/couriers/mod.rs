@@ -97,7 +97,8 @@ pub struct ConsignmentView {
     pub parcel_status: Option<ParcelStatus>,
     /// The courier's own word for it.
     pub courier_status: Option<String>,
-    /// Why booking failed, in the courier's words when it gave any.
+    /// Why booking failed, in the courier's words when it gave any (it may
+    /// repeat the address: absent for roles that may not see contact details).
     pub error: Option<String>,
     pub attempts: i64,
     pub booked_at: Option<String>,
@@ -192,9 +193,15 @@ impl Services {
         actor.require(Permission::ViewOrders)?;
         let mut conn = self.db.conn().await?;
         let now = self.now_ms();
-        Ok(rows::get(&mut conn, number.id().0)
-            .await?
-            .map(|row| self.consignment_view(row, now)))
+        // A courier's message may repeat the address, which packers may not see.
+        let may_read_message = actor.staff_may(Permission::ViewCustomerContact);
+        Ok(rows::get(&mut conn, number.id().0).await?.map(|row| {
+            let mut view = self.consignment_view(row, now);
+            if !may_read_message {
+                view.error = None;
+            }
+            view
+        }))
     }
 
     /// The couriers staff may choose from, and the one `district` gets.

@@ -247,6 +247,15 @@ async fn failed_bookings_are_shown_and_retried_on(engine: Engine) {
         "{parcel}"
     );
     assert_eq!(parcel["may_book"], true);
+    // A courier's message may repeat the address: not for packers.
+    let packer = app.staff("packer", Role::Packer).await;
+    let (status, seen) = app
+        .get(&format!("/api/v1/orders/{number}/consignment"), &packer)
+        .await;
+    assert_eq!(
+        (status, &seen["state"], &seen["error"]),
+        (200, &json!("failed"), &Value::Null)
+    );
     let (_, attention) = app.get("/api/v1/consignments/attention", &admin).await;
     assert_eq!(attention["parcels"][0]["order"], number.as_str());
 
