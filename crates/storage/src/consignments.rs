@@ -79,23 +79,6 @@ pub async fn of_customer(
     .await?)
 }
 
-/// The consignments of several orders (a page of the order list).
-pub async fn for_orders(
-    conn: &mut AnyConnection,
-    order_ids: &[i64],
-) -> Result<Vec<ConsignmentRow>> {
-    if order_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list: Vec<String> = order_ids.iter().map(i64::to_string).collect();
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM consignments WHERE order_id IN ({})",
-        list.join(",")
-    ))
-    .fetch_all(conn)
-    .await?)
-}
-
 pub async fn by_consignment_id(
     conn: &mut AnyConnection,
     courier: CourierName,
@@ -483,16 +466,6 @@ impl FromRow<'_, AnyRow> for EventRow {
 
 const EVENT_COLUMNS: &str = "id, courier, consignment_id, order_id, parcel_status, \
     courier_status, source, outcome, received_at";
-
-/// An order's courier events, oldest first.
-pub async fn events_of(conn: &mut AnyConnection, order_id: i64) -> Result<Vec<EventRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM courier_events WHERE order_id = $1 ORDER BY id"
-    ))
-    .bind(order_id)
-    .fetch_all(conn)
-    .await?)
-}
 
 /// Events about consignments we do not know that staff have not looked at.
 pub async fn unknown_unseen(conn: &mut AnyConnection, limit: i64) -> Result<Vec<EventRow>> {
