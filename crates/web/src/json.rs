@@ -40,11 +40,17 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// A JSON body of at most `MAX_BODY` bytes, its errors naming the field.
-pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Refuses a body longer than a JSON body may be (a webhook's, read raw).
+pub fn within_limit(bytes: &[u8]) -> Result<(), ApiError> {
     if bytes.len() > MAX_BODY {
         return Err(too_large());
     }
+    Ok(())
+}
+
+/// A JSON body of at most `MAX_BODY` bytes, its errors naming the field.
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    within_limit(bytes)?;
     match with_whole_floats_as_integers(bytes) {
         Some(rewritten) => parse(&rewritten),
         None => parse(bytes),

@@ -199,6 +199,8 @@ pub async fn webhook(
     body: Bytes,
 ) -> ApiResult<Response> {
     let courier = CourierName::parse(&courier).ok_or_else(|| ApiError::not_found("courier"))?;
+    // The same limit as every JSON body: a courier's event is a few hundred bytes.
+    crate::json::within_limit(&body)?;
     let headers: Vec<(String, String)> = headers
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))

@@ -482,6 +482,16 @@ async fn pathao_handshake_on(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+    // A greedy body is refused before anything reads it.
+    let res = app
+        .http
+        .post(&hook)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 300 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
     let res = app
         .http
         .post(app.url("/webhooks/couriers/dhl"))
