@@ -304,8 +304,11 @@ impl Services {
         if !(1..=100_000_000_000).contains(&payout.amount) {
             return Err(FieldError::new("amount", "must be a positive amount in poisha").into());
         }
-        let reference =
-            chotomoni_domain::error::required_text("reference", &payout.reference, 100)?;
+        let reference = chotomoni_domain::error::required_text(
+            "reference",
+            &payout.reference,
+            PAYOUT_REFERENCE_CHARS,
+        )?;
         let mut tx = self.db.begin().await?;
         let id = rows::record_payout(
             &mut tx,
@@ -331,6 +334,8 @@ impl Services {
     }
 }
 
+const PAYOUT_REFERENCE_CHARS: usize = 100;
+
 /// A courier's payment to the shop, as staff record it.
 #[derive(Debug, Clone, serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -340,7 +345,7 @@ pub struct PayoutInput {
     #[schema(minimum = 1, maximum = 100000000000_i64)]
     pub amount: i64,
     /// The courier's reference for the payment.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(schema_with = chotomoni_domain::schema::text::<{ PAYOUT_REFERENCE_CHARS }>)]
     pub reference: String,
 }
 
