@@ -271,7 +271,6 @@ impl Services {
         answer: std::result::Result<Booking, CourierError>,
     ) -> Result<()> {
         let now = self.now_ms();
-        let mut conn = self.db.conn().await?;
         match answer {
             Ok(b) => {
                 let mut tx = self.db.begin().await?;
@@ -301,6 +300,7 @@ impl Services {
             }
             Err(e) => {
                 let text = failure_text(&e);
+                let mut conn = self.db.conn().await?;
                 rows::set_failed(&mut conn, order_id, &text, now).await?;
                 // The courier's own message may repeat the address: not logged.
                 tracing::warn!(order = %number(order_id), error = %e, by = %actor.audit_ref(), "booking a parcel failed");
