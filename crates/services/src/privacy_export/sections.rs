@@ -323,9 +323,12 @@ mod tests {
     use super::*;
 
     /// Tables whose rows belong to one customer: those the catalog lists
-    /// with a `customer_id` column, and `customers` itself.
+    /// with a `customer_id` column, those found through the customer's
+    /// orders, and `customers` itself.
     fn customer_linked(table: &str) -> bool {
-        table == "customers" || catalog::is_classified(table, "customer_id")
+        table == "customers"
+            || catalog::is_classified(table, "customer_id")
+            || catalog::table(table).is_some_and(|t| t.owner == catalog::Owner::Order)
     }
 
     #[test]
