@@ -467,6 +467,16 @@ impl FromRow<'_, AnyRow> for EventRow {
 const EVENT_COLUMNS: &str = "id, courier, consignment_id, order_id, parcel_status, \
     courier_status, source, outcome, received_at";
 
+/// What couriers said about an order's parcel, oldest first.
+pub async fn events_of(conn: &mut AnyConnection, order_id: i64) -> Result<Vec<EventRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM courier_events WHERE order_id = $1 ORDER BY id"
+    ))
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Events about consignments we do not know that staff have not looked at.
 pub async fn unknown_unseen(conn: &mut AnyConnection, limit: i64) -> Result<Vec<EventRow>> {
     Ok(sqlx::query_as(&format!(

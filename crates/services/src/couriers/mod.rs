@@ -118,6 +118,18 @@ pub struct UnknownParcelView {
     pub received_at: String,
 }
 
+/// One thing a courier said about an order's parcel, and what it did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ParcelEventView {
+    pub parcel_status: ParcelStatus,
+    /// The courier's own word for it.
+    pub courier_status: String,
+    pub source: chotomoni_domain::EventSource,
+    /// Whether it moved the parcel on, was a duplicate, came late or was not understood.
+    pub outcome: chotomoni_domain::EventOutcome,
+    pub received_at: String,
+}
+
 /// What staff should look at.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AttentionView {
@@ -202,6 +214,27 @@ impl Services {
             }
             view
         }))
+    }
+
+    /// What couriers said about an order's parcel, oldest first.
+    pub async fn parcel_history(
+        &self,
+        actor: &Actor,
+        number: OrderNumber,
+    ) -> Result<Vec<ParcelEventView>> {
+        actor.require(Permission::ViewOrders)?;
+        let mut conn = self.db.conn().await?;
+        Ok(rows::events_of(&mut conn, number.id().0)
+            .await?
+            .into_iter()
+            .map(|e| ParcelEventView {
+                parcel_status: e.parcel_status,
+                courier_status: e.courier_status,
+                source: e.source,
+                outcome: e.outcome,
+                received_at: crate::orders::millis_to_rfc3339(e.received_at),
+            })
+            .collect())
     }
 
     /// The couriers staff may choose from, and the one `district` gets.

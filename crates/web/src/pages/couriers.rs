@@ -41,9 +41,11 @@ pub async fn order_panel(
     district: Option<&str>,
 ) -> Result<Json, ServiceError> {
     let consignment = state.services.consignment(actor, number).await?;
+    let history = state.services.parcel_history(actor, number).await?;
     let (couriers, default) = state.services.courier_choice(district);
     Ok(json!({
         "consignment": consignment,
+        "history": history,
         "couriers": couriers,
         "default_courier": default,
         "may_book": actor.staff_may(Permission::BookParcels) && !couriers.is_empty(),

@@ -136,6 +136,27 @@ async fn booked_followed_and_delivered_on(engine: Engine) {
     assert!(sms.contains("was delivered"), "{sms}");
     assert_eq!(sms_count(&app, "+8801711000401"), 2, "told once per step");
 
+    // The order page lists what the courier said and what each did.
+    let page = staff_page(&app, &support, &format!("/staff/orders/{number}?lang=en")).await;
+    let said = page
+        .split("id=\"parcel-history\"")
+        .nth(1)
+        .unwrap_or_default();
+    for (word, outcome) in [
+        ("pending", "moved it on"),
+        ("delivered", "moved it on"),
+        ("delivered", "already known"),
+        ("pending", "came late, changed nothing"),
+    ] {
+        assert!(
+            said.contains(&format!("{word} → ")) && said.contains(outcome),
+            "{said}"
+        );
+    }
+    assert_eq!(
+        said.split("</ol>").next().unwrap().matches("<li>").count(),
+        4
+    );
     let (_, parcel) = app
         .get(&format!("/api/v1/orders/{number}/consignment"), &support)
         .await;
