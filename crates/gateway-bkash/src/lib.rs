@@ -20,8 +20,8 @@
 //!
 //! Credentials and tokens never appear in `Debug`, errors or logs.
 use chotomoni_gateway::{
-    poisha_from_taka, taka, Checkout, Gateway, GatewayError, GatewayFuture, Kept, PaymentFacts,
-    PaymentOutcome, RefundFacts, RefundOutcome, RefundRequest, Return, Started,
+    poisha_from_taka, taka, with_retries, Checkout, Gateway, GatewayError, GatewayFuture, Kept,
+    PaymentFacts, PaymentOutcome, RefundFacts, RefundOutcome, RefundRequest, Return, Started,
 };
 use std::time::Duration;
 
@@ -169,23 +169,15 @@ impl Bkash {
         body: &serde_json::Value,
         repeat: Repeat,
     ) -> Result<Kept, GatewayError> {
-        let attempts = if repeat == Repeat::Safe {
-            READ_ATTEMPTS
+        let retries = if repeat == Repeat::Safe {
+            READ_ATTEMPTS - 1
         } else {
-            1
+            0
         };
-        let mut pause = RETRY_BACKOFF;
-        for _ in 1..attempts {
-            match self.call_once(path, body, repeat).await {
-                Err(e) if e.is_transient() => {
-                    tracing::debug!(path, error = %e, "a bKash read failed; asking again");
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                }
-                done => return done,
-            }
-        }
-        self.call_once(path, body, repeat).await
+        with_retries(retries, RETRY_BACKOFF, || {
+            self.call_once(path, body, repeat)
+        })
+        .await
     }
 
     /// One authorized call. A 401 (token expired early or revoked) gets a

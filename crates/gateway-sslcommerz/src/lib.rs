@@ -25,7 +25,6 @@ use chotomoni_gateway::{
     RefundRequest, Return, Started,
 };
 use serde_json::Value;
-use std::future::Future;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -223,7 +222,7 @@ impl Sslcommerz {
     /// [`Self::get`] for a read, tried again with backoff after transient
     /// failures: asking twice changes nothing at SSLCommerz.
     async fn read(&self, path: &str, params: &[(&str, &str)]) -> Result<Value, GatewayError> {
-        retrying(self.config.read_retries, self.config.retry_pause, || {
+        chotomoni_gateway::with_retries(self.config.read_retries, self.config.retry_pause, || {
             self.get(path, params)
         })
         .await
@@ -407,26 +406,6 @@ impl Sslcommerz {
             .read(QUERY_PATH, &[("refund_ref_id", refund_ref_id)])
             .await?;
         answer::refund_facts(&refund.refund_id, &Kept::from_json(&body))
-    }
-}
-
-/// `call`, and again after each transient failure, `retries` more times,
-/// the pause doubling from `pause`.
-async fn retrying<T, F, Fut>(retries: u32, pause: Duration, mut call: F) -> Result<T, GatewayError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, GatewayError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match call().await {
-            Err(e) if e.is_transient() && attempt < retries => {
-                tracing::debug!(error = %e, "an SSLCommerz read failed; asking again");
-                tokio::time::sleep(pause.saturating_mul(1 << attempt.min(16))).await;
-                attempt += 1;
-            }
-            done => return done,
-        }
     }
 }
 

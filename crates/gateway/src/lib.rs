@@ -332,6 +332,33 @@ pub trait Gateway: Send + Sync {
     ) -> GatewayFuture<'a, RefundFacts>;
 }
 
+/// Calls `call` again after a transient failure (timeout, unreachable),
+/// at most `retries` more times, pausing `first_pause` and then twice as
+/// long each time. Only for calls that are safe to repeat (reads): a
+/// session or refund whose answer was lost may have been made.
+pub async fn with_retries<T, F, Fut>(
+    retries: u32,
+    first_pause: Duration,
+    mut call: F,
+) -> Result<T, GatewayError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, GatewayError>>,
+{
+    let mut pause = first_pause;
+    for _ in 0..retries {
+        match call().await {
+            Err(e) if e.is_transient() => {
+                tracing::debug!(error = %e, "a gateway read failed; asking again");
+                tokio::time::sleep(pause).await;
+                pause = pause.saturating_mul(2);
+            }
+            done => return done,
+        }
+    }
+    call().await
+}
+
 /// Poisha from the decimal taka gateways write (`"1060.50"`).
 pub fn poisha_from_taka(text: &str) -> Option<Poisha> {
     let text = text.trim();
