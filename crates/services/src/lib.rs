@@ -140,6 +140,8 @@ pub struct Services {
     pub(crate) job_signal: std::sync::Arc<tokio::sync::Notify>,
     /// The couriers parcels are booked with (none: booking is unavailable).
     pub(crate) couriers: std::sync::Arc<couriers::CourierSet>,
+    /// Courier reports waiting to be applied by this server's writer.
+    pub(crate) reports: std::sync::Arc<couriers::ReportQueue>,
 }
 
 /// Where proof media lives.
@@ -179,6 +181,7 @@ impl Services {
             job_signal: Default::default(),
             clock: Default::default(),
             couriers: std::sync::Arc::new(couriers::CourierSet::new()),
+            reports: Default::default(),
             proofs,
             key_vault: media
                 .key_vault

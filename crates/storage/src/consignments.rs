@@ -52,7 +52,8 @@ impl FromRow<'_, AnyRow> for ConsignmentRow {
     }
 }
 
-const COLUMNS: &str = "order_id, courier, state, consignment_id, tracking_code, delivery_fee, \
+pub(crate) const COLUMNS: &str =
+    "order_id, courier, state, consignment_id, tracking_code, delivery_fee, \
     cash_to_collect, collected, parcel_status, courier_status, error, attempts, \
     booking_started_at, booked_at, news_at, updated_at";
 
@@ -76,20 +77,6 @@ pub async fn of_customer(
     ))
     .bind(customer_id)
     .fetch_all(conn)
-    .await?)
-}
-
-pub async fn by_consignment_id(
-    conn: &mut AnyConnection,
-    courier: CourierName,
-    consignment_id: &str,
-) -> Result<Option<ConsignmentRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM consignments WHERE courier = $1 AND consignment_id = $2"
-    ))
-    .bind(courier.as_str())
-    .bind(consignment_id)
-    .fetch_optional(conn)
     .await?)
 }
 
@@ -241,51 +228,6 @@ pub async fn forget_failed(conn: &mut AnyConnection, order_id: i64) -> Result<()
     Ok(())
 }
 
-/// A parcel's new status as a courier reported it.
-pub struct Progress<'a> {
-    pub from: Option<ParcelStatus>,
-    pub to: ParcelStatus,
-    pub courier_status: &'a str,
-    pub collected: Option<i64>,
-    pub delivery_fee: Option<i64>,
-    pub at: i64,
-}
-
-/// Moves a parcel on if it is still where the caller saw it; false if it
-/// moved meanwhile. Amounts the report leaves out stay as they were.
-pub async fn advance(conn: &mut AnyConnection, order_id: i64, p: &Progress<'_>) -> Result<bool> {
-    let from_clause = match p.from {
-        Some(_) => "parcel_status = $7",
-        None => "parcel_status IS NULL",
-    };
-    let sql = format!(
-        "UPDATE consignments SET parcel_status = $1, courier_status = $2, \
-         collected = COALESCE($3, collected), delivery_fee = COALESCE($4, delivery_fee), \
-         news_at = $5, updated_at = $5 WHERE order_id = $6 AND state = 'booked' AND {from_clause}"
-    );
-    let mut q = sqlx::query(&sql)
-        .bind(p.to.as_str())
-        .bind(p.courier_status)
-        .bind(p.collected)
-        .bind(p.delivery_fee)
-        .bind(p.at)
-        .bind(order_id);
-    if let Some(from) = p.from {
-        q = q.bind(from.as_str());
-    }
-    Ok(q.execute(conn).await?.rows_affected() == 1)
-}
-
-/// Notes that the courier said something (the parcel stays where it is).
-pub async fn heard(conn: &mut AnyConnection, order_id: i64, at: i64) -> Result<()> {
-    sqlx::query("UPDATE consignments SET news_at = $1 WHERE order_id = $2")
-        .bind(at)
-        .bind(order_id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 /// Booked parcels still on their way with no news since `before`, the
 /// longest silent first.
 pub async fn silent(
@@ -410,28 +352,6 @@ pub struct NewEvent<'a> {
     pub source: EventSource,
     pub outcome: EventOutcome,
     pub at: i64,
-}
-
-pub async fn record_event(conn: &mut AnyConnection, e: &NewEvent<'_>) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO courier_events (courier, consignment_id, order_id, parcel_status, \
-         courier_status, collected, delivery_fee, courier_at, source, outcome, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(e.courier.as_str())
-    .bind(e.consignment_id)
-    .bind(e.order_id)
-    .bind(e.parcel_status.as_str())
-    .bind(e.courier_status)
-    .bind(e.collected)
-    .bind(e.delivery_fee)
-    .bind(e.courier_at)
-    .bind(e.source.as_str())
-    .bind(e.outcome.as_str())
-    .bind(e.at)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@ pub mod claims;
 pub mod code_tries;
 pub mod consents;
 pub mod consignments;
+pub mod courier_reports;
 pub mod customers;
 pub mod disclosures;
 pub mod erasure;

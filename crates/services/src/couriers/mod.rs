@@ -19,10 +19,12 @@ use utoipa::ToSchema;
 mod book;
 mod follow;
 mod notify;
+mod reports;
 
 pub use book::BulkOutcome;
 pub use follow::WebhookCall;
 pub use notify::NOTICE_SUBJECT;
+pub(crate) use reports::ReportQueue;
 
 /// The couriers this shop books with, and which one an order gets unless
 /// staff choose another.

@@ -19,6 +19,7 @@ mod code_guessing;
 mod consents;
 mod cookies;
 mod couriers;
+mod couriers_burst;
 mod couriers_pages;
 mod cross_site;
 mod durations;

@@ -1,0 +1,268 @@
+//! The statements that apply a batch of courier reports at once: read the
+//! parcels they are about, move those that moved on (compare-and-set, many
+//! rows per statement), move their orders, and record every report. A
+//! webhook is small and couriers send many at once; with one statement per
+//! batch instead of one per report, what a report costs is mostly its rows.
+use crate::consignments::{ConsignmentRow, NewEvent, COLUMNS};
+use crate::sql::Sql;
+use crate::{stored, Engine, Result};
+use chotomoni_domain::{CourierName, OrderStatus, ParcelStatus};
+use sqlx::AnyConnection;
+
+/// Rows per statement: well under either engine's limit on parameters.
+const ROWS: usize = 64;
+
+async fn run(conn: &mut AnyConnection, q: Sql) -> Result<u64> {
+    let (text, args) = q.into_parts();
+    Ok(sqlx::query_with(&text, args)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// The parcels of `courier` with these consignment ids (those we know).
+pub async fn parcels(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    courier: CourierName,
+    consignment_ids: &[&str],
+) -> Result<Vec<ConsignmentRow>> {
+    let mut found = Vec::with_capacity(consignment_ids.len());
+    for chunk in consignment_ids.chunks(ROWS) {
+        let mut q = Sql::many(
+            engine,
+            &format!("SELECT {COLUMNS} FROM consignments WHERE courier = "),
+        );
+        q.bind(courier.as_str().to_owned())
+            .push(" AND consignment_id IN (")
+            .list(chunk, ", ", |q, id| {
+                q.bind((*id).to_owned());
+            })
+            .push(")");
+        let (text, args) = q.into_parts();
+        found.extend(
+            sqlx::query_as_with::<_, ConsignmentRow, _>(&text, args)
+                .fetch_all(&mut *conn)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// Where a parcel moved to, from where it was read.
+pub struct ParcelMove<'a> {
+    pub order_id: i64,
+    pub from: Option<ParcelStatus>,
+    pub to: ParcelStatus,
+    pub courier_status: &'a str,
+    pub collected: Option<i64>,
+    pub delivery_fee: Option<i64>,
+}
+
+/// Moves each booked parcel that is still where it was read; amounts a
+/// report left out stay as they were. Returns how many moved: fewer than
+/// given means another server moved one meanwhile.
+pub async fn advance(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    moves: &[ParcelMove<'_>],
+    at: i64,
+) -> Result<u64> {
+    let mut moved = 0;
+    for chunk in moves.chunks(ROWS) {
+        let mut q = Sql::many(
+            engine,
+            "WITH v (order_id, from_status, to_status, courier_status, collected, delivery_fee) \
+             AS (VALUES ",
+        );
+        q.list(chunk, ", ", |q, m| {
+            q.push("(")
+                .bind(m.order_id)
+                .push(", ")
+                // No status yet is '' here: `=` never matches NULL.
+                .bind(m.from.map_or("", ParcelStatus::as_str).to_owned())
+                .push(", ")
+                .bind(m.to.as_str().to_owned())
+                .push(", ")
+                .bind(m.courier_status.to_owned())
+                .push(", ")
+                .bind(m.collected)
+                .push(", ")
+                .bind(m.delivery_fee)
+                .push(")");
+        });
+        q.push(
+            ") UPDATE consignments SET parcel_status = v.to_status, \
+             courier_status = v.courier_status, \
+             collected = COALESCE(v.collected, consignments.collected), \
+             delivery_fee = COALESCE(v.delivery_fee, consignments.delivery_fee), news_at = ",
+        )
+        .bind(at)
+        .push(", updated_at = ")
+        .bind(at)
+        .push(
+            " FROM v WHERE consignments.order_id = v.order_id \
+             AND consignments.state = 'booked' \
+             AND COALESCE(consignments.parcel_status, '') = v.from_status",
+        );
+        moved += run(conn, q).await?;
+    }
+    Ok(moved)
+}
+
+/// Notes that couriers said something about these parcels (they stay
+/// where they are).
+pub async fn heard(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    order_ids: &[i64],
+    at: i64,
+) -> Result<()> {
+    for chunk in order_ids.chunks(ROWS) {
+        let mut q = Sql::many(engine, "UPDATE consignments SET news_at = ");
+        q.bind(at)
+            .push(" WHERE order_id IN (")
+            .list(chunk, ", ", |q, id| {
+                q.bind(*id);
+            })
+            .push(")");
+        run(conn, q).await?;
+    }
+    Ok(())
+}
+
+/// Where these orders are: (order id, status, customer id).
+pub async fn orders(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    ids: &[i64],
+) -> Result<Vec<(i64, OrderStatus, i64)>> {
+    use sqlx::Row;
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS) {
+        let mut q = Sql::many(
+            engine,
+            "SELECT id, status, customer_id FROM orders WHERE id IN (",
+        );
+        q.list(chunk, ", ", |q, id| {
+            q.bind(*id);
+        })
+        .push(")");
+        let (text, args) = q.into_parts();
+        for row in sqlx::query_with(&text, args).fetch_all(&mut *conn).await? {
+            found.push((
+                row.try_get("id")?,
+                stored(&row, "orders", "status", OrderStatus::parse)?,
+                row.try_get("customer_id")?,
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// An order's move along its lifecycle: one history row per step.
+pub struct OrderMove {
+    pub id: i64,
+    pub steps: Vec<(OrderStatus, OrderStatus)>,
+}
+
+impl OrderMove {
+    fn span(&self) -> Option<(OrderStatus, OrderStatus)> {
+        Some((self.steps.first()?.0, self.steps.last()?.1))
+    }
+}
+
+/// Moves each order that is still where it was read to its last step and
+/// writes a history row for every step. Returns how many orders moved:
+/// fewer than given means one changed meanwhile (nothing is then kept: the
+/// caller rolls back).
+pub async fn move_orders(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    moves: &[OrderMove],
+    at: i64,
+) -> Result<u64> {
+    let spans: Vec<(i64, OrderStatus, OrderStatus)> = moves
+        .iter()
+        .filter_map(|m| m.span().map(|(from, to)| (m.id, from, to)))
+        .collect();
+    let mut moved = 0;
+    for chunk in spans.chunks(ROWS) {
+        let mut q = Sql::many(engine, "WITH v (id, from_status, to_status) AS (VALUES ");
+        q.list(chunk, ", ", |q, step| {
+            bind_step(q, step).push(")");
+        });
+        q.push(") UPDATE orders SET status = v.to_status, updated_at = ")
+            .bind(at)
+            .push(" FROM v WHERE orders.id = v.id AND orders.status = v.from_status");
+        moved += run(conn, q).await?;
+    }
+    let steps: Vec<(i64, OrderStatus, OrderStatus)> = moves
+        .iter()
+        .flat_map(|m| m.steps.iter().map(|&(from, to)| (m.id, from, to)))
+        .collect();
+    for chunk in steps.chunks(ROWS) {
+        let mut q = Sql::many(
+            engine,
+            "INSERT INTO order_events (order_id, from_status, to_status, staff_id, at) VALUES ",
+        );
+        q.list(chunk, ", ", |q, step| {
+            bind_step(q, step).push(", NULL, ").bind(at).push(")");
+        });
+        run(conn, q).await?;
+    }
+    Ok(moved)
+}
+
+/// Opens a row of `(order id, from, to` for one step.
+fn bind_step<'q>(q: &'q mut Sql, (id, from, to): &(i64, OrderStatus, OrderStatus)) -> &'q mut Sql {
+    q.push("(")
+        .bind(*id)
+        .push(", ")
+        .bind(from.as_str().to_owned())
+        .push(", ")
+        .bind(to.as_str().to_owned())
+}
+
+/// Records what couriers said, each with what it did.
+pub async fn record(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    events: &[NewEvent<'_>],
+) -> Result<()> {
+    for chunk in events.chunks(ROWS) {
+        let mut q = Sql::many(
+            engine,
+            "INSERT INTO courier_events (courier, consignment_id, order_id, parcel_status, \
+             courier_status, collected, delivery_fee, courier_at, source, outcome, received_at) \
+             VALUES ",
+        );
+        q.list(chunk, ", ", |q, e| {
+            q.push("(")
+                .bind(e.courier.as_str().to_owned())
+                .push(", ")
+                .bind(e.consignment_id.to_owned())
+                .push(", ")
+                .bind(e.order_id)
+                .push(", ")
+                .bind(e.parcel_status.as_str().to_owned())
+                .push(", ")
+                .bind(e.courier_status.to_owned())
+                .push(", ")
+                .bind(e.collected);
+            q.push(", ")
+                .bind(e.delivery_fee)
+                .push(", ")
+                .bind(e.courier_at.map(str::to_owned))
+                .push(", ")
+                .bind(e.source.as_str().to_owned())
+                .push(", ")
+                .bind(e.outcome.as_str().to_owned())
+                .push(", ")
+                .bind(e.at)
+                .push(")");
+        });
+        run(conn, q).await?;
+    }
+    Ok(())
+}
