@@ -59,6 +59,10 @@ run_engine() {
     DATABASE_URL=$url $bin --data-dir "$dir" seed --orders "$ORDERS" >/dev/null
     local seed_secs=$(echo "$(now) - $seed_start" | bc)
     $query "$(book_sql)" >/dev/null
+    # Statistics for the planner, as autovacuum (PostgreSQL) or a shop's
+    # first hours would leave them: right after a bulk insert the planner
+    # knows nothing of the new rows and scans where it should look up.
+    $query "ANALYZE" >/dev/null
     $query "$PARCELS_SQL" > "$dir/parcels.txt"
     DATABASE_URL=$url $bin --data-dir "$dir" serve --listen 127.0.0.1:$port >/dev/null 2>&1 &
     local pid=$!

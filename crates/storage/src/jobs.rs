@@ -91,26 +91,41 @@ pub async fn give_up_lost(db: &Db, kinds: &[JobKind], now: i64) -> Result<u64> {
     if kinds.is_empty() {
         return Ok(0);
     }
+    // Looked for first: a server that polls takes SQLite's write lock only
+    // when there is something to write, not on every look.
+    let mut look = crate::sql::Sql::new("SELECT 1 FROM jobs");
+    lost(&mut look, kinds, now).push(" LIMIT 1");
+    let (text, args) = look.into_parts();
+    if sqlx::query_with(&text, args)
+        .fetch_optional(&db.pool)
+        .await?
+        .is_none()
+    {
+        return Ok(0);
+    }
     let mut sql = crate::sql::Sql::new("UPDATE jobs SET state = 'failed', finished_at = ");
-    sql.bind(now)
-        .push(", updated_at = ")
-        .bind(now)
-        .push(
-            ", lease_owner = NULL, lease_until = NULL, last_error = 'the server running it stopped \
+    sql.bind(now).push(", updated_at = ").bind(now).push(
+        ", lease_owner = NULL, lease_until = NULL, last_error = 'the server running it stopped \
              before it was known to be done; not run again, so it cannot happen twice (retry it \
-             if it did not)' WHERE state = 'running' AND lease_until < ",
-        )
-        .bind(now)
-        .push(" AND kind IN (")
-        .list(kinds, ", ", |s, k| {
-            s.bind(k.as_str());
-        })
-        .push(")");
+             if it did not)'",
+    );
+    lost(&mut sql, kinds, now);
     let (text, args) = sql.into_parts();
     Ok(sqlx::query_with(&text, args)
         .execute(&db.pool)
         .await?
         .rows_affected())
+}
+
+/// The condition of jobs of `kinds` whose lease ran out.
+fn lost<'q>(sql: &'q mut crate::sql::Sql, kinds: &[JobKind], now: i64) -> &'q mut crate::sql::Sql {
+    sql.push(" WHERE state = 'running' AND lease_until < ")
+        .bind(now)
+        .push(" AND kind IN (")
+        .list(kinds, ", ", |s, k| {
+            s.bind(k.as_str());
+        })
+        .push(")")
 }
 
 /// Claims the next due job (or one whose lease ran out) for `owner` until
@@ -126,12 +141,24 @@ pub async fn claim(
         Engine::Postgres => " FOR UPDATE SKIP LOCKED",
         Engine::Sqlite => "",
     };
+    const DUE: &str =
+        "((state = 'queued' AND run_at <= $1) OR (state = 'running' AND lease_until < $1)) \
+         AND ($2 IS NULL OR kind = $2)";
+    // Looked for first, outside a write transaction: an idle server's
+    // workers take SQLite's write lock only when a job is due.
+    let due: Option<i64> = sqlx::query_scalar(&format!("SELECT 1 FROM jobs WHERE {DUE} LIMIT 1"))
+        .bind(now)
+        .bind(only.map(JobKind::as_str))
+        .fetch_optional(&db.pool)
+        .await?;
+    if due.is_none() {
+        return Ok(None);
+    }
+    let due_then = DUE.replace("$2", "$4").replace("$1", "$3");
     let text = format!(
         "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
          attempts = attempts + 1, updated_at = $3 \
-         WHERE id = (SELECT id FROM jobs \
-             WHERE ((state = 'queued' AND run_at <= $3) OR (state = 'running' AND lease_until < $3)) \
-             AND ($4 IS NULL OR kind = $4) ORDER BY run_at, id LIMIT 1{lock}) \
+         WHERE id = (SELECT id FROM jobs WHERE {due_then} ORDER BY run_at, id LIMIT 1{lock}) \
          RETURNING {COLUMNS}"
     );
     let mut tx = db.begin().await?;

@@ -179,6 +179,16 @@ impl Db {
         Ok(self.pool.begin_with(self.engine.begin_write()).await?)
     }
 
+    /// [`Db::begin`] on a connection the caller keeps between transactions
+    /// (a writer that commits one batch after another skips the pool's
+    /// check-out each time, and on SQLite keeps its page cache warm).
+    pub async fn begin_on<'c>(
+        &self,
+        conn: &'c mut sqlx::AnyConnection,
+    ) -> Result<sqlx::Transaction<'c, sqlx::Any>> {
+        Ok(sqlx::Connection::begin_with(conn, self.engine.begin_write()).await?)
+    }
+
     /// SQLite keeps earlier versions of changed pages in its write-ahead
     /// log until a checkpoint: after an erasure the log is folded into the
     /// database and truncated, so no earlier page survives in it. Retries

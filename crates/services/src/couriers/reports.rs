@@ -105,6 +105,8 @@ impl Services {
     async fn write_reports(&self) {
         let queue = self.reports.clone();
         let _guard = PanicGuard(&queue);
+        // Kept for the whole turn; given back when nothing is waiting.
+        let mut conn: Option<chotomoni_storage::PooledConn> = None;
         loop {
             let batch: Vec<Waiting> = {
                 let mut state = queue.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -121,13 +123,13 @@ impl Services {
                 }
                 continue;
             }
-            let mut result = self.apply_batch(&batch).await;
-            for _ in 1..ATTEMPTS {
-                match result {
-                    Err(ServiceError::Conflict(_)) => result = self.apply_batch(&batch).await,
-                    _ => break,
-                }
-            }
+            let started = std::time::Instant::now();
+            let result = self.apply_batch_on(&mut conn, &batch).await;
+            tracing::debug!(
+                reports = batch.len(),
+                micros = started.elapsed().as_micros() as u64,
+                "applied a batch of courier reports"
+            );
             match result {
                 Ok(outcomes) => {
                     for (waiting, outcome) in batch.into_iter().zip(outcomes) {
@@ -146,11 +148,41 @@ impl Services {
         }
     }
 
+    /// Applies `batch` on the writer's connection (taken from the pool if
+    /// it has none), read and judged again if another server moved one of
+    /// its parcels or orders meanwhile. A connection that failed otherwise
+    /// is given back, not used again.
+    async fn apply_batch_on(
+        &self,
+        conn: &mut Option<chotomoni_storage::PooledConn>,
+        batch: &[Waiting],
+    ) -> Result<Vec<EventOutcome>> {
+        for attempt in 1.. {
+            let held = match conn {
+                Some(held) => held,
+                None => conn.insert(self.db.conn().await?),
+            };
+            match self.apply_batch(held, batch).await {
+                Err(ServiceError::Conflict(_)) if attempt < ATTEMPTS => {}
+                Err(e) => {
+                    *conn = None;
+                    return Err(e);
+                }
+                done => return done,
+            }
+        }
+        unreachable!("the last attempt returns")
+    }
+
     /// Applies `batch` in one transaction; its outcomes in its order.
-    async fn apply_batch(&self, batch: &[Waiting]) -> Result<Vec<EventOutcome>> {
+    async fn apply_batch(
+        &self,
+        conn: &mut chotomoni_storage::PooledConn,
+        batch: &[Waiting],
+    ) -> Result<Vec<EventOutcome>> {
         let now = self.now_ms();
         let engine = self.db.engine;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_on(conn).await?;
         let mut parcels: HashMap<(CourierName, &str), Parcel> = HashMap::new();
         let mut couriers: Vec<CourierName> = batch.iter().map(|w| w.courier).collect();
         couriers.sort_by_key(|c| c.as_str());
@@ -174,7 +206,6 @@ impl Services {
                 parcels.insert((courier, *id), Parcel::new(row));
             }
         }
-
         // Judged one after another, in the order they came.
         let mut events = Vec::with_capacity(batch.len());
         for w in batch {
