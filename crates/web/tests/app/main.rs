@@ -30,6 +30,8 @@ mod limits;
 mod marketing;
 mod outboxes;
 mod pages;
+mod payments;
+mod payments_data;
 mod policies;
 mod privacy_form;
 mod proofs;
