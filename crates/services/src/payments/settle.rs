@@ -17,6 +17,8 @@ use chotomoni_storage::payments::{self as rows, Finish, PaymentRow};
 
 /// Payments asked about per run of the query job.
 const QUERY_BATCH: i64 = 50;
+/// A started payment still pending this long after it began ends cancelled.
+const GIVE_UP_AFTER_MS: i64 = 24 * 3_600_000;
 
 impl Services {
     /// A gateway's server-to-server notice (SSLCommerz's IPN), as its raw
@@ -158,6 +160,11 @@ impl Services {
             },
             PaymentOutcome::Failed => (PaymentState::Failed, None),
             PaymentOutcome::Cancelled => (PaymentState::Cancelled, None),
+            // A payment nobody finished within a day is over: the gateways'
+            // sessions expire long before, and it is asked about no more.
+            PaymentOutcome::Pending if now - payment.started_at > GIVE_UP_AFTER_MS => {
+                (PaymentState::Cancelled, None)
+            }
             PaymentOutcome::Pending => {
                 let mut conn = self.db.conn().await?;
                 rows::heard(&mut conn, &payment.tran_id, &facts.gateway_status, now).await?;

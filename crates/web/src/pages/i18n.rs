@@ -215,6 +215,7 @@ pub fn env() -> &'static Environment<'static> {
             "fraud_panel.html",
             "fraud_cell.html",
             "payment_result.html",
+            "payment_panel.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

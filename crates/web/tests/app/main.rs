@@ -32,6 +32,7 @@ mod outboxes;
 mod pages;
 mod payments;
 mod payments_data;
+mod payments_pages;
 mod policies;
 mod privacy_form;
 mod proofs;

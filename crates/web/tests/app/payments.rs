@@ -260,9 +260,36 @@ async fn risky_or_mismatched_payments_are_held_for_staff_on(engine: Engine) {
     let (_, page) = post_return(&app, "sslcommerz", &tran_other, "success", &notice).await;
     assert!(page.contains("Payment being checked"), "{page}");
 
+    // Two sessions of one order, both paid: the order is paid once, and the
+    // second payment is held for staff to refund.
+    let twice = online_order(&app, "Hasina Parvin", "01711000404").await;
+    let first = started(&app, &support, &twice, "sslcommerz").await;
+    let second = started(&app, &support, &twice, "sslcommerz").await;
+    for tran_id in [&first, &second] {
+        let notice = g.ssl.pay(tran_id, Card::visa());
+        assert_eq!(g.ssl.post_notice(tran_id, &notice).await, 200);
+    }
+    assert_eq!(payment_status(&app, &support, &twice).await, "paid");
+    assert_eq!(payment_row(&app, &first).await.0, "paid");
+    let (status, reason) = payment_row(&app, &second).await;
+    assert_eq!(status, "held");
+    assert!(reason.unwrap().contains("paid already"));
+
+    // Staff see why on the order's page.
+    let page = app
+        .http
+        .get(app.url(&format!("/staff/orders/{other}?lang=en")))
+        .bearer_auth(&support)
+        .send()
+        .await
+        .unwrap();
+    let page = common::html::text(page).await;
+    assert!(page.contains("A payment is held for staff"), "{page}");
+    assert!(page.contains("but the order asks"), "{page}");
+
     let (status, held) = app.get("/api/v1/payments/held", &support).await;
     assert_eq!(status, 200);
-    assert_eq!(held.as_array().unwrap().len(), 2, "{held}");
+    assert_eq!(held.as_array().unwrap().len(), 3, "{held}");
     assert!(held[0]["hold_reason"].is_string());
     assert_eq!(app.get("/api/v1/payments/held", &packer).await.0, 403);
 }
@@ -342,6 +369,19 @@ async fn quiet_payments_are_asked_about_on(engine: Engine) {
     assert_eq!(app.services.query_silent_payments().await.unwrap(), 1);
     assert_eq!(payment_status(&app, &support, &number).await, "paid");
     assert_eq!(app.services.query_silent_payments().await.unwrap(), 0);
+
+    // A session nobody pays: pending when asked, asked again only after
+    // another quiet period, and over (cancelled) a day after it began.
+    let unpaid = online_order(&app, "Taslima Nahar", "01711000406").await;
+    let tran_id = started(&app, &support, &unpaid, "sslcommerz").await;
+    app.services.clock().advance(Duration::from_secs(11 * 60));
+    assert_eq!(app.services.query_silent_payments().await.unwrap(), 1);
+    assert_eq!(payment_row(&app, &tran_id).await.0, "started");
+    assert_eq!(app.services.query_silent_payments().await.unwrap(), 0);
+    app.services.clock().advance(Duration::from_secs(24 * 3600));
+    assert_eq!(app.services.query_silent_payments().await.unwrap(), 1);
+    assert_eq!(payment_row(&app, &tran_id).await.0, "cancelled");
+    assert_eq!(payment_status(&app, &support, &unpaid).await, "failed");
 }
 both_engines!(
     quiet_payments_are_asked_about,

@@ -1,0 +1,132 @@
+//! Paying from the pages: the checkout sends an online order straight to
+//! the chosen gateway, and a signed-in customer's order page offers a
+//! second try after a failed one.
+use crate::common;
+
+use chotomoni_testkit::{both_engines, Engine};
+use common::html::{csrf_of, text};
+use common::payments::{bkash_payment_id, follow, online_order, spawn};
+use reqwest::{redirect, Client, StatusCode};
+
+async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
+    let (app, g) = spawn(engine).await;
+    let c = Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = c
+        .post(app.url("/cart/add?lang=en"))
+        .form(&[("sku", "SAR-JAM-01"), ("quantity", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = text(c.get(app.url("/checkout?lang=en")).send().await.unwrap()).await;
+    assert!(
+        page.contains(r#"name="gateway" value="sslcommerz""#),
+        "{page}"
+    );
+    assert!(page.contains("bKash"), "{page}");
+    let form = [
+        ("csrf", csrf_of(&page)),
+        ("name", "Rahima Begum".into()),
+        ("phone", "01712345678".into()),
+        ("email", "".into()),
+        ("line", "House 12, Road 5".into()),
+        ("area", "Mirpur 10".into()),
+        ("district", "Dhaka".into()),
+        ("payment", "online".into()),
+        ("gateway", "bkash".into()),
+    ];
+    let res = c
+        .post(app.url("/checkout"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    let created = g.bkash.payments();
+    assert_eq!(created.len(), 1);
+    assert!(
+        to.starts_with(&g.bkash.base_url[..20]),
+        "sent to bKash: {to}"
+    );
+    assert_eq!(created[0].received["amount"], "8500.00");
+
+    // The customer cancels on bKash's page, then signs in and pays from
+    // the order's page.
+    let number = created[0].received["payerReference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tran_id = created[0].received["merchantInvoiceNumber"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, page) = follow(&g.bkash.customer(&created[0].payment_id, None, "cancel")).await;
+    assert!(page.contains("Payment not made"), "{page}");
+    let customer: i64 =
+        sqlx::query_scalar("SELECT customer_id FROM orders ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.services.db().pool)
+            .await
+            .unwrap();
+    let (token, _) = app
+        .customer_session(customer, &chotomoni_services::auth::ClientInfo::default())
+        .await;
+    let page = text(
+        c.get(app.url(&format!("/account/orders/{number}?lang=en")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        page.contains(&format!(r#"action="/account/orders/{number}/pay""#)),
+        "{page}"
+    );
+    let res = c
+        .post(app.url(&format!("/account/orders/{number}/pay")))
+        .bearer_auth(&token)
+        .form(&[("csrf", csrf_of(&page)), ("gateway", "bkash".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let again = g.bkash.payments();
+    assert_eq!(again.len(), 2);
+    let second = bkash_payment_id(
+        &g.bkash,
+        again[1].received["merchantInvoiceNumber"].as_str().unwrap(),
+    );
+    assert_ne!(again[1].received["merchantInvoiceNumber"], tran_id.as_str());
+    let (_, page) = follow(&g.bkash.customer(&second, Some("01898765432"), "success")).await;
+    assert!(page.contains("Payment received"), "{page}");
+    // Paid: the page offers no payment any more.
+    let page = text(
+        c.get(app.url(&format!("/account/orders/{number}?lang=en")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(!page.contains("/pay\""), "{page}");
+
+    // Someone else's order is not theirs to pay.
+    let other = online_order(&app, "Shirin Akter", "01799887766").await;
+    let res = c
+        .post(app.url(&format!("/account/orders/{other}/pay")))
+        .bearer_auth(&token)
+        .form(&[("csrf", csrf_of(&page)), ("gateway", "bkash".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+both_engines!(
+    checkout_and_order_page_lead_to_the_gateway,
+    super::checkout_and_order_page_lead_to_the_gateway_on
+);
