@@ -48,6 +48,7 @@ string_enum! {
         ParcelCancel = "parcel.cancel",
         ParcelPayout = "parcel.payout",
         ParcelUnknownSeen = "parcel.unknown_seen",
+        PaymentAccept = "payment.accept",
         PaymentHeld = "payment.held",
         PaymentPaid = "payment.paid",
         PaymentStart = "payment.start",

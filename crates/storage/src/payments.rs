@@ -255,3 +255,16 @@ pub async fn hold_paid(
     .await?;
     Ok(())
 }
+
+/// Staff accept a held payment: it becomes `paid`; false unless it was held.
+pub async fn accept_held(conn: &mut AnyConnection, tran_id: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE payments SET status = 'paid', updated_at = $1 \
+         WHERE tran_id = $2 AND status = 'held'",
+    )
+    .bind(at)
+    .bind(tran_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -161,6 +161,45 @@ impl Services {
             .collect())
     }
 
+    /// Staff accept a held payment after checking it (the amount the
+    /// customer meant, a risky card confirmed with them): it pays the order.
+    /// Refused unless it is held, and for an order another payment paid.
+    pub async fn accept_held_payment(&self, actor: &Actor, tran_id: &str) -> Result<PaymentView> {
+        actor.require(Permission::ViewCustomerContact)?;
+        let now = self.now_ms();
+        let mut tx = self.db.begin().await?;
+        let payment = rows::by_tran_id(&mut tx, tran_id)
+            .await?
+            .ok_or(ServiceError::NotFound("payment"))?;
+        if !rows::accept_held(&mut tx, tran_id, now).await? {
+            return Err(ServiceError::Conflict(format!(
+                "only a held payment is accepted; this one is {}",
+                payment.status
+            )));
+        }
+        if !rows::mark_order_paid(&mut tx, payment.order_id, now).await? {
+            return Err(ServiceError::Conflict(
+                "the order is paid already by another payment: this one is to be refunded, not accepted"
+                    .into(),
+            ));
+        }
+        crate::audit::change(
+            &mut tx,
+            actor,
+            chotomoni_domain::AuditAction::PaymentAccept,
+            &format!("payment:{tran_id}"),
+            payment.hold_reason.as_deref().unwrap_or_default(),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(%tran_id, by = %actor.audit_ref(), "a held payment was accepted");
+        let mut conn = self.db.conn().await?;
+        rows::by_tran_id(&mut conn, tran_id)
+            .await?
+            .map(|r| view(r, true))
+            .ok_or(ServiceError::NotFound("payment"))
+    }
+
     /// One payment by our transaction id, as the return page shows it.
     pub async fn payment(&self, tran_id: &str) -> Result<PaymentView> {
         let mut conn = self.db.conn().await?;

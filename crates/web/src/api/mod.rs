@@ -74,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(couriers::payout))
         .routes(routes!(payments::start, payments::of_order))
         .routes(routes!(payments::held))
+        .routes(routes!(payments::accept))
         .routes(routes!(payments::notice))
         .routes(routes!(exports::start))
         .routes(routes!(exports::status))

@@ -91,6 +91,37 @@ pub async fn held(
     ))
 }
 
+/// A payment in a path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct PaymentPath {
+    /// Our transaction id, e.g. `CM-000123-7GQ2KX9D`.
+    tran_id: String,
+}
+
+/// Accepts a held payment after staff checked it: the payment and its
+/// order are paid. 409 unless it is held, or when another payment paid the
+/// order already (that one is refunded instead).
+#[utoipa::path(post, path = "/api/v1/payments/{tran_id}/accept", tag = "payments",
+    params(PaymentPath), security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = PaymentView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "Not support or admin"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not held, or the order is paid already")))]
+pub async fn accept(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tran_id): Path<String>,
+) -> ApiResult<axum::Json<PaymentView>> {
+    Ok(axum::Json(
+        state
+            .services
+            .accept_held_payment(&caller.actor(), &tran_id)
+            .await?,
+    ))
+}
+
 /// A gateway in a webhook path.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]

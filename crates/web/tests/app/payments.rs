@@ -98,7 +98,9 @@ fn session_bank_tran_id(ssl: &Ssl, tran_id: &str) -> String {
 async fn ipn_and_return_race_and_pay_once_on(engine: Engine) {
     let (app, g) = spawn(engine).await;
     let support = app.staff("support", Role::Support).await;
-    for order in ["return first", "notice first", "together"] {
+    // A second server over the same database, behind the same balancer.
+    let other = app.restart().await;
+    for order in ["return first", "notice first", "together", "two servers"] {
         let number = online_order(&app, "Shapla Akter", "01711000402").await;
         let tran_id = started(&app, &support, &number, "sslcommerz").await;
         let notice = g.ssl.pay(&tran_id, Card::visa());
@@ -115,9 +117,10 @@ async fn ipn_and_return_race_and_pay_once_on(engine: Engine) {
                 post_return(&app, "sslcommerz", &tran_id, "success", &notice).await;
             }
             _ => {
+                let returned_to = if order == "together" { &app } else { &other };
                 let (ipn, (back, _)) = tokio::join!(
                     g.ssl.post_notice(&tran_id, &notice),
-                    post_return(&app, "sslcommerz", &tran_id, "success", &notice)
+                    post_return(returned_to, "sslcommerz", &tran_id, "success", &notice)
                 );
                 assert_eq!((ipn, back), (200, 200), "{order}");
             }
@@ -290,6 +293,34 @@ async fn risky_or_mismatched_payments_are_held_for_staff_on(engine: Engine) {
     let (status, held) = app.get("/api/v1/payments/held", &support).await;
     assert_eq!(status, 200);
     assert_eq!(held.as_array().unwrap().len(), 3, "{held}");
+
+    // Staff accept the risky one after calling the customer: it pays the
+    // order. The second payment of a paid order is not accepted.
+    let accept = |tran_id: &str| format!("/api/v1/payments/{tran_id}/accept");
+    assert_eq!(
+        app.post(&accept(&tran_id), Some(&packer), &serde_json::json!({}))
+            .await
+            .0,
+        403
+    );
+    let (status, body) = app
+        .post(&accept(&tran_id), Some(&support), &serde_json::json!({}))
+        .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("paid")),
+        "{body}"
+    );
+    assert_eq!(payment_status(&app, &support, &number).await, "paid");
+    let (status, body) = app
+        .post(&accept(&tran_id), Some(&support), &serde_json::json!({}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = app
+        .post(&accept(&second), Some(&support), &serde_json::json!({}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(payment_row(&app, &second).await.0, "held");
     assert!(held[0]["hold_reason"].is_string());
     assert_eq!(app.get("/api/v1/payments/held", &packer).await.0, 403);
 }
