@@ -1,11 +1,15 @@
 //! Paying from the pages: the checkout sends an online order straight to
 //! the chosen gateway, and a signed-in customer's order page offers a
-//! second try after a failed one.
+//! second try after a failed one; SSLCommerz's fail and cancel returns, and
+//! a success return the gateway knows nothing of.
 use crate::common;
 
 use chotomoni_testkit::{both_engines, Engine};
 use common::html::{csrf_of, text};
-use common::payments::{bkash_payment_id, follow, online_order, spawn};
+use common::payments::{
+    bkash_payment_id, follow, online_order, payment_row, payment_status, post_return, spawn,
+    started,
+};
 use reqwest::{redirect, Client, StatusCode};
 
 async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
@@ -129,4 +133,52 @@ async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
 both_engines!(
     checkout_and_order_page_lead_to_the_gateway,
     super::checkout_and_order_page_lead_to_the_gateway_on
+);
+
+async fn sslcommerz_fail_cancel_and_an_empty_success_return_on(engine: Engine) {
+    let (app, g) = spawn(engine).await;
+    let support = app.staff("support", chotomoni_domain::Role::Support).await;
+    for (status, result, row, shown) in [
+        ("FAILED", "fail", "failed", "Payment not made"),
+        ("CANCELLED", "cancel", "cancelled", "Payment not made"),
+    ] {
+        let number = online_order(&app, "Jharna Das", "01711000408").await;
+        let tran_id = started(&app, &support, &number, "sslcommerz").await;
+        let notice = g.ssl.end_unpaid(&tran_id, status);
+        let (code, page) = post_return(&app, "sslcommerz", &tran_id, result, &notice).await;
+        assert_eq!(code, 200, "{result}");
+        assert!(page.contains(shown), "{result}: {page}");
+        assert_eq!(payment_row(&app, &tran_id).await.0, row);
+        assert_eq!(payment_status(&app, &support, &number).await, "failed");
+        // SSLCommerz's IPN of the same outcome changes nothing more.
+        assert_eq!(g.ssl.post_notice(&tran_id, &notice).await, 200);
+        assert_eq!(payment_row(&app, &tran_id).await.0, row);
+    }
+    // A browser at the success URL that says VALID but never paid: the
+    // gateway knows no payment, so it is only pending.
+    let number = online_order(&app, "Jharna Das", "01711000408").await;
+    let tran_id = started(&app, &support, &number, "sslcommerz").await;
+    let claimed = vec![
+        ("tran_id".to_owned(), tran_id.clone()),
+        ("status".to_owned(), "VALID".to_owned()),
+        ("amount".to_owned(), "9400.00".to_owned()),
+    ];
+    let (_, page) = post_return(&app, "sslcommerz", &tran_id, "success", &claimed).await;
+    assert!(page.contains("Payment being checked"), "{page}");
+    assert_eq!(payment_row(&app, &tran_id).await.0, "started");
+    assert_eq!(payment_status(&app, &support, &number).await, "pending");
+    // A return for a transaction this shop never started.
+    let (code, _) = post_return(
+        &app,
+        "sslcommerz",
+        "CM-999999-NOTOURS1",
+        "success",
+        &claimed,
+    )
+    .await;
+    assert_eq!(code, 404);
+}
+both_engines!(
+    sslcommerz_fail_cancel_and_an_empty_success_return,
+    super::sslcommerz_fail_cancel_and_an_empty_success_return_on
 );
