@@ -3,6 +3,7 @@
 //! background query racing each other (on one server or several) complete
 //! it once: the loser finds it finished and changes nothing. The order's
 //! payment status follows in the same transaction.
+use crate::sql::Sql;
 use crate::{stored, Result};
 use chotomoni_domain::{GatewayName, PaymentState};
 use sqlx::any::AnyRow;
@@ -267,4 +268,20 @@ pub async fn accept_held(conn: &mut AnyConnection, tran_id: &str, at: i64) -> Re
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Per order among `order_ids`: its payments the gateway confirmed for
+/// another amount than the attempt asked (a fraud signal).
+pub async fn mismatched_counts(
+    conn: &mut AnyConnection,
+    order_ids: &[i64],
+) -> Result<Vec<(i64, i64)>> {
+    if order_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut q = Sql::new("SELECT order_id, COUNT(*) AS n FROM payments WHERE order_id");
+    crate::order_signals::in_list(&mut q, order_ids);
+    q.push(" AND paid_amount IS NOT NULL AND paid_amount <> amount GROUP BY order_id");
+    let (text, args) = q.into_parts();
+    Ok(sqlx::query_as_with(&text, args).fetch_all(conn).await?)
 }

@@ -259,6 +259,15 @@ async fn risky_or_mismatched_payments_are_held_for_staff_on(engine: Engine) {
         "the amount confirmed is named"
     );
     assert_eq!(payment_status(&app, &support, &other).await, "pending");
+    // A fraud flag on the order says so.
+    let (_, order) = app.get(&format!("/api/v1/orders/{other}"), &support).await;
+    let flags = order["fraud"]["flags"].as_array().unwrap();
+    assert!(
+        flags
+            .iter()
+            .any(|f| f["kind"] == "payment_mismatch" && f["count"] == 1),
+        "{order}"
+    );
     // The customer is told it is being checked.
     let (_, page) = post_return(&app, "sslcommerz", &tran_other, "success", &notice).await;
     assert!(page.contains("Payment being checked"), "{page}");
