@@ -40,12 +40,8 @@ impl Services {
             .ok_or_else(|| FieldError::new("tran_id", "is required in a payment notice"))?;
         // The signature counts the first of a repeated name: a notice that
         // repeats one says two things, and is not read at all.
-        if let Some((name, _)) = pairs
-            .iter()
-            .enumerate()
-            .find(|(i, (k, _))| pairs[..*i].iter().any(|(seen, _)| seen == k))
-            .map(|(_, pair)| pair)
-        {
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        if let Some((name, _)) = pairs.iter().find(|(k, _)| !seen.insert(k.as_str())) {
             tracing::warn!(%tran_id, "refused a payment notice that repeats a field");
             return Err(FieldError::new(name.clone(), "is repeated in the notice").into());
         }
