@@ -12,6 +12,17 @@ use common::payments::{
 };
 use reqwest::{redirect, Client, StatusCode};
 
+/// The customer's order page, in English, as `token` sees it.
+async fn order_page(c: &Client, app: &common::TestApp, token: &str, number: &str) -> String {
+    let res = c
+        .get(app.url(&format!("/account/orders/{number}?lang=en")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    text(res).await
+}
+
 async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
     let (app, g) = spawn(engine).await;
     let c = Client::builder()
@@ -79,14 +90,7 @@ async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
     let (token, _) = app
         .customer_session(customer, &chotomoni_services::auth::ClientInfo::default())
         .await;
-    let page = text(
-        c.get(app.url(&format!("/account/orders/{number}?lang=en")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let page = order_page(&c, &app, &token, &number).await;
     assert!(
         page.contains(&format!(r#"action="/account/orders/{number}/pay""#)),
         "{page}"
@@ -109,14 +113,7 @@ async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
     let (_, page) = follow(&g.bkash.customer(&second, Some("01898765432"), "success")).await;
     assert!(page.contains("Payment received"), "{page}");
     // Paid: the page offers no payment any more.
-    let page = text(
-        c.get(app.url(&format!("/account/orders/{number}?lang=en")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let page = order_page(&c, &app, &token, &number).await;
     assert!(!page.contains("/pay\""), "{page}");
 
     // Someone else's order is not theirs to pay.
