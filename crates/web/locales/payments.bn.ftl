@@ -24,3 +24,4 @@ payment-state-paid = পরিশোধিত
 payment-state-failed = ব্যর্থ
 payment-state-cancelled = বাতিল
 payment-state-held = আটকে আছে
+payment-not-started = পেমেন্ট গেটওয়েতে পৌঁছানো যায়নি, তাই আপনার অর্ডার নেওয়া হয়েছে কিন্তু এখনো পরিশোধ হয়নি। সাইন ইন করে অর্ডারের পাতা থেকে পরিশোধ করুন, অথবা আমরা আপনার সাথে যোগাযোগ করব।

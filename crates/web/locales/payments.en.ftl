@@ -24,3 +24,4 @@ payment-state-paid = paid
 payment-state-failed = failed
 payment-state-cancelled = cancelled
 payment-state-held = held
+payment-not-started = The payment gateway could not be reached, so your order is placed but not paid yet. Sign in to pay from your order page, or we will contact you.

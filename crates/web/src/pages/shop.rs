@@ -235,7 +235,7 @@ pub async fn checkout(
                 Some(gateway) if view.payment_method == PaymentMethod::Online => {
                     pay_now(&state, &headers, &view.number, gateway)
                         .await
-                        .unwrap_or(placed)
+                        .unwrap_or_else(|| format!("{placed}?payment=not_started"))
                 }
                 _ => placed,
             };
@@ -248,9 +248,24 @@ pub async fn checkout(
     }
 }
 
-pub async fn placed(ctx: Ctx, Path(number): Path<String>) -> Result<Response, PageError> {
+#[derive(Deserialize, Default)]
+pub struct PlacedQuery {
+    /// `not_started`: the order's online payment could not be started.
+    #[serde(default)]
+    payment: Option<String>,
+}
+
+pub async fn placed(
+    ctx: Ctx,
+    Path(number): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PlacedQuery>,
+) -> Result<Response, PageError> {
     let number = ctx.order_number(&number)?;
-    ctx.render("placed.html", json!({ "number": number.to_string() }))
+    let not_started = q.payment.as_deref() == Some("not_started");
+    ctx.render(
+        "placed.html",
+        json!({ "number": number.to_string(), "payment_not_started": not_started }),
+    )
 }
 
 #[derive(Deserialize, Default)]

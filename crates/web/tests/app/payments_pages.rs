@@ -4,6 +4,7 @@
 //! a success return the gateway knows nothing of.
 use crate::common;
 
+use chotomoni_gateway_sslcommerz::stand_in::Trouble;
 use chotomoni_testkit::{both_engines, Engine};
 use common::html::{csrf_of, text};
 use common::payments::{
@@ -70,6 +71,12 @@ async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
     );
     assert_eq!(created[0].received["amount"], "8500.00");
 
+    // The return page speaks Bangla unless asked otherwise.
+    let res = reqwest::get(g.bkash.customer(&created[0].payment_id, None, "cancel"))
+        .await
+        .unwrap();
+    assert!(text(res).await.contains("পেমেন্ট হয়নি"));
+
     // The customer cancels on bKash's page, then signs in and pays from
     // the order's page.
     let number = created[0].received["payerReference"]
@@ -115,6 +122,53 @@ async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
     // Paid: the page offers no payment any more.
     let page = order_page(&c, &app, &token, &number).await;
     assert!(!page.contains("/pay\""), "{page}");
+
+    // SSLCommerz down at checkout: the order is placed, and the page says
+    // it is not paid yet.
+    g.ssl.set_trouble(Trouble::ServerErrors {
+        count: 5,
+        status: 503,
+    });
+    let fresh = Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap();
+    fresh
+        .post(app.url("/cart/add?lang=en"))
+        .form(&[("sku", "SAR-JAM-01"), ("quantity", "1")])
+        .send()
+        .await
+        .unwrap();
+    let checkout = text(
+        fresh
+            .get(app.url("/checkout?lang=en"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let mut down = form.clone();
+    down[0].1 = csrf_of(&checkout);
+    down[8].1 = "sslcommerz".into();
+    let res = fresh
+        .post(app.url("/checkout"))
+        .form(&down)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.ends_with("/placed?payment=not_started"), "{to}");
+    let placed = text(
+        fresh
+            .get(app.url(&format!("{to}&lang=en")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(placed.contains("not paid yet"), "{placed}");
 
     // Someone else's order is not theirs to pay.
     let other = online_order(&app, "Shirin Akter", "01799887766").await;
