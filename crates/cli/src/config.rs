@@ -8,6 +8,7 @@ mod claims;
 pub mod couriers;
 mod fraud;
 mod jobs;
+pub mod payments;
 mod proofs;
 mod rate_limits;
 
@@ -56,6 +57,7 @@ pub struct FileConfig {
     pub fraud: Option<fraud::FraudFile>,
     pub proofs: Option<proofs::ProofsFile>,
     pub couriers: Option<couriers::CouriersFile>,
+    pub payments: Option<payments::PaymentsFile>,
     // Read by `limits`.
     pub header_read_timeout_secs: Option<u64>,
     pub send_idle_timeout_secs: Option<u64>,
@@ -139,6 +141,8 @@ pub struct Config {
     pub proof_days: chotomoni_domain::catalog::ProofDays,
     /// Enabled couriers with their credentials (redacted in `Debug`).
     pub couriers: couriers::Couriers,
+    /// Enabled payment gateways with their credentials (redacted in `Debug`).
+    pub payments: payments::Payments,
 }
 
 impl std::fmt::Debug for Config {
@@ -400,6 +404,7 @@ pub fn load(
         fraud: fraud::fraud(f.fraud.clone(), env)?,
         proof_days: proofs::proof_days(f.proofs.clone(), claims.window_days)?,
         couriers: couriers::couriers(f.couriers.clone(), env)?,
+        payments: payments::payments(f.payments.clone(), env)?,
         claims,
         limits,
         database_url,

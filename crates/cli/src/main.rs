@@ -244,7 +244,9 @@ async fn open(config: &Config) -> Result<Services> {
     if let Some(mail) = mailer(config)? {
         services = services.with_mail(mail);
     }
-    Ok(services.with_couriers(config.couriers.set()?))
+    Ok(services
+        .with_couriers(config.couriers.set()?)
+        .with_gateways(config.payments.set()?))
 }
 
 /// The mail transport the configuration names, if any.

@@ -8,8 +8,8 @@
 //! of its browser) and one IP address (its keyed index) in the same window;
 //! the phone's other orders that came back refused or returned, and those
 //! cancelled; several orders in a few minutes; a first order of a high
-//! value. Payment amounts are not compared: the shop receives only whether a
-//! payment succeeded, never the amount paid.
+//! value; online payments the gateway confirmed for another amount than the
+//! order asked (the gateway states the amount; no card or wallet data).
 use crate::order::{format_taka, string_enum, Poisha};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -106,6 +106,7 @@ string_enum! {
         Cancellations = "cancellations",
         Velocity = "velocity",
         FirstOrderValue = "first_order_value",
+        PaymentMismatch = "payment_mismatch",
     }
 }
 
@@ -138,6 +139,8 @@ pub struct SignalCounts {
     pub cancelled: i64,
     /// This order's total.
     pub total: Poisha,
+    /// This order's online payments the gateway confirmed for another amount.
+    pub mismatched_payments: i64,
 }
 
 /// One raised flag: its kind, the number behind it, and a reason for staff.
@@ -231,6 +234,14 @@ pub fn flags(c: &SignalCounts, t: &FraudThresholds) -> Vec<FraudFlag> {
             format!("{n} orders from this phone within {m} minutes"),
         );
     }
+    if c.mismatched_payments > 0 {
+        let n = c.mismatched_payments;
+        raise(
+            FlagKind::PaymentMismatch,
+            n,
+            format!("{n} online payment(s) of this order confirmed for another amount"),
+        );
+    }
     if c.earlier == 0 && c.total >= t.first_order_value {
         let v = format_taka(c.total);
         raise(
@@ -264,6 +275,18 @@ mod tests {
             total: 120_000,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_payment_confirmed_for_another_amount_is_flagged() {
+        let c = SignalCounts {
+            mismatched_payments: 1,
+            ..usual()
+        };
+        let f = flags(&c, &FraudThresholds::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind, FlagKind::PaymentMismatch);
+        assert_eq!(f[0].count, 1);
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub enum JobKind {
     ParcelHandedNotice,
     /// The customer told their parcel was delivered.
     ParcelDeliveredNotice,
+    /// Online payments with no news for a while, asked about at their gateway.
+    PaymentsQuery,
 }
 
 impl JobKind {
@@ -75,6 +77,7 @@ impl JobKind {
         JobKind::ParcelCancel,
         JobKind::ParcelHandedNotice,
         JobKind::ParcelDeliveredNotice,
+        JobKind::PaymentsQuery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +101,7 @@ impl JobKind {
             JobKind::ParcelCancel => "parcel.cancel",
             JobKind::ParcelHandedNotice => "message.parcel_handed",
             JobKind::ParcelDeliveredNotice => "message.parcel_delivered",
+            JobKind::PaymentsQuery => "payments.query",
         }
     }
 

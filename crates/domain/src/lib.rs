@@ -13,6 +13,7 @@ pub mod error;
 pub mod fraud;
 pub mod job;
 pub mod order;
+pub mod payment;
 pub mod phone;
 pub mod policy;
 pub mod privacy_request;
@@ -32,6 +33,7 @@ pub use job::{JobKind, JobState};
 pub use order::{
     ItemLine, OrderId, OrderNumber, OrderSource, OrderStatus, PaymentMethod, PaymentStatus, Poisha,
 };
+pub use payment::{GatewayName, PaymentState};
 pub use phone::Phone;
 pub use privacy_request::{
     ExportStage, HoldReason, RequestChannel, RequestKind, RequestStatus, StoredExportStatus,

@@ -52,6 +52,13 @@ pub enum ServiceError {
     WrongMasterKey,
     #[error(transparent)]
     Storage(StorageError),
+    /// A payment gateway refused what it was told or asked (422); `code`
+    /// names why (`bad_signature`, `payment_not_confirmed`, …).
+    #[error("{message}")]
+    Gateway { code: &'static str, message: String },
+    /// A payment gateway could not be reached or did not answer in time (503).
+    #[error("{0}")]
+    GatewayUnavailable(String),
     #[error("{0}")]
     Internal(String),
     /// Something on our side failed while doing `context`; `source` says

@@ -22,6 +22,7 @@ pub mod marketing;
 pub(crate) mod messages;
 pub mod orders;
 pub(crate) mod outboxes;
+pub mod payments;
 pub mod policies;
 pub mod privacy_export;
 pub mod proofs;
@@ -142,6 +143,9 @@ pub struct Services {
     pub(crate) couriers: std::sync::Arc<couriers::CourierSet>,
     /// Courier reports waiting to be applied by this server's writer.
     pub(crate) reports: std::sync::Arc<couriers::ReportQueue>,
+    /// The payment gateways online orders are paid through (none: online
+    /// payment is unavailable).
+    pub(crate) gateways: std::sync::Arc<payments::GatewaySet>,
 }
 
 /// Where proof media lives.
@@ -182,6 +186,7 @@ impl Services {
             clock: Default::default(),
             couriers: std::sync::Arc::new(couriers::CourierSet::new()),
             reports: Default::default(),
+            gateways: std::sync::Arc::new(payments::GatewaySet::new()),
             proofs,
             key_vault: media
                 .key_vault
@@ -207,12 +212,19 @@ impl Services {
         self
     }
 
+    /// The same services, taking online payments through `gateways`.
+    pub fn with_gateways(mut self, gateways: payments::GatewaySet) -> Services {
+        self.gateways = std::sync::Arc::new(gateways);
+        self
+    }
+
     /// Another server of the same shop beside `other`: the same SMS and
-    /// mail providers, couriers, and the same clock.
+    /// mail providers, couriers, gateways, and the same clock.
     pub fn serving_beside(mut self, other: &Services) -> Services {
         self.sms = other.sms.clone();
         self.mail = other.mail.clone();
         self.couriers = other.couriers.clone();
+        self.gateways = other.gateways.clone();
         self.clock = other.clock.clone();
         self
     }

@@ -27,6 +27,7 @@ pub const TABLES: &[&str] = &[
     "consignments",
     "courier_events",
     "courier_payouts",
+    "payments",
     "consents",
     "audit_log",
     // Claims hold their order's proofs, and evidence proofs name their claim.

@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod key_vault;
 pub mod order_signals;
 pub mod orders;
+pub mod payments;
 pub mod pg_reads;
 pub mod policies;
 pub mod privacy_requests;

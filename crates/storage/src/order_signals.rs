@@ -53,7 +53,8 @@ pub struct PhoneCounts {
     pub cancelled: i64,
 }
 
-fn in_list(q: &mut Sql, ids: &[i64]) {
+/// ` IN ($1, $2, …)` with `ids` bound.
+pub(crate) fn in_list(q: &mut Sql, ids: &[i64]) {
     q.push(" IN (");
     q.list(ids.iter().copied(), ", ", |q, id| {
         q.bind(id);

@@ -672,3 +672,5 @@ mod corrupt_columns;
 mod corrupt_rows;
 #[path = "repositories/order_signals.rs"]
 mod order_signals;
+#[path = "repositories/payments.rs"]
+mod payments;

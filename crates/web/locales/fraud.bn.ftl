@@ -10,6 +10,7 @@ fraud-flag-returns = এই ফোনের { $out_of }টি ডেলিভা
 fraud-flag-cancellations = এই ফোন থেকে { $count }টি বাতিল অর্ডার
 fraud-flag-velocity = { $within } মিনিটের মধ্যে এই ফোন থেকে { $count }টি অর্ডার
 fraud-flag-first_order_value = এই ফোন থেকে প্রথম অর্ডার, { $amount }
+fraud-flag-payment_mismatch = এই অর্ডারের { $count }টি অনলাইন পেমেন্ট অর্ডারের চেয়ে ভিন্ন পরিমাণে নিশ্চিত হয়েছে
 fraud-short-phone_orders = ফোন
 fraud-short-device_orders = ডিভাইস
 fraud-short-ip_orders = ঠিকানা

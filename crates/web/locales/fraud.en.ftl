@@ -10,6 +10,7 @@ fraud-flag-returns = { $count } of { $out_of } delivered orders of this phone we
 fraud-flag-cancellations = { $count } cancelled orders from this phone
 fraud-flag-velocity = { $count } orders from this phone within { $within } minutes
 fraud-flag-first_order_value = First order from this phone, of { $amount }
+fraud-flag-payment_mismatch = { $count } online payment(s) of this order confirmed for another amount than the order
 fraud-short-phone_orders = phone
 fraud-short-device_orders = device
 fraud-short-ip_orders = address

@@ -109,6 +109,12 @@ impl From<ServiceError> for ApiError {
                 e.to_string(),
             )
             .field("Upload-Checksum"),
+            ServiceError::Gateway { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
+            ServiceError::GatewayUnavailable(m) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "gateway_unavailable", m)
+            }
             ServiceError::Tampered(m) => {
                 tracing::error!(error = %m, "a stored proof failed its integrity check");
                 ApiError::new(

@@ -12,10 +12,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chotomoni_domain::catalog::Lang;
 
-/// Posted to by servers, not browsers: the SMS provider's webhooks and the
-/// RFC 8058 one-click unsubscribe, which a mail provider sends for the
-/// recipient (its token is the proof).
-const FROM_SERVERS: &[&str] = &["/webhooks/", "/unsubscribe/"];
+/// Posted to by servers, not browsers: the SMS provider's and payment
+/// gateways' webhooks and the RFC 8058 one-click unsubscribe, which a mail
+/// provider sends for the recipient (its token is the proof); and the
+/// customer's return from a payment gateway, which the gateway's page posts
+/// (it changes a payment only once the gateway confirms it).
+const FROM_SERVERS: &[&str] = &["/webhooks/", "/unsubscribe/", "/payments/"];
 
 pub async fn same_origin_only(req: Request, next: Next) -> Response {
     let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);

@@ -39,15 +39,17 @@ pub struct Couriers {
     pub parcel_grams: u32,
 }
 
-/// One courier's settings: the environment over its TOML table.
-struct Section<'a> {
-    courier: &'static str,
-    table: BTreeMap<String, toml::Value>,
-    env: &'a dyn Fn(&str) -> Option<String>,
+/// One provider's settings (a courier's, a gateway's): the environment
+/// (`CHOTOMONI_<PROVIDER>_<KEY>`) over its TOML table `[<group>.<provider>]`.
+pub(super) struct Section<'a> {
+    pub group: &'static str,
+    pub courier: &'static str,
+    pub table: BTreeMap<String, toml::Value>,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 
 impl Section<'_> {
-    fn get(&self, key: &str) -> Option<String> {
+    pub fn get(&self, key: &str) -> Option<String> {
         let var = format!(
             "CHOTOMONI_{}_{}",
             self.courier.to_uppercase(),
@@ -62,10 +64,11 @@ impl Section<'_> {
             .filter(|v| !v.trim().is_empty())
     }
 
-    fn known(&self, keys: &[&str]) -> Result<()> {
+    pub fn known(&self, keys: &[&str]) -> Result<()> {
         if let Some(other) = self.table.keys().find(|k| !keys.contains(&k.as_str())) {
             bail!(
-                "couriers.{}.{other} is not a setting; the settings are: {}",
+                "{}.{}.{other} is not a setting; the settings are: {}",
+                self.group,
                 self.courier,
                 keys.join(", ")
             );
@@ -75,7 +78,7 @@ impl Section<'_> {
 
     /// The values of `keys`, all present, or none of them (the courier is
     /// off); some without the others is an error naming the missing ones.
-    fn all(&self, keys: &[&str]) -> Result<Option<Vec<String>>> {
+    pub fn all(&self, keys: &[&str]) -> Result<Option<Vec<String>>> {
         let values: Vec<Option<String>> = keys.iter().map(|k| self.get(k)).collect();
         if values.iter().all(Option::is_none) {
             return Ok(None);
@@ -86,7 +89,8 @@ impl Section<'_> {
             .filter(|(_, v)| v.is_none())
             .map(|(k, _)| {
                 format!(
-                    "couriers.{}.{k} (or CHOTOMONI_{}_{})",
+                    "{}.{}.{k} (or CHOTOMONI_{}_{})",
+                    self.group,
                     self.courier,
                     self.courier.to_uppercase(),
                     k.to_uppercase()
@@ -103,21 +107,26 @@ impl Section<'_> {
         Ok(Some(values.into_iter().flatten().collect()))
     }
 
-    fn number(&self, key: &str) -> Result<Option<u64>> {
+    pub fn number(&self, key: &str) -> Result<Option<u64>> {
         self.get(key)
             .map(|v| {
                 v.trim().parse().map_err(|_| {
-                    anyhow::anyhow!("couriers.{}.{key} must be a whole number", self.courier)
+                    anyhow::anyhow!(
+                        "{}.{}.{key} must be a whole number",
+                        self.group,
+                        self.courier
+                    )
                 })
             })
             .transpose()
     }
 
-    fn base_url(&self, default: &str) -> Result<String> {
+    pub fn base_url(&self, default: &str) -> Result<String> {
         let url = self.get("base_url").unwrap_or_else(|| default.to_owned());
         if !(url.starts_with("https://") || url.starts_with("http://")) {
             bail!(
-                "couriers.{}.base_url must be an http or https URL",
+                "{}.{}.base_url must be an http or https URL",
+                self.group,
                 self.courier
             );
         }
@@ -137,6 +146,7 @@ pub fn couriers(
     let f = file.unwrap_or_default();
     let timeout = Duration::from_secs(f.timeout_secs.unwrap_or(20).clamp(1, 120));
     let section = |courier: &'static str, table: Option<BTreeMap<String, toml::Value>>| Section {
+        group: "couriers",
         courier,
         table: table.unwrap_or_default(),
         env,

@@ -233,8 +233,8 @@ macro_rules! field {
 
 /// Every personal field the system stores.
 pub const FIELDS: &[Field] = &[
-    field!("customers"."name_enc", "Your name", "আপনার নাম", Identity, [Fulfilment], Retention::UntilErasure, [Courier], Erasure::Delete, true),
-    field!("customers"."phone_enc", "Phone number", "ফোন নম্বর", Contact, [Fulfilment, Security], Retention::UntilErasure, [Courier, ServiceProvider], Erasure::Delete, true),
+    field!("customers"."name_enc", "Your name", "আপনার নাম", Identity, [Fulfilment], Retention::UntilErasure, [Courier, PaymentGateway], Erasure::Delete, true),
+    field!("customers"."phone_enc", "Phone number", "ফোন নম্বর", Contact, [Fulfilment, Security], Retention::UntilErasure, [Courier, ServiceProvider, PaymentGateway], Erasure::Delete, true),
     field!("customers"."phone_index", "Keyed fingerprint of the phone number, to find your orders", "ফোন নম্বরের চাবিযুক্ত ছাপ, অর্ডার খুঁজে পেতে", Contact, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("customers"."email_enc", "Email address (optional)", "ইমেইল (ঐচ্ছিক)", Contact, [Fulfilment], Retention::UntilErasure, [PaymentGateway, ServiceProvider], Erasure::Delete, true),
     field!("customers"."email_index", "Keyed fingerprint of the email address", "ইমেইলের চাবিযুক্ত ছাপ", Contact, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, false),
@@ -242,7 +242,7 @@ pub const FIELDS: &[Field] = &[
     field!("customers"."phone_verified_at", "When you proved the phone number is yours (a one-time code)", "কখন আপনি ফোন নম্বরটি আপনার বলে প্রমাণ করেছেন (এককালীন কোড)", Contact, [Security], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("customers"."email_verified_at", "When you proved the email address is yours (a code sent to it)", "কখন আপনি ইমেইলটি আপনার বলে প্রমাণ করেছেন (ইমেইলে পাঠানো কোড)", Contact, [Security], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("customers"."created_at", "When you first ordered or registered", "প্রথম অর্ডার বা রেজিস্ট্রেশনের সময়", Identity, [Fulfilment], Retention::UntilErasure, [], Erasure::Keep, false),
-    field!("orders"."address_enc", "Delivery address (address line, area/thana, district)", "ডেলিভারি ঠিকানা (ঠিকানা, এলাকা/থানা, জেলা)", Delivery, [Fulfilment], Retention::UntilErasure, [Courier], Erasure::Delete, true),
+    field!("orders"."address_enc", "Delivery address (address line, area/thana, district)", "ডেলিভারি ঠিকানা (ঠিকানা, এলাকা/থানা, জেলা)", Delivery, [Fulfilment], Retention::UntilErasure, [Courier, PaymentGateway], Erasure::Delete, true),
     field!("orders"."instructions_enc", "Delivery instructions", "ডেলিভারি নির্দেশনা", Delivery, [Fulfilment], Retention::UntilErasure, [Courier], Erasure::Delete, true),
     field!("orders"."customer_id", "Which orders are yours", "কোন অর্ডারগুলো আপনার", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Pseudonymise, false),
     field!("orders"."created_at", "Order date", "অর্ডারের তারিখ", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Keep, false),
@@ -260,6 +260,11 @@ pub const FIELDS: &[Field] = &[
     field!("consignments"."tracking_code", "Your parcel's courier and tracking code", "আপনার পার্সেলের কুরিয়ার ও ট্র্যাকিং কোড", Delivery, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [Courier], Erasure::Keep, false),
     field!("consignments"."collected", "Cash the courier collected on delivery", "ডেলিভারিতে কুরিয়ার যে টাকা সংগ্রহ করেছে", PaymentStatus, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [Courier], Erasure::Keep, false),
     field!("consignments"."error", "A courier's message when it refused to book your parcel (it may repeat your address)", "কুরিয়ার পার্সেল বুক করতে অস্বীকার করলে তার বার্তা (এতে আপনার ঠিকানা থাকতে পারে)", Delivery, [Fulfilment], Retention::UntilErasure, [], Erasure::Delete, false),
+    field!("payments"."status", "Each online payment: the gateway and how it ended (never card or wallet numbers)", "প্রতিটি অনলাইন পেমেন্ট: কোন গেটওয়ে এবং ফলাফল (কার্ড বা ওয়ালেট নম্বর কখনো নয়)", PaymentStatus, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [PaymentGateway], Erasure::Keep, false),
+    field!("payments"."amount", "The amount each online payment was for", "প্রতিটি অনলাইন পেমেন্টের পরিমাণ", PaymentStatus, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [PaymentGateway], Erasure::Keep, false),
+    field!("payments"."paid_amount", "The amount the gateway confirmed was paid", "গেটওয়ে যে পরিমাণ পরিশোধ নিশ্চিত করেছে", PaymentStatus, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [PaymentGateway], Erasure::Keep, false),
+    field!("payments"."gateway_transaction_id", "The gateway's reference for a payment (bKash trxID, the bank's transaction id), for refunds", "পেমেন্টের জন্য গেটওয়ের রেফারেন্স (বিকাশ trxID, ব্যাংকের লেনদেন আইডি), টাকা ফেরতের জন্য", PaymentStatus, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [PaymentGateway], Erasure::Keep, false),
+    field!("payments"."started_at", "When each online payment was started", "প্রতিটি অনলাইন পেমেন্ট কখন শুরু হয়েছে", PaymentStatus, [Fulfilment, Legal], Retention::LegalYears(LEGAL_YEARS), [], Erasure::Keep, false),
     field!("consents"."granted", "Your marketing and cookie choices", "মার্কেটিং ও কুকি নিয়ে আপনার পছন্দ", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("consents"."wording", "The exact wording you agreed to", "যে লেখায় আপনি সম্মতি দিয়েছেন", Contact, [Legal], Retention::UntilErasure, [], Erasure::Delete, false),
     field!("sessions"."ip_address", "IP address of your visits", "ভিজিটের আইপি অ্যাড্রেস", Technical, [Security], Retention::TechnicalPeriod, [], Erasure::Delete, false),

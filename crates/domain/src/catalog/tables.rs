@@ -75,6 +75,7 @@ pub const TABLES: &[Table] = &[
     t("sign_in_attempts", SignInFingerprint("key_hash"), Rows::Deleted),
     t("order_items", Order, Rows::Kept),
     t("consignments", Order, Rows::Kept),
+    t("payments", Order, Rows::Kept),
     t("courier_events", Order, Rows::Kept),
     t("order_events", Order, Rows::Kept),
     t("legal_holds", Order, Rows::Kept),

@@ -116,6 +116,12 @@ impl Services {
                 }
             }
             JobKind::ParcelCancel => self.cancel_parcel(subject(job)?).await?,
+            JobKind::PaymentsQuery => {
+                let n = self.query_silent_payments().await?;
+                if n > 0 {
+                    tracing::info!(payments = n, "asked gateways about quiet payments");
+                }
+            }
             JobKind::ParcelHandedNotice | JobKind::ParcelDeliveredNotice => {
                 self.send_message(job, crate::couriers::NOTICE_SUBJECT)
                     .await?;

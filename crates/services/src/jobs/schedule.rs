@@ -20,7 +20,7 @@ pub struct Recurring {
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Every recurring job and its default period.
-const RECURRING: [(JobKind, Duration); 8] = [
+const RECURRING: [(JobKind, Duration); 9] = [
     (JobKind::SweepTechnical, HOUR),
     (JobKind::SweepUploads, HOUR),
     (JobKind::SweepExports, HOUR),
@@ -29,6 +29,7 @@ const RECURRING: [(JobKind, Duration); 8] = [
     (JobKind::SweepJobs, HOUR),
     (JobKind::ExpireProofs, HOUR),
     (JobKind::CourierPoll, Duration::from_secs(15 * 60)),
+    (JobKind::PaymentsQuery, Duration::from_secs(5 * 60)),
 ];
 
 /// The recurring jobs, all on, at their default periods.

@@ -105,6 +105,7 @@ impl Services {
         let phones = repo::phone_counts(&mut conn, ids, windows).await?;
         let clients = repo::client_counts(&mut conn, ids, windows.window_ms).await?;
         let checks = repo::checks_of(&mut conn, ids).await?;
+        let mismatched = chotomoni_storage::payments::mismatched_counts(&mut conn, ids).await?;
         drop(conn);
         let mut out = HashMap::with_capacity(ids.len());
         for p in phones {
@@ -119,6 +120,10 @@ impl Services {
                 returned: p.returned,
                 cancelled: p.cancelled,
                 total: p.total,
+                mismatched_payments: mismatched
+                    .iter()
+                    .find(|(order, _)| *order == p.order_id)
+                    .map_or(0, |(_, n)| *n),
             };
             let phone_checks = checks
                 .iter()

@@ -2,7 +2,7 @@
 //! machine-readable half of an access export (`data.json`), in a fixed
 //! number of queries whatever the number of orders or proofs. Which catalog
 //! fields each section carries is declared in [`super::sections`].
-pub use super::order_extras::{ClientFingerprints, Parcel, PhoneCheck};
+pub use super::order_extras::{ClientFingerprints, Parcel, PaymentAttempt, PhoneCheck};
 use super::sections::{field_label, section_docs, withheld, Labelled, SectionDoc, Withheld};
 use crate::error::{Result, ServiceError};
 use crate::orders::millis_to_rfc3339;
@@ -112,6 +112,9 @@ pub struct Payment {
     pub status: String,
     /// Poisha.
     pub total: i64,
+    /// Each online payment attempt (gateway and status only).
+    #[serde(default)]
+    pub attempts: Vec<PaymentAttempt>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -364,6 +367,7 @@ impl Services {
                 method: o.payment_method.clone(),
                 status: o.payment_status.clone(),
                 total: o.total,
+                attempts: extras.payments.remove(&o.number).unwrap_or_default(),
             })
             .collect();
 

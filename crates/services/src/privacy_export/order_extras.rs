@@ -1,8 +1,10 @@
 //! What an access export shows with each order beyond the order itself:
 //! its parcel with a courier, staff's calls to confirm it, and the keyed
-//! fingerprints of the client it was placed from (fraud prevention).
+//! fingerprints of the client it was placed from (fraud prevention), and
+//! its online payment attempts.
 use crate::error::Result;
-use chotomoni_storage::{consignments, order_signals, Conn};
+use chotomoni_domain::{OrderId, OrderNumber};
+use chotomoni_storage::{consignments, order_signals, payments, Conn};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -35,14 +37,29 @@ pub struct ClientFingerprints {
     pub browser_fingerprint: Option<String>,
 }
 
+/// One online payment attempt: the gateway and how it ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentAttempt {
+    pub gateway: String,
+    pub status: String,
+    /// Poisha asked for, and what the gateway confirmed.
+    pub amount: i64,
+    pub paid_amount: Option<i64>,
+    /// The gateway's reference (bKash trxID, the bank's transaction id).
+    pub gateway_reference: Option<String>,
+    pub started_at: String,
+}
+
 #[derive(Default)]
 pub(super) struct Extras {
     pub parcels: HashMap<i64, Parcel>,
+    /// By order number.
+    pub payments: HashMap<String, Vec<PaymentAttempt>>,
     pub checks: HashMap<i64, Vec<PhoneCheck>>,
     pub clients: HashMap<i64, ClientFingerprints>,
 }
 
-/// Reads them for every order of `customer_id`, in three queries.
+/// Reads them for every order of `customer_id`, in four queries.
 pub(super) async fn read(
     conn: &mut Conn,
     customer_id: i64,
@@ -81,6 +98,21 @@ pub(super) async fn read(
                 browser_fingerprint: device,
             },
         );
+    }
+    for p in payments::of_customer(conn, customer_id).await? {
+        let number = OrderNumber::from_id(OrderId(p.order_id)).to_string();
+        extras
+            .payments
+            .entry(number)
+            .or_default()
+            .push(PaymentAttempt {
+                gateway: p.gateway.as_str().to_owned(),
+                status: p.status.as_str().to_owned(),
+                amount: p.amount,
+                paid_amount: p.paid_amount,
+                gateway_reference: p.gateway_transaction_id,
+                started_at: when(p.started_at),
+            });
     }
     Ok(extras)
 }

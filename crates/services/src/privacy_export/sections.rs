@@ -92,6 +92,14 @@ pub const SECTIONS: &[Section] = &[
             ("orders.payment_method", "payments[].method"),
             ("orders.payment_status", "payments[].status"),
             ("orders.total", "payments[].total"),
+            ("payments.status", "payments[].attempts[].status"),
+            ("payments.amount", "payments[].attempts[].amount"),
+            ("payments.paid_amount", "payments[].attempts[].paid_amount"),
+            (
+                "payments.gateway_transaction_id",
+                "payments[].attempts[].gateway_reference",
+            ),
+            ("payments.started_at", "payments[].attempts[].started_at"),
         ],
     },
     Section {

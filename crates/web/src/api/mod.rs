@@ -7,6 +7,7 @@ pub mod exports;
 mod fraud;
 mod jobs;
 mod orders;
+pub mod payments;
 mod policies;
 mod privacy;
 pub mod proofs;
@@ -71,6 +72,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(couriers::unknown_seen))
         .routes(routes!(couriers::cash))
         .routes(routes!(couriers::payout))
+        .routes(routes!(payments::start, payments::of_order))
+        .routes(routes!(payments::held))
+        .routes(routes!(payments::accept))
+        .routes(routes!(payments::notice))
         .routes(routes!(exports::start))
         .routes(routes!(exports::status))
         .routes(routes!(exports::new_link))

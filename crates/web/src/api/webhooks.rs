@@ -39,8 +39,15 @@ fn signed_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> S
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or_else(|| uri.path());
+    format!("{}{path}", site_url(state, headers))
+}
+
+/// This shop's address as outside services reach it: the configured public
+/// URL; without one, this request's host (and, behind a trusted proxy, its
+/// scheme). No trailing `/`.
+pub(crate) fn site_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(base) = &state.services.public_url() {
-        return format!("{base}{path}");
+        return base.to_string();
     }
     let host = headers
         .get(header::HOST)
@@ -56,7 +63,7 @@ fn signed_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> S
     } else {
         "http"
     };
-    format!("{scheme}://{host}{path}")
+    format!("{scheme}://{host}")
 }
 
 fn twiml(body: String) -> Response {

@@ -344,7 +344,8 @@ pub(super) async fn order_page(
         status,
         "account_order.html",
         json!({ "order": view, "may_cancel": may_cancel, "proofs": proofs,
-                "claims": claims, "claim_error": claim_error }),
+                "claims": claims, "claim_error": claim_error,
+                "gateways": state.services.payment_choice() }),
     )
 }
 

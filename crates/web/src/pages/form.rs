@@ -26,6 +26,9 @@ pub struct OrderForm {
     pub instructions: String,
     #[serde(default)]
     pub payment: String,
+    /// The gateway an online payment goes through (checkout).
+    #[serde(default)]
+    pub gateway: String,
     #[serde(default)]
     pub marketing: Option<String>,
     #[serde(default)]

@@ -28,6 +28,7 @@ fn bundle(lang: Lang) -> &'static Bundle {
             claims_source(lang),
             couriers_source(lang),
             fraud_source(lang),
+            payments_source(lang),
         ] {
             let res = FluentResource::try_new(source.to_owned()).expect("locale file parses");
             b.add_resource(res).expect("no duplicate messages");
@@ -57,6 +58,14 @@ fn couriers_source(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("../../locales/couriers.en.ftl"),
         Lang::Bn => include_str!("../../locales/couriers.bn.ftl"),
+    }
+}
+
+/// Online payments' words (`locales/payments.*.ftl`).
+fn payments_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => include_str!("../../locales/payments.en.ftl"),
+        Lang::Bn => include_str!("../../locales/payments.bn.ftl"),
     }
 }
 
@@ -205,6 +214,8 @@ pub fn env() -> &'static Environment<'static> {
             "fraud_reason.html",
             "fraud_panel.html",
             "fraud_cell.html",
+            "payment_result.html",
+            "payment_panel.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

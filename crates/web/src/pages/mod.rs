@@ -12,6 +12,7 @@ mod form;
 mod fraud;
 mod i18n;
 mod jobs;
+mod payments;
 mod privacy;
 mod proofs;
 mod requests;
@@ -143,6 +144,11 @@ pub fn router() -> Router<AppState> {
         .route("/staff/orders/{number}/slip", get(slip::one))
         .route("/staff/slips", get(slip::day))
         .route("/station", get(station::page))
+        .route(
+            "/payments/{gateway}/return/{tran_id}",
+            get(payments::returned).post(payments::returned),
+        )
+        .route("/account/orders/{number}/pay", post(payments::pay))
 }
 
 /// Who is asking, in which language, on which page.
@@ -292,6 +298,8 @@ impl Ctx {
             RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "err-rate-limited"),
             Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "err-busy"),
             QuotaExceeded { .. } => (StatusCode::TOO_MANY_REQUESTS, "err-quota"),
+            Gateway { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "err-payment"),
+            GatewayUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "err-payment"),
             TooLarge(_) | UnsupportedMedia(_) | ChecksumMismatch => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "err-invalid")
             }

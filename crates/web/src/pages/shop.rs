@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use chotomoni_domain::{GatewayName, PaymentMethod};
 use chotomoni_services::orders::ItemInput;
 use chotomoni_services::{Actor, ServiceError};
 use serde::{Deserialize, Serialize};
@@ -162,13 +163,40 @@ pub async fn checkout_form(
     let (lines, _, total) = cart_view(&ctx, &state).await?;
     ctx.render(
         "checkout.html",
-        json!({ "lines": lines, "total": total, "values": { "payment": "cod" }, "errors": {} }),
+        json!({ "lines": lines, "total": total, "values": { "payment": "cod" }, "errors": {},
+                "gateways": state.services.payment_choice() }),
     )
+}
+
+/// Sends a just-placed online order to its gateway: the gateway's page,
+/// or `None` (the order stays unpaid; the order page offers a second try).
+async fn pay_now(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    number: &str,
+    gateway: GatewayName,
+) -> Option<String> {
+    let number = chotomoni_domain::OrderNumber::parse(number).ok()?;
+    let site = crate::api::webhooks::site_url(state, headers);
+    // The order was placed in this very request: the system starts its
+    // payment on the customer's behalf.
+    match state
+        .services
+        .start_payment(&Actor::System, number, gateway, &site)
+        .await
+    {
+        Ok(started) => Some(started.redirect_url),
+        Err(e) => {
+            tracing::warn!(order = %number, error = %e, "a checkout's payment did not start");
+            None
+        }
+    }
 }
 
 pub async fn checkout(
     ctx: Ctx,
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<OrderForm>,
 ) -> Result<Response, PageError> {
     let session = ctx.check_csrf(&form.csrf)?.clone();
@@ -177,7 +205,8 @@ pub async fn checkout(
         ctx.render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "checkout.html",
-            json!({ "lines": lines, "total": total, "values": form.values(), "errors": errors }),
+            json!({ "lines": lines, "total": total, "values": form.values(), "errors": errors,
+                    "gateways": state.services.payment_choice() }),
         )
     };
     if items.is_empty() {
@@ -201,7 +230,16 @@ pub async fn checkout(
                 .set_cart(&session, "[]")
                 .await
                 .map_err(|e| ctx.fail(e))?;
-            Ok(Redirect::to(&format!("/orders/{}/placed", view.number)).into_response())
+            let placed = format!("/orders/{}/placed", view.number);
+            let to = match GatewayName::parse(&form.gateway) {
+                Some(gateway) if view.payment_method == PaymentMethod::Online => {
+                    pay_now(&state, &headers, &view.number, gateway)
+                        .await
+                        .unwrap_or_else(|| format!("{placed}?payment=not_started"))
+                }
+                _ => placed,
+            };
+            Ok(Redirect::to(&to).into_response())
         }
         Err(e) => match field_error(&e) {
             Some(errors) => again(errors),
@@ -210,9 +248,24 @@ pub async fn checkout(
     }
 }
 
-pub async fn placed(ctx: Ctx, Path(number): Path<String>) -> Result<Response, PageError> {
+#[derive(Deserialize, Default)]
+pub struct PlacedQuery {
+    /// `not_started`: the order's online payment could not be started.
+    #[serde(default)]
+    payment: Option<String>,
+}
+
+pub async fn placed(
+    ctx: Ctx,
+    Path(number): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PlacedQuery>,
+) -> Result<Response, PageError> {
     let number = ctx.order_number(&number)?;
-    ctx.render("placed.html", json!({ "number": number.to_string() }))
+    let not_started = q.payment.as_deref() == Some("not_started");
+    ctx.render(
+        "placed.html",
+        json!({ "number": number.to_string(), "payment_not_started": not_started }),
+    )
 }
 
 #[derive(Deserialize, Default)]

@@ -194,6 +194,11 @@ pub(super) async fn render_order(
         super::couriers::order_panel(state, &actor, number, view.address.district.as_deref())
             .await
             .map_err(|e| ctx.fail(e))?;
+    let payments = state
+        .services
+        .order_payments(&actor, number)
+        .await
+        .map_err(|e| ctx.fail(e))?;
     let status = if booking_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -206,6 +211,7 @@ pub(super) async fn render_order(
             "order": view,
             "proofs": proofs,
             "courier": courier,
+            "payments": payments,
             "booking_error": booking_error,
             "back": format!("/staff/orders/{number}"),
             "origin": origin_of(ctx),

@@ -298,6 +298,20 @@ async fn fill_every_field(app: &TestApp) -> (scene::Scene, String) {
     .execute(&app.services.db().pool)
     .await
     .unwrap();
+    // An online payment of the same order (gateway and status only).
+    // Written directly: paying needs a gateway's stand-in, tested in `payments`.
+    sqlx::query(
+        "INSERT INTO payments (tran_id, order_id, gateway, session_ref, gateway_payment_id, \
+         gateway_transaction_id, amount, paid_amount, currency, status, risk_level, \
+         gateway_status, started_at, news_at, finished_at, updated_at) \
+         VALUES ('CM-TEST-PAY1', $1, 'bkash', 'TR0011QX', 'TR0011QX', 'BFD90JRLST', 940000, \
+         940000, 'BDT', 'paid', 0, 'Completed', 1700000000000, 1700000000000, \
+         1700000000000, 1700000000000)",
+    )
+    .bind(OrderNumber::parse(&last).unwrap().id().0)
+    .execute(&app.services.db().pool)
+    .await
+    .unwrap();
     // A privacy request from the public form (a code to the phone), whose
     // access export is the one checked here.
     let status_page = privacy::public_request(app, "access", PHONE, E164).await;

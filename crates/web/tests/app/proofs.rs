@@ -283,7 +283,7 @@ async fn share_links(engine: Engine) {
         1,
         None,
         chotomoni_domain::catalog::Recipient::PaymentGateway,
-        &["orders.address_enc"],
+        &["orders.instructions_enc"],
         chotomoni_domain::catalog::Purpose::Fulfilment,
     )
     .await;

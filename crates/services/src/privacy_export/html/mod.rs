@@ -5,10 +5,12 @@
 //! is escaped: a name such as `<script>` shows as text.
 mod markup;
 mod parts;
+mod payments;
 
 use super::collect::ExportData;
 use markup::{bi, esc, local, section_start};
 use parts::*;
+use payments::payments;
 use std::fmt::Write;
 
 const STYLE: &str = "body{font-family:\"Noto Sans Bengali\",\"Hind Siliguri\",system-ui,sans-serif;max-width:64rem;margin:0 auto;padding:0 1rem 3rem;line-height:1.5}\

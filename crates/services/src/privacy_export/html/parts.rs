@@ -170,35 +170,6 @@ pub(super) fn orders(out: &mut String, d: &ExportData) {
     }
 }
 
-pub(super) fn payments(out: &mut String, d: &ExportData) {
-    if d.payments.is_empty() {
-        return none(out);
-    }
-    let _ = write!(
-        out,
-        "<p>{}</p><table>",
-        bi(
-            "কার্ড বা ব্যাংকের তথ্য আমরা রাখি না: শুধু পেমেন্ট সফল হয়েছে কি না।",
-            "We keep no card or bank details: only whether the payment succeeded."
-        )
-    );
-    out.push_str(&head(&[
-        ("অর্ডার", "Order"),
-        ("পদ্ধতি", "Method"),
-        ("অবস্থা", "Status"),
-        ("মোট", "Total"),
-    ]));
-    for p in &d.payments {
-        out.push_str(&row(&[
-            esc(&p.order),
-            value("method", &p.method),
-            value("payment", &p.status),
-            esc(&format_taka(p.total)),
-        ]));
-    }
-    out.push_str("</table>");
-}
-
 pub(super) fn technical(out: &mut String, d: &ExportData) {
     let t = &d.technical;
     let _ = write!(

@@ -1,6 +1,7 @@
 //! Spawns the real application on a random port over a fresh database.
 #![allow(dead_code)]
 pub mod couriers;
+pub mod payments;
 pub mod privacy;
 pub mod tus;
 use chotomoni_crypto::MasterKey;
@@ -116,6 +117,7 @@ pub struct Transports {
     pub sms: Option<std::sync::Arc<dyn chotomoni_sms::SmsSender>>,
     pub mail: Option<std::sync::Arc<dyn chotomoni_mail::Mailer>>,
     pub couriers: Option<chotomoni_services::couriers::CourierSet>,
+    pub gateways: Option<chotomoni_services::payments::GatewaySet>,
 }
 
 /// The server with these settings, sending through `transports`.
@@ -208,6 +210,9 @@ async fn spawn_full(
     }
     if let Some(couriers) = transports.couriers {
         services = services.with_couriers(couriers);
+    }
+    if let Some(gateways) = transports.gateways {
+        services = services.with_gateways(gateways);
     }
     chotomoni_services::seed::seed_products(&services)
         .await

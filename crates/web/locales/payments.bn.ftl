@@ -1,0 +1,27 @@
+# অনলাইন পেমেন্ট: চেকআউট, গেটওয়ে থেকে ফেরা, আবার চেষ্টা।
+payment-choose-gateway = যেভাবে পরিশোধ করবেন:
+payment-gateway-sslcommerz = এসএসএলকমার্জ (কার্ড, মোবাইল ব্যাংকিং)
+payment-gateway-bkash = বিকাশ
+payment-pay-now = এখন পরিশোধ করুন
+payment-paid-title = পেমেন্ট পাওয়া গেছে
+payment-paid-text = ধন্যবাদ: গেটওয়ে আপনার পেমেন্ট নিশ্চিত করেছে। আপনার অর্ডারের মূল্য পরিশোধিত।
+payment-pending-title = পেমেন্ট যাচাই হচ্ছে
+payment-pending-text = গেটওয়ের নিশ্চিতকরণ এখনো আসেনি। এলেই আপনার অর্ডারের পাতায় দেখা যাবে; আবার পরিশোধ করার দরকার নেই।
+payment-failed-title = পেমেন্ট হয়নি
+payment-failed-text = পেমেন্ট সম্পন্ন হয়নি বা বাতিল হয়েছে; কোনো টাকা কাটা হয়নি। অর্ডারের পাতা থেকে আবার চেষ্টা করতে পারেন।
+payment-to-order = আপনার অর্ডারে যান
+err-payment = পেমেন্ট গেটওয়ে পেমেন্ট শুরু বা নিশ্চিত করতে পারেনি। একটু পরে আবার চেষ্টা করুন।
+payment-panel-title = অনলাইন পেমেন্ট
+payment-panel-gateway = গেটওয়ে
+payment-panel-status = অবস্থা
+payment-panel-amount = পরিমাণ
+payment-panel-paid = নিশ্চিত
+payment-panel-reference = গেটওয়ের রেফারেন্স
+payment-panel-started = শুরু
+payment-held-note = একটি পেমেন্ট কর্মীদের যাচাইয়ের জন্য আটকে আছে: কেউ না দেখা পর্যন্ত অর্ডারটি পরিশোধিত ধরা হবে না।
+payment-state-started = শুরু হয়েছে
+payment-state-paid = পরিশোধিত
+payment-state-failed = ব্যর্থ
+payment-state-cancelled = বাতিল
+payment-state-held = আটকে আছে
+payment-not-started = পেমেন্ট গেটওয়েতে পৌঁছানো যায়নি, তাই আপনার অর্ডার নেওয়া হয়েছে কিন্তু এখনো পরিশোধ হয়নি। সাইন ইন করে অর্ডারের পাতা থেকে পরিশোধ করুন, অথবা আমরা আপনার সাথে যোগাযোগ করব।
