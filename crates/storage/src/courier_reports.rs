@@ -20,28 +20,55 @@ async fn run(conn: &mut AnyConnection, q: Sql) -> Result<u64> {
         .rows_affected())
 }
 
-/// The parcels of `courier` with these consignment ids (those we know).
+/// A parcel with where its order is, read together.
+pub struct ParcelRow {
+    pub parcel: ConsignmentRow,
+    pub order_status: OrderStatus,
+    pub customer_id: i64,
+}
+
+impl sqlx::FromRow<'_, sqlx::any::AnyRow> for ParcelRow {
+    fn from_row(row: &sqlx::any::AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(ParcelRow {
+            parcel: ConsignmentRow::from_row(row)?,
+            order_status: stored(row, "orders", "order_status", OrderStatus::parse)?,
+            customer_id: row.try_get("customer_id")?,
+        })
+    }
+}
+
+/// The parcels of `courier` with these consignment ids (those we know),
+/// each with its order's status and customer.
 pub async fn parcels(
     conn: &mut AnyConnection,
     engine: Engine,
     courier: CourierName,
     consignment_ids: &[&str],
-) -> Result<Vec<ConsignmentRow>> {
+) -> Result<Vec<ParcelRow>> {
+    let columns: Vec<String> = COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{}", c.trim()))
+        .collect();
     let mut found = Vec::with_capacity(consignment_ids.len());
     for chunk in consignment_ids.chunks(ROWS) {
         let mut q = Sql::many(
             engine,
-            &format!("SELECT {COLUMNS} FROM consignments WHERE courier = "),
+            &format!(
+                "SELECT {}, o.status AS order_status, o.customer_id FROM consignments c \
+                 JOIN orders o ON o.id = c.order_id WHERE c.courier = ",
+                columns.join(", ")
+            ),
         );
         q.bind(courier.as_str().to_owned())
-            .push(" AND consignment_id IN (")
+            .push(" AND c.consignment_id IN (")
             .list(chunk, ", ", |q, id| {
                 q.bind((*id).to_owned());
             })
             .push(")");
         let (text, args) = q.into_parts();
         found.extend(
-            sqlx::query_as_with::<_, ConsignmentRow, _>(&text, args)
+            sqlx::query_as_with::<_, ParcelRow, _>(&text, args)
                 .fetch_all(&mut *conn)
                 .await?,
         );
@@ -129,35 +156,6 @@ pub async fn heard(
         run(conn, q).await?;
     }
     Ok(())
-}
-
-/// Where these orders are: (order id, status, customer id).
-pub async fn orders(
-    conn: &mut AnyConnection,
-    engine: Engine,
-    ids: &[i64],
-) -> Result<Vec<(i64, OrderStatus, i64)>> {
-    use sqlx::Row;
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(ROWS) {
-        let mut q = Sql::many(
-            engine,
-            "SELECT id, status, customer_id FROM orders WHERE id IN (",
-        );
-        q.list(chunk, ", ", |q, id| {
-            q.bind(*id);
-        })
-        .push(")");
-        let (text, args) = q.into_parts();
-        for row in sqlx::query_with(&text, args).fetch_all(&mut *conn).await? {
-            found.push((
-                row.try_get("id")?,
-                stored(&row, "orders", "status", OrderStatus::parse)?,
-                row.try_get("customer_id")?,
-            ));
-        }
-    }
-    Ok(found)
 }
 
 /// An order's move along its lifecycle: one history row per step.

@@ -22,7 +22,7 @@ use chotomoni_domain::{
 };
 use chotomoni_storage::audit::{self as audit_rows, Entry};
 use chotomoni_storage::consignments::{ConsignmentRow, NewEvent};
-use chotomoni_storage::courier_reports::{self as batch, OrderMove, ParcelMove};
+use chotomoni_storage::courier_reports::{self as batch, OrderMove, ParcelMove, ParcelRow};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::oneshot;
@@ -199,7 +199,7 @@ impl Services {
                 // The key borrows the batch's id, which equals the row's.
                 let Some(id) = ids
                     .iter()
-                    .find(|id| row.consignment_id.as_deref() == Some(**id))
+                    .find(|id| row.parcel.consignment_id.as_deref() == Some(**id))
                 else {
                     continue;
                 };
@@ -269,19 +269,11 @@ impl Services {
         now: i64,
     ) -> Result<()> {
         let engine = self.db.engine;
-        let ids: Vec<i64> = moved.iter().map(|p| p.row.order_id).collect();
-        let orders: HashMap<i64, (OrderStatus, i64)> = batch::orders(tx, engine, &ids)
-            .await?
-            .into_iter()
-            .map(|(id, status, customer)| (id, (status, customer)))
-            .collect();
         let mut order_moves = Vec::new();
         let mut notices = Vec::new();
         for parcel in moved {
             let id = parcel.row.order_id;
-            let Some(&(mut at, customer)) = orders.get(&id) else {
-                continue;
-            };
+            let (mut at, customer) = (parcel.order_status, parcel.customer_id);
             let mut steps = Vec::new();
             for &status in &parcel.applied {
                 let Some(target) = status.order_status(at) else {
@@ -341,6 +333,9 @@ impl Services {
 /// A parcel as the batch's reports leave it.
 struct Parcel<'a> {
     row: ConsignmentRow,
+    /// Where its order was when read (moved by the compare-and-set).
+    order_status: OrderStatus,
+    customer_id: i64,
     at: Option<ParcelStatus>,
     /// The statuses reports moved it to, in order.
     applied: Vec<ParcelStatus>,
@@ -350,9 +345,12 @@ struct Parcel<'a> {
 }
 
 impl<'a> Parcel<'a> {
-    fn new(row: ConsignmentRow) -> Parcel<'a> {
+    fn new(read: ParcelRow) -> Parcel<'a> {
+        let row = read.parcel;
         Parcel {
             at: row.parcel_status,
+            order_status: read.order_status,
+            customer_id: read.customer_id,
             row,
             applied: Vec::new(),
             courier_status: None,
