@@ -59,10 +59,11 @@ run_engine() {
     DATABASE_URL=$url $bin --data-dir "$dir" seed --orders "$ORDERS" >/dev/null
     local seed_secs=$(echo "$(now) - $seed_start" | bc)
     $query "$(book_sql)" >/dev/null
-    # Statistics for the planner, as autovacuum (PostgreSQL) or a shop's
-    # first hours would leave them: right after a bulk insert the planner
-    # knows nothing of the new rows and scans where it should look up.
-    $query "ANALYZE" >/dev/null
+    # PostgreSQL: statistics for the planner, as autovacuum would leave them
+    # (right after a bulk insert it knows nothing of the new rows and scans
+    # where it should look up). SQLite gathers none by itself: the server's
+    # own `database.optimize` job does, when it starts.
+    if [[ $engine == postgres ]]; then $query "ANALYZE" >/dev/null; fi
     $query "$PARCELS_SQL" > "$dir/parcels.txt"
     DATABASE_URL=$url $bin --data-dir "$dir" serve --listen 127.0.0.1:$port >/dev/null 2>&1 &
     local pid=$!

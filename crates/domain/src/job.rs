@@ -54,6 +54,9 @@ pub enum JobKind {
     ParcelDeliveredNotice,
     /// Online payments with no news for a while, asked about at their gateway.
     PaymentsQuery,
+    /// The query planner's statistics kept current (SQLite does not gather
+    /// them by itself).
+    DatabaseOptimize,
 }
 
 impl JobKind {
@@ -78,6 +81,7 @@ impl JobKind {
         JobKind::ParcelHandedNotice,
         JobKind::ParcelDeliveredNotice,
         JobKind::PaymentsQuery,
+        JobKind::DatabaseOptimize,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +106,7 @@ impl JobKind {
             JobKind::ParcelHandedNotice => "message.parcel_handed",
             JobKind::ParcelDeliveredNotice => "message.parcel_delivered",
             JobKind::PaymentsQuery => "payments.query",
+            JobKind::DatabaseOptimize => "database.optimize",
         }
     }
 

@@ -116,6 +116,7 @@ impl Services {
                 }
             }
             JobKind::ParcelCancel => self.cancel_parcel(subject(job)?).await?,
+            JobKind::DatabaseOptimize => self.db.optimize().await?,
             JobKind::PaymentsQuery => {
                 let n = self.query_silent_payments().await?;
                 if n > 0 {

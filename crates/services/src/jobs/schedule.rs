@@ -20,7 +20,7 @@ pub struct Recurring {
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Every recurring job and its default period.
-const RECURRING: [(JobKind, Duration); 9] = [
+const RECURRING: [(JobKind, Duration); 10] = [
     (JobKind::SweepTechnical, HOUR),
     (JobKind::SweepUploads, HOUR),
     (JobKind::SweepExports, HOUR),
@@ -30,6 +30,7 @@ const RECURRING: [(JobKind, Duration); 9] = [
     (JobKind::ExpireProofs, HOUR),
     (JobKind::CourierPoll, Duration::from_secs(15 * 60)),
     (JobKind::PaymentsQuery, Duration::from_secs(5 * 60)),
+    (JobKind::DatabaseOptimize, Duration::from_secs(6 * 3600)),
 ];
 
 /// The recurring jobs, all on, at their default periods.
