@@ -36,12 +36,27 @@ impl Services {
             .iter()
             .find(|(k, _)| k == "tran_id")
             .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty() && v.len() <= 30)
+            .filter(|v| !v.is_empty() && v.chars().count() <= 30)
             .ok_or_else(|| FieldError::new("tran_id", "is required in a payment notice"))?;
-        // The signature counts the first of a repeated name: a notice that
-        // repeats one says two things, and is not read at all.
+        // The signature counts the first of a repeated name and the reader
+        // may take another: a notice that repeats a field it signs or that
+        // is read says two things, and is not read at all. (A repeated
+        // field neither signed nor read is dropped with the others.)
+        let signed: Vec<&str> = pairs
+            .iter()
+            .find(|(k, _)| k == "verify_key")
+            .map(|(_, v)| v.split(',').collect())
+            .unwrap_or_default();
+        let matters = |k: &str| {
+            signed.contains(&k)
+                || ["tran_id", "verify_sign", "verify_key"].contains(&k)
+                || chotomoni_gateway::KEPT_FIELDS.contains(&k)
+        };
         let mut seen = std::collections::HashSet::with_capacity(pairs.len());
-        if let Some((name, _)) = pairs.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(k, _)| !seen.insert(k.as_str()) && matters(k))
+        {
             tracing::warn!(%tran_id, "refused a payment notice that repeats a field");
             return Err(FieldError::new(name.clone(), "is repeated in the notice").into());
         }
@@ -228,6 +243,8 @@ impl Services {
 /// Why a notice or answer is refused, for the caller.
 fn refusal(e: GatewayError) -> ServiceError {
     match e {
+        // bKash sends no notices: there is nothing at this address for it.
+        GatewayError::NotSupported(_) => ServiceError::NotFound("payment notices of this gateway"),
         GatewayError::Refused { code, .. } => ServiceError::Gateway {
             code: "payment_not_confirmed",
             message: format!(

@@ -238,6 +238,11 @@ fn payable(full: &FullOrder) -> Result<()> {
     if o.payment_status == PaymentStatus::Paid || o.payment_status == PaymentStatus::Refunded {
         return Err(ServiceError::Conflict("this order is paid already".into()));
     }
+    if o.total <= 0 {
+        return Err(ServiceError::Conflict(
+            "this order has nothing to pay".into(),
+        ));
+    }
     if o.status == OrderStatus::Cancelled {
         return Err(ServiceError::Conflict(
             "a cancelled order is not paid".into(),

@@ -66,12 +66,10 @@ pub async fn of_order(
     caller: Caller,
     Path(number): Path<String>,
 ) -> ApiResult<axum::Json<Vec<PaymentView>>> {
+    let actor = caller.require_signed_in()?;
     let number = OrderNumber::parse(&number)?;
     Ok(axum::Json(
-        state
-            .services
-            .order_payments(&caller.actor(), number)
-            .await?,
+        state.services.order_payments(&actor, number).await?,
     ))
 }
 
@@ -131,20 +129,35 @@ pub struct GatewayPath {
     gateway: GatewayName,
 }
 
+/// The fields of a notice read before its signature is checked; the rest
+/// are the gateway's, checked by the signature and then dropped.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct NoticeForm {
+    /// The transaction id this shop opened the session with.
+    #[schema(min_length = 1, max_length = 30)]
+    tran_id: String,
+    val_id: Option<String>,
+    amount: Option<String>,
+    status: Option<String>,
+    verify_sign: Option<String>,
+    verify_key: Option<String>,
+}
+
 /// SSLCommerz's IPN: its `verify_sign` is checked over the posted fields,
 /// then the payment is confirmed with the validation API; only then is
 /// the order paid (once, whichever of this and the customer's return comes
 /// first). Card fields are read for the signature and dropped.
 #[utoipa::path(post, path = "/webhooks/payments/{gateway}", tag = "webhooks",
     params(GatewayPath),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+    request_body(content = NoticeForm, content_type = "application/x-www-form-urlencoded",
         description = "SSLCommerz's IPN fields (tran_id, val_id, amount, status, verify_sign, verify_key, …)"),
     responses((status = 200, body = PaymentView, description = "Recorded (a notice seen before changes nothing)"),
         (status = 400, body = ErrorBody, description = "Not a form body"),
         (status = 401, body = ErrorBody, description = "`bad_signature`: verify_sign does not hold; nothing changed"),
         (status = 404, body = ErrorBody, description = "A transaction this shop did not start, or a gateway not set up"),
         (status = 413, body = ErrorBody, description = "A body over 16 KiB"),
-        (status = 422, body = ErrorBody, description = "`payment_not_confirmed`: the validation API does not confirm it (not VALID/VALIDATED); nothing marked paid"),
+        (status = 422, body = ErrorBody, description = "`payment_not_confirmed`: the validation API does not confirm it (not VALID/VALIDATED), nothing marked paid; or `invalid_field`: no `tran_id`, or a field sent twice (the signature would cover one copy, the reader another)"),
         (status = 503, body = ErrorBody, description = "The gateway did not answer; SSLCommerz sends the notice again")))]
 pub async fn notice(
     State(state): State<AppState>,
