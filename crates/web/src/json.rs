@@ -49,8 +49,21 @@ pub fn within_limit(bytes: &[u8]) -> Result<(), ApiError> {
 }
 
 /// A JSON body of at most `MAX_BODY` bytes, its errors naming the field.
+/// Every request body of this API is an object: serde would also read a
+/// struct from an array of its fields in order (`[null]` as `{}`), which
+/// the contract does not allow, so anything else is refused here.
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     within_limit(bytes)?;
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => {}
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "the body must be a JSON object",
+            ))
+        }
+    }
     match with_whole_floats_as_integers(bytes) {
         Some(rewritten) => parse(&rewritten),
         None => parse(bytes),
@@ -165,6 +178,13 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("inner.n"));
         let e = parse::<Outer>(br#"{"inner": "#).unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_body_is_an_object_never_an_array_of_fields() {
+        let e = parse_body::<Inner>(b" [1]").unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(parse_body::<Inner>(br#" {"n": 1}"#).unwrap().n, 1);
     }
 
     #[test]
