@@ -39,7 +39,11 @@ impl sqlx::FromRow<'_, sqlx::any::AnyRow> for ParcelRow {
 }
 
 /// The parcels of `courier` with these consignment ids (those we know),
-/// each with its order's status and customer.
+/// each with its order's status and customer. On PostgreSQL their rows are
+/// locked, in order of order id, until the transaction ends: two servers'
+/// batches over the same parcels then wait for each other at this read
+/// instead of deadlocking later, when each goes on to update the parcels
+/// the other locked. (SQLite's write transaction holds the whole database.)
 pub async fn parcels(
     conn: &mut AnyConnection,
     engine: Engine,
@@ -65,7 +69,11 @@ pub async fn parcels(
             .list(chunk, ", ", |q, id| {
                 q.bind((*id).to_owned());
             })
-            .push(")");
+            .push(") ORDER BY c.order_id")
+            .push(match engine {
+                Engine::Postgres => " FOR UPDATE OF c",
+                Engine::Sqlite => "",
+            });
         let (text, args) = q.into_parts();
         found.extend(
             sqlx::query_as_with::<_, ParcelRow, _>(&text, args)
