@@ -154,19 +154,19 @@ pub async fn claim(
     if due.is_none() {
         return Ok(None);
     }
-    let due_then = DUE.replace("$2", "$4").replace("$1", "$3");
+    // The same condition and its parameters ($1, $2) as the look above.
     let text = format!(
-        "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
-         attempts = attempts + 1, updated_at = $3 \
-         WHERE id = (SELECT id FROM jobs WHERE {due_then} ORDER BY run_at, id LIMIT 1{lock}) \
+        "UPDATE jobs SET state = 'running', lease_owner = $3, lease_until = $4, \
+         attempts = attempts + 1, updated_at = $1 \
+         WHERE id = (SELECT id FROM jobs WHERE {DUE} ORDER BY run_at, id LIMIT 1{lock}) \
          RETURNING {COLUMNS}"
     );
     let mut tx = db.begin().await?;
     let row = sqlx::query_as(&text)
-        .bind(owner)
-        .bind(lease_until)
         .bind(now)
         .bind(only.map(JobKind::as_str))
+        .bind(owner)
+        .bind(lease_until)
         .fetch_optional(&mut *tx)
         .await?;
     tx.commit().await?;
