@@ -92,7 +92,7 @@ test('the connection drops mid-upload and comes back: the upload resumes and com
   await expectSameBytes(done);
 });
 
-test('a reload mid-upload resumes from the stored upload URL, not from zero', async () => {
+test('a reload mid-upload resumes from the stored upload URL, not from zero, even past a busy server', async () => {
   const { page } = station;
   await page.uncheck('#auto-record'); // so the reloaded page does not record the slip again
   await page.click('#record'); // start, for the order on screen
@@ -116,13 +116,26 @@ test('a reload mid-upload resumes from the stored upload URL, not from zero', as
   assert.ok(Number(hanging.request().headers()['upload-offset']) > 0, 'two chunks had already been accepted');
 
   await page.unroute(UPLOADS, hold);
+  // The first question after the reload meets a busy server: tus would
+  // otherwise take that for a lost upload and start again from zero.
+  let busyAnswered = 0;
+  const busy = async (route) => {
+    if (route.request().method() === 'HEAD' && busyAnswered++ === 0) {
+      await route.fulfill({ status: 503, headers: { 'Tus-Resumable': '1.0.0', 'Retry-After': '1' }, body: '' });
+      return;
+    }
+    await route.continue();
+  };
+  await page.route(UPLOADS, busy);
   const from = station.uploads.length;
   await page.reload();
   hanging.abort().catch(() => {});
   await waitFor(station, 'the upload to complete after the reload', (id) => [...document.querySelectorAll('#queue li')]
     .some((li) => li.dataset.id === id && li.dataset.state === 'done'), before_.id, 30000);
+  await page.unroute(UPLOADS, busy);
+  assert.ok(busyAnswered > 1, 'the upload was asked about again after the busy answer');
   const done = await item(page, before_.id);
-  assert.equal(done.uploadUrl, before_.uploadUrl, 'the stored upload URL was used');
+  assert.equal(done.uploadUrl, before_.uploadUrl, `the stored upload URL was used; requests: ${JSON.stringify(station.uploads.slice(from))}`);
   await assertResumed(from, new URL(before_.uploadUrl, target.base).href, 'after the reload');
   await expectSameBytes(done);
   const videos = (await queueItems(page)).filter((i) => i.media === 'video');

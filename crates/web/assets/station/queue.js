@@ -14,7 +14,7 @@ const STALL_MS = 60000;
 
 /** A failure as a reason the page can name: offline, signin, server, storage, unknown. */
 export function classify(err) {
-  const res = err && err.originalResponse;
+  const res = (err && err.originalResponse) || (err && err.causingError && err.causingError.transient);
   const status = res && typeof res.getStatus === 'function' ? res.getStatus() : 0;
   if (err && err.name === 'QuotaExceededError') return { reason: 'storage', status: 0 };
   if (status === 401 || status === 403) return { reason: 'signin', status };
@@ -34,6 +34,36 @@ function safeBody(res) {
     return String(body).slice(0, 200);
   } catch {
     return '';
+  }
+}
+
+/**
+ * tus-js-client starts a new upload when the HEAD that resumes one answers
+ * anything but 2xx or 423, so a passing 5xx or 429 (a restarting or busy
+ * server) would throw away every byte already sent. Such an answer is made a
+ * failed request instead, which tus retries like a lost connection.
+ */
+class ResumingHttpStack {
+  constructor(inner) {
+    this.inner = inner;
+  }
+
+  createRequest(method, url) {
+    const request = this.inner.createRequest(method, url);
+    if (method !== 'HEAD') return request;
+    const send = request.send.bind(request);
+    request.send = (body) => send(body).then((res) => {
+      const status = res.getStatus();
+      if (status >= 500 || status === 429) {
+        throw Object.assign(new Error(`the upload's offset could not be read (${status})`), { transient: res });
+      }
+      return res;
+    });
+    return request;
+  }
+
+  getName() {
+    return 'ResumingHttpStack';
   }
 }
 
@@ -157,6 +187,7 @@ export class UploadQueue extends EventTarget {
       const upload = new tus.Upload(media, {
         endpoint: this.endpoint,
         uploadUrl: proof.uploadUrl || null,
+        httpStack: new ResumingHttpStack(new tus.DefaultHttpStack()),
         chunkSize: this.chunkSize,
         retryDelays: RETRY_DELAYS,
         storeFingerprintForResuming: false,
