@@ -68,6 +68,10 @@ string_enum! {
         ProofShareRevoke = "proof.share.revoke",
         ProofSharedView = "proof.shared_view",
         ProofWatch = "proof.watch",
+        RefundManual = "refund.manual",
+        RefundPaid = "refund.paid",
+        RefundRefused = "refund.refused",
+        RefundSend = "refund.send",
         SessionOpen = "session.open",
         StaffAdd = "staff.add",
     }

@@ -57,6 +57,10 @@ pub enum JobKind {
     /// The query planner's statistics kept current (SQLite does not gather
     /// them by itself).
     DatabaseOptimize,
+    /// One refund asked of the gateway its order was paid through.
+    RefundSend,
+    /// Refunds a gateway is still processing, asked about until final.
+    RefundsFollow,
 }
 
 impl JobKind {
@@ -82,6 +86,8 @@ impl JobKind {
         JobKind::ParcelDeliveredNotice,
         JobKind::PaymentsQuery,
         JobKind::DatabaseOptimize,
+        JobKind::RefundSend,
+        JobKind::RefundsFollow,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +113,8 @@ impl JobKind {
             JobKind::ParcelDeliveredNotice => "message.parcel_delivered",
             JobKind::PaymentsQuery => "payments.query",
             JobKind::DatabaseOptimize => "database.optimize",
+            JobKind::RefundSend => "refund.send",
+            JobKind::RefundsFollow => "refunds.follow",
         }
     }
 

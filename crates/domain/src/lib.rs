@@ -18,6 +18,7 @@ pub mod phone;
 pub mod policy;
 pub mod privacy_request;
 pub mod proof;
+pub mod refund;
 pub mod schema;
 pub mod staff;
 
@@ -40,4 +41,5 @@ pub use privacy_request::{
     VerifiedBy,
 };
 pub use proof::{ProofId, ProofKind, SharePurpose};
+pub use refund::{RefundMethod, RefundState, RefundWallet, WalletTrxId};
 pub use staff::{Role, SessionKind, StaffId};

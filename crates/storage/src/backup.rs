@@ -34,6 +34,7 @@ pub const TABLES: &[&str] = &[
     "legal_holds",
     "claims",
     "claim_items",
+    "refunds",
     "claim_packs",
     "proofs",
     "translog_nodes",

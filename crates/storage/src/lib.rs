@@ -31,6 +31,7 @@ pub mod policies;
 pub mod privacy_requests;
 pub mod products;
 pub mod proofs;
+pub mod refunds;
 pub mod schema;
 pub mod sessions;
 pub mod shares;

@@ -111,6 +111,15 @@ pub async fn by_tran_id(conn: &mut AnyConnection, tran_id: &str) -> Result<Optio
     .await?)
 }
 
+pub async fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<PaymentRow>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// An order's payments, oldest first.
 pub async fn of_order(conn: &mut AnyConnection, order_id: i64) -> Result<Vec<PaymentRow>> {
     Ok(sqlx::query_as(&format!(
@@ -200,6 +209,18 @@ pub async fn silent(conn: &mut AnyConnection, before: i64, limit: i64) -> Result
     .await?)
 }
 
+/// The payment that paid the order, if one did (a held one staff accepted
+/// counts: it is `paid` then).
+pub async fn paid_of_order(conn: &mut AnyConnection, order_id: i64) -> Result<Option<PaymentRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE order_id = $1 AND status = 'paid' \
+         ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Payments held for staff, newest first.
 pub async fn held(conn: &mut AnyConnection, limit: i64) -> Result<Vec<PaymentRow>> {
     Ok(sqlx::query_as(&format!(
@@ -222,6 +243,19 @@ pub async fn mark_order_paid(conn: &mut AnyConnection, order_id: i64, at: i64) -
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The order's payment status becomes `refunded`, if it was paid.
+pub async fn mark_order_refunded(conn: &mut AnyConnection, order_id: i64, at: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE orders SET payment_status = 'refunded', updated_at = $1 \
+         WHERE id = $2 AND payment_status = 'paid'",
+    )
+    .bind(at)
+    .bind(order_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The order's payment status becomes `failed`, if it was still pending.

@@ -85,6 +85,7 @@ pub const TABLES: &[Table] = &[
     t("privacy_requests", CustomerColumn, Rows::Kept),
     t("erasures", CustomerColumn, Rows::Kept),
     t("claim_items", Claim, Rows::Kept),
+    t("refunds", Claim, Rows::Kept),
     // A refund's legal record stays, under the stand-in.
     t("claims", CustomerColumn, Rows::Kept),
     // Last among the rows that point at the customer: they are found by

@@ -122,6 +122,10 @@ impl Services {
                 "the claim was already decided".into(),
             ));
         }
+        if let Some(amount) = checked.refund {
+            self.open_refund(&mut tx, id, claim.order_id, amount)
+                .await?;
+        }
         let hold_until = self.settings.claims.hold_until(now);
         rows::end_hold_at(&mut tx, claim.hold_id, hold_until).await?;
         let mut detail = format!("decision={}", checked.decision);

@@ -65,6 +65,8 @@ pub struct ClaimView {
     /// The replacement order, for a replacement.
     pub replacement_order: Option<String>,
     pub decided_at: Option<String>,
+    /// The refund a refund decision opened, and how it stands.
+    pub refund: Option<crate::payments::RefundView>,
 }
 
 /// The desk's queue filters.
@@ -229,6 +231,7 @@ impl Services {
             reason: c.reason,
             replacement_order: c.replacement_order_id.map(number),
             decided_at: c.decided_at.map(millis_to_rfc3339),
+            refund: self.claim_refund(conn, c.id).await?,
         })
     }
 }

@@ -117,6 +117,13 @@ impl Services {
             }
             JobKind::ParcelCancel => self.cancel_parcel(subject(job)?).await?,
             JobKind::DatabaseOptimize => self.db.optimize().await?,
+            JobKind::RefundSend => self.send_refund(subject(job)?).await?,
+            JobKind::RefundsFollow => {
+                let n = self.follow_refunds().await?;
+                if n > 0 {
+                    tracing::info!(refunds = n, "asked gateways about refunds under way");
+                }
+            }
             JobKind::PaymentsQuery => {
                 let n = self.query_silent_payments().await?;
                 if n > 0 {

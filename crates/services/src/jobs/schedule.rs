@@ -20,7 +20,7 @@ pub struct Recurring {
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Every recurring job and its default period.
-const RECURRING: [(JobKind, Duration); 10] = [
+const RECURRING: [(JobKind, Duration); 11] = [
     (JobKind::SweepTechnical, HOUR),
     (JobKind::SweepUploads, HOUR),
     (JobKind::SweepExports, HOUR),
@@ -31,6 +31,7 @@ const RECURRING: [(JobKind, Duration); 10] = [
     (JobKind::CourierPoll, Duration::from_secs(15 * 60)),
     (JobKind::PaymentsQuery, Duration::from_secs(5 * 60)),
     (JobKind::DatabaseOptimize, Duration::from_secs(6 * 3600)),
+    (JobKind::RefundsFollow, Duration::from_secs(15 * 60)),
 ];
 
 /// The recurring jobs, all on, at their default periods.

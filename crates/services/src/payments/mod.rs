@@ -16,9 +16,11 @@ use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
+mod refund;
 mod settle;
 mod start;
 
+pub use refund::{ManualRefundInput, RefundView};
 pub use start::StartedPayment;
 
 /// The gateways this shop takes payments through.

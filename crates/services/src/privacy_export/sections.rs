@@ -166,6 +166,10 @@ pub const SECTIONS: &[Section] = &[
             ("claims.refund_amount", "claims[].refund_amount"),
             ("claims.reason", "claims[].reason"),
             ("claims.decided_at", "claims[].decided_at"),
+            ("refunds.state", "claims[].refund.status"),
+            ("refunds.amount", "claims[].refund.amount"),
+            ("refunds.wallet_trx_id", "claims[].refund.wallet_trx_id"),
+            ("refunds.requested_at", "claims[].refund.requested_at"),
         ],
     },
     Section {

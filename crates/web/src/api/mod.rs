@@ -11,6 +11,7 @@ pub mod payments;
 mod policies;
 mod privacy;
 pub mod proofs;
+mod refunds;
 mod requests;
 mod session;
 pub mod uploads;
@@ -76,6 +77,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::held))
         .routes(routes!(payments::accept))
         .routes(routes!(payments::notice))
+        .routes(routes!(refunds::to_pay))
+        .routes(routes!(refunds::record_manual))
         .routes(routes!(exports::start))
         .routes(routes!(exports::status))
         .routes(routes!(exports::new_link))

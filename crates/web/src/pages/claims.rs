@@ -12,6 +12,7 @@ use chotomoni_domain::claim::{ClaimKind, ClaimStatus, Decision};
 use chotomoni_domain::{ExcerptStart, ProofId, SharePurpose};
 use chotomoni_services::claims::pack::PackRequest;
 use chotomoni_services::claims::{ClaimQuery, DecisionInput};
+use chotomoni_services::payments::ManualRefundInput;
 use chotomoni_services::ServiceError;
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -168,6 +169,42 @@ pub async fn decide(
     };
     match decided {
         Ok(_) => Ok(Redirect::to(&format!("/staff/claims/{id}")).into_response()),
+        Err(e) => refused(&ctx, &state, id, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ManualRefundForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    refund: i64,
+    #[serde(default)]
+    wallet: String,
+    #[serde(default)]
+    trx_id: String,
+}
+
+/// The desk records a refund it paid back by hand.
+pub async fn record_refund(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<ManualRefundForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.staff_actor()?;
+    let recorded = match ManualRefundInput::from_form(&form.wallet, &form.trx_id) {
+        Ok(input) => {
+            state
+                .services
+                .record_manual_refund(&actor, form.refund, &input)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match recorded {
+        Ok(_) => Ok(Redirect::to(&format!("/staff/claims/{id}#refund")).into_response()),
         Err(e) => refused(&ctx, &state, id, e).await,
     }
 }

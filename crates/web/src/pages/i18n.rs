@@ -208,6 +208,7 @@ pub fn env() -> &'static Environment<'static> {
             "staff_claims.html",
             "staff_claim.html",
             "claims_mine.html",
+            "refund_status.html",
             "track_claim.html",
             "staff_couriers.html",
             "courier_panel.html",
@@ -216,6 +217,7 @@ pub fn env() -> &'static Environment<'static> {
             "fraud_cell.html",
             "payment_result.html",
             "payment_panel.html",
+            "staff_payments.html",
         );
         env.add_function("t", t);
         env.add_function("taka", taka);

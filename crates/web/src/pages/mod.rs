@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/checkout", get(shop::checkout_form).post(shop::checkout))
         .route("/orders/{number}/placed", get(shop::placed))
         .route("/track", get(shop::track_form).post(shop::track))
+        .route("/track/pay", post(payments::track_pay))
         .route("/track/claim", post(claims_guest::sign_in))
         .route(
             "/account/register",
@@ -101,6 +102,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/claims/{id}", get(claims::detail))
         .route("/staff/claims/{id}/review", post(claims::review))
         .route("/staff/claims/{id}/decision", post(claims::decide))
+        .route("/staff/claims/{id}/refund", post(claims::record_refund))
         .route("/staff/claims/{id}/packs", post(claims::make_pack))
         .route("/staff/claim-packs/{id}/revoke", post(claims::revoke_pack))
         .route("/staff/jobs", get(jobs::page))
@@ -149,6 +151,11 @@ pub fn router() -> Router<AppState> {
             get(payments::returned).post(payments::returned),
         )
         .route("/account/orders/{number}/pay", post(payments::pay))
+        .route("/staff/payments", get(payments::staff_page))
+        .route(
+            "/staff/payments/{tran_id}/accept",
+            post(payments::staff_accept),
+        )
 }
 
 /// Who is asking, in which language, on which page.

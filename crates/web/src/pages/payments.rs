@@ -2,7 +2,8 @@
 //! (`/payments/{gateway}/return/{tran_id}`: SSLCommerz posts its form
 //! there, bKash sends the browser with `paymentID` and `status`), which
 //! shows paid, pending or failed once the gateway has been asked; and a
-//! signed-in customer's second try from their order page.
+//! second try, by a signed-in customer from their order page or by anyone
+//! from `/track` with the order's number and phone.
 use super::{Ctx, PageError};
 use crate::api::payments::NOTICE_MAX_BYTES;
 use crate::api::webhooks::site_url;
@@ -13,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chotomoni_domain::{GatewayName, OrderNumber, PaymentState};
+use chotomoni_services::ServiceError;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -83,4 +85,106 @@ pub async fn pay(
         .await
         .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&started.redirect_url).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TrackPayForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    gateway: String,
+}
+
+/// A customer who did not sign in pays an unpaid online order (again) from
+/// `/track`. The number and phone are checked again, behind the look-up's
+/// own limit, before anything reaches a gateway: a wrong pair is the
+/// look-up's 404 and starts nothing.
+pub async fn track_pay(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<TrackPayForm>,
+) -> Result<Response, PageError> {
+    // A visitor without a session has no cookie a forged form could ride
+    // on: the number and phone in the form are all the authority there is.
+    if ctx.caller.session.is_some() {
+        ctx.check_csrf(&form.csrf)?;
+    }
+    let gateway = GatewayName::parse(&form.gateway)
+        .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-invalid"))?;
+    let order = state
+        .services
+        .track_limited(&form.number, &form.phone, &ctx.caller.client)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let number = ctx.order_number(&order.number)?;
+    let started = state
+        .services
+        .start_payment(
+            &chotomoni_services::Actor::System,
+            number,
+            gateway,
+            &site_url(&state, &headers),
+        )
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    Ok(Redirect::to(&started.redirect_url).into_response())
+}
+
+/// The desk's payments page: payments held for staff, with a button that
+/// accepts one, and refunds the shop must pay back by hand.
+pub async fn staff_page(ctx: Ctx, State(state): State<AppState>) -> Result<Response, PageError> {
+    staff_page_with(&ctx, &state, StatusCode::OK, None).await
+}
+
+async fn staff_page_with(
+    ctx: &Ctx,
+    state: &AppState,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let actor = ctx.staff_actor()?;
+    let held = state
+        .services
+        .held_payments(&actor)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    let refunds = state
+        .services
+        .refunds_to_pay(&actor)
+        .await
+        .map_err(|e| ctx.fail(e))?;
+    ctx.render_status(
+        status,
+        "staff_payments.html",
+        json!({ "held": held, "refunds": refunds, "error": error }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct AcceptForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Staff accept a held payment from the page.
+pub async fn staff_accept(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Path(tran_id): Path<String>,
+    Form(form): Form<AcceptForm>,
+) -> Result<Response, PageError> {
+    ctx.check_csrf(&form.csrf)?;
+    let actor = ctx.staff_actor()?;
+    match state.services.accept_held_payment(&actor, &tran_id).await {
+        Ok(_) => Ok(Redirect::to("/staff/payments").into_response()),
+        Err(ServiceError::Conflict(message)) => {
+            staff_page_with(&ctx, &state, StatusCode::CONFLICT, Some(message)).await
+        }
+        Err(e) => Err(ctx.fail(e)),
+    }
 }

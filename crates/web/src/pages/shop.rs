@@ -293,7 +293,8 @@ pub async fn track(
     match asked {
         Ok(view) => ctx.render(
             "track.html",
-            json!({ "number": form.number, "order": view, "phone": form.phone.trim() }),
+            json!({ "number": form.number, "order": view, "phone": form.phone.trim(),
+                    "gateways": state.services.payment_choice() }),
         ),
         Err(ServiceError::NotFound(_)) => ctx.render_status(
             StatusCode::NOT_FOUND,

@@ -282,6 +282,15 @@ async fn fill_every_field(app: &TestApp) -> (scene::Scene, String) {
         )
         .await;
     assert_eq!(status, 200, "{decided}");
+    // Cash on delivery: the shop pays it back by bKash and records it.
+    let (status, refunded) = app
+        .post(
+            &format!("/api/v1/refunds/{}/manual", decided["refund"]["id"]),
+            Some(&s.support),
+            &serde_json::json!({"wallet": "bkash", "trx_id": "4KX92MQ7TZ"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{refunded}");
     // The decision's message is sent before the code below is asked for.
     privacy::wait_for_sms(app, E164, told + 1).await;
     // The delivered order's parcel, with the cash collected and a message

@@ -37,6 +37,7 @@ mod policies;
 mod privacy_form;
 mod proofs;
 mod rate_limits;
+mod refunds;
 mod requests;
 mod retention;
 mod seed;

@@ -332,6 +332,26 @@ async fn risky_or_mismatched_payments_are_held_for_staff_on(engine: Engine) {
     assert_eq!(payment_row(&app, &second).await.0, "held");
     assert!(held[0]["hold_reason"].is_string());
     assert_eq!(app.get("/api/v1/payments/held", &packer).await.0, 403);
+
+    // The desk's payments page lists what is still held; accepting the
+    // second payment of a paid order there is refused with the reason.
+    let (status, page) = crate::claims_desk::page(&app, &support, "/staff/payments?lang=en").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(&format!("data-tran=\"{second}\"")), "{page}");
+    assert!(
+        !page.contains(&format!("data-tran=\"{tran_id}\"")),
+        "{page}"
+    );
+    let csrf = common::html::csrf_of(&page);
+    let (status, page) = crate::claims_desk::submit(
+        &app,
+        &support,
+        &format!("/staff/payments/{second}/accept?lang=en"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("paid already by another payment"), "{page}");
 }
 both_engines!(
     risky_or_mismatched_payments_are_held_for_staff,

@@ -4,6 +4,7 @@
 //! a success return the gateway knows nothing of.
 use crate::common;
 
+use chotomoni_domain::Role;
 use chotomoni_gateway_sslcommerz::stand_in::Trouble;
 use chotomoni_testkit::{both_engines, Engine};
 use common::html::{csrf_of, text};
@@ -232,4 +233,87 @@ async fn sslcommerz_fail_cancel_and_an_empty_success_return_on(engine: Engine) {
 both_engines!(
     sslcommerz_fail_cancel_and_an_empty_success_return,
     super::sslcommerz_fail_cancel_and_an_empty_success_return_on
+);
+
+async fn a_guest_pays_again_from_the_tracking_page_on(engine: Engine) {
+    let (app, g) = spawn(engine).await;
+    let support = app.staff("support", Role::Support).await;
+    let number = online_order(&app, "Sabina Yasmin", "01711000611").await;
+    // The first try failed at bKash.
+    let tran_id = started(&app, &support, &number, "bkash").await;
+    let id = bkash_payment_id(&g.bkash, &tran_id);
+    follow(&g.bkash.customer(&id, None, "failure")).await;
+    assert_eq!(payment_status(&app, &support, &number).await, "failed");
+
+    let c = Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap();
+    let tracked = c
+        .post(app.url("/track?lang=en"))
+        .form(&[("number", number.as_str()), ("phone", "01711000611")])
+        .send()
+        .await
+        .unwrap();
+    let tracked = text(tracked).await;
+    assert!(tracked.contains("id=\"track-pay\""), "{tracked}");
+    // A visitor with no session: the form carries no token, and needs none.
+    assert!(tracked.contains(r#"name="csrf" value="""#), "{tracked}");
+    let csrf = String::new();
+    let pay = |phone: &'static str, gateway: &'static str| {
+        let (c, app, csrf, number) = (&c, &app, csrf.clone(), number.clone());
+        async move {
+            c.post(app.url("/track/pay?lang=en"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("number", number.as_str()),
+                    ("phone", phone),
+                    ("gateway", gateway),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Another phone number starts nothing: the look-up's own answer.
+    let sessions = g.bkash.received("create").len();
+    let res = pay("01711000699", "bkash").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(g.bkash.received("create").len(), sessions);
+    assert_eq!(
+        pay("01711000611", "paypal").await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The order's own phone: off to bKash, and paid on the way back.
+    let res = pay("01711000611", "bkash").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(g.bkash.received("create").len(), sessions + 1);
+    let retry = g
+        .bkash
+        .payments()
+        .into_iter()
+        .last()
+        .expect("a second bKash payment");
+    assert!(to.contains(&retry.payment_id), "{to}");
+    let (_, page) = follow(
+        &g.bkash
+            .customer(&retry.payment_id, Some("01898765432"), "success"),
+    )
+    .await;
+    assert!(page.contains("Payment received"), "{page}");
+    assert_eq!(payment_status(&app, &support, &number).await, "paid");
+    // Paid: the tracking page offers no payment any more.
+    let tracked = c
+        .post(app.url("/track?lang=en"))
+        .form(&[("number", number.as_str()), ("phone", "01711000611")])
+        .send()
+        .await
+        .unwrap();
+    assert!(!text(tracked).await.contains("id=\"track-pay\""));
+}
+both_engines!(
+    a_guest_pays_again_from_the_tracking_page,
+    super::a_guest_pays_again_from_the_tracking_page_on
 );
