@@ -5,7 +5,7 @@
 //! payment status follows in the same transaction.
 use crate::sql::Sql;
 use crate::{stored, Result};
-use chotomoni_domain::{GatewayName, PaymentState};
+use chotomoni_domain::{GatewayName, PaymentState, PaymentStatus};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow, Row};
 
@@ -247,25 +247,43 @@ pub async fn mark_order_paid(conn: &mut AnyConnection, order_id: i64, at: i64) -
 
 /// The order's payment status becomes `refunded`, if it was paid.
 pub async fn mark_order_refunded(conn: &mut AnyConnection, order_id: i64, at: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE orders SET payment_status = 'refunded', updated_at = $1 \
-         WHERE id = $2 AND payment_status = 'paid'",
+    move_order_payment(
+        conn,
+        order_id,
+        PaymentStatus::Paid,
+        PaymentStatus::Refunded,
+        at,
     )
-    .bind(at)
-    .bind(order_id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The order's payment status becomes `failed`, if it was still pending.
 pub async fn mark_order_failed(conn: &mut AnyConnection, order_id: i64, at: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE orders SET payment_status = 'failed', updated_at = $1 \
-         WHERE id = $2 AND payment_status = 'pending'",
+    move_order_payment(
+        conn,
+        order_id,
+        PaymentStatus::Pending,
+        PaymentStatus::Failed,
+        at,
     )
+    .await
+}
+
+async fn move_order_payment(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    from: PaymentStatus,
+    to: PaymentStatus,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE orders SET payment_status = $1, updated_at = $2 \
+         WHERE id = $3 AND payment_status = $4",
+    )
+    .bind(to.as_str())
     .bind(at)
     .bind(order_id)
+    .bind(from.as_str())
     .execute(conn)
     .await?;
     Ok(())
