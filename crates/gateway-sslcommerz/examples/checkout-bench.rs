@@ -79,6 +79,24 @@ async fn main() {
         ),
     )
     .expect("write the server's configuration");
+    let mut server = tokio::process::Command::new(&bin)
+        // The demo shop: its products are what the orders buy.
+        .args(["--config", config.to_str().unwrap(), "serve", "--demo"])
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run BIN serve");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    for i in 0.. {
+        match http.get(format!("{base}/healthz")).send().await {
+            Ok(r) if r.status().is_success() => break,
+            _ if i > 600 => panic!("the server did not start"),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
     let mut add = tokio::process::Command::new(&bin)
         .args([
             "--config",
@@ -100,23 +118,6 @@ async fn main() {
         .await
         .unwrap();
     assert!(add.wait().await.unwrap().success(), "staff add failed");
-    let mut server = tokio::process::Command::new(&bin)
-        .args(["--config", config.to_str().unwrap(), "serve"])
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("run BIN serve");
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
-    for i in 0.. {
-        match http.get(format!("{base}/healthz")).send().await {
-            Ok(r) if r.status().is_success() => break,
-            _ if i > 600 => panic!("the server did not start"),
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
     let signed_in = ok(
         http.post(format!("{base}/api/v1/session"))
             .json(&json!({"username": "bench", "password": PASSWORD}))
