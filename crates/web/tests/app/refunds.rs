@@ -169,6 +169,29 @@ async fn gateway_refunds_on(engine: Engine) {
     assert_eq!(payment_status(&app, &support2, &number).await, "refunded");
     assert_eq!(app.services.follow_refunds().await.unwrap(), 0);
     assert_eq!(g.ssl.seen().refunds.len(), 1, "refunded once");
+
+    // bKash refuses: the refund is refused with bKash's own code and
+    // words, for the desk to pay by hand; the order stays paid.
+    let number = online_order(&app, "Rokeya Begum", "01711000601").await;
+    paid_with_bkash(&app, &g, &support2, &number).await;
+    deliver(&app, &admin, &number).await;
+    let customer = customer_of(&app, &number).await;
+    g.bkash.fail_next(
+        1,
+        chotomoni_gateway_bkash::stand_in::Failure::Code(
+            "2071".into(),
+            "Refund amount exceeds the transaction amount".into(),
+        ),
+    );
+    let claim = claim_and_decide(&app, &support2, &customer, &number, None).await;
+    let refused = refund_reaching(&app, &support2, claim, "refused").await;
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains("2071") && message.contains("exceeds"),
+        "{refused}"
+    );
+    assert!(refused["finished_at"].is_null(), "{refused}");
+    assert_eq!(payment_status(&app, &support2, &number).await, "paid");
 }
 both_engines!(gateway_refunds, super::gateway_refunds_on);
 
