@@ -51,6 +51,7 @@ string_enum! {
         PaymentAccept = "payment.accept",
         PaymentHeld = "payment.held",
         PaymentPaid = "payment.paid",
+        PaymentReturn = "payment.return",
         PaymentStart = "payment.start",
         PaymentUnpaid = "payment.unpaid",
         PolicyAccept = "policy.accept",

@@ -221,10 +221,25 @@ pub async fn paid_of_order(conn: &mut AnyConnection, order_id: i64) -> Result<Op
     .await?)
 }
 
-/// Payments held for staff, newest first.
+/// Staff chose to send held payment `tran_id` back: true for the one
+/// caller that chose it while it was held and not accepted.
+pub async fn open_held_refund(conn: &mut AnyConnection, tran_id: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE payments SET refund_opened_at = $1, updated_at = $1 \
+         WHERE tran_id = $2 AND status = 'held' AND refund_opened_at IS NULL",
+    )
+    .bind(at)
+    .bind(tran_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Payments held for staff that nobody has sent back, newest first.
 pub async fn held(conn: &mut AnyConnection, limit: i64) -> Result<Vec<PaymentRow>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM payments WHERE status = 'held' ORDER BY id DESC LIMIT $1"
+        "SELECT {COLUMNS} FROM payments WHERE status = 'held' AND refund_opened_at IS NULL \
+         ORDER BY id DESC LIMIT $1"
     ))
     .bind(limit)
     .fetch_all(conn)
@@ -313,7 +328,7 @@ pub async fn hold_paid(
 pub async fn accept_held(conn: &mut AnyConnection, tran_id: &str, at: i64) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE payments SET status = 'paid', updated_at = $1 \
-         WHERE tran_id = $2 AND status = 'held'",
+         WHERE tran_id = $2 AND status = 'held' AND refund_opened_at IS NULL",
     )
     .bind(at)
     .bind(tran_id)

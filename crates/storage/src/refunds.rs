@@ -1,4 +1,5 @@
-//! Refunds of decided claims. A refund's state moves by compare-and-set
+//! Refunds of decided claims, and of held payments staff send back. A
+//! refund's state moves by compare-and-set
 //! (`move_state`), so the job asking a gateway for it, run on any server,
 //! calls the gateway once: only the caller that moved `queued` to
 //! `sending` makes the call.
@@ -10,7 +11,8 @@ use sqlx::{AnyConnection, FromRow, Row};
 #[derive(Debug, Clone)]
 pub struct RefundRow {
     pub id: i64,
-    pub claim_id: i64,
+    /// None for a held payment sent back.
+    pub claim_id: Option<i64>,
     pub order_id: i64,
     pub payment_id: Option<i64>,
     pub method: RefundMethod,
@@ -57,7 +59,7 @@ const COLUMNS: &str = "id, claim_id, order_id, payment_id, method, amount, state
     finished_at";
 
 pub struct NewRefund {
-    pub claim_id: i64,
+    pub claim_id: Option<i64>,
     pub order_id: i64,
     pub payment_id: Option<i64>,
     pub method: RefundMethod,
@@ -208,11 +210,12 @@ pub async fn taken_from_payment(
     .await?)
 }
 
-/// Poisha refunded on the order, all refunds finished.
+/// Poisha the order's claims had refunded, all refunds finished (a held
+/// payment sent back never paid the order, so it does not count).
 pub async fn refunded_on_order(conn: &mut AnyConnection, order_id: i64) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds \
-         WHERE order_id = $1 AND state = 'refunded'",
+         WHERE order_id = $1 AND state = 'refunded' AND claim_id IS NOT NULL",
     )
     .bind(order_id)
     .fetch_one(conn)

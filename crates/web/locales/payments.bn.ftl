@@ -54,3 +54,5 @@ staff-payments-refunds = হাতে ফেরত দেওয়ার টা�
 staff-payments-claim = দাবি
 staff-payments-none-refunds = দোকানের ফেরত দেওয়ার কোনো টাকা বাকি নেই।
 nav-staff-payments = পেমেন্ট
+staff-payments-send-back = ফেরত পাঠান: গেটওয়ের মাধ্যমে টাকা ফেরত
+staff-payments-held-sent-back = আটকে থাকা পেমেন্ট ফেরত পাঠানো হয়েছে

@@ -54,3 +54,5 @@ staff-payments-refunds = Refunds to pay back by hand
 staff-payments-claim = Claim
 staff-payments-none-refunds = No refund waits for the shop.
 nav-staff-payments = Payments
+staff-payments-send-back = Send it back: refund through the gateway
+staff-payments-held-sent-back = a held payment sent back

@@ -215,6 +215,7 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     np("payments", "news_at", "when the gateway last said anything about it"),
     np("payments", "finished_at", "bookkeeping"),
     np("payments", "updated_at", "bookkeeping"),
+    np("payments", "refund_opened_at", "when staff chose to send a held payment back"),
     np("courier_events", "id", "surrogate key"),
     np("courier_events", "courier", "which courier said it"),
     np("courier_events", "consignment_id", "the courier's id for the parcel"),

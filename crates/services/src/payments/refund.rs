@@ -1,5 +1,6 @@
-//! Refunds of decided claims. Deciding a refund opens one in the same
-//! transaction: through the gateway that paid the order (a `refund.send`
+//! Refunds: of decided claims, and of held payments staff send back
+//! instead of accepting (a second payment of a paid order, a wrong
+//! amount). Deciding a claim's refund opens one in the same transaction: through the gateway that paid the order (a `refund.send`
 //! job asks it), or, for cash on delivery, one staff pay by hand and
 //! record with the wallet's transaction id. The job moves the refund to
 //! `sending` by compare-and-set before it calls, so the gateway is asked
@@ -40,7 +41,8 @@ const STAFF_LIST_LIMIT: i64 = 200;
 pub struct RefundView {
     pub id: i64,
     pub order: String,
-    pub claim: i64,
+    /// The claim it pays; none for a held payment sent back.
+    pub claim: Option<i64>,
     /// `bkash`, `sslcommerz`, or `manual` (paid by the shop by hand).
     pub method: RefundMethod,
     /// Poisha given back.
@@ -109,7 +111,10 @@ fn request(r: &RefundRow, payment: &PaymentRow) -> RefundRequest {
         payment: paid_facts(payment),
         amount: r.amount,
         // Never the desk's words, which may name the customer.
-        reason: format!("Claim {} refund", r.claim_id),
+        reason: match r.claim_id {
+            Some(claim) => format!("Claim {claim} refund"),
+            None => format!("Payment {} returned", payment.tran_id),
+        },
     }
 }
 
@@ -132,7 +137,7 @@ impl Services {
         let id = rows::insert(
             tx,
             &NewRefund {
-                claim_id,
+                claim_id: Some(claim_id),
                 order_id,
                 payment_id: paid.as_ref().map(|p| p.id),
                 method,
@@ -147,6 +152,59 @@ impl Services {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Staff send a held payment back through its gateway instead of
+    /// accepting it: what the gateway confirmed is refunded by the
+    /// `refund.send` job, and the payment is no longer held nor acceptable.
+    /// Only a held payment, once.
+    pub async fn refund_held_payment(&self, actor: &Actor, tran_id: &str) -> Result<RefundView> {
+        actor.require(Permission::ViewCustomerContact)?;
+        let now = self.now_ms();
+        let mut tx = self.db.begin().await?;
+        let payment = payment_rows::by_tran_id(&mut tx, tran_id)
+            .await?
+            .ok_or(ServiceError::NotFound("payment"))?;
+        if !payment_rows::open_held_refund(&mut tx, tran_id, now).await? {
+            return Err(ServiceError::Conflict(format!(
+                "only a held payment is sent back, once; this one is {}{}",
+                payment.status,
+                if payment.status == chotomoni_domain::PaymentState::Held {
+                    " and already being sent back"
+                } else {
+                    ""
+                }
+            )));
+        }
+        let id = rows::insert(
+            &mut tx,
+            &NewRefund {
+                claim_id: None,
+                order_id: payment.order_id,
+                payment_id: Some(payment.id),
+                method: RefundMethod::from(payment.gateway),
+                amount: payment.paid_amount.unwrap_or(payment.amount),
+                state: RefundState::Queued,
+                at: now,
+            },
+        )
+        .await?;
+        self.enqueue(&mut tx, Job::about(JobKind::RefundSend, id))
+            .await?;
+        audit::change(
+            &mut tx,
+            actor,
+            AuditAction::PaymentReturn,
+            &format!("payment:{tran_id}"),
+            &format!("refund:{id}"),
+        )
+        .await?;
+        let row = rows::get(&mut tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound("refund"))?;
+        tx.commit().await?;
+        tracing::info!(%tran_id, refund = id, by = %actor.audit_ref(), "a held payment is sent back");
+        Ok(refund_view(row))
     }
 
     /// The `refund.send` job: asks the gateway for refund `id`, once.

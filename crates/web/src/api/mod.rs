@@ -76,6 +76,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::start, payments::of_order))
         .routes(routes!(payments::held))
         .routes(routes!(payments::accept))
+        .routes(routes!(payments::refund_held))
         .routes(routes!(payments::notice))
         .routes(routes!(refunds::to_pay))
         .routes(routes!(refunds::record_manual))

@@ -10,7 +10,7 @@ use crate::AppState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use chotomoni_domain::{GatewayName, OrderNumber};
-use chotomoni_services::payments::{PaymentView, StartedPayment};
+use chotomoni_services::payments::{PaymentView, RefundView, StartedPayment};
 use chotomoni_services::ServiceError;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -118,6 +118,27 @@ pub async fn accept(
             .accept_held_payment(&caller.actor(), &tran_id)
             .await?,
     ))
+}
+
+/// Sends a held payment back through its gateway instead of accepting it
+/// (a second payment of a paid order, a wrong amount the customer did not
+/// mean): what the gateway confirmed is refunded in the background (see
+/// the refund's `status`), and the payment is no longer held. 409 unless
+/// it is held and not already being sent back.
+#[utoipa::path(post, path = "/api/v1/payments/{tran_id}/refund", tag = "payments",
+    params(PaymentPath), security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 201, body = RefundView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "Not support or admin"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "Not held, or already being sent back")))]
+pub async fn refund_held(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tran_id): Path<String>,
+) -> ApiResult<(StatusCode, axum::Json<RefundView>)> {
+    let actor = caller.require_staff()?;
+    let refund = state.services.refund_held_payment(&actor, &tran_id).await?;
+    Ok((StatusCode::CREATED, axum::Json(refund)))
 }
 
 /// A gateway in a webhook path.

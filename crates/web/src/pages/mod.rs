@@ -153,8 +153,8 @@ pub fn router() -> Router<AppState> {
         .route("/account/orders/{number}/pay", post(payments::pay))
         .route("/staff/payments", get(payments::staff_page))
         .route(
-            "/staff/payments/{tran_id}/accept",
-            post(payments::staff_accept),
+            "/staff/payments/{tran_id}/{action}",
+            post(payments::staff_decide_held),
         )
 }
 

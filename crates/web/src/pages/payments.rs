@@ -135,8 +135,8 @@ pub async fn track_pay(
     Ok(Redirect::to(&started.redirect_url).into_response())
 }
 
-/// The desk's payments page: payments held for staff, with a button that
-/// accepts one, and refunds the shop must pay back by hand.
+/// The desk's payments page: payments held for staff, with buttons that
+/// accept one or send it back, and refunds the shop must pay back by hand.
 pub async fn staff_page(ctx: Ctx, State(state): State<AppState>) -> Result<Response, PageError> {
     staff_page_with(&ctx, &state, StatusCode::OK, None).await
 }
@@ -171,17 +171,31 @@ pub struct AcceptForm {
     csrf: String,
 }
 
-/// Staff accept a held payment from the page.
-pub async fn staff_accept(
+/// Staff accept a held payment from the page, or send it back (`action`
+/// in the path: `accept` or `refund`).
+pub async fn staff_decide_held(
     ctx: Ctx,
     State(state): State<AppState>,
-    Path(tran_id): Path<String>,
+    Path((tran_id, action)): Path<(String, String)>,
     Form(form): Form<AcceptForm>,
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf)?;
     let actor = ctx.staff_actor()?;
-    match state.services.accept_held_payment(&actor, &tran_id).await {
-        Ok(_) => Ok(Redirect::to("/staff/payments").into_response()),
+    let done = match action.as_str() {
+        "accept" => state
+            .services
+            .accept_held_payment(&actor, &tran_id)
+            .await
+            .map(drop),
+        "refund" => state
+            .services
+            .refund_held_payment(&actor, &tran_id)
+            .await
+            .map(drop),
+        _ => return Err(ctx.error(StatusCode::NOT_FOUND, "err-not-found")),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to("/staff/payments").into_response()),
         Err(ServiceError::Conflict(message)) => {
             staff_page_with(&ctx, &state, StatusCode::CONFLICT, Some(message)).await
         }

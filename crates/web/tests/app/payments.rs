@@ -352,6 +352,49 @@ async fn risky_or_mismatched_payments_are_held_for_staff_on(engine: Engine) {
     .await;
     assert_eq!(status, 409, "{page}");
     assert!(page.contains("paid already by another payment"), "{page}");
+
+    // So it is sent back through SSLCommerz instead: once, by support or
+    // an admin; then neither held nor acceptable, and the order stays paid.
+    let send_back = format!("/api/v1/payments/{second}/refund");
+    let none = serde_json::json!({});
+    assert_eq!(app.post(&send_back, Some(&packer), &none).await.0, 403);
+    let (status, refund) = app.post(&send_back, Some(&support), &none).await;
+    assert_eq!(status, 201, "{refund}");
+    assert!(refund["claim"].is_null(), "{refund}");
+    assert_eq!(app.post(&send_back, Some(&support), &none).await.0, 409);
+    assert_eq!(
+        app.post(&accept(&second), Some(&support), &none).await.0,
+        409
+    );
+    assert_eq!(
+        app.post(
+            "/api/v1/payments/CM-999999-NOPE/refund",
+            Some(&support),
+            &none
+        )
+        .await
+        .0,
+        404
+    );
+    let (_, held) = app.get("/api/v1/payments/held", &support).await;
+    assert!(
+        !held
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["tran_id"] == second.as_str()),
+        "{held}"
+    );
+    for _ in 0..100 {
+        if !g.ssl.seen().refunds.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sent = g.ssl.seen().refunds;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].tran_id, second);
+    assert_eq!(payment_status(&app, &support, &twice).await, "paid");
 }
 both_engines!(
     risky_or_mismatched_payments_are_held_for_staff,
