@@ -20,12 +20,13 @@ use chotomoni_domain::{
     AuditAction, FieldError, JobKind, RefundMethod, RefundState, RefundWallet, WalletTrxId,
 };
 use chotomoni_gateway::{
-    GatewayError, PaymentFacts, PaymentOutcome, RefundFacts, RefundOutcome, RefundRequest,
+    Gateway, GatewayError, PaymentFacts, PaymentOutcome, RefundFacts, RefundOutcome, RefundRequest,
 };
 use chotomoni_storage::payments::{self as payment_rows, PaymentRow};
 use chotomoni_storage::refunds::{self as rows, NewRefund, RefundRow, Said};
 use chotomoni_storage::Conn;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::ToSchema;
 
 /// What a gateway refund tells the gateway (and the disclosure log says).
@@ -207,22 +208,32 @@ impl Services {
         Ok(refund_view(row))
     }
 
-    /// The `refund.send` job: asks the gateway for refund `id`, once.
+    /// The `refund.send` job: asks the gateway for refund `id`, once. No
+    /// pooled connection is held while the gateway answers.
     pub(crate) async fn send_refund(&self, id: i64) -> Result<()> {
-        let mut conn = self.db.conn().await?;
-        let Some(refund) = rows::get(&mut conn, id).await? else {
-            return Ok(());
+        let (refund, target, taken) = {
+            let mut conn = self.db.conn().await?;
+            let Some(refund) = rows::get(&mut conn, id).await? else {
+                return Ok(());
+            };
+            if refund.state != RefundState::Queued {
+                // Sent already, or cut off mid-call: `refunds.follow` asks.
+                return Ok(());
+            }
+            let target = self.refund_target(&mut conn, &refund).await?;
+            let taken = match &target {
+                Ok((payment, _)) => {
+                    rows::taken_from_payment(&mut conn, payment.id, refund.id).await?
+                }
+                Err(_) => 0,
+            };
+            (refund, target, taken)
         };
-        if refund.state != RefundState::Queued {
-            // Sent already, or cut off mid-call: `refunds.follow` asks.
-            return Ok(());
-        }
-        let now = self.now_ms();
-        let (payment, adapter) = match self.refund_target(&mut conn, &refund).await {
+        let (payment, adapter) = match target {
             Ok(found) => found,
             Err(why) => return self.refuse_refund(&refund, RefundState::Queued, &why).await,
         };
-        let taken = rows::taken_from_payment(&mut conn, payment.id, refund.id).await?;
+        let now = self.now_ms();
         let refundable = payment.paid_amount.unwrap_or(payment.amount) - taken;
         let paid_at = payment.finished_at.unwrap_or(payment.started_at);
         if let Some(why) =
@@ -274,10 +285,16 @@ impl Services {
     /// call was cut off) asked about; how many were asked.
     pub async fn follow_refunds(&self) -> Result<usize> {
         let now = self.now_ms();
-        let mut conn = self.db.conn().await?;
-        let due = rows::to_follow(&mut conn, now - FOLLOW_AFTER_MS, FOLLOW_BATCH).await?;
+        let due = {
+            let mut conn = self.db.conn().await?;
+            rows::to_follow(&mut conn, now - FOLLOW_AFTER_MS, FOLLOW_BATCH).await?
+        };
         for refund in &due {
-            let (payment, adapter) = match self.refund_target(&mut conn, refund).await {
+            let target = {
+                let mut conn = self.db.conn().await?;
+                self.refund_target(&mut conn, refund).await?
+            };
+            let (payment, adapter) = match target {
                 Ok(found) => found,
                 Err(why) => {
                     self.refuse_refund(refund, refund.state, &why).await?;
@@ -308,31 +325,26 @@ impl Services {
     }
 
     /// The payment a gateway refund gives back from and its gateway, or
-    /// why there is none.
+    /// why there is none (the inner error, for the desk).
     async fn refund_target(
         &self,
         conn: &mut Conn,
         refund: &RefundRow,
-    ) -> std::result::Result<(PaymentRow, std::sync::Arc<dyn chotomoni_gateway::Gateway>), String>
-    {
+    ) -> Result<std::result::Result<(PaymentRow, Arc<dyn Gateway>), String>> {
         let payment = match refund.payment_id {
-            Some(p) => payment_rows::by_id(conn, p)
-                .await
-                .map_err(|e| e.to_string())?,
+            Some(p) => payment_rows::by_id(conn, p).await?,
             None => None,
-        }
-        .ok_or_else(|| "the refund names no online payment".to_owned())?;
-        let adapter = self
-            .gateways()
-            .get(payment.gateway)
-            .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "{} is not set up on this server: pay this refund back by hand and record it",
-                    payment.gateway.label()
-                )
-            })?;
-        Ok((payment, adapter))
+        };
+        let Some(payment) = payment else {
+            return Ok(Err("the refund names no online payment".to_owned()));
+        };
+        Ok(match self.gateways().get(payment.gateway).cloned() {
+            Some(adapter) => Ok((payment, adapter)),
+            None => Err(format!(
+                "{} is not set up on this server: pay this refund back by hand and record it",
+                payment.gateway.label()
+            )),
+        })
     }
 
     /// Records what the gateway answered about `refund`, found in `from`.
