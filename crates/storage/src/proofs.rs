@@ -73,6 +73,30 @@ const COLUMNS: &str = "id, order_id, customer_id, kind, media_type, size, sha256
     stored_size, poster_key, proof_key_enc, file_name_enc, uploader, captured_at, received_at, \
     duration_ms, width, height, has_audio, probed_at, probe_error, log_index, leaf";
 
+/// Notes the upload proof `id` was made from.
+pub async fn set_upload_id(conn: &mut AnyConnection, id: i64, upload_id: &str) -> Result<()> {
+    sqlx::query("UPDATE proofs SET upload_id = $1 WHERE id = $2")
+        .bind(upload_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The proof an upload became: its id, uploader, size and when it was
+/// received.
+pub async fn by_upload(
+    conn: &mut AnyConnection,
+    upload_id: &str,
+) -> Result<Option<(i64, String, i64, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT id, uploader, size, received_at FROM proofs WHERE upload_id = $1")
+            .bind(upload_id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// Inserts a new proof; `row.id` is ignored and the new id returned.
 pub async fn insert(conn: &mut AnyConnection, row: &ProofRow) -> Result<i64> {
     Ok(sqlx::query_scalar(

@@ -70,6 +70,7 @@ pub const NOT_PERSONAL: &[NotPersonal] = &[
     np("uploads", "payload_key_enc", "the file's payload key, sealed under the customer's key until the upload completes"),
     np("uploads", "created_at", "bookkeeping"),
     np("uploads", "expires_at", "when an unfinished upload is discarded"),
+    np("proofs", "upload_id", "the upload a proof was made from, so a client that missed the last answer learns it is complete"),
     np("proofs", "id", "surrogate key"),
     np("proofs", "order_id", "link to the order"),
     np("proofs", "customer_id", "whose key the proof key is sealed under"),

@@ -178,6 +178,7 @@ impl Services {
         )
         .await?;
         chotomoni_storage::claims::carry_to_proof(&mut tx, &row.id, id).await?;
+        proofs::set_upload_id(&mut tx, id, &row.id).await?;
         uploads::delete(&mut tx, &row.id).await?;
         // The uploader is the actor: the request that finished the file was theirs.
         chotomoni_storage::audit::append(

@@ -157,11 +157,31 @@ impl Services {
         Ok(())
     }
 
+    /// Where upload `id` stands, for its uploader. One that became a proof
+    /// is complete (offset = length, with the proof) until the time an
+    /// unfinished one would have expired: a client that never heard the
+    /// answer to its last request learns it is done, and sends nothing again.
     pub async fn upload_state(&self, actor: &Actor, id: &str) -> Result<UploadState> {
         let mut conn = self.db.conn().await?;
-        Ok(UploadState::of(
-            &self.upload_row(&mut conn, actor, id).await?,
-        ))
+        match self.upload_row(&mut conn, actor, id).await {
+            Err(ServiceError::NotFound(_)) => {}
+            found => return found.map(|row| UploadState::of(&row)),
+        }
+        let lifetime = i64::from(self.proofs.settings.upload_expiry_hours) * 3_600_000;
+        match chotomoni_storage::proofs::by_upload(&mut conn, id).await? {
+            Some((proof, uploader, size, received_at))
+                if uploader == actor.audit_ref() && received_at + lifetime > self.now_ms() =>
+            {
+                Ok(UploadState {
+                    id: id.to_owned(),
+                    offset: size as u64,
+                    length: size as u64,
+                    expires_at: received_at + lifetime,
+                    proof: Some(ProofId(proof)),
+                })
+            }
+            _ => Err(ServiceError::NotFound("upload")),
+        }
     }
 
     /// Cancels an upload: its row and its bytes are gone.

@@ -92,7 +92,7 @@ pub async fn create(
 
 /// How far an upload got.
 #[utoipa::path(head, path = "/api/v1/uploads/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "Upload-Offset and Upload-Length"),
+    responses((status = 200, description = "Upload-Offset and Upload-Length; equal, with Chotomoni-Proof-Id, for an upload that became a proof (until an unfinished one would have expired), so a client that missed the last answer sends nothing again"),
         (status = 404, description = "Unknown, expired or someone else's"),
         (status = 401, description = "The bearer token is not valid"),
         (status = 412, description = "Tus-Resumable is not 1.0.0")))]

@@ -93,7 +93,25 @@ async fn discovery_and_pieces(engine: Engine) {
     assert_eq!(proof["media_type"], "video/mp4");
     assert_eq!(proof["captured_at"], "2026-11-25T08:03:07Z");
     assert_eq!(proof["uploader"], "staff:1");
-    // The finished upload's URL is gone for good.
+    // A client that never heard the last answer asks again: the upload is
+    // complete (offset = length) and names its proof, so nothing is sent
+    // twice. Only to its uploader, and nothing more is taken.
+    let again = app.tus_head(&packer, &path).await;
+    assert_eq!(again.status, 200, "{:?}", again.headers);
+    assert_eq!(again.offset(), 300_000);
+    assert_eq!(again.header("upload-length").as_deref(), Some("300000"));
+    assert_eq!(
+        again.header("chotomoni-proof-id"),
+        Some(proof["id"].to_string())
+    );
+    let support = app.staff("support2", Role::Support).await;
+    assert_eq!(app.tus_head(&support, &path).await.status, 404);
+    let more = app.tus_patch(&packer, &path, 300_000, b"more", None).await;
+    assert_eq!(more.status, 404, "{}", more.body);
+    // Once an unfinished upload would have expired, the URL is gone.
+    app.services
+        .clock()
+        .advance(std::time::Duration::from_secs(24 * 3600 + 60));
     assert_eq!(app.tus_head(&packer, &path).await.status, 404);
 }
 both_engines!(discovery_and_pieces, super::discovery_and_pieces);
