@@ -48,32 +48,9 @@ string_enum! {
 }
 
 impl RefundState {
-    /// Nothing more will happen by itself: refunded, or waiting for staff.
-    pub fn is_settled(self) -> bool {
-        matches!(
-            self,
-            RefundState::Refunded | RefundState::Refused | RefundState::AwaitingManual
-        )
-    }
-
     /// Staff may record it as paid by hand.
     pub fn may_be_paid_by_hand(self) -> bool {
         matches!(self, RefundState::AwaitingManual | RefundState::Refused)
-    }
-
-    pub fn label(self, bangla: bool) -> &'static str {
-        let (en, bn) = match self {
-            RefundState::Queued | RefundState::Sending => ("Being sent", "পাঠানো হচ্ছে"),
-            RefundState::Processing => ("Being processed", "প্রক্রিয়াধীন"),
-            RefundState::Refunded => ("Refunded", "ফেরত দেওয়া হয়েছে"),
-            RefundState::Refused => ("Refused by the gateway", "গেটওয়ে গ্রহণ করেনি"),
-            RefundState::AwaitingManual => ("To be paid by the shop", "দোকান ফেরত দেবে"),
-        };
-        if bangla {
-            bn
-        } else {
-            en
-        }
     }
 }
 

@@ -168,13 +168,8 @@ impl Services {
             .ok_or(ServiceError::NotFound("payment"))?;
         if !payment_rows::open_held_refund(&mut tx, tran_id, now).await? {
             return Err(ServiceError::Conflict(format!(
-                "only a held payment is sent back, once; this one is {}{}",
-                payment.status,
-                if payment.status == chotomoni_domain::PaymentState::Held {
-                    " and already being sent back"
-                } else {
-                    ""
-                }
+                "only a held payment not already being sent back is sent back; this one is {}",
+                payment.status
             )));
         }
         let id = rows::insert(

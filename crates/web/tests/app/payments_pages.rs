@@ -14,6 +14,15 @@ use common::payments::{
 };
 use reqwest::{redirect, Client, StatusCode};
 
+/// A browser that keeps cookies and shows redirects instead of following them.
+fn visitor() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// The customer's order page, in English, as `token` sees it.
 async fn order_page(c: &Client, app: &common::TestApp, token: &str, number: &str) -> String {
     let res = c
@@ -27,11 +36,7 @@ async fn order_page(c: &Client, app: &common::TestApp, token: &str, number: &str
 
 async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
     let (app, g) = spawn(engine).await;
-    let c = Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap();
+    let c = visitor();
     let res = c
         .post(app.url("/cart/add?lang=en"))
         .form(&[("sku", "SAR-JAM-01"), ("quantity", "1")])
@@ -130,11 +135,7 @@ async fn checkout_and_order_page_lead_to_the_gateway_on(engine: Engine) {
         count: 5,
         status: 503,
     });
-    let fresh = Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap();
+    let fresh = visitor();
     fresh
         .post(app.url("/cart/add?lang=en"))
         .form(&[("sku", "SAR-JAM-01"), ("quantity", "1")])
@@ -245,11 +246,7 @@ async fn a_guest_pays_again_from_the_tracking_page_on(engine: Engine) {
     follow(&g.bkash.customer(&id, None, "failure")).await;
     assert_eq!(payment_status(&app, &support, &number).await, "failed");
 
-    let c = Client::builder()
-        .cookie_store(true)
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap();
+    let c = visitor();
     let tracked = c
         .post(app.url("/track?lang=en"))
         .form(&[("number", number.as_str()), ("phone", "01711000611")])
