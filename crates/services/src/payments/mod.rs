@@ -17,6 +17,7 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 mod refund;
+mod refund_send;
 mod settle;
 mod start;
 
