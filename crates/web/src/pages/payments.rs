@@ -165,19 +165,13 @@ async fn staff_page_with(
     )
 }
 
-#[derive(Deserialize)]
-pub struct AcceptForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Staff accept a held payment from the page, or send it back (`action`
 /// in the path: `accept` or `refund`).
 pub async fn staff_decide_held(
     ctx: Ctx,
     State(state): State<AppState>,
     Path((tran_id, action)): Path<(String, String)>,
-    Form(form): Form<AcceptForm>,
+    Form(form): Form<super::CsrfForm>,
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf)?;
     let actor = ctx.staff_actor()?;
