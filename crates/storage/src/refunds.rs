@@ -194,7 +194,8 @@ pub async fn needing_staff(conn: &mut AnyConnection, limit: i64) -> Result<Vec<R
 }
 
 /// Poisha already refunded or under way from payment `payment_id`, leaving
-/// out refund `except` and refused ones.
+/// out refund `except`, refused ones and those the shop paid back by hand
+/// (that money did not come out of the payment at the gateway).
 pub async fn taken_from_payment(
     conn: &mut AnyConnection,
     payment_id: i64,
@@ -202,7 +203,8 @@ pub async fn taken_from_payment(
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds \
-         WHERE payment_id = $1 AND id <> $2 AND state NOT IN ('refused', 'awaiting_manual')",
+         WHERE payment_id = $1 AND id <> $2 AND state NOT IN ('refused', 'awaiting_manual') \
+         AND wallet IS NULL",
     )
     .bind(payment_id)
     .bind(except)
