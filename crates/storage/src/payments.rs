@@ -224,15 +224,7 @@ pub async fn paid_of_order(conn: &mut AnyConnection, order_id: i64) -> Result<Op
 /// Staff chose to send held payment `tran_id` back: true for the one
 /// caller that chose it while it was held and not accepted.
 pub async fn open_held_refund(conn: &mut AnyConnection, tran_id: &str, at: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE payments SET refund_opened_at = $1, updated_at = $1 \
-         WHERE tran_id = $2 AND status = 'held' AND refund_opened_at IS NULL",
-    )
-    .bind(at)
-    .bind(tran_id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    decide_held(conn, tran_id, "refund_opened_at = $1", at).await
 }
 
 /// Payments held for staff that nobody has sent back, newest first.
@@ -326,10 +318,22 @@ pub async fn hold_paid(
 
 /// Staff accept a held payment: it becomes `paid`; false unless it was held.
 pub async fn accept_held(conn: &mut AnyConnection, tran_id: &str, at: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE payments SET status = 'paid', updated_at = $1 \
-         WHERE tran_id = $2 AND status = 'held' AND refund_opened_at IS NULL",
-    )
+    decide_held(conn, tran_id, "status = 'paid'", at).await
+}
+
+/// The one decision on a held payment (accepted, or sent back), by
+/// compare-and-set: true for the caller that made it while the payment was
+/// held and undecided. `set` is the change, with the time as `$1`.
+async fn decide_held(
+    conn: &mut AnyConnection,
+    tran_id: &str,
+    set: &'static str,
+    at: i64,
+) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE payments SET {set}, updated_at = $1 \
+         WHERE tran_id = $2 AND status = 'held' AND refund_opened_at IS NULL"
+    ))
     .bind(at)
     .bind(tran_id)
     .execute(conn)

@@ -77,11 +77,27 @@ pub async fn pay(
     ctx.check_csrf(&form.csrf)?;
     let actor = ctx.customer_actor()?;
     let number = ctx.order_number(&number)?;
-    let gateway = GatewayName::parse(&form.gateway)
-        .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-invalid"))?;
+    let gateway = chosen_gateway(&ctx, &form.gateway)?;
+    to_gateway(&ctx, &state, &headers, &actor, number, gateway).await
+}
+
+fn chosen_gateway(ctx: &Ctx, text: &str) -> Result<GatewayName, PageError> {
+    GatewayName::parse(text)
+        .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-invalid"))
+}
+
+/// Opens the payment session and sends the customer to the gateway's page.
+async fn to_gateway(
+    ctx: &Ctx,
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &chotomoni_services::Actor,
+    number: OrderNumber,
+    gateway: GatewayName,
+) -> Result<Response, PageError> {
     let started = state
         .services
-        .start_payment(&actor, number, gateway, &site_url(&state, &headers))
+        .start_payment(actor, number, gateway, &site_url(state, headers))
         .await
         .map_err(|e| ctx.fail(e))?;
     Ok(Redirect::to(&started.redirect_url).into_response())
@@ -114,25 +130,15 @@ pub async fn track_pay(
     if ctx.caller.session.is_some() {
         ctx.check_csrf(&form.csrf)?;
     }
-    let gateway = GatewayName::parse(&form.gateway)
-        .ok_or_else(|| ctx.error(StatusCode::UNPROCESSABLE_ENTITY, "err-invalid"))?;
+    let gateway = chosen_gateway(&ctx, &form.gateway)?;
     let order = state
         .services
         .track_limited(&form.number, &form.phone, &ctx.caller.client)
         .await
         .map_err(|e| ctx.fail(e))?;
     let number = ctx.order_number(&order.number)?;
-    let started = state
-        .services
-        .start_payment(
-            &chotomoni_services::Actor::System,
-            number,
-            gateway,
-            &site_url(&state, &headers),
-        )
-        .await
-        .map_err(|e| ctx.fail(e))?;
-    Ok(Redirect::to(&started.redirect_url).into_response())
+    let system = chotomoni_services::Actor::System;
+    to_gateway(&ctx, &state, &headers, &system, number, gateway).await
 }
 
 /// The desk's payments page: payments held for staff, with buttons that
