@@ -70,11 +70,10 @@ pub async fn append_many(
     for chunk in entries.chunks(64) {
         let mut q = crate::sql::Sql::many(
             engine,
-            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ",
+            "WITH v (at, actor, action, target, detail, pos) AS (VALUES ",
         );
-        q.list(chunk, ", ", |q, e| {
-            q.push("(")
-                .bind(e.at)
+        q.padded_rows(chunk, |q, e| {
+            q.bind(e.at)
                 .push(", ")
                 .bind(e.actor.to_owned())
                 .push(", ")
@@ -82,9 +81,14 @@ pub async fn append_many(
             q.push(", ")
                 .bind(e.target.to_owned())
                 .push(", ")
-                .bind(e.detail.to_owned())
-                .push(")");
-        });
+                .bind(e.detail.to_owned());
+        })
+        .push(
+            ") INSERT INTO audit_log (at, actor, action, target, detail) \
+             SELECT at, actor, action, target, detail FROM v WHERE pos < ",
+        )
+        .bind_kept(chunk)
+        .push(" ORDER BY pos");
         let (text, args) = q.into_parts();
         sqlx::query_with(&text, args).execute(&mut *conn).await?;
     }

@@ -36,6 +36,7 @@ pub mod schema;
 pub mod sessions;
 pub mod shares;
 pub mod sql;
+pub mod sqlite_checkpoint;
 pub mod sqlite_reads;
 pub mod staff;
 pub mod translog;
@@ -74,6 +75,8 @@ pub enum StorageError {
     UnsupportedUrl,
     #[error("backup: {0}")]
     Backup(String),
+    #[error("could not start the WAL checkpoint thread: {0}")]
+    Checkpointer(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -111,6 +114,10 @@ pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
     pub reader: Option<Reader>,
+    /// Folds SQLite's write-ahead log into the file off the committing
+    /// connections ([`sqlite_checkpoint`]); for a file database only. Held
+    /// only to be dropped with the last clone, which stops its thread.
+    _checkpointer: Option<Arc<sqlite_checkpoint::Checkpointer>>,
 }
 
 /// Where point lookups go instead of the pool. An in-memory SQLite
@@ -135,6 +142,16 @@ impl Db {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
+        let file = match engine {
+            Engine::Sqlite => sqlite_file(&url)?,
+            Engine::Postgres => None,
+        };
+        let checkpointer = file
+            .as_deref()
+            .map(sqlite_checkpoint::Checkpointer::start)
+            .transpose()
+            .map_err(|e| StorageError::Checkpointer(e.to_string()))?
+            .map(Arc::new);
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
@@ -145,8 +162,9 @@ impl Db {
             .connect_with(options)
             .await?;
         let reader = match engine {
-            Engine::Sqlite => sqlite_file(&url)?
-                .map(|path| Reader::Sqlite(Arc::new(sqlite_reads::SqliteReader::new(&path)))),
+            Engine::Sqlite => {
+                file.map(|path| Reader::Sqlite(Arc::new(sqlite_reads::SqliteReader::new(&path))))
+            }
             // A quarter of the pool's size: each lookup holds a connection
             // for one round trip only.
             Engine::Postgres => Some(Reader::Postgres(Arc::new(pg_reads::PgReader::new(
@@ -158,6 +176,7 @@ impl Db {
             pool,
             engine,
             reader,
+            _checkpointer: checkpointer,
         })
     }
 
@@ -249,7 +268,8 @@ fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>> {
 
 /// WAL lets readers run beside the one writer; the busy timeout makes writers
 /// queue instead of failing. Synchronous stays FULL: an acknowledged order
-/// survives a power cut.
+/// survives a power cut. Checkpoints are mostly the background thread's
+/// ([`sqlite_checkpoint`]).
 fn sqlite_pragmas(
     conn: &mut sqlx::AnyConnection,
 ) -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> {
@@ -257,10 +277,19 @@ fn sqlite_pragmas(
         use sqlx::Executor;
         // secure_delete: what is deleted or overwritten (an erased person's
         // sealed fields, their blind indexes) is zeroed in the file, not left
-        // in free space.
+        // in free space. temp_store: temporary files stay in memory, among
+        // them the statement journal that a statement changing many rows
+        // inside a transaction keeps (the original of each page it changes,
+        // to undo that statement alone); past 64 KiB it went to a file, and a
+        // batch of courier reports wrote each page a second time there.
         conn.execute(
-            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-             PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+            format!(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
+                 PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {};",
+                sqlite_checkpoint::WRITER_LIMIT_PAGES
+            )
+            .as_str(),
         )
         .await?;
         Ok(())

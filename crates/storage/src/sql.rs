@@ -70,7 +70,102 @@ impl Sql {
         self
     }
 
+    /// [`Sql::list`] for a list where a repeated item changes nothing (an
+    /// `IN` list, the rows an `UPDATE … FROM (VALUES …)` matches by key):
+    /// the last item is repeated until there are a power of two of them.
+    /// A statement built from lists of any length then has one of a few
+    /// texts (1, 2, 4 … items), which each connection's statement cache
+    /// keeps prepared, instead of a text per length, each prepared anew:
+    /// preparing a statement of 64 rows costs more than running it.
+    pub fn padded_list<T>(
+        &mut self,
+        values: &[T],
+        sep: &str,
+        mut bind_one: impl FnMut(&mut Self, &T),
+    ) -> &mut Self {
+        let padding = values.len().next_power_of_two() - values.len();
+        let repeated = values.last().into_iter().cycle().take(padding);
+        self.list(values.iter().chain(repeated), sep, |q, v| bind_one(q, v))
+    }
+
+    /// The rows of `WITH v (…, pos) AS (VALUES <rows>) INSERT … SELECT …
+    /// FROM v WHERE pos < <kept> ORDER BY pos`, padded like
+    /// [`Sql::padded_list`] for the same reason: `bind_row` binds a row's
+    /// columns, and each row ends with its position; the padding repeats
+    /// the last row at positions past the end, which the statement leaves
+    /// out. Binds nothing for no rows. Call [`Sql::bind_kept`] for `<kept>`.
+    pub fn padded_rows<T>(
+        &mut self,
+        rows: &[T],
+        mut bind_row: impl FnMut(&mut Self, &T),
+    ) -> &mut Self {
+        let Some(last) = rows.last() else {
+            return self;
+        };
+        for pos in 0..rows.len().next_power_of_two() {
+            if pos > 0 {
+                self.push(", ");
+            }
+            self.push("(");
+            bind_row(self, rows.get(pos).unwrap_or(last));
+            self.push(", ").bind(pos as i64).push(")");
+        }
+        self
+    }
+
+    /// How many of [`Sql::padded_rows`]' rows are kept.
+    pub fn bind_kept<T>(&mut self, rows: &[T]) -> &mut Self {
+        self.bind(rows.len() as i64)
+    }
+
     pub fn into_parts(self) -> (String, AnyArguments<'static>) {
         (self.text, self.args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(q: Sql) -> String {
+        q.into_parts().0
+    }
+
+    #[test]
+    fn padded_lists_take_a_power_of_two_shape_repeating_the_last_item() {
+        let shape = |n: usize| {
+            let items: Vec<i64> = (1..=n as i64).collect();
+            let mut q = Sql::new("IN (");
+            q.padded_list(&items, ", ", |q, v| {
+                q.bind(*v);
+            })
+            .push(")");
+            text(q)
+        };
+        assert_eq!(shape(1), "IN ($1)");
+        assert_eq!(shape(3), "IN ($1, $2, $3, $4)");
+        assert_eq!(shape(4), shape(3), "3 and 4 items share one statement");
+        assert_eq!(shape(5).matches('$').count(), 8);
+        assert_eq!(shape(0), "IN ()");
+    }
+
+    #[test]
+    fn padded_rows_number_each_row_and_leave_the_padding_out() {
+        let rows = ["a", "b", "c"];
+        let mut q = Sql::many(Engine::Sqlite, "VALUES ");
+        q.padded_rows(&rows, |q, r| {
+            q.bind(r.to_string());
+        })
+        .push(" WHERE pos < ")
+        .bind_kept(&rows);
+        let (statement, args) = q.into_parts();
+        assert_eq!(
+            statement, "VALUES (?, ?), (?, ?), (?, ?), (?, ?) WHERE pos < ?",
+            "four rows of (value, position), then how many are kept"
+        );
+        assert_eq!(args.len(), 9);
+        let mut empty = Sql::new("VALUES ");
+        empty.padded_rows(&[] as &[&str], |_, _| unreachable!());
+        assert_eq!(text(empty), "VALUES ");
     }
 }
