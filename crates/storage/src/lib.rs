@@ -146,12 +146,6 @@ impl Db {
             Engine::Sqlite => sqlite_file(&url)?,
             Engine::Postgres => None,
         };
-        let checkpointer = file
-            .as_deref()
-            .map(sqlite_checkpoint::Checkpointer::start)
-            .transpose()
-            .map_err(|e| StorageError::Checkpointer(e.to_string()))?
-            .map(Arc::new);
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
@@ -161,6 +155,13 @@ impl Db {
             })
             .connect_with(options)
             .await?;
+        // After the pool's first connection, which creates the file.
+        let checkpointer = file
+            .as_deref()
+            .map(sqlite_checkpoint::Checkpointer::start)
+            .transpose()
+            .map_err(|e| StorageError::Checkpointer(e.to_string()))?
+            .map(Arc::new);
         let reader = match engine {
             Engine::Sqlite => {
                 file.map(|path| Reader::Sqlite(Arc::new(sqlite_reads::SqliteReader::new(&path))))

@@ -75,8 +75,9 @@ impl Sql {
     /// the last item is repeated until there are a power of two of them.
     /// A statement built from lists of any length then has one of a few
     /// texts (1, 2, 4 … items), which each connection's statement cache
-    /// keeps prepared, instead of a text per length, each prepared anew:
-    /// preparing a statement of 64 rows costs more than running it.
+    /// keeps prepared, instead of a text per length, each prepared anew
+    /// (on SQLite, preparing an update of 64 rows took a fifth to a quarter
+    /// of the time it then took to run).
     pub fn padded_list<T>(
         &mut self,
         values: &[T],
