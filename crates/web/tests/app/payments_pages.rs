@@ -23,6 +23,17 @@ fn visitor() -> Client {
         .unwrap()
 }
 
+/// The tracking page, in English, for an order number and its phone.
+async fn tracking_page(c: &Client, app: &common::TestApp, number: &str, phone: &str) -> String {
+    let res = c
+        .post(app.url("/track?lang=en"))
+        .form(&[("number", number), ("phone", phone)])
+        .send()
+        .await
+        .unwrap();
+    text(res).await
+}
+
 /// The customer's order page, in English, as `token` sees it.
 async fn order_page(c: &Client, app: &common::TestApp, token: &str, number: &str) -> String {
     let res = c
@@ -247,13 +258,7 @@ async fn a_guest_pays_again_from_the_tracking_page_on(engine: Engine) {
     assert_eq!(payment_status(&app, &support, &number).await, "failed");
 
     let c = visitor();
-    let tracked = c
-        .post(app.url("/track?lang=en"))
-        .form(&[("number", number.as_str()), ("phone", "01711000611")])
-        .send()
-        .await
-        .unwrap();
-    let tracked = text(tracked).await;
+    let tracked = tracking_page(&c, &app, &number, "01711000611").await;
     assert!(tracked.contains("id=\"track-pay\""), "{tracked}");
     // A visitor with no session: the form carries no token, and needs none.
     assert!(tracked.contains(r#"name="csrf" value="""#), "{tracked}");
@@ -302,13 +307,8 @@ async fn a_guest_pays_again_from_the_tracking_page_on(engine: Engine) {
     assert!(page.contains("Payment received"), "{page}");
     assert_eq!(payment_status(&app, &support, &number).await, "paid");
     // Paid: the tracking page offers no payment any more.
-    let tracked = c
-        .post(app.url("/track?lang=en"))
-        .form(&[("number", number.as_str()), ("phone", "01711000611")])
-        .send()
-        .await
-        .unwrap();
-    assert!(!text(tracked).await.contains("id=\"track-pay\""));
+    let tracked = tracking_page(&c, &app, &number, "01711000611").await;
+    assert!(!tracked.contains("id=\"track-pay\""));
 }
 both_engines!(
     a_guest_pays_again_from_the_tracking_page,
