@@ -151,8 +151,10 @@ pub struct GatewayPath {
 }
 
 /// The fields of a notice read before its signature is checked; the rest
-/// are the gateway's, checked by the signature and then dropped.
-#[derive(utoipa::ToSchema)]
+/// are the gateway's, checked by the signature and then dropped. Each
+/// field is one string, sent once: a name sent twice is refused when the
+/// signature covers it or it is read.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct NoticeForm {
     /// The transaction id this shop opened the session with.
@@ -163,6 +165,9 @@ pub struct NoticeForm {
     status: Option<String>,
     verify_sign: Option<String>,
     verify_key: Option<String>,
+    /// The gateway's other fields (card brand, currency, risk level, …).
+    #[serde(flatten)]
+    others: std::collections::BTreeMap<String, String>,
 }
 
 /// SSLCommerz's IPN: its `verify_sign` is checked over the posted fields,
