@@ -41,13 +41,20 @@ use chotomoni_courier::{
     Booking, Courier, CourierError, CourierFuture, Parcel, Poisha, StatusReport, WebhookAnswer,
     WebhookError, WebhookEvent,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+mod fields;
+mod locations;
 mod status;
+mod token;
 pub mod webhook;
+pub use fields::{poisha_of, whole_taka, OrderFields};
+pub use locations::Location;
 pub use status::status_of;
+pub use token::refresh_margin;
+use token::Token;
 
 #[cfg(any(test, feature = "stand-in"))]
 pub mod stand_in;
@@ -103,95 +110,6 @@ impl std::fmt::Debug for PathaoConfig {
     }
 }
 
-/// How long before its expiry a token is refreshed: a tenth of its life,
-/// at most an hour, so a five-day token is renewed an hour early and a
-/// short-lived one (the stand-in's) still lives most of its time.
-pub fn refresh_margin(lifetime: Duration) -> Duration {
-    (lifetime / 10).min(Duration::from_secs(3600))
-}
-
-struct Token {
-    access: String,
-    refresh: String,
-    lifetime: Duration,
-    issued: Instant,
-}
-
-impl Token {
-    fn expired(&self) -> bool {
-        self.issued.elapsed() >= self.lifetime
-    }
-
-    fn fresh(&self) -> bool {
-        self.issued.elapsed() + refresh_margin(self.lifetime) < self.lifetime
-    }
-}
-
-/// The fields sent for one order, exactly these (Pathao's published names).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OrderFields {
-    pub store_id: u64,
-    pub merchant_order_id: String,
-    pub recipient_name: String,
-    pub recipient_phone: String,
-    pub recipient_address: String,
-    pub delivery_type: u32,
-    pub item_type: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub special_instruction: Option<String>,
-    pub item_quantity: u32,
-    /// Kilograms.
-    pub item_weight: f64,
-    /// Whole taka.
-    pub amount_to_collect: i64,
-}
-
-impl OrderFields {
-    /// Checks what Pathao would refuse before anything leaves the shop.
-    pub fn from_parcel(parcel: &Parcel, store_id: u64) -> Result<OrderFields, CourierError> {
-        let local = |message: String| CourierError::Refused { status: 0, message };
-        if parcel.address.trim().chars().count() < MIN_ADDRESS_CHARS {
-            return Err(local(format!(
-                "the address must have at least {MIN_ADDRESS_CHARS} characters for Pathao"
-            )));
-        }
-        if parcel.weight_grams > MAX_WEIGHT_GRAMS {
-            return Err(local(format!(
-                "Pathao takes parcels of at most {} kg",
-                MAX_WEIGHT_GRAMS / 1000
-            )));
-        }
-        if parcel.cash_to_collect < 0 {
-            return Err(local("the amount to collect cannot be negative".into()));
-        }
-        Ok(OrderFields {
-            store_id,
-            merchant_order_id: parcel.invoice.clone(),
-            recipient_name: parcel.recipient_name.clone(),
-            recipient_phone: parcel.recipient_phone.as_str().to_owned(),
-            recipient_address: parcel.address.clone(),
-            delivery_type: DELIVERY_TYPE_NORMAL,
-            item_type: ITEM_TYPE_PARCEL,
-            special_instruction: parcel.note.clone().filter(|n| !n.trim().is_empty()),
-            item_quantity: parcel.item_count.max(1),
-            // Pathao bills from half a kilo: a lighter parcel is declared as that.
-            item_weight: f64::from(parcel.weight_grams.max(MIN_WEIGHT_GRAMS)) / 1000.0,
-            amount_to_collect: whole_taka(parcel.cash_to_collect),
-        })
-    }
-}
-
-/// Pathao collects whole taka; a fraction is rounded up so the shop never
-/// collects less than the order's due.
-pub fn whole_taka(poisha: Poisha) -> i64 {
-    (poisha + 99).div_euclid(100)
-}
-
-/// Decimal taka, as Pathao writes amounts, to poisha.
-pub fn poisha_of(taka: f64) -> Poisha {
-    (taka * 100.0).round() as Poisha
-}
-
 /// Pathao's answer wrapper.
 #[derive(Deserialize)]
 struct Envelope<T> {
@@ -228,13 +146,6 @@ impl ErrorBody {
 }
 
 #[derive(Deserialize)]
-struct TokenBody {
-    access_token: String,
-    refresh_token: String,
-    expires_in: u64,
-}
-
-#[derive(Deserialize)]
 struct CreatedOrder {
     consignment_id: String,
     #[serde(default)]
@@ -254,36 +165,6 @@ struct OrderInfo {
     updated_at: Option<String>,
 }
 
-/// A city, zone or area as Pathao lists them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub id: u64,
-    pub name: String,
-}
-
-#[derive(Deserialize)]
-struct Listed<T> {
-    data: Vec<T>,
-}
-
-#[derive(Deserialize)]
-struct CityRow {
-    city_id: u64,
-    city_name: String,
-}
-
-#[derive(Deserialize)]
-struct ZoneRow {
-    zone_id: u64,
-    zone_name: String,
-}
-
-#[derive(Deserialize)]
-struct AreaRow {
-    area_id: u64,
-    area_name: String,
-}
-
 /// The Pathao merchant API client.
 pub struct Pathao {
     config: PathaoConfig,
@@ -298,11 +179,6 @@ impl std::fmt::Debug for Pathao {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-enum Grant<'a> {
-    Password,
-    Refresh(&'a str),
 }
 
 impl Pathao {
@@ -333,74 +209,6 @@ impl Pathao {
             // Without the URL: the query may name a consignment, and errors get logged.
             CourierError::Unreachable(e.without_url().to_string())
         }
-    }
-
-    async fn grant(&self, grant: Grant<'_>) -> Result<Token, CourierError> {
-        let c = &self.config;
-        let body = match grant {
-            Grant::Password => serde_json::json!({
-                "client_id": c.client_id, "client_secret": c.client_secret,
-                "grant_type": "password", "username": c.username, "password": c.password,
-            }),
-            Grant::Refresh(refresh) => serde_json::json!({
-                "client_id": c.client_id, "client_secret": c.client_secret,
-                "grant_type": "refresh_token", "refresh_token": refresh,
-            }),
-        };
-        let res = self
-            .http
-            .post(self.url("issue-token"))
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| self.transport(e))?;
-        let status = res.status().as_u16();
-        let bytes = res.bytes().await.map_err(|e| self.transport(e))?;
-        // A refused grant is 400 or 401 from an OAuth server; both mean the credentials.
-        if status == 400 || status == 401 {
-            return Err(CourierError::Unauthorized { status });
-        }
-        if !(200..300).contains(&status) {
-            return Err(refusal(status, &bytes));
-        }
-        let t: TokenBody = serde_json::from_slice(&bytes).map_err(|_| {
-            CourierError::Protocol(format!("unreadable token answer (HTTP {status})"))
-        })?;
-        Ok(Token {
-            access: t.access_token,
-            refresh: t.refresh_token,
-            lifetime: Duration::from_secs(t.expires_in),
-            issued: Instant::now(),
-        })
-    }
-
-    /// A usable access token; `stale` is one the API just refused.
-    async fn access_token(&self, stale: Option<&str>) -> Result<String, CourierError> {
-        let mut slot = self.token.lock().await;
-        let usable = slot
-            .as_ref()
-            .is_some_and(|t| stale != Some(t.access.as_str()) && !t.expired());
-        if let Some(t) = slot.as_ref().filter(|t| usable && t.fresh()) {
-            return Ok(t.access.clone());
-        }
-        let renewed = match slot.take() {
-            // A refused access token says nothing of its refresh token; try it first.
-            Some(old) => match self.grant(Grant::Refresh(&old.refresh)).await {
-                Ok(t) => t,
-                Err(CourierError::Unauthorized { .. }) => self.grant(Grant::Password).await?,
-                // Refreshing early failed for now: the old token still serves.
-                Err(e) if usable && e.is_transient() => {
-                    let access = old.access.clone();
-                    *slot = Some(old);
-                    return Ok(access);
-                }
-                Err(e) => return Err(e),
-            },
-            None => self.grant(Grant::Password).await?,
-        };
-        let access = renewed.access.clone();
-        *slot = Some(renewed);
-        Ok(access)
     }
 
     /// One authorized call. Reads (GET) are tried again after a transient
@@ -546,46 +354,6 @@ impl Pathao {
             delivery_fee: None,
             at: info.updated_at,
         })
-    }
-
-    async fn list<R: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        row: fn(R) -> Location,
-    ) -> Result<Vec<Location>, CourierError> {
-        let listed: Listed<R> = self.data(reqwest::Method::GET, path, None).await?;
-        Ok(listed.data.into_iter().map(row).collect())
-    }
-
-    /// Pathao's cities (`GET city-list`).
-    pub async fn cities(&self) -> Result<Vec<Location>, CourierError> {
-        self.list("city-list", |c: CityRow| Location {
-            id: c.city_id,
-            name: c.city_name,
-        })
-        .await
-    }
-
-    /// The zones of a city (`GET cities/{id}/zone-list`).
-    pub async fn zones(&self, city_id: u64) -> Result<Vec<Location>, CourierError> {
-        self.list(&format!("cities/{city_id}/zone-list"), |z: ZoneRow| {
-            Location {
-                id: z.zone_id,
-                name: z.zone_name,
-            }
-        })
-        .await
-    }
-
-    /// The areas of a zone (`GET zones/{id}/area-list`).
-    pub async fn areas(&self, zone_id: u64) -> Result<Vec<Location>, CourierError> {
-        self.list(&format!("zones/{zone_id}/area-list"), |a: AreaRow| {
-            Location {
-                id: a.area_id,
-                name: a.area_name,
-            }
-        })
-        .await
     }
 }
 
