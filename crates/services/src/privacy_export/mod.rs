@@ -13,6 +13,7 @@
 pub mod archive;
 pub(crate) mod build;
 pub mod collect;
+mod data;
 pub mod html;
 mod order_extras;
 pub mod sections;
