@@ -154,6 +154,9 @@ pub struct GatewayPath {
 /// are the gateway's, checked by the signature and then dropped. Each
 /// field is one string, sent once: a name sent twice is refused when the
 /// signature covers it or it is read.
+// Only described, never deserialized (the handler reads the form as pairs):
+// `Deserialize` is there for `serde(flatten)`, which utoipa turns into
+// `additionalProperties: {type: string}`; its own attribute allows any type.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct NoticeForm {
