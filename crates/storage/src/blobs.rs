@@ -252,6 +252,35 @@ impl BlobStore {
             .map_err(|e| store_error(key, e))
     }
 
+    /// [`BlobStore::get_range`] for a caller on a blocking thread (a
+    /// decryptor pulling its input). A local store reads the file right
+    /// here: its `object_store` reads take a blocking thread of their own,
+    /// and a pool full of readers each waiting for a second thread never
+    /// frees one (many downloads at once stalled every request that needs
+    /// the pool). A remote store is asked through `runtime`; its reads are
+    /// network waits, not blocking threads.
+    pub fn get_range_blocking(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        runtime: &tokio::runtime::Handle,
+    ) -> BlobResult<Bytes> {
+        let Some(root) = &self.local_root else {
+            return runtime.block_on(self.get_range(key, range));
+        };
+        use std::os::unix::fs::FileExt;
+        let path = root.join(parse_key(key)?.as_ref());
+        let file = std::fs::File::open(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => BlobError::NotFound(key.to_owned()),
+            _ => BlobError::Read(e),
+        })?;
+        let size = file.metadata()?.len();
+        let end = range.end.min(size);
+        let mut buf = vec![0; end.saturating_sub(range.start) as usize];
+        file.read_exact_at(&mut buf, range.start)?;
+        Ok(Bytes::from(buf))
+    }
+
     /// The blob's size in bytes (a HEAD request).
     pub async fn size(&self, key: &str) -> BlobResult<u64> {
         let path = parse_key(key)?;
@@ -351,6 +380,43 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    /// Reads from a blocking thread while it is the only one the runtime
+    /// may have: a read that needed a second thread would wait for ever.
+    #[test]
+    fn a_local_read_on_a_blocking_thread_needs_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let store = BlobStore::open(&BlobConfig::Local {
+                root: dir.path().to_owned(),
+            })
+            .unwrap();
+            store.put("proofs/ab/c", &b"0123456789"[..]).await.unwrap();
+            let handle = tokio::runtime::Handle::current();
+            let reads = tokio::task::spawn_blocking(move || {
+                (
+                    store.get_range_blocking("proofs/ab/c", 2..6, &handle),
+                    // Past the end: what is there (a file shorter than recorded).
+                    store.get_range_blocking("proofs/ab/c", 8..20, &handle),
+                    store.get_range_blocking("proofs/ab/none", 0..1, &handle),
+                )
+            });
+            let (middle, tail, missing) =
+                tokio::time::timeout(std::time::Duration::from_secs(10), reads)
+                    .await
+                    .expect("the read finishes on the one blocking thread")
+                    .unwrap();
+            assert_eq!(&middle.unwrap()[..], b"2345");
+            assert_eq!(&tail.unwrap()[..], b"89");
+            assert!(matches!(missing, Err(BlobError::NotFound(_))));
+        });
     }
 
     #[test]

@@ -41,8 +41,8 @@ impl Read for BlobReader {
         if self.pos < self.buffer_start || self.pos >= end {
             let range = self.pos..(self.pos + FETCH).min(self.size);
             self.buffer = self
-                .runtime
-                .block_on(self.blobs.get_range(&self.key, range))
+                .blobs
+                .get_range_blocking(&self.key, range, &self.runtime)
                 .map_err(std::io::Error::other)?;
             self.buffer_start = self.pos;
             if self.buffer.is_empty() {
