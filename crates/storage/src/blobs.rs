@@ -210,9 +210,7 @@ impl BlobStore {
     /// A local store on the same disk takes it with a rename (made durable
     /// with fsync of the folder); otherwise it is streamed.
     pub async fn put_file(&self, key: &str, path: &std::path::Path) -> BlobResult<u64> {
-        let object_path = parse_key(key)?;
-        if let Some(root) = &self.local_root {
-            let target = root.join(object_path.as_ref());
+        if let Some(target) = self.local_file(key)? {
             let source = path.to_owned();
             let moved = tokio::task::spawn_blocking(move || move_durably(&source, &target))
                 .await
@@ -265,11 +263,10 @@ impl BlobStore {
         range: Range<u64>,
         runtime: &tokio::runtime::Handle,
     ) -> BlobResult<Bytes> {
-        let Some(root) = &self.local_root else {
+        let Some(path) = self.local_file(key)? else {
             return runtime.block_on(self.get_range(key, range));
         };
         use std::os::unix::fs::FileExt;
-        let path = root.join(parse_key(key)?.as_ref());
         let file = std::fs::File::open(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => BlobError::NotFound(key.to_owned()),
             _ => BlobError::Read(e),
@@ -279,6 +276,15 @@ impl BlobStore {
         let mut buf = vec![0; end.saturating_sub(range.start) as usize];
         file.read_exact_at(&mut buf, range.start)?;
         Ok(Bytes::from(buf))
+    }
+
+    /// Where a local store keeps the blob `key`; `None` for a remote one.
+    fn local_file(&self, key: &str) -> BlobResult<Option<PathBuf>> {
+        let object_path = parse_key(key)?;
+        Ok(self
+            .local_root
+            .as_ref()
+            .map(|root| root.join(object_path.as_ref())))
     }
 
     /// The blob's size in bytes (a HEAD request).
