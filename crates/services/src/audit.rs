@@ -6,6 +6,7 @@
 //! page cache, so committing each view as it came would slow every reader;
 //! the price is that a crash can lose the views of the last half second.
 use chotomoni_domain::AuditAction;
+use chotomoni_storage::sqlite_writer::WriteConn;
 use chotomoni_storage::{audit, Db};
 use tokio::sync::{mpsc, oneshot};
 
@@ -113,7 +114,7 @@ async fn write(db: &Db, batch: &[Msg]) -> chotomoni_storage::Result<()> {
         return Ok(());
     }
     let mut tx = db.begin().await?;
-    audit::append_many(&mut tx, db.engine, &entries).await?;
+    audit::append_many(&mut WriteConn::Pool(&mut tx), db.engine, &entries).await?;
     tx.commit().await?;
     Ok(())
 }

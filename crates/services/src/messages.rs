@@ -145,6 +145,13 @@ impl Services {
             .map_err(|_| ServiceError::Sealed)?;
         let Message { reach, text } =
             serde_json::from_slice(&plain).context("a message that does not read")?;
+        self.deliver(&reach, text, subject).await?;
+        Ok(reach)
+    }
+
+    /// Sends `text` to `reach`: by SMS when there is a phone and an SMS
+    /// transport, else by email; nothing when neither can reach them.
+    pub(crate) async fn deliver(&self, reach: &Reach, text: String, subject: &str) -> Result<()> {
         match (&self.sms, &reach.phone, &self.mail, &reach.email) {
             (Some(sms), Some(phone), _, _) => {
                 sms.send(phone, &text).await.context("sending the SMS")?
@@ -161,6 +168,6 @@ impl Services {
             // No way to reach them on this server's transports.
             _ => {}
         }
-        Ok(reach)
+        Ok(())
     }
 }

@@ -63,7 +63,7 @@ pub struct Entry<'a> {
 
 /// Appends many entries with few statements (the view-audit batches).
 pub async fn append_many(
-    conn: &mut AnyConnection,
+    conn: &mut crate::sqlite_writer::WriteConn<'_>,
     engine: Engine,
     entries: &[Entry<'_>],
 ) -> Result<()> {
@@ -89,8 +89,7 @@ pub async fn append_many(
         )
         .bind_kept(chunk)
         .push(" ORDER BY pos");
-        let (text, args) = q.into_parts();
-        sqlx::query_with(&text, args).execute(&mut *conn).await?;
+        conn.execute(q).await?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! about them. Every change is a compare-and-set on the row's state, so two
 //! servers (or a webhook racing a poll) cannot both book an order or both
 //! move a parcel.
+use crate::columns::{Columns, FromColumns};
 use crate::{stored, stored_opt, Result};
 use chotomoni_domain::{ConsignmentState, CourierName, EventOutcome, EventSource, ParcelStatus};
 use sqlx::any::AnyRow;
@@ -29,26 +30,32 @@ pub struct ConsignmentRow {
 
 const T: &str = "consignments";
 
-impl FromRow<'_, AnyRow> for ConsignmentRow {
-    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+impl FromColumns for ConsignmentRow {
+    fn from_columns(row: &impl Columns) -> std::result::Result<Self, sqlx::Error> {
         Ok(ConsignmentRow {
-            order_id: row.try_get("order_id")?,
+            order_id: row.value("order_id")?,
             courier: stored(row, T, "courier", CourierName::parse)?,
             state: stored(row, T, "state", ConsignmentState::parse)?,
-            consignment_id: row.try_get("consignment_id")?,
-            tracking_code: row.try_get("tracking_code")?,
-            delivery_fee: row.try_get("delivery_fee")?,
-            cash_to_collect: row.try_get("cash_to_collect")?,
-            collected: row.try_get("collected")?,
+            consignment_id: row.value("consignment_id")?,
+            tracking_code: row.value("tracking_code")?,
+            delivery_fee: row.value("delivery_fee")?,
+            cash_to_collect: row.value("cash_to_collect")?,
+            collected: row.value("collected")?,
             parcel_status: stored_opt(row, T, "parcel_status", ParcelStatus::parse)?,
-            courier_status: row.try_get("courier_status")?,
-            error: row.try_get("error")?,
-            attempts: row.try_get("attempts")?,
-            booking_started_at: row.try_get("booking_started_at")?,
-            booked_at: row.try_get("booked_at")?,
-            news_at: row.try_get("news_at")?,
-            updated_at: row.try_get("updated_at")?,
+            courier_status: row.value("courier_status")?,
+            error: row.value("error")?,
+            attempts: row.value("attempts")?,
+            booking_started_at: row.value("booking_started_at")?,
+            booked_at: row.value("booked_at")?,
+            news_at: row.value("news_at")?,
+            updated_at: row.value("updated_at")?,
         })
+    }
+}
+
+impl FromRow<'_, AnyRow> for ConsignmentRow {
+    fn from_row(row: &AnyRow) -> std::result::Result<Self, sqlx::Error> {
+        ConsignmentRow::from_columns(row)
     }
 }
 

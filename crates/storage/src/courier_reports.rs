@@ -3,49 +3,41 @@
 //! rows per statement), move their orders, and record every report. A
 //! webhook is small and couriers send many at once; with one statement per
 //! batch instead of one per report, what a report costs is mostly its rows.
+//!
+//! They run on a [`WriteConn`]: through sqlx, or on SQLite in place.
+use crate::columns::{Columns, FromColumns};
 use crate::consignments::{ConsignmentRow, NewEvent, COLUMNS};
 use crate::sql::Sql;
+use crate::sqlite_writer::WriteConn;
 use crate::{stored, Engine, Result};
 use chotomoni_domain::{CourierName, OrderStatus, ParcelStatus};
-use sqlx::AnyConnection;
 
 /// Rows per statement: well under either engine's limit on parameters.
 const ROWS: usize = 64;
-
-async fn run(conn: &mut AnyConnection, q: Sql) -> Result<u64> {
-    let (text, args) = q.into_parts();
-    Ok(sqlx::query_with(&text, args)
-        .execute(conn)
-        .await?
-        .rows_affected())
-}
 
 /// A parcel with where its order is, read together.
 pub struct ParcelRow {
     pub parcel: ConsignmentRow,
     pub order_status: OrderStatus,
-    pub customer_id: i64,
 }
 
-impl sqlx::FromRow<'_, sqlx::any::AnyRow> for ParcelRow {
-    fn from_row(row: &sqlx::any::AnyRow) -> std::result::Result<Self, sqlx::Error> {
-        use sqlx::Row;
+impl FromColumns for ParcelRow {
+    fn from_columns(row: &impl Columns) -> std::result::Result<Self, sqlx::Error> {
         Ok(ParcelRow {
-            parcel: ConsignmentRow::from_row(row)?,
+            parcel: ConsignmentRow::from_columns(row)?,
             order_status: stored(row, "orders", "order_status", OrderStatus::parse)?,
-            customer_id: row.try_get("customer_id")?,
         })
     }
 }
 
 /// The parcels of `courier` with these consignment ids (those we know),
-/// each with its order's status and customer. On PostgreSQL their rows are
+/// each with its order's status. On PostgreSQL their rows are
 /// locked, in order of order id, until the transaction ends: two servers'
 /// batches over the same parcels then wait for each other at this read
 /// instead of deadlocking later, when each goes on to update the parcels
 /// the other locked. (SQLite's write transaction holds the whole database.)
 pub async fn parcels(
-    conn: &mut AnyConnection,
+    conn: &mut WriteConn<'_>,
     engine: Engine,
     courier: CourierName,
     consignment_ids: &[&str],
@@ -59,7 +51,7 @@ pub async fn parcels(
         let mut q = Sql::many(
             engine,
             &format!(
-                "SELECT {}, o.status AS order_status, o.customer_id FROM consignments c \
+                "SELECT {}, o.status AS order_status FROM consignments c \
                  JOIN orders o ON o.id = c.order_id WHERE c.courier = ",
                 columns.join(", ")
             ),
@@ -74,12 +66,7 @@ pub async fn parcels(
                 Engine::Postgres => " FOR UPDATE OF c",
                 Engine::Sqlite => "",
             });
-        let (text, args) = q.into_parts();
-        found.extend(
-            sqlx::query_as_with::<_, ParcelRow, _>(&text, args)
-                .fetch_all(&mut *conn)
-                .await?,
-        );
+        found.extend(conn.fetch_all::<ParcelRow>(q).await?);
     }
     Ok(found)
 }
@@ -98,7 +85,7 @@ pub struct ParcelMove<'a> {
 /// report left out stay as they were. Returns how many moved: fewer than
 /// given means another server moved one meanwhile.
 pub async fn advance(
-    conn: &mut AnyConnection,
+    conn: &mut WriteConn<'_>,
     engine: Engine,
     moves: &[ParcelMove<'_>],
     at: i64,
@@ -146,7 +133,7 @@ pub async fn advance(
             Engine::Postgres => "consignments.state = 'booked'",
         })
         .push(" AND COALESCE(consignments.parcel_status, '') = v.from_status");
-        moved += run(conn, q).await?;
+        moved += conn.execute(q).await?;
     }
     Ok(moved)
 }
@@ -154,7 +141,7 @@ pub async fn advance(
 /// Notes that couriers said something about these parcels (they stay
 /// where they are).
 pub async fn heard(
-    conn: &mut AnyConnection,
+    conn: &mut WriteConn<'_>,
     engine: Engine,
     order_ids: &[i64],
     at: i64,
@@ -167,7 +154,7 @@ pub async fn heard(
                 q.bind(*id);
             })
             .push(")");
-        run(conn, q).await?;
+        conn.execute(q).await?;
     }
     Ok(())
 }
@@ -189,7 +176,7 @@ impl OrderMove {
 /// fewer than given means one changed meanwhile (nothing is then kept: the
 /// caller rolls back).
 pub async fn move_orders(
-    conn: &mut AnyConnection,
+    conn: &mut WriteConn<'_>,
     engine: Engine,
     moves: &[OrderMove],
     at: i64,
@@ -207,7 +194,7 @@ pub async fn move_orders(
         q.push(") UPDATE orders SET status = v.to_status, updated_at = ")
             .bind(at)
             .push(" FROM v WHERE orders.id = v.id AND orders.status = v.from_status");
-        moved += run(conn, q).await?;
+        moved += conn.execute(q).await?;
     }
     let steps: Vec<(i64, OrderStatus, OrderStatus)> = moves
         .iter()
@@ -227,7 +214,7 @@ pub async fn move_orders(
         )
         .bind_kept(chunk)
         .push(" ORDER BY pos");
-        run(conn, q).await?;
+        conn.execute(q).await?;
     }
     Ok(moved)
 }
@@ -243,7 +230,7 @@ fn bind_step<'q>(q: &'q mut Sql, (id, from, to): &(i64, OrderStatus, OrderStatus
 
 /// Records what couriers said, each with what it did.
 pub async fn record(
-    conn: &mut AnyConnection,
+    conn: &mut WriteConn<'_>,
     engine: Engine,
     events: &[NewEvent<'_>],
 ) -> Result<()> {
@@ -279,7 +266,7 @@ pub async fn record(
         ))
         .bind_kept(chunk)
         .push(" ORDER BY pos");
-        run(conn, q).await?;
+        conn.execute(q).await?;
     }
     Ok(())
 }

@@ -85,6 +85,47 @@ pub async fn enqueue(conn: &mut AnyConnection, job: &NewJob<'_>, now: i64) -> Re
     .await?)
 }
 
+/// Queues each of `jobs` unless one with its key is queued or running, in
+/// few statements (for a write that queues many, such as a batch of courier
+/// reports); how many were added.
+pub async fn enqueue_many(
+    conn: &mut crate::sqlite_writer::WriteConn<'_>,
+    engine: Engine,
+    jobs: &[NewJob<'_>],
+    now: i64,
+) -> Result<u64> {
+    const COLUMNS: &str = "kind, dedupe_key, payload, sealed, state, run_at, attempts, \
+         max_attempts, created_at, updated_at";
+    let mut added = 0;
+    for chunk in jobs.chunks(64) {
+        let mut q = crate::sql::Sql::many(engine, &format!("WITH v ({COLUMNS}, pos) AS (VALUES "));
+        q.padded_rows(chunk, |q, job| {
+            q.bind(job.kind.as_str())
+                .push(", ")
+                .bind(job.dedupe_key)
+                .push(", ")
+                .bind(job.payload)
+                .push(", ")
+                .bind(job.sealed.map(<[u8]>::to_vec))
+                .push(", 'queued', ")
+                .bind(job.run_at)
+                .push(", 0, ")
+                .bind(job.max_attempts)
+                .push(", ")
+                .bind(now)
+                .push(", ")
+                .bind(now);
+        })
+        .push(&format!(
+            ") INSERT INTO jobs ({COLUMNS}) SELECT {COLUMNS} FROM v WHERE pos < "
+        ))
+        .bind_kept(chunk)
+        .push(" ORDER BY pos ON CONFLICT DO NOTHING");
+        added += conn.execute(q).await?;
+    }
+    Ok(added)
+}
+
 /// Jobs whose runner stopped mid-run and that must not run twice (see
 /// `JobKind::at_most_once`) are given up instead of taken over, with why.
 pub async fn give_up_lost(db: &Db, kinds: &[JobKind], now: i64) -> Result<u64> {

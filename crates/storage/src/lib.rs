@@ -13,6 +13,7 @@ pub mod bulk;
 pub mod claim_packs;
 pub mod claims;
 pub mod code_tries;
+pub mod columns;
 pub mod consents;
 pub mod consignments;
 pub mod courier_reports;
@@ -38,6 +39,7 @@ pub mod shares;
 pub mod sql;
 pub mod sqlite_checkpoint;
 pub mod sqlite_reads;
+pub mod sqlite_writer;
 pub mod staff;
 pub mod translog;
 pub mod uploads;
@@ -67,8 +69,9 @@ pub enum StorageError {
     Duplicate(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From a SQLite connection used in place ([`sqlite_reads`], [`sqlite_writer`]).
     #[error("database error: {0}")]
-    SqliteRead(#[from] rusqlite::Error),
+    SqliteInPlace(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL: it must start with sqlite:// or postgres://")]
@@ -114,6 +117,9 @@ pub struct Db {
     pub pool: AnyPool,
     pub engine: Engine,
     pub reader: Option<Reader>,
+    /// Runs the hottest write transactions in place on a SQLite file
+    /// ([`sqlite_writer`]); none on PostgreSQL or an in-memory database.
+    pub writer: Option<Arc<sqlite_writer::SqliteWriter>>,
     /// Folds SQLite's write-ahead log into the file off the committing
     /// connections ([`sqlite_checkpoint`]); for a file database only. Held
     /// only to be dropped with the last clone, which stops its thread.
@@ -162,6 +168,9 @@ impl Db {
             .transpose()
             .map_err(|e| StorageError::Checkpointer(e.to_string()))?
             .map(Arc::new);
+        let writer = file
+            .as_deref()
+            .map(|path| Arc::new(sqlite_writer::SqliteWriter::new(path)));
         let reader = match engine {
             Engine::Sqlite => {
                 file.map(|path| Reader::Sqlite(Arc::new(sqlite_reads::SqliteReader::new(&path))))
@@ -177,6 +186,7 @@ impl Db {
             pool,
             engine,
             reader,
+            writer,
             _checkpointer: checkpointer,
         })
     }
@@ -267,6 +277,23 @@ fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>> {
     Ok((!in_memory).then(|| path.to_owned()))
 }
 
+/// What every SQLite connection that writes is set to ([`sqlite_pragmas`]).
+// secure_delete: what is deleted or overwritten (an erased person's
+// sealed fields, their blind indexes) is zeroed in the file, not left
+// in free space. temp_store: temporary files stay in memory, among
+// them the statement journal that a statement changing many rows
+// inside a transaction keeps (the original of each page it changes,
+// to undo that statement alone); past 64 KiB it went to a file, and a
+// batch of courier reports wrote each page a second time there.
+pub(crate) fn sqlite_pragmas_text() -> String {
+    format!(
+        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+         PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
+         PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {};",
+        sqlite_checkpoint::WRITER_LIMIT_PAGES
+    )
+}
+
 /// WAL lets readers run beside the one writer; the busy timeout makes writers
 /// queue instead of failing. Synchronous stays FULL: an acknowledged order
 /// survives a power cut. Checkpoints are mostly the background thread's
@@ -276,23 +303,7 @@ fn sqlite_pragmas(
 ) -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> {
     Box::pin(async move {
         use sqlx::Executor;
-        // secure_delete: what is deleted or overwritten (an erased person's
-        // sealed fields, their blind indexes) is zeroed in the file, not left
-        // in free space. temp_store: temporary files stay in memory, among
-        // them the statement journal that a statement changing many rows
-        // inside a transaction keeps (the original of each page it changes,
-        // to undo that statement alone); past 64 KiB it went to a file, and a
-        // batch of courier reports wrote each page a second time there.
-        conn.execute(
-            format!(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
-                 PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {};",
-                sqlite_checkpoint::WRITER_LIMIT_PAGES
-            )
-            .as_str(),
-        )
-        .await?;
+        conn.execute(sqlite_pragmas_text().as_str()).await?;
         Ok(())
     })
 }
@@ -301,25 +312,23 @@ fn sqlite_pragmas(
 /// not one fails here, where it is read, instead of being taken for some
 /// default further on.
 pub(crate) fn stored<T>(
-    row: &sqlx::any::AnyRow,
+    row: &impl columns::Columns,
     table: &str,
     column: &str,
     parse: impl Fn(&str) -> Option<T>,
 ) -> std::result::Result<T, sqlx::Error> {
-    use sqlx::Row;
-    let value: String = row.try_get(column)?;
+    let value: String = row.value(column)?;
     parse(&value).ok_or_else(|| not_known(table, column, &value))
 }
 
 /// [`stored`] for a column that may be empty.
 pub(crate) fn stored_opt<T>(
-    row: &sqlx::any::AnyRow,
+    row: &impl columns::Columns,
     table: &str,
     column: &str,
     parse: impl Fn(&str) -> Option<T>,
 ) -> std::result::Result<Option<T>, sqlx::Error> {
-    use sqlx::Row;
-    let value: Option<String> = row.try_get(column)?;
+    let value: Option<String> = row.value(column)?;
     value
         .map(|v| parse(&v).ok_or_else(|| not_known(table, column, &v)))
         .transpose()

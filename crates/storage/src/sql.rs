@@ -1,23 +1,92 @@
 //! A small dynamic query builder. `sqlx::QueryBuilder` over `Any` writes `?`
 //! placeholders, which PostgreSQL rejects; this one numbers them `$1, $2…`,
-//! which both engines accept.
+//! which both engines accept. Its values are kept as [`Param`]s, so that a
+//! statement built once runs through sqlx or on a SQLite connection used in
+//! place ([`crate::sqlite_writer`]).
 use crate::Engine;
 use sqlx::any::AnyArguments;
-use sqlx::{Any, Arguments, Encode, Type};
+use sqlx::Arguments;
 
 pub struct Sql {
     text: String,
-    args: AnyArguments<'static>,
-    count: usize,
+    params: Vec<Param>,
     anonymous: bool,
+}
+
+/// A value bound to a statement: what our tables hold.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Blob(Option<Vec<u8>>),
+}
+
+impl From<i64> for Param {
+    fn from(v: i64) -> Param {
+        Param::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Param {
+    fn from(v: Option<i64>) -> Param {
+        Param::Int(v)
+    }
+}
+
+impl From<bool> for Param {
+    /// As both engines' schemas keep flags: 0 or 1.
+    fn from(v: bool) -> Param {
+        Param::Int(Some(i64::from(v)))
+    }
+}
+
+impl From<String> for Param {
+    fn from(v: String) -> Param {
+        Param::Text(Some(v))
+    }
+}
+
+impl From<&str> for Param {
+    fn from(v: &str) -> Param {
+        Param::Text(Some(v.to_owned()))
+    }
+}
+
+impl From<Option<String>> for Param {
+    fn from(v: Option<String>) -> Param {
+        Param::Text(v)
+    }
+}
+
+impl From<Vec<u8>> for Param {
+    fn from(v: Vec<u8>) -> Param {
+        Param::Blob(Some(v))
+    }
+}
+
+impl From<Option<Vec<u8>>> for Param {
+    fn from(v: Option<Vec<u8>>) -> Param {
+        Param::Blob(v)
+    }
+}
+
+impl rusqlite::ToSql for Param {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Param::Int(Some(v)) => ValueRef::Integer(*v),
+            Param::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
+            Param::Blob(Some(v)) => ValueRef::Blob(v),
+            Param::Int(None) | Param::Text(None) | Param::Blob(None) => ValueRef::Null,
+        }))
+    }
 }
 
 impl Sql {
     pub fn new(text: &str) -> Sql {
         Sql {
             text: text.to_owned(),
-            args: AnyArguments::default(),
-            count: 0,
+            params: Vec::new(),
             anonymous: false,
         }
     }
@@ -40,18 +109,14 @@ impl Sql {
     }
 
     /// Appends the next placeholder and binds `value` to it.
-    pub fn bind<T>(&mut self, value: T) -> &mut Self
-    where
-        T: 'static + Send + Encode<'static, Any> + Type<Any>,
-    {
-        self.count += 1;
+    pub fn bind(&mut self, value: impl Into<Param>) -> &mut Self {
+        self.params.push(value.into());
         if self.anonymous {
             self.text.push('?');
         } else {
             self.text.push('$');
-            self.text.push_str(&self.count.to_string());
+            self.text.push_str(&self.params.len().to_string());
         }
-        self.args.add(value).expect("encoding a bound value");
         self
     }
 
@@ -119,8 +184,23 @@ impl Sql {
         self.bind(rows.len() as i64)
     }
 
+    /// The text and its values for sqlx.
     pub fn into_parts(self) -> (String, AnyArguments<'static>) {
-        (self.text, self.args)
+        let mut args = AnyArguments::default();
+        for param in self.params {
+            let added = match param {
+                Param::Int(v) => args.add(v),
+                Param::Text(v) => args.add(v),
+                Param::Blob(v) => args.add(v),
+            };
+            added.expect("our values always encode");
+        }
+        (self.text, args)
+    }
+
+    /// The text and its values, for a connection used in place.
+    pub fn parts(&self) -> (&str, &[Param]) {
+        (&self.text, &self.params)
     }
 }
 

@@ -4,6 +4,7 @@
 //! value that is not ours failing where it is read.
 use chotomoni_domain::{JobKind, JobState};
 use chotomoni_storage::jobs::{self, NewJob, Outcome};
+use chotomoni_storage::sqlite_writer::WriteConn;
 use chotomoni_storage::Db;
 use chotomoni_testkit::{both_engines, Engine, TestDb};
 use std::collections::HashSet;
@@ -240,6 +241,55 @@ both_engines!(
     one_job_is_queued_per_piece_of_work,
     super::one_per_piece_of_work
 );
+
+/// Many jobs in one statement, as a batch of courier reports queues its
+/// notices (on a SQLite file in place, else through sqlx): each is queued
+/// with its values, a key already queued is left alone, and the rows that
+/// pad the statement to its shape are not queued.
+async fn many_at_once(engine: Engine) {
+    let (_t, db) = open(engine).await;
+    let mut c = db.conn().await.unwrap();
+    jobs::enqueue(&mut c, &job("export.build:2"), 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let batch: Vec<NewJob> = ["export.build:1", "export.build:2", "export.build:3"]
+        .into_iter()
+        .map(job)
+        .collect();
+    let added = match &db.writer {
+        Some(writer) => writer
+            .transaction(|tx| {
+                futures::executor::block_on(jobs::enqueue_many(tx, db.engine, &batch, 2_000))
+            })
+            .unwrap(),
+        None => jobs::enqueue_many(&mut WriteConn::Pool(&mut c), db.engine, &batch, 2_000)
+            .await
+            .unwrap(),
+    };
+    assert_eq!(added, 2, "the key already queued is left alone");
+    assert_eq!(engine == Engine::Sqlite, db.writer.is_some());
+    let all: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(all, 3, "no padding row was queued");
+    let first = jobs::active_by_key(&mut c, "export.build:1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.kind, first.state, first.run_at, first.created_at),
+        (JobKind::ExportBuild, JobState::Queued, 1_000, 2_000)
+    );
+    assert_eq!(first.sealed.as_deref(), Some(&b"sealed"[..]));
+    let kept = jobs::active_by_key(&mut c, "export.build:2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.created_at, 1_000);
+}
+both_engines!(many_jobs_are_queued_at_once, super::many_at_once);
 
 async fn at_most_once(engine: Engine) {
     let (_t, db) = open(engine).await;

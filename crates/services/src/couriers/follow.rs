@@ -13,6 +13,7 @@ use chotomoni_domain::{
     OrderNumber, ParcelStatus,
 };
 use chotomoni_storage::consignments as rows;
+use chotomoni_storage::sqlite_writer::WriteConn;
 
 /// Parcels asked about per run of the poll job.
 const POLL_BATCH: i64 = 50;
@@ -82,7 +83,7 @@ impl Services {
                     tracing::warn!(courier = %row.courier, consignment = %id, error = %e, "asking a courier about a parcel failed");
                     let mut conn = self.db.conn().await?;
                     chotomoni_storage::courier_reports::heard(
-                        &mut conn,
+                        &mut WriteConn::Pool(&mut conn),
                         self.db.engine,
                         &[row.order_id],
                         now,

@@ -10,9 +10,12 @@
 //! one report; under a burst, the reports that arrived during a commit form
 //! the next batch. A webhook is answered only after its report is
 //! committed, so a courier never hears "received" for something a crash
-//! could lose.
+//! could lose. On a SQLite file the whole transaction runs in one blocking
+//! task on a connection used in place ([`chotomoni_storage::sqlite_writer`]),
+//! not statement by statement through the pool.
 use super::notify::Notice;
 use crate::error::Result;
+use crate::jobs::Job;
 use crate::{Actor, ServiceError, Services};
 use chotomoni_courier::StatusReport;
 use chotomoni_domain::consignment::{courier_path, judge};
@@ -23,6 +26,8 @@ use chotomoni_domain::{
 use chotomoni_storage::audit::{self as audit_rows, Entry};
 use chotomoni_storage::consignments::{ConsignmentRow, NewEvent};
 use chotomoni_storage::courier_reports::{self as batch, OrderMove, ParcelMove, ParcelRow};
+use chotomoni_storage::sqlite_writer::{SqliteWriter, WriteConn};
+use chotomoni_storage::PooledConn;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::oneshot;
@@ -38,6 +43,13 @@ struct Waiting {
     report: StatusReport,
     source: EventSource,
     done: oneshot::Sender<Result<EventOutcome>>,
+}
+
+/// What a committed batch did: each report's order (when its parcel is
+/// known) and outcome, in the batch's order, and whether it queued notices.
+struct Applied {
+    outcomes: Vec<(Option<i64>, EventOutcome)>,
+    notices: bool,
 }
 
 /// This server's reports waiting to be applied.
@@ -124,15 +136,19 @@ impl Services {
                 continue;
             }
             let started = std::time::Instant::now();
-            let result = self.apply_batch_on(&mut conn, &batch).await;
+            let (batch, result) = self.apply_batch_on(&mut conn, batch).await;
             tracing::debug!(
                 reports = batch.len(),
                 micros = started.elapsed().as_micros() as u64,
                 "applied a batch of courier reports"
             );
             match result {
-                Ok(outcomes) => {
-                    for (waiting, outcome) in batch.into_iter().zip(outcomes) {
+                Ok(applied) => {
+                    if applied.notices {
+                        self.job_signal.notify_one();
+                    }
+                    for (waiting, (order_id, outcome)) in batch.into_iter().zip(applied.outcomes) {
+                        log_report(&waiting, order_id, outcome);
                         let _ = waiting.done.send(Ok(outcome));
                     }
                 }
@@ -148,41 +164,85 @@ impl Services {
         }
     }
 
-    /// Applies `batch` on the writer's connection (taken from the pool if
-    /// it has none), read and judged again if another server moved one of
-    /// its parcels or orders meanwhile. A connection that failed otherwise
-    /// is given back, not used again.
+    /// Applies `batch` in one transaction, read and judged again if another
+    /// server moved one of its parcels or orders meanwhile: on SQLite's
+    /// writer in place when there is one, else on the writer's connection
+    /// (taken from the pool if it has none). A pooled connection that
+    /// failed otherwise is given back, not used again. Hands the batch back
+    /// with what came of it.
     async fn apply_batch_on(
         &self,
-        conn: &mut Option<chotomoni_storage::PooledConn>,
-        batch: &[Waiting],
-    ) -> Result<Vec<EventOutcome>> {
+        conn: &mut Option<PooledConn>,
+        batch: Vec<Waiting>,
+    ) -> (Vec<Waiting>, Result<Applied>) {
+        if let Some(writer) = self.db.writer.clone() {
+            return self.apply_batch_in_place(writer, batch).await;
+        }
         for attempt in 1.. {
             let held = match conn {
                 Some(held) => held,
-                None => conn.insert(self.db.conn().await?),
+                None => match self.db.conn().await {
+                    Ok(taken) => conn.insert(taken),
+                    Err(e) => return (batch, Err(e.into())),
+                },
             };
-            match self.apply_batch(held, batch).await {
+            match self.apply_batch_on_pool(held, &batch).await {
                 Err(ServiceError::Conflict(_)) if attempt < ATTEMPTS => {}
                 Err(e) => {
                     *conn = None;
-                    return Err(e);
+                    return (batch, Err(e));
                 }
-                done => return done,
+                done => return (batch, done),
             }
         }
         unreachable!("the last attempt returns")
     }
 
-    /// Applies `batch` in one transaction; its outcomes in its order.
-    async fn apply_batch(
+    async fn apply_batch_on_pool(
         &self,
-        conn: &mut chotomoni_storage::PooledConn,
+        conn: &mut PooledConn,
         batch: &[Waiting],
-    ) -> Result<Vec<EventOutcome>> {
+    ) -> Result<Applied> {
+        let mut tx = self.db.begin_on(conn).await?;
+        let applied = self
+            .apply_batch(&mut WriteConn::Pool(&mut tx), batch)
+            .await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    /// [`Self::apply_batch`] in a blocking task, on SQLite's writer: its
+    /// statements never wait, so the future is run to its end right there.
+    async fn apply_batch_in_place(
+        &self,
+        writer: std::sync::Arc<SqliteWriter>,
+        batch: Vec<Waiting>,
+    ) -> (Vec<Waiting>, Result<Applied>) {
+        let services = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let task = tokio::task::spawn_blocking(move || {
+            let mut attempt = 1;
+            let result = loop {
+                let result =
+                    writer.transaction(|tx| runtime.block_on(services.apply_batch(tx, &batch)));
+                match result {
+                    Err(ServiceError::Conflict(_)) if attempt < ATTEMPTS => attempt += 1,
+                    done => break done,
+                }
+            };
+            (batch, result)
+        });
+        // A panic in the task is the writer's: it goes on up, to end the
+        // writer's turn (the batch's callers hear that it stopped).
+        task.await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Applies `batch` in one transaction; its outcomes in its order.
+    /// The caller commits it.
+    async fn apply_batch(&self, tx: &mut WriteConn<'_>, batch: &[Waiting]) -> Result<Applied> {
         let now = self.now_ms();
         let engine = self.db.engine;
-        let mut tx = self.db.begin_on(conn).await?;
         let mut parcels: HashMap<(CourierName, &str), Parcel> = HashMap::new();
         let mut couriers: Vec<CourierName> = batch.iter().map(|w| w.courier).collect();
         couriers.sort_by_key(|c| c.as_str());
@@ -195,7 +255,7 @@ impl Services {
                 .collect();
             ids.sort_unstable();
             ids.dedup();
-            for row in batch::parcels(&mut tx, engine, courier, &ids).await? {
+            for row in batch::parcels(tx, engine, courier, &ids).await? {
                 // The key borrows the batch's id, which equals the row's.
                 let Some(id) = ids
                     .iter()
@@ -236,44 +296,36 @@ impl Services {
         let (moved, still): (Vec<&Parcel>, Vec<&Parcel>) =
             touched.into_iter().partition(|p| !p.applied.is_empty());
         let moves: Vec<ParcelMove> = moved.iter().map(|p| p.movement()).collect();
-        if batch::advance(&mut tx, engine, &moves, now).await? != moves.len() as u64 {
+        if batch::advance(tx, engine, &moves, now).await? != moves.len() as u64 {
             return Err(ServiceError::Conflict("a parcel moved meanwhile".into()));
         }
         let still: Vec<i64> = still.iter().map(|p| p.row.order_id).collect();
-        batch::heard(&mut tx, engine, &still, now).await?;
-        self.follow_orders(&mut tx, &moved, now).await?;
-        batch::record(&mut tx, engine, &events).await?;
-        tx.commit().await?;
-
-        for e in &events {
-            match e.order_id {
-                Some(order_id) => {
-                    tracing::info!(courier = %e.courier, order = %OrderNumber::from_id(OrderId(order_id)), status = %e.parcel_status, outcome = %e.outcome, "courier report")
-                }
-                None => {
-                    tracing::warn!(courier = %e.courier, consignment = %e.consignment_id, "a courier reported on a consignment we do not know; kept for staff")
-                }
-            }
-        }
-        Ok(events.iter().map(|e| e.outcome).collect())
+        batch::heard(tx, engine, &still, now).await?;
+        let notices = self.follow_orders(tx, &moved, now).await?;
+        batch::record(tx, engine, &events).await?;
+        Ok(Applied {
+            outcomes: events.iter().map(|e| (e.order_id, e.outcome)).collect(),
+            notices,
+        })
     }
 
     /// Moves each parcel's order to where its new statuses take it, through
     /// the statuses between, if it is behind (an order staff cancelled or
     /// moved past stays), and tells the customer when it reaches the
-    /// courier and when it is delivered.
+    /// courier and when it is delivered (a job each, which writes the
+    /// message when it runs); whether it queued any.
     async fn follow_orders(
         &self,
-        tx: &mut chotomoni_storage::Conn,
+        tx: &mut WriteConn<'_>,
         moved: &[&Parcel<'_>],
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let engine = self.db.engine;
         let mut order_moves = Vec::new();
         let mut notices = Vec::new();
         for parcel in moved {
             let id = parcel.row.order_id;
-            let (mut at, customer) = (parcel.order_status, parcel.customer_id);
+            let mut at = parcel.order_status;
             let mut steps = Vec::new();
             for &status in &parcel.applied {
                 let Some(target) = status.order_status(at) else {
@@ -281,14 +333,8 @@ impl Services {
                 };
                 for step in courier_path(at, target) {
                     steps.push((at, step));
-                    match step {
-                        OrderStatus::HandedToCourier => {
-                            notices.push((Notice::Handed, *parcel, customer))
-                        }
-                        OrderStatus::Delivered => {
-                            notices.push((Notice::Delivered, *parcel, customer))
-                        }
-                        _ => {}
+                    if let Some(notice) = Notice::on_reaching(step) {
+                        notices.push(Job::about(notice.job(), id));
                     }
                     at = step;
                 }
@@ -322,11 +368,23 @@ impl Services {
             })
             .collect();
         audit_rows::append_many(tx, engine, &entries).await?;
-        for (notice, parcel, customer) in notices {
-            self.queue_parcel_notice(tx, notice, &parcel.row, customer)
-                .await?;
+        if notices.is_empty() || !self.can_tell() {
+            return Ok(false);
         }
-        Ok(())
+        self.enqueue_many(tx, &notices).await?;
+        Ok(true)
+    }
+}
+
+/// The server's log line of a committed report.
+fn log_report(w: &Waiting, order_id: Option<i64>, outcome: EventOutcome) {
+    match order_id {
+        Some(order_id) => {
+            tracing::info!(courier = %w.courier, order = %OrderNumber::from_id(OrderId(order_id)), status = %w.report.status, outcome = %outcome, "courier report")
+        }
+        None => {
+            tracing::warn!(courier = %w.courier, consignment = %w.report.consignment_id, "a courier reported on a consignment we do not know; kept for staff")
+        }
     }
 }
 
@@ -335,7 +393,6 @@ struct Parcel<'a> {
     row: ConsignmentRow,
     /// Where its order was when read (moved by the compare-and-set).
     order_status: OrderStatus,
-    customer_id: i64,
     at: Option<ParcelStatus>,
     /// The statuses reports moved it to, in order.
     applied: Vec<ParcelStatus>,
@@ -350,7 +407,6 @@ impl<'a> Parcel<'a> {
         Parcel {
             at: row.parcel_status,
             order_status: read.order_status,
-            customer_id: read.customer_id,
             row,
             applied: Vec::new(),
             courier_status: None,

@@ -15,6 +15,7 @@ use chotomoni_domain::staff::Permission;
 use chotomoni_domain::AuditAction;
 use chotomoni_domain::{JobKind, JobState};
 use chotomoni_storage::jobs::{self as rows, JobRow, NewJob};
+use chotomoni_storage::sqlite_writer::WriteConn;
 use chotomoni_storage::Conn;
 use serde::Serialize;
 use std::time::Duration;
@@ -137,6 +138,23 @@ impl Job<'_> {
             None => self.kind.as_str().to_owned(),
         }
     }
+
+    fn keyed(&self) -> Keyed {
+        let payload = match &self.detail {
+            None => serde_json::json!({ "subject": self.subject }),
+            Some(detail) => serde_json::json!({ "subject": self.subject, "detail": detail }),
+        };
+        Keyed {
+            key: self.key(),
+            payload: payload.to_string(),
+        }
+    }
+}
+
+/// A job's key and payload as its row stores them.
+struct Keyed {
+    key: String,
+    payload: String,
 }
 
 impl Services {
@@ -144,29 +162,40 @@ impl Services {
     /// calls for it, so the two commit together); `false` when the same
     /// work is already queued or running. The worker here is woken.
     pub(crate) async fn enqueue(&self, conn: &mut Conn, job: Job<'_>) -> Result<bool> {
-        let payload = match &job.detail {
-            None => serde_json::json!({ "subject": job.subject }),
-            Some(detail) => serde_json::json!({ "subject": job.subject, "detail": detail }),
-        }
-        .to_string();
         let now = self.now_ms();
-        let key = job.key();
-        let added = rows::enqueue(
-            conn,
-            &NewJob {
-                kind: job.kind,
-                dedupe_key: &key,
-                payload: &payload,
-                sealed: job.sealed,
-                run_at: now + job.after_ms,
-                max_attempts: i64::from(self.settings.jobs.max_attempts.max(1)),
-            },
-            now,
-        )
-        .await?;
+        let keyed = job.keyed();
+        let added = rows::enqueue(conn, &self.job_row(&job, &keyed, now), now).await?;
         // After the caller's commit, ideally; the worker polls anyway.
         self.job_signal.notify_one();
         Ok(added.is_some())
+    }
+
+    /// [`Self::enqueue`] for many jobs, in few statements; how many were
+    /// added. The caller wakes the worker after its commit.
+    pub(crate) async fn enqueue_many(
+        &self,
+        conn: &mut WriteConn<'_>,
+        jobs: &[Job<'_>],
+    ) -> Result<u64> {
+        let now = self.now_ms();
+        let keyed: Vec<Keyed> = jobs.iter().map(Job::keyed).collect();
+        let rows: Vec<NewJob> = jobs
+            .iter()
+            .zip(&keyed)
+            .map(|(job, keyed)| self.job_row(job, keyed, now))
+            .collect();
+        Ok(rows::enqueue_many(conn, self.db.engine, &rows, now).await?)
+    }
+
+    fn job_row<'a>(&self, job: &'a Job<'_>, keyed: &'a Keyed, now: i64) -> NewJob<'a> {
+        NewJob {
+            kind: job.kind,
+            dedupe_key: &keyed.key,
+            payload: &keyed.payload,
+            sealed: job.sealed,
+            run_at: now + job.after_ms,
+            max_attempts: i64::from(self.settings.jobs.max_attempts.max(1)),
+        }
     }
 
     /// The queue for admins: counts, and the newest jobs (of one state).

@@ -131,8 +131,7 @@ impl Services {
                 }
             }
             JobKind::ParcelHandedNotice | JobKind::ParcelDeliveredNotice => {
-                self.send_message(job, crate::couriers::NOTICE_SUBJECT)
-                    .await?;
+                self.send_parcel_notice(job.kind, subject(job)?).await?
             }
             JobKind::CorrectDurations => {
                 let n = self.correct_durations(subject(job)?).await?;

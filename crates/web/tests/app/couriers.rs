@@ -135,6 +135,25 @@ async fn booked_followed_and_delivered_on(engine: Engine) {
     let sms = wait_for_sms(&app, "+8801711000401", 2).await;
     assert!(sms.contains("was delivered"), "{sms}");
     assert_eq!(sms_count(&app, "+8801711000401"), 2, "told once per step");
+    // Each notice is in the disclosure log: the SMS provider had the number.
+    let to_provider = disclosures(&app)
+        .await
+        .into_iter()
+        .filter(|(r, f, p)| {
+            r == "service_provider" && f == "customers.phone_enc" && p == "fulfilment"
+        })
+        .count();
+    assert_eq!(to_provider, 2);
+    // The notices' jobs named the order only: no copy of the number waited
+    // in the queue.
+    let sealed: Vec<(String, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT kind, sealed FROM jobs WHERE kind LIKE 'message.parcel_%' ORDER BY id",
+    )
+    .fetch_all(&app.services.db().pool)
+    .await
+    .unwrap();
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    assert!(sealed.iter().all(|(_, s)| s.is_none()), "{sealed:?}");
 
     // The order page lists what the courier said and what each did.
     let page = staff_page(&app, &support, &format!("/staff/orders/{number}?lang=en")).await;
