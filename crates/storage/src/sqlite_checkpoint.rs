@@ -5,13 +5,16 @@
 //! copies the log into the database file and syncs it before its commit
 //! returns: under a stream of writes (a burst of courier webhooks) every
 //! few hundred requests waited 50–70 ms for that. Here a thread of this
-//! process checkpoints every [`EVERY`] on a connection of its own instead.
+//! process checkpoints on a connection of its own instead: every
+//! [`WHILE_WRITING`] while commits keep coming, every [`EVERY`] when idle.
 //! A `PASSIVE` checkpoint never waits for readers or the writer, and
 //! commits stay as durable as before (each still syncs the log): only the
 //! copy into the database file moves. Short intervals keep each copy, and
 //! the sync of the database file that ends it, small: a long one holds up
 //! the writer's own sync of the log behind it on the disk (every 200 ms
-//! gave a p99 of 40 ms, every 50 ms 28 ms; docs/benchmarks.md).
+//! gave the courier benchmark a p99 of 40 ms, every 50 ms 28 ms; on a
+//! slower machine 50 ms gave 31–37 ms, 10 ms 23–28, 5 ms 23–25, 3 ms 23;
+//! docs/benchmarks.md).
 //!
 //! A passive checkpoint cannot start the log over while writes keep
 //! coming: only a writer that begins when every page has been copied does.
@@ -25,9 +28,13 @@ use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::Duration;
 
-/// How often the thread checkpoints. A checkpoint with nothing new in the
-/// log reads the log's index and returns.
+/// How often the thread checkpoints when nothing was written since its
+/// last round. A checkpoint with nothing new in the log reads the log's
+/// index and returns.
 const EVERY: Duration = Duration::from_millis(50);
+
+/// How often it checkpoints while writes keep coming.
+const WHILE_WRITING: Duration = Duration::from_millis(5);
 
 /// The log's size, in pages, at which a pool connection checkpoints by
 /// itself (SQLite's default is 1,000): 16 MB.
@@ -48,13 +55,21 @@ impl Checkpointer {
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 let mut conn: Option<Connection> = None;
+                let (mut wait, mut log_before) = (EVERY, -1);
                 // Until the sender is dropped: `recv_timeout` then answers
                 // `Disconnected` at once.
-                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
-                    if let Err(e) = checkpoint(&mut conn, &path) {
-                        // The next round opens the connection again.
-                        conn = None;
-                        tracing::warn!(error = %e, "a background WAL checkpoint failed; tried again shortly");
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
+                    match checkpoint(&mut conn, &path) {
+                        Ok(log) => {
+                            wait = if log == log_before { EVERY } else { WHILE_WRITING };
+                            log_before = log;
+                        }
+                        Err(e) => {
+                            // The next round opens the connection again.
+                            conn = None;
+                            wait = EVERY;
+                            tracing::warn!(error = %e, "a background WAL checkpoint failed; tried again shortly");
+                        }
                     }
                 }
             })?;
@@ -62,7 +77,9 @@ impl Checkpointer {
     }
 }
 
-fn checkpoint(conn: &mut Option<Connection>, path: &Path) -> rusqlite::Result<()> {
+/// Checkpoints; returns how many pages the log holds (it changes with
+/// every commit, and when a writer starts the log over).
+fn checkpoint(conn: &mut Option<Connection>, path: &Path) -> rusqlite::Result<i64> {
     let conn = match conn {
         Some(conn) => conn,
         None => conn.insert(Connection::open_with_flags(
@@ -72,7 +89,7 @@ fn checkpoint(conn: &mut Option<Connection>, path: &Path) -> rusqlite::Result<()
     };
     // Answers (busy, pages in the log, pages copied); busy means another
     // checkpoint was running, which is as good.
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
 }
 
 #[cfg(test)]
