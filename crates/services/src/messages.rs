@@ -3,7 +3,8 @@
 //! transaction of the change they tell about, so the message goes once even
 //! if the server stops right after; the sealed contact is cleared once sent
 //! (or after a day, by the sweep). Message jobs are at most once: a second
-//! copy is worse than an error an admin retries.
+//! copy is worse than an error an admin retries. (Parcel notices carry no
+//! sealed message: they are written when their job runs, `couriers::notify`.)
 use crate::error::Context as _;
 use crate::error::{Result, ServiceError};
 use crate::jobs::Job;
