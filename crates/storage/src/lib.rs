@@ -277,17 +277,21 @@ fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>> {
     Ok((!in_memory).then(|| path.to_owned()))
 }
 
-/// What every SQLite connection that writes is set to ([`sqlite_pragmas`]).
-// secure_delete: what is deleted or overwritten (an erased person's
-// sealed fields, their blind indexes) is zeroed in the file, not left
-// in free space. temp_store: temporary files stay in memory, among
-// them the statement journal that a statement changing many rows
-// inside a transaction keeps (the original of each page it changes,
-// to undo that statement alone); past 64 KiB it went to a file, and a
-// batch of courier reports wrote each page a second time there.
+/// What every SQLite connection that writes is set to: the pool's
+/// ([`sqlite_pragmas`]) and the writer in place ([`sqlite_writer`]).
 pub(crate) fn sqlite_pragmas_text() -> String {
+    // The busy timeout first: switching to WAL waits for the lock too.
+    // synchronous: SQLite's default, said once for every connection.
+    // secure_delete: what is deleted or overwritten (an erased person's
+    // sealed fields, their blind indexes) is zeroed in the file, not left
+    // in free space. temp_store: temporary files stay in memory, among
+    // them the statement journal that a statement changing many rows
+    // inside a transaction keeps (the original of each page it changes,
+    // to undo that statement alone); past 64 KiB it went to a file, and a
+    // batch of courier reports wrote each page a second time there.
     format!(
         "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = FULL; \
          PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; \
          PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {};",
         sqlite_checkpoint::WRITER_LIMIT_PAGES
