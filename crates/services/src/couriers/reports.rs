@@ -213,6 +213,9 @@ impl Services {
 
     /// [`Self::apply_batch`] in a blocking task, on SQLite's writer: its
     /// statements never wait, so the future is run to its end right there.
+    /// Once: the transaction holds SQLite's one write lock from before its
+    /// read, so nothing can move a parcel or an order between its read and
+    /// its write (the pool's retries are for PostgreSQL).
     async fn apply_batch_in_place(
         &self,
         writer: std::sync::Arc<SqliteWriter>,
@@ -221,15 +224,8 @@ impl Services {
         let services = self.clone();
         let runtime = tokio::runtime::Handle::current();
         let task = tokio::task::spawn_blocking(move || {
-            let mut attempt = 1;
-            let result = loop {
-                let result =
-                    writer.transaction(|tx| runtime.block_on(services.apply_batch(tx, &batch)));
-                match result {
-                    Err(ServiceError::Conflict(_)) if attempt < ATTEMPTS => attempt += 1,
-                    done => break done,
-                }
-            };
+            let result =
+                writer.transaction(|tx| runtime.block_on(services.apply_batch(tx, &batch)));
             (batch, result)
         });
         // A panic in the task is the writer's: it goes on up, to end the
