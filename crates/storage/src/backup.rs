@@ -26,6 +26,7 @@ pub const TABLES: &[&str] = &[
     "order_events",
     "consignments",
     "courier_events",
+    "courier_inbox",
     "courier_payouts",
     "payments",
     "consents",

@@ -3,6 +3,7 @@
 //! servers (or a webhook racing a poll) cannot both book an order or both
 //! move a parcel.
 use crate::columns::{Columns, FromColumns};
+use crate::courier_reports::Report;
 use crate::{stored, stored_opt, Result};
 use chotomoni_domain::{ConsignmentState, CourierName, EventOutcome, EventSource, ParcelStatus};
 use sqlx::any::AnyRow;
@@ -346,19 +347,11 @@ pub async fn paid_out(conn: &mut AnyConnection) -> Result<Vec<(CourierName, i64)
         .map_err(Into::into)
 }
 
-/// One thing a courier said.
+/// One thing a courier said, with what it did.
 pub struct NewEvent<'a> {
-    pub courier: CourierName,
-    pub consignment_id: &'a str,
+    pub report: Report<'a>,
     pub order_id: Option<i64>,
-    pub parcel_status: ParcelStatus,
-    pub courier_status: &'a str,
-    pub collected: Option<i64>,
-    pub delivery_fee: Option<i64>,
-    pub courier_at: Option<&'a str>,
-    pub source: EventSource,
     pub outcome: EventOutcome,
-    pub at: i64,
 }
 
 #[derive(Debug, Clone)]

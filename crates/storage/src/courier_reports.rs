@@ -1,8 +1,9 @@
-//! The statements that apply a batch of courier reports at once: read the
-//! parcels they are about, move those that moved on (compare-and-set, many
-//! rows per statement), move their orders, and record every report. A
-//! webhook is small and couriers send many at once; with one statement per
-//! batch instead of one per report, what a report costs is mostly its rows.
+//! The statements for courier reports, many at once: keep them as they come
+//! in (the inbox, `courier_inbox`), then take the oldest, read the parcels
+//! they are about, move those that moved on (compare-and-set, many rows per
+//! statement), move their orders, and record every report. A webhook is
+//! small and couriers send many at once; with one statement per batch
+//! instead of one per report, what a report costs is mostly its rows.
 //!
 //! They run on a [`WriteConn`]: through sqlx, or on SQLite in place.
 use crate::columns::{Columns, FromColumns};
@@ -10,10 +11,148 @@ use crate::consignments::{ConsignmentRow, NewEvent, COLUMNS};
 use crate::sql::Sql;
 use crate::sqlite_writer::WriteConn;
 use crate::{stored, Engine, Result};
-use chotomoni_domain::{CourierName, OrderStatus, ParcelStatus};
+use chotomoni_domain::{CourierName, EventSource, OrderStatus, ParcelStatus};
 
 /// Rows per statement: well under either engine's limit on parameters.
 const ROWS: usize = 64;
+
+/// What a courier said about a parcel, as it came in.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    pub courier: CourierName,
+    pub consignment_id: &'a str,
+    pub parcel_status: ParcelStatus,
+    pub courier_status: &'a str,
+    pub collected: Option<i64>,
+    pub delivery_fee: Option<i64>,
+    pub courier_at: Option<&'a str>,
+    pub source: EventSource,
+    pub received_at: i64,
+}
+
+/// A report's columns, the same in the inbox and in `courier_events`.
+const REPORT_COLUMNS: &str = "courier, consignment_id, parcel_status, courier_status, \
+     collected, delivery_fee, courier_at, source, received_at";
+
+impl Report<'_> {
+    fn bind(&self, q: &mut Sql) {
+        q.bind(self.courier.as_str().to_owned())
+            .push(", ")
+            .bind(self.consignment_id.to_owned())
+            .push(", ")
+            .bind(self.parcel_status.as_str().to_owned())
+            .push(", ")
+            .bind(self.courier_status.to_owned())
+            .push(", ")
+            .bind(self.collected)
+            .push(", ")
+            .bind(self.delivery_fee);
+        q.push(", ")
+            .bind(self.courier_at.map(str::to_owned))
+            .push(", ")
+            .bind(self.source.as_str().to_owned())
+            .push(", ")
+            .bind(self.received_at);
+    }
+}
+
+/// A report waiting in the inbox.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub id: i64,
+    pub courier: CourierName,
+    pub consignment_id: String,
+    pub parcel_status: ParcelStatus,
+    pub courier_status: String,
+    pub collected: Option<i64>,
+    pub delivery_fee: Option<i64>,
+    pub courier_at: Option<String>,
+    pub source: EventSource,
+    pub received_at: i64,
+}
+
+impl Received {
+    pub fn report(&self) -> Report<'_> {
+        Report {
+            courier: self.courier,
+            consignment_id: &self.consignment_id,
+            parcel_status: self.parcel_status,
+            courier_status: &self.courier_status,
+            collected: self.collected,
+            delivery_fee: self.delivery_fee,
+            courier_at: self.courier_at.as_deref(),
+            source: self.source,
+            received_at: self.received_at,
+        }
+    }
+}
+
+impl FromColumns for Received {
+    fn from_columns(row: &impl Columns) -> std::result::Result<Self, sqlx::Error> {
+        const T: &str = "courier_inbox";
+        Ok(Received {
+            id: row.value("id")?,
+            courier: stored(row, T, "courier", CourierName::parse)?,
+            consignment_id: row.value("consignment_id")?,
+            parcel_status: stored(row, T, "parcel_status", ParcelStatus::parse)?,
+            courier_status: row.value("courier_status")?,
+            collected: row.value("collected")?,
+            delivery_fee: row.value("delivery_fee")?,
+            courier_at: row.value("courier_at")?,
+            source: stored(row, T, "source", EventSource::parse)?,
+            received_at: row.value("received_at")?,
+        })
+    }
+}
+
+/// Keeps `reports` in the inbox, in their order.
+pub async fn receive(
+    conn: &mut WriteConn<'_>,
+    engine: Engine,
+    reports: &[Report<'_>],
+) -> Result<()> {
+    insert_in_order(
+        conn,
+        engine,
+        "courier_inbox",
+        REPORT_COLUMNS,
+        reports,
+        |q, r| r.bind(q),
+    )
+    .await
+}
+
+/// The oldest `limit` reports in the inbox, oldest first. On PostgreSQL
+/// they are locked until the transaction ends, and those another server's
+/// transaction holds are passed over: two servers applying at once take
+/// different reports.
+pub async fn oldest(
+    conn: &mut WriteConn<'_>,
+    engine: Engine,
+    limit: usize,
+) -> Result<Vec<Received>> {
+    let mut q = Sql::new(&format!(
+        "SELECT id, {REPORT_COLUMNS} FROM courier_inbox ORDER BY id LIMIT "
+    ));
+    q.bind(limit as i64).push(match engine {
+        Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+        Engine::Sqlite => "",
+    });
+    conn.fetch_all(q).await
+}
+
+/// Takes applied reports out of the inbox.
+pub async fn remove(conn: &mut WriteConn<'_>, engine: Engine, ids: &[i64]) -> Result<()> {
+    for chunk in ids.chunks(ROWS) {
+        let mut q = Sql::many(engine, "DELETE FROM courier_inbox WHERE id IN (");
+        q.padded_list(chunk, ", ", |q, id| {
+            q.bind(*id);
+        })
+        .push(")");
+        conn.execute(q).await?;
+    }
+    Ok(())
+}
 
 /// A parcel with where its order is, read together.
 pub struct ParcelRow {
@@ -234,38 +373,35 @@ pub async fn record(
     engine: Engine,
     events: &[NewEvent<'_>],
 ) -> Result<()> {
-    for chunk in events.chunks(ROWS) {
-        const COLUMNS: &str = "courier, consignment_id, order_id, parcel_status, courier_status, \
-             collected, delivery_fee, courier_at, source, outcome, received_at";
-        let mut q = Sql::many(engine, &format!("WITH v ({COLUMNS}, pos) AS (VALUES "));
-        q.padded_rows(chunk, |q, e| {
-            q.bind(e.courier.as_str().to_owned())
-                .push(", ")
-                .bind(e.consignment_id.to_owned())
-                .push(", ")
-                .bind(e.order_id)
-                .push(", ")
-                .bind(e.parcel_status.as_str().to_owned())
-                .push(", ")
-                .bind(e.courier_status.to_owned())
-                .push(", ")
-                .bind(e.collected);
-            q.push(", ")
-                .bind(e.delivery_fee)
-                .push(", ")
-                .bind(e.courier_at.map(str::to_owned))
-                .push(", ")
-                .bind(e.source.as_str().to_owned())
-                .push(", ")
-                .bind(e.outcome.as_str().to_owned())
-                .push(", ")
-                .bind(e.at);
-        })
-        .push(&format!(
-            ") INSERT INTO courier_events ({COLUMNS}) SELECT {COLUMNS} FROM v WHERE pos < "
-        ))
-        .bind_kept(chunk)
-        .push(" ORDER BY pos");
+    let columns = format!("{REPORT_COLUMNS}, order_id, outcome");
+    insert_in_order(conn, engine, "courier_events", &columns, events, |q, e| {
+        e.report.bind(q);
+        q.push(", ")
+            .bind(e.order_id)
+            .push(", ")
+            .bind(e.outcome.as_str().to_owned());
+    })
+    .await
+}
+
+/// Inserts `rows` into `table`, many per statement, their ids in the
+/// rows' order.
+async fn insert_in_order<T>(
+    conn: &mut WriteConn<'_>,
+    engine: Engine,
+    table: &str,
+    columns: &str,
+    rows: &[T],
+    bind_row: impl Fn(&mut Sql, &T),
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS) {
+        let mut q = Sql::many(engine, &format!("WITH v ({columns}, pos) AS (VALUES "));
+        q.padded_rows(chunk, |q, row| bind_row(q, row))
+            .push(&format!(
+                ") INSERT INTO {table} ({columns}) SELECT {columns} FROM v WHERE pos < "
+            ))
+            .bind_kept(chunk)
+            .push(" ORDER BY pos");
         conn.execute(q).await?;
     }
     Ok(())

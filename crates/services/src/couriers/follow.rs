@@ -1,9 +1,10 @@
 //! Following parcels: what couriers tell us by webhook, and what we ask
-//! them about parcels that went quiet. Either way each report goes through
-//! [`Services::apply_report`] (see `reports`): recorded, judged against
-//! where the parcel is (duplicates and late events move nothing), and, when
-//! it moves the parcel on, the order follows along its lifecycle in the
-//! same transaction.
+//! them about parcels that went quiet. Either way each report is received
+//! into the inbox ([`Services::receive_report`], see `reports`) and then
+//! applied (`apply`): recorded, judged against where the parcel is
+//! (duplicates and late events move nothing), and, when it moves the
+//! parcel on, the order follows along its lifecycle in the same
+//! transaction.
 use crate::error::Result;
 use crate::jobs::Job;
 use crate::{audit, Actor, ServiceError, Services};
@@ -51,7 +52,7 @@ impl Services {
             }
         };
         if let WebhookEvent::Status(report) = &event {
-            self.apply_report(courier, report, EventSource::Webhook)
+            self.receive_report(courier, report, EventSource::Webhook)
                 .await?;
         }
         Ok(adapter.webhook_answer(&event))
@@ -61,6 +62,8 @@ impl Services {
     /// parcels with no news for the configured time, so a missed webhook
     /// leaves no order stuck. Returns how many it asked about.
     pub async fn poll_silent_parcels(&self) -> Result<usize> {
+        // Reports a stopped server received and did not apply.
+        self.apply_received_reports();
         let now = self.now_ms();
         let silent = {
             let mut conn = self.db.conn().await?;
@@ -75,7 +78,7 @@ impl Services {
             asked += 1;
             match adapter.status(&id).await {
                 Ok(report) => {
-                    self.apply_report(row.courier, &report, EventSource::Poll)
+                    self.receive_report(row.courier, &report, EventSource::Poll)
                         .await?;
                 }
                 Err(e) => {

@@ -16,6 +16,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use utoipa::ToSchema;
 
+mod apply;
 mod book;
 mod follow;
 mod notify;

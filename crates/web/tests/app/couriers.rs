@@ -99,6 +99,7 @@ async fn booked_followed_and_delivered_on(engine: Engine) {
         let res = Steadfast::post_webhook(&hook, token, &event("delivered", 9400.0)).await;
         assert_eq!(res.status(), 401);
     }
+    assert_eq!(app.count("courier_inbox").await, 0, "nothing received");
     assert!(courier_events(&app).await.is_empty());
     assert_eq!(order_state(&app, &admin, &number).await.0, "packed");
 
@@ -108,6 +109,7 @@ async fn booked_followed_and_delivered_on(engine: Engine) {
     assert_eq!(res.status(), 200);
     let answer: Value = res.json().await.unwrap();
     assert_eq!(answer["status"], "success");
+    app.reports_applied().await;
     assert_eq!(
         order_state(&app, &admin, &number).await.0,
         "handed_to_courier"
@@ -119,12 +121,14 @@ async fn booked_followed_and_delivered_on(engine: Engine) {
     // Delivered with the cash collected; then the same call again, and a
     // late "pending": the order stays delivered, with one history entry each.
     Steadfast::post_webhook(&hook, token, &event("delivered", 9400.0)).await;
+    app.reports_applied().await;
     let (status, changes) = order_state(&app, &admin, &number).await;
     assert_eq!(status, "delivered");
     for late in ["delivered", "pending"] {
         let res = Steadfast::post_webhook(&hook, token, &event(late, 9400.0)).await;
         assert_eq!(res.status(), 200);
     }
+    app.reports_applied().await;
     assert_eq!(order_state(&app, &admin, &number).await, (status, changes));
     let outcomes: Vec<String> = courier_events(&app)
         .await
@@ -251,6 +255,7 @@ async fn booked_followed_and_delivered_on(engine: Engine) {
     )
     .await;
     assert_eq!(res.status(), 200);
+    app.reports_applied().await;
     let (status, attention) = app.get("/api/v1/consignments/attention", &support).await;
     assert_eq!(status, 200);
     assert_eq!(attention["unknown"][0]["consignment_id"], "999999");
@@ -331,6 +336,7 @@ async fn failed_bookings_are_shown_and_retried_on(engine: Engine) {
         .send_webhook(&app.url("/webhooks/couriers/pathao"), &body)
         .await;
     assert_eq!(res.status(), 202);
+    app.reports_applied().await;
     let (status, steps) = order_state(&app, &admin, &pathao).await;
     assert_eq!((status.as_str(), steps), ("delivered", 5));
     let (_, parcel) = app
@@ -464,12 +470,14 @@ async fn cancelled_orders_cancel_their_parcel_and_quiet_ones_are_asked_on(engine
         .send_webhook(&hook, "wrong", &tracking, "delivered")
         .await;
     assert_eq!(res.status(), 401);
+    assert_eq!(app.count("courier_inbox").await, 0, "nothing received");
     assert_eq!(order_state(&app, &admin, &quiet).await.0, "packed");
     let res = stands
         .redx
         .send_webhook(&hook, REDX_WEBHOOK_TOKEN, &tracking, "delivery-in-progress")
         .await;
     assert_eq!(res.status(), 200);
+    app.reports_applied().await;
     assert_eq!(
         order_state(&app, &admin, &quiet).await.0,
         "handed_to_courier"
@@ -491,6 +499,7 @@ async fn cancelled_orders_cancel_their_parcel_and_quiet_ones_are_asked_on(engine
         .clock()
         .advance(std::time::Duration::from_secs(7 * 3600));
     assert_eq!(app.services.poll_silent_parcels().await.unwrap(), 1);
+    app.reports_applied().await;
     assert_eq!(order_state(&app, &admin, &quiet).await.0, "delivered");
     let sources: Vec<String> = sqlx::query_scalar("SELECT source FROM courier_events ORDER BY id")
         .fetch_all(&app.services.db().pool)

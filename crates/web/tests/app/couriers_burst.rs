@@ -1,6 +1,7 @@
 //! A burst of courier webhooks, on two servers over one database at once,
-//! on both engines: reports are applied many per transaction, and each is
-//! still applied once. Every parcel moves once per status, its order once
+//! on both engines: reports are received into one inbox and applied many
+//! per transaction by both servers' writers, and each is still applied
+//! once. Every parcel moves once per status, its order once
 //! per step, duplicates and late reports in the same batch change nothing,
 //! and every report is recorded with what it did.
 use crate::common;
@@ -70,6 +71,7 @@ async fn a_burst_on_two_servers_applies_each_report_once_on(engine: Engine) {
         }
     }
     send_at_once(calls, &token).await;
+    app.reports_applied().await;
     for number in &numbers {
         assert_eq!(
             order_state(&app, &admin, number).await.0,
@@ -105,6 +107,7 @@ async fn a_burst_on_two_servers_applies_each_report_once_on(engine: Engine) {
         }
     }
     send_at_once(calls, &token).await;
+    app.reports_applied().await;
     for number in &numbers {
         assert_eq!(order_state(&app, &admin, number).await.0, "delivered");
     }
@@ -157,4 +160,43 @@ async fn a_burst_on_two_servers_applies_each_report_once_on(engine: Engine) {
 both_engines!(
     a_burst_on_two_servers_applies_each_report_once,
     super::a_burst_on_two_servers_applies_each_report_once_on
+);
+
+/// A report received by a server that stopped before applying it stays in
+/// the inbox; the next writer's turn (here started by the poll job) applies
+/// it, with the time it was received.
+async fn reports_a_stopped_server_received_are_applied_on(engine: Engine) {
+    let (app, stands) = common::couriers::spawn(engine).await;
+    let admin = app.staff("admin", Role::Admin).await;
+    let number = packed(&app, &admin, "Inbox Customer", "01711000690").await;
+    let (status, outcome) = app
+        .post("/api/v1/consignments/book-packed", Some(&admin), &json!({}))
+        .await;
+    assert_eq!(status, 200, "{outcome}");
+    let id = stands.steadfast.consignments()[0].consignment_id;
+    sqlx::query(&format!(
+        "INSERT INTO courier_inbox (courier, consignment_id, parcel_status, courier_status, \
+         source, received_at) VALUES ('steadfast', '{id}', 'with_courier', 'pending', 'webhook', 1234)"
+    ))
+    .execute(&app.services.db().pool)
+    .await
+    .unwrap();
+    assert_eq!(order_state(&app, &admin, &number).await.0, "packed");
+
+    app.services.poll_silent_parcels().await.unwrap();
+    app.reports_applied().await;
+    assert_eq!(
+        order_state(&app, &admin, &number).await.0,
+        "handed_to_courier"
+    );
+    let recorded: (String, String, i64) =
+        sqlx::query_as("SELECT parcel_status, outcome, received_at FROM courier_events")
+            .fetch_one(&app.services.db().pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, ("with_courier".into(), "applied".into(), 1234));
+}
+both_engines!(
+    reports_a_stopped_server_received_are_applied,
+    super::reports_a_stopped_server_received_are_applied_on
 );

@@ -87,6 +87,7 @@ async fn booked_from_the_pages_on(engine: Engine) {
             .await;
         assert_eq!(res.status(), 200);
     }
+    app.reports_applied().await;
     assert_eq!(order_state(&app, &admin, &ctg).await.0, "returned");
     let page = text(c.get(app.url("/staff/couriers")).send().await.unwrap()).await;
     assert!(

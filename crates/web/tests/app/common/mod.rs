@@ -449,6 +449,19 @@ impl TestApp {
         assert_eq!(ran[0].error, None);
     }
 
+    /// Waits (up to 10 s) until every courier report received has been
+    /// applied: a webhook is answered once its report is in the inbox, and
+    /// the server's writer applies it right after.
+    pub async fn reports_applied(&self) {
+        for _ in 0..1000 {
+            if self.count("courier_inbox").await == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("courier reports were received and not applied within 10 s");
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(&self.services.db().pool)
