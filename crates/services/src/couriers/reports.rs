@@ -1,26 +1,29 @@
-//! Receiving courier reports, and the writer that applies them.
+//! Receiving courier reports, and the tasks that write them.
 //!
 //! Couriers send status webhooks in bursts, and want their answer quickly
 //! (one they wait too long for is sent again). Receiving a report is one
 //! row appended to the inbox (`courier_inbox`); applying it reads its parcel
 //! and order and writes half a dozen rows elsewhere ([`super::apply`]). So
-//! each server keeps one queue, and one writer task at a time takes turns:
-//! - every report waiting (up to [`MAX_BATCH`]) goes into the inbox in one
-//!   transaction, and each caller is answered once it is committed: a
-//!   courier never hears "received" for something a crash could lose;
-//! - then the oldest reports in the inbox are applied in one transaction,
-//!   which also takes them out of it: a few ([`APPLY_WHILE_RECEIVING`]) on
-//!   a turn that received some, more ([`APPLY_BATCH`]) on one that did not;
+//! each server keeps one queue, and a receiving task that runs while
+//! reports wait: it puts every report waiting (up to [`MAX_BATCH`]) into the
+//! inbox in one transaction, and answers each caller once it is committed
+//! (a courier never hears "received" for something a crash could lose).
+//! The oldest reports in the inbox are then applied in one transaction,
+//! which also takes them out of it: a few ([`APPLY_WHILE_RECEIVING`]) while
+//! reports keep coming in, more ([`APPLY_BATCH`]) once they stop, until the
+//! inbox is empty. On PostgreSQL an applying task does that beside the
+//! receiving one. On a SQLite file, with its one writer, the receiving task
+//! does it itself between two batches (two tasks taking turns on the writer
+//! answered fewer webhooks, even in the order they asked), each transaction
+//! in one blocking task on a connection used in place
+//! ([`chotomoni_storage::sqlite_writer`]), not statement by statement
+//! through the pool.
 //!
-//! and so on until nothing waits and the inbox is empty. Nothing waits on
-//! a timer: under light load a report is applied a moment after it is
-//! answered; under a burst, answers go at the speed of receiving and the
-//! applying follows right behind. Every turn begins by looking at the
-//! inbox, so reports a server received and could not apply (it stopped)
-//! are applied by the next turn of any server's writer, and the poll job
-//! starts a turn. On a SQLite file each transaction runs in one blocking
-//! task on a connection used in place ([`chotomoni_storage::sqlite_writer`]),
-//! not statement by statement through the pool.
+//! Nothing waits on a timer: under light load a report is applied a moment
+//! after it is answered; under a burst, answers go at the speed of
+//! receiving and the applying follows right behind. The poll job also has
+//! the inbox applied, so reports a server received and did not apply
+//! before it stopped are applied by the next one to look.
 use super::apply::{log_report, Applied};
 use crate::error::Result;
 use crate::{ServiceError, Services};
@@ -34,12 +37,13 @@ use tokio::sync::oneshot;
 
 /// Reports received in one transaction at most.
 const MAX_BATCH: usize = 64;
-/// Reports applied in one transaction at most on a turn that also received
-/// some: applying stays a short part of each turn, so a burst's callers
-/// wait little to be received (applying follows when it is over). 8, 16,
-/// 24 and 32 measured in the courier benchmark (docs/benchmarks.md).
+/// Reports applied in one transaction at most while reports keep coming
+/// in: on SQLite, where receiving and applying take turns, applying stays
+/// a short part of each round, so a burst's callers wait little to be
+/// received (the applying catches up when it is over). 8, 16, 24 and 32 measured
+/// in the courier benchmark (docs/benchmarks.md).
 const APPLY_WHILE_RECEIVING: usize = 16;
-/// ... and on a turn that received none: fewer, larger transactions.
+/// ... and once they stop: fewer, larger transactions.
 const APPLY_BATCH: usize = 64;
 /// Times a transaction is tried again when another server moved one of its
 /// parcels or orders between its read and its write (PostgreSQL).
@@ -52,7 +56,7 @@ struct Waiting {
     done: oneshot::Sender<Result<()>>,
 }
 
-/// One turn of the writer, in a transaction of its own.
+/// What one transaction of the tasks does.
 enum Turn {
     /// Puts these reports in the inbox.
     Receive(Vec<Waiting>),
@@ -60,7 +64,7 @@ enum Turn {
     Apply(usize),
 }
 
-/// This server's reports waiting to be received.
+/// This server's reports waiting to be received, and its two tasks.
 #[derive(Default)]
 pub(crate) struct ReportQueue {
     state: Mutex<QueueState>,
@@ -69,30 +73,49 @@ pub(crate) struct ReportQueue {
 #[derive(Default)]
 struct QueueState {
     waiting: Vec<Waiting>,
-    /// Whether a writer task is running (it takes turns until nothing is
-    /// waiting and the inbox is empty).
-    writing: bool,
+    /// Whether the receiving task is running (it takes batches until
+    /// nothing is waiting).
+    receiving: bool,
+    /// Whether the applying task is running (it applies until the inbox is
+    /// empty and nothing came in since it last looked).
+    applying: bool,
+    /// Whether reports went into the inbox since the applying task last
+    /// looked at this.
+    received_since: bool,
 }
 
-/// Ends the writer's turn if its task panics: the next report must start a
-/// new writer, and the reports left waiting get an error instead of waiting
-/// for ever. (A writer that finds nothing to do ends its turn itself,
-/// under the lock.)
-struct PanicGuard<'a>(&'a ReportQueue);
+impl ReportQueue {
+    fn state(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Ends a task's run if it panics: the next report must start a new one,
+/// and the reports left waiting to be received get an error instead of
+/// waiting for ever. (A task with nothing left to do ends itself, under the
+/// lock.)
+struct PanicGuard<'a> {
+    queue: &'a ReportQueue,
+    receiving: bool,
+}
 
 impl Drop for PanicGuard<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            let mut state = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.waiting.clear();
-            state.writing = false;
+            let mut state = self.queue.state();
+            if self.receiving {
+                state.waiting.clear();
+                state.receiving = false;
+            } else {
+                state.applying = false;
+            }
         }
     }
 }
 
 impl Services {
     /// Receives one courier report: returns once it is committed to the
-    /// inbox. This server's writer applies it next (recorded, judged
+    /// inbox. This server's applying task applies it next (recorded, judged
     /// against where the parcel is; when it moves the parcel on, the order
     /// follows).
     pub(crate) async fn receive_report(
@@ -102,60 +125,89 @@ impl Services {
         source: EventSource,
     ) -> Result<()> {
         let (done, received) = oneshot::channel();
-        let start_writer = {
-            let mut state = self.reports.state.lock().unwrap_or_else(|e| e.into_inner());
+        let start = {
+            let mut state = self.reports.state();
             state.waiting.push(Waiting {
                 courier,
                 report: report.clone(),
                 source,
                 done,
             });
-            !std::mem::replace(&mut state.writing, true)
+            !std::mem::replace(&mut state.receiving, true)
         };
-        if start_writer {
-            self.spawn_writer();
+        if start {
+            self.spawn_receiver();
         }
         received
             .await
-            .map_err(|_| ServiceError::Internal("the courier report writer stopped".into()))?
+            .map_err(|_| ServiceError::Internal("the courier report receiver stopped".into()))?
     }
 
-    /// Starts the writer, if it is not running, to apply what is in the
-    /// inbox: reports a server received and did not apply before it
-    /// stopped.
+    /// Has what is in the inbox applied (among it, reports a server
+    /// received and did not apply before it stopped): starts the task that
+    /// applies, if it is not running.
     pub(crate) fn apply_received_reports(&self) {
-        let start_writer = {
-            let mut state = self.reports.state.lock().unwrap_or_else(|e| e.into_inner());
-            !std::mem::replace(&mut state.writing, true)
+        let in_place = self.db.writer.is_some();
+        let start = {
+            let mut state = self.reports.state();
+            let running = match in_place {
+                true => &mut state.receiving,
+                false => &mut state.applying,
+            };
+            !std::mem::replace(running, true)
         };
-        if start_writer {
-            self.spawn_writer();
+        match (start, in_place) {
+            (true, true) => self.spawn_receiver(),
+            (true, false) => {
+                let services = self.clone();
+                tokio::spawn(async move { services.apply_reports().await });
+            }
+            (false, _) => {}
         }
     }
 
     /// A task of its own: the caller that started it may be dropped (its
-    /// client hung up) while others wait on the turn.
-    fn spawn_writer(&self) {
+    /// client hung up) while others wait on it.
+    fn spawn_receiver(&self) {
         let services = self.clone();
-        tokio::spawn(async move { services.write_reports().await });
+        tokio::spawn(async move { services.receive_reports().await });
     }
 
-    async fn write_reports(&self) {
+    /// The receiving task: puts every report waiting in the inbox, a batch
+    /// per transaction, and has them applied. On SQLite, with its one
+    /// writer, it applies them itself between two batches (a few while
+    /// reports keep coming, more once they stop; it looks at the inbox once
+    /// per run); on PostgreSQL the applying task runs beside it.
+    async fn receive_reports(&self) {
         let queue = self.reports.clone();
-        let _guard = PanicGuard(&queue);
+        let _guard = PanicGuard {
+            queue: &queue,
+            receiving: true,
+        };
+        let in_place = self.db.writer.is_some();
         // Kept for the whole task; given back when it ends.
         let mut conn: Option<PooledConn> = None;
-        // Whether the inbox may hold reports: looked at once per task.
-        let mut inbox_has_reports = true;
+        let mut inbox_has_reports = in_place;
         loop {
             let batch: Vec<Waiting> = {
-                let mut state = queue.state.lock().unwrap_or_else(|e| e.into_inner());
+                let mut state = queue.state();
+                if state.waiting.is_empty() && !inbox_has_reports {
+                    // Under the lock `receive_report` pushes under: a
+                    // report is either taken here or starts a new task.
+                    state.receiving = false;
+                    return;
+                }
                 let n = state.waiting.len().min(MAX_BATCH);
                 state.waiting.drain(..n).collect()
             };
             let received_some = !batch.is_empty();
             if received_some && self.receive_batch(&mut conn, batch).await {
-                inbox_has_reports = true;
+                if in_place {
+                    inbox_has_reports = true;
+                } else {
+                    queue.state().received_since = true;
+                    self.apply_received_reports();
+                }
             }
             if inbox_has_reports {
                 let limit = if received_some {
@@ -163,18 +215,43 @@ impl Services {
                 } else {
                     APPLY_BATCH
                 };
-                inbox_has_reports = self.apply_some(&mut conn, limit).await;
+                inbox_has_reports = self.apply_some(&mut conn, limit).await == Some(true);
             }
-            if !received_some && !inbox_has_reports {
-                // Checked and released under the lock `receive_report`
-                // pushes under: a report is either taken here or starts a
-                // writer.
-                let mut state = queue.state.lock().unwrap_or_else(|e| e.into_inner());
-                if state.waiting.is_empty() {
-                    state.writing = false;
+        }
+    }
+
+    /// The applying task, on PostgreSQL: applies the oldest reports in the
+    /// inbox, a batch per transaction, beside the receiving task, until the
+    /// inbox is empty and nothing came in meanwhile.
+    async fn apply_reports(&self) {
+        let queue = self.reports.clone();
+        let _guard = PanicGuard {
+            queue: &queue,
+            receiving: false,
+        };
+        let mut conn: Option<PooledConn> = None;
+        let mut limit = APPLY_WHILE_RECEIVING;
+        loop {
+            let more = self.apply_some(&mut conn, limit).await;
+            let mut state = queue.state();
+            let received = std::mem::take(&mut state.received_since);
+            match more {
+                // Failed: the reports stay in the inbox, for the next run.
+                None => {
+                    state.applying = false;
                     return;
                 }
+                Some(false) if !received => {
+                    state.applying = false;
+                    return;
+                }
+                _ => {}
             }
+            limit = if received {
+                APPLY_WHILE_RECEIVING
+            } else {
+                APPLY_BATCH
+            };
         }
     }
 
@@ -204,8 +281,8 @@ impl Services {
     }
 
     /// Applies the oldest reports in the inbox; whether more may be left
-    /// (it took as many as it may).
-    async fn apply_some(&self, conn: &mut Option<PooledConn>, limit: usize) -> bool {
+    /// (it took as many as it may), or `None` if it failed.
+    async fn apply_some(&self, conn: &mut Option<PooledConn>, limit: usize) -> Option<bool> {
         let started = std::time::Instant::now();
         match self.take_turn(conn, Turn::Apply(limit)).await.1 {
             Ok(applied) => {
@@ -220,18 +297,18 @@ impl Services {
                 for (report, (order_id, outcome)) in applied.reports.iter().zip(applied.outcomes) {
                     log_report(report, order_id, outcome);
                 }
-                applied.reports.len() == limit
+                Some(applied.reports.len() == limit)
             }
             Err(e) => {
                 // They stay in the inbox, for the next turn.
-                tracing::error!(error = %e, "applying courier reports failed; they are tried again on the writer's next turn");
-                false
+                tracing::error!(error = %e, "applying courier reports failed; they stay in the inbox, for the next report or the poll job");
+                None
             }
         }
     }
 
     /// Runs `turn` in one transaction: on SQLite's writer in place when
-    /// there is one, else on the writer's connection (taken from the pool
+    /// there is one, else on the task's connection (taken from the pool
     /// if it has none), tried again if another server moved one of its
     /// parcels or orders meanwhile. A pooled connection that failed
     /// otherwise is given back, not used again. Hands the turn back with
@@ -287,8 +364,8 @@ impl Services {
             let result = writer.transaction(|tx| runtime.block_on(services.run_turn(tx, &turn)));
             (turn, result)
         });
-        // A panic in the task is the writer's: it goes on up, to end the
-        // writer's task (the waiting callers hear that it stopped).
+        // A panic in the blocking task goes on up, to end the task that
+        // started it (the waiting callers hear that it stopped).
         task.await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
