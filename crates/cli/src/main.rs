@@ -392,6 +392,8 @@ async fn serve(mut services: Services, config: &Config, demo: bool) -> Result<()
         .declare_schedule()
         .await
         .context("declaring the recurring jobs")?;
+    // Courier reports received before a stop and not applied yet.
+    services.apply_received_reports();
     let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
     for _ in 0..config.jobs.workers {

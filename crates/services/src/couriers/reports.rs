@@ -21,9 +21,9 @@
 //!
 //! Nothing waits on a timer: under light load a report is applied a moment
 //! after it is answered; under a burst, answers go at the speed of
-//! receiving and the applying follows right behind. The poll job also has
-//! the inbox applied, so reports a server received and did not apply
-//! before it stopped are applied by the next one to look.
+//! receiving and the applying follows right behind. A server starting and
+//! the poll job also have the inbox applied, so reports a server received
+//! and did not apply before it stopped are applied by the next one to look.
 use super::apply::{log_report, Applied};
 use crate::error::Result;
 use crate::{ServiceError, Services};
@@ -146,7 +146,7 @@ impl Services {
     /// Has what is in the inbox applied (among it, reports a server
     /// received and did not apply before it stopped): starts the task that
     /// applies, if it is not running.
-    pub(crate) fn apply_received_reports(&self) {
+    pub fn apply_received_reports(&self) {
         let in_place = self.db.writer.is_some();
         let start = {
             let mut state = self.reports.state();
