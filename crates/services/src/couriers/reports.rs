@@ -40,8 +40,8 @@ const MAX_BATCH: usize = 64;
 /// Reports applied in one transaction at most while reports keep coming
 /// in: on SQLite, where receiving and applying take turns, applying stays
 /// a short part of each round, so a burst's callers wait little to be
-/// received (the applying catches up when it is over). 8, 16, 24 and 32 measured
-/// in the courier benchmark (docs/benchmarks.md).
+/// received (the applying catches up when it is over). 8, 16, 24 and 32
+/// were measured in the courier benchmark (docs/benchmarks.md).
 const APPLY_WHILE_RECEIVING: usize = 16;
 /// ... and once they stop: fewer, larger transactions.
 const APPLY_BATCH: usize = 64;
@@ -115,9 +115,8 @@ impl Drop for PanicGuard<'_> {
 
 impl Services {
     /// Receives one courier report: returns once it is committed to the
-    /// inbox. This server's applying task applies it next (recorded, judged
-    /// against where the parcel is; when it moves the parcel on, the order
-    /// follows).
+    /// inbox. It is applied next (recorded, judged against where the parcel
+    /// is; when it moves the parcel on, the order follows).
     pub(crate) async fn receive_report(
         &self,
         courier: CourierName,
