@@ -15,7 +15,6 @@ use chotomoni_domain::{
 };
 use chotomoni_storage::audit::{self as audit_rows, Entry};
 use chotomoni_storage::consignments::{ConsignmentRow, NewEvent};
-use chotomoni_storage::courier_reports as inbox;
 use chotomoni_storage::courier_reports::{
     self as batch, OrderMove, ParcelMove, ParcelRow, Received,
 };
@@ -41,15 +40,15 @@ impl Services {
         tx: &mut WriteConn<'_>,
         limit: usize,
     ) -> Result<Applied> {
-        let batch = inbox::oldest(tx, self.db.engine, limit).await?;
-        if batch.is_empty() {
+        let received = batch::oldest(tx, self.db.engine, limit).await?;
+        if received.is_empty() {
             return Ok(Applied::default());
         }
-        let (outcomes, notices) = self.apply_batch(tx, &batch).await?;
-        let ids: Vec<i64> = batch.iter().map(|r| r.id).collect();
-        inbox::remove(tx, self.db.engine, &ids).await?;
+        let (outcomes, notices) = self.apply_batch(tx, &received).await?;
+        let ids: Vec<i64> = received.iter().map(|r| r.id).collect();
+        batch::remove(tx, self.db.engine, &ids).await?;
         Ok(Applied {
-            reports: batch,
+            reports: received,
             outcomes,
             notices,
         })

@@ -146,22 +146,14 @@ impl Services {
     /// received and did not apply before it stopped): starts the task that
     /// applies, if it is not running.
     pub fn apply_received_reports(&self) {
-        let in_place = self.db.writer.is_some();
-        let start = {
-            let mut state = self.reports.state();
-            let running = match in_place {
-                true => &mut state.receiving,
-                false => &mut state.applying,
-            };
-            !std::mem::replace(running, true)
-        };
-        match (start, in_place) {
-            (true, true) => self.spawn_receiver(),
-            (true, false) => {
-                let services = self.clone();
-                tokio::spawn(async move { services.apply_reports().await });
+        if self.db.writer.is_some() {
+            // On SQLite the receiving task applies them.
+            if !std::mem::replace(&mut self.reports.state().receiving, true) {
+                self.spawn_receiver();
             }
-            (false, _) => {}
+        } else if !std::mem::replace(&mut self.reports.state().applying, true) {
+            let services = self.clone();
+            tokio::spawn(async move { services.apply_reports().await });
         }
     }
 
